@@ -1,0 +1,231 @@
+//! [`Program`]: the one form every engine consumes — instructions, declared maps, program type,
+//! and a source map from instruction to source span so any later error can point at its line.
+
+use crate::isa::{self, Insn};
+use std::fmt;
+use std::ops::Range;
+
+/// The kind of program, which fixes its context (what `r1` points to at entry), its return
+/// convention and, in the kernel backend, the kernel program type used to run it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ProgType {
+    /// The conformance convention: `r1` points to an input buffer, `r2` holds its length.
+    #[default]
+    Mem,
+    /// XDP: `r1` is a `struct xdp_md`; returns an `XDP_*` action.
+    Xdp,
+    /// Socket filter: `r1` is a `struct __sk_buff`; returns the bytes to keep.
+    Socket,
+    /// Traffic control classifier (`BPF_PROG_TYPE_SCHED_CLS`): `r1` is a `struct __sk_buff`.
+    Tc,
+    /// Syscall tracepoint (`syscalls/sys_enter_*`, `sys_exit_*`): `r1` points to its arguments.
+    Tracepoint,
+    /// `BPF_PROG_TYPE_SYSCALL`: `r1` points to a plain context buffer.
+    Syscall,
+}
+
+impl ProgType {
+    /// Every program type, in the order the CLI lists them.
+    pub const ALL: [ProgType; 6] =
+        [ProgType::Mem, ProgType::Xdp, ProgType::Socket, ProgType::Tc, ProgType::Tracepoint, ProgType::Syscall];
+
+    /// The name used by `.prog` and `--prog-type` (libbpf's section names where one exists).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ProgType::Mem => "mem",
+            ProgType::Xdp => "xdp",
+            ProgType::Socket => "socket",
+            ProgType::Tc => "tc",
+            ProgType::Tracepoint => "tracepoint",
+            ProgType::Syscall => "syscall",
+        }
+    }
+
+    /// Parses a program type name (also accepts libbpf's aliases `classifier` and `tp`).
+    pub fn from_name(name: &str) -> Option<ProgType> {
+        Some(match name {
+            "mem" => ProgType::Mem,
+            "xdp" => ProgType::Xdp,
+            "socket" | "socket_filter" => ProgType::Socket,
+            "tc" | "classifier" | "sched_cls" => ProgType::Tc,
+            "tracepoint" | "tp" => ProgType::Tracepoint,
+            "syscall" => ProgType::Syscall,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ProgType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Map types ebpf-lab implements, with the kernel's `enum bpf_map_type` numbering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MapType {
+    /// `BPF_MAP_TYPE_HASH` (1).
+    Hash,
+    /// `BPF_MAP_TYPE_ARRAY` (2).
+    Array,
+    /// `BPF_MAP_TYPE_PROG_ARRAY` (3): tail-call targets.
+    ProgArray,
+    /// `BPF_MAP_TYPE_PERCPU_HASH` (5).
+    PercpuHash,
+    /// `BPF_MAP_TYPE_PERCPU_ARRAY` (6).
+    PercpuArray,
+    /// `BPF_MAP_TYPE_LRU_HASH` (9).
+    LruHash,
+    /// `BPF_MAP_TYPE_RINGBUF` (27).
+    Ringbuf,
+}
+
+impl MapType {
+    /// Every map type, for tables and generators.
+    pub const ALL: [MapType; 7] = [
+        MapType::Hash,
+        MapType::Array,
+        MapType::ProgArray,
+        MapType::PercpuHash,
+        MapType::PercpuArray,
+        MapType::LruHash,
+        MapType::Ringbuf,
+    ];
+
+    /// The kernel's `enum bpf_map_type` value.
+    pub const fn kernel_id(self) -> u32 {
+        match self {
+            MapType::Hash => 1,
+            MapType::Array => 2,
+            MapType::ProgArray => 3,
+            MapType::PercpuHash => 5,
+            MapType::PercpuArray => 6,
+            MapType::LruHash => 9,
+            MapType::Ringbuf => 27,
+        }
+    }
+
+    /// The name used in `.map` directives (libbpf's, lower case, without `BPF_MAP_TYPE_`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            MapType::Hash => "hash",
+            MapType::Array => "array",
+            MapType::ProgArray => "prog_array",
+            MapType::PercpuHash => "percpu_hash",
+            MapType::PercpuArray => "percpu_array",
+            MapType::LruHash => "lru_hash",
+            MapType::Ringbuf => "ringbuf",
+        }
+    }
+
+    /// Parses a `.map` type name.
+    pub fn from_name(name: &str) -> Option<MapType> {
+        MapType::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// A map the program declares (the `.map` directive), referenced from `lddw` by its index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapDef {
+    /// The map's name, as written in the source.
+    pub name: String,
+    /// Its type.
+    pub map_type: MapType,
+    /// Key size in bytes (0 for ringbuf).
+    pub key_size: u32,
+    /// Value size in bytes (0 for ringbuf).
+    pub value_size: u32,
+    /// Maximum entries (for ringbuf: the buffer size in bytes, a power of two and page multiple).
+    pub max_entries: u32,
+    /// `map_flags` as given to `BPF_MAP_CREATE`.
+    pub flags: u32,
+}
+
+/// Where a program's text came from, kept so diagnostics can quote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// File name as given by the user (or `<stdin>`, `<hex>`).
+    pub name: String,
+    /// The full text.
+    pub text: String,
+}
+
+impl Source {
+    /// 1-based line and column of a byte offset (columns count characters).
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..self.text.floor_char_boundary_compat(offset)];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
+}
+
+/// `str::floor_char_boundary` is unstable; this is the same for our purposes.
+trait FloorCharBoundary {
+    fn floor_char_boundary_compat(&self, i: usize) -> usize;
+}
+
+impl FloorCharBoundary for str {
+    fn floor_char_boundary_compat(&self, mut i: usize) -> usize {
+        while i > 0 && !self.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    }
+}
+
+/// A whole eBPF program, ready for any engine.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Program {
+    /// Instructions in order; `lddw` is one entry covering two slots.
+    pub insns: Vec<Insn>,
+    /// Declared maps; `lddw` with `ImmSrc::MapIdx`/`MapIdxValue` refers to them by index.
+    pub maps: Vec<MapDef>,
+    /// The program type.
+    pub prog_type: ProgType,
+    /// The source text, when the program was assembled.
+    pub source: Option<Source>,
+    /// Byte range in `source` of each instruction (parallel to `insns`; empty without source).
+    pub spans: Vec<Range<usize>>,
+}
+
+impl Program {
+    /// A program from bare instructions: no source, no maps, type `mem`.
+    pub fn from_insns(insns: Vec<Insn>) -> Program {
+        Program { insns, ..Program::default() }
+    }
+
+    /// Decodes raw bytecode (no source, no maps, type `mem`).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Program, isa::DecodeError> {
+        Ok(Program::from_insns(isa::decode(bytes)?))
+    }
+
+    /// The bytecode.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        isa::encode(&self.insns)
+    }
+
+    /// Slot index of each instruction, plus the total slot count at the end.
+    pub fn slot_pcs(&self) -> Vec<usize> {
+        isa::slot_pcs(&self.insns)
+    }
+
+    /// Index of the map called `name`.
+    pub fn map_index(&self, name: &str) -> Option<usize> {
+        self.maps.iter().position(|m| m.name == name)
+    }
+
+    /// Source span of instruction `index`, if the program has a source.
+    pub fn span(&self, index: usize) -> Option<Range<usize>> {
+        self.spans.get(index).cloned()
+    }
+
+    /// `file:line:col` of instruction `index`, if the program has a source.
+    pub fn location(&self, index: usize) -> Option<String> {
+        let src = self.source.as_ref()?;
+        let span = self.span(index)?;
+        let (line, col) = src.line_col(span.start);
+        Some(format!("{}:{}:{}", src.name, line, col))
+    }
+}

@@ -1,0 +1,1 @@
+//! The runtime shared by every engine: maps, helpers, program contexts (being written).
