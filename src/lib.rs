@@ -4,8 +4,11 @@
 //! that loads the same bytecode and cross-checks the answers.
 
 pub mod asm;
+pub mod cli;
 pub mod diag;
 pub mod interp;
 pub mod isa;
+pub mod kernel;
+pub mod load;
 pub mod program;
 pub mod runtime;

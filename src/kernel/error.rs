@@ -92,25 +92,13 @@ const DISPLAY_LOG_LINES: usize = 20;
 impl KernelError {
     /// An error the kernel returned for `cmd`.
     pub(crate) fn from_kernel(cmd: Command, errno: i32) -> Self {
-        KernelError {
-            cmd,
-            errno,
-            local: false,
-            detail: None,
-            log: None,
-        }
+        KernelError { cmd, errno, local: false, detail: None, log: None }
     }
 
     /// A request refused by this library before calling the kernel; it
     /// carries `EINVAL`, the errno the kernel would (at best) have given.
     pub(crate) fn invalid_input(cmd: Command, detail: impl Into<String>) -> Self {
-        KernelError {
-            cmd,
-            errno: libc::EINVAL,
-            local: true,
-            detail: Some(detail.into()),
-            log: None,
-        }
+        KernelError { cmd, errno: libc::EINVAL, local: true, detail: Some(detail.into()), log: None }
     }
 
     /// Attach extra context (sizes, names) to the error.
@@ -208,11 +196,7 @@ impl From<KernelError> for std::io::Error {
     fn from(e: KernelError) -> Self {
         // ENOTSUPP is not a user-space errno; io::Error would print
         // "Unknown error 524", so map it to the closest public one.
-        let errno = if e.errno == ENOTSUPP {
-            libc::EOPNOTSUPP
-        } else {
-            e.errno
-        };
+        let errno = if e.errno == ENOTSUPP { libc::EOPNOTSUPP } else { e.errno };
         let kind = std::io::Error::from_raw_os_error(errno).kind();
         std::io::Error::new(kind, e)
     }
@@ -268,28 +252,20 @@ fn explain(cmd: Command, errno: i32) -> String {
             "the verifier log did not fit in the log buffer (the kernel keeps only the \
              tail of the log)",
         ),
-        (ProgLoad, libc::EAGAIN) => {
-            Some("the verifier was interrupted by a signal; the load can be retried")
-        }
+        (ProgLoad, libc::EAGAIN) => Some("the verifier was interrupted by a signal; the load can be retried"),
         (MapCreate, libc::EINVAL) => Some(
             "invalid map attributes: key_size/value_size/max_entries not allowed for \
              this map type (e.g. ARRAY needs a 4-byte key, RINGBUF a power-of-two page \
              multiple), unknown map_flags, or a malformed name",
         ),
-        (MapCreate, libc::E2BIG) => {
-            Some("map too large, or non-zero attribute bytes this kernel does not know")
-        }
+        (MapCreate, libc::E2BIG) => Some("map too large, or non-zero attribute bytes this kernel does not know"),
         (MapLookupElem | MapDeleteElem, libc::ENOENT) => Some("no element with this key"),
         (MapGetNextKey, libc::ENOENT) => Some("no further key: iteration finished"),
-        (MapUpdateElem, libc::ENOENT) => {
-            Some("BPF_EXIST was requested but no element with this key exists")
+        (MapUpdateElem, libc::ENOENT) => Some("BPF_EXIST was requested but no element with this key exists"),
+        (MapUpdateElem, libc::EEXIST) => Some("BPF_NOEXIST was requested but an element with this key already exists"),
+        (MapUpdateElem, libc::E2BIG) => {
+            Some("the map is full (max_entries reached) or the array index is out of range")
         }
-        (MapUpdateElem, libc::EEXIST) => {
-            Some("BPF_NOEXIST was requested but an element with this key already exists")
-        }
-        (MapUpdateElem, libc::E2BIG) => Some(
-            "the map is full (max_entries reached) or the array index is out of range",
-        ),
         (MapUpdateElem, libc::EINVAL) => Some(
             "invalid update flags (BPF_ANY=0/NOEXIST=1/EXIST=2, F_LOCK needs a spin \
              lock in the value) or an operation this map type does not allow",
@@ -315,9 +291,7 @@ fn explain(cmd: Command, errno: i32) -> String {
             "an output buffer (data_out or ctx_out) is smaller than what the program \
              produced",
         ),
-        (ObjGetInfoByFd, libc::EINVAL) => {
-            Some("the fd is not a BPF object, or the info struct is malformed")
-        }
+        (ObjGetInfoByFd, libc::EINVAL) => Some("the fd is not a BPF object, or the info struct is malformed"),
         _ => None,
     };
     if let Some(s) = specific {

@@ -1,0 +1,147 @@
+//! Reading a program file into a [`Program`]: assembly text (`.s`, either syntax), raw
+//! bytecode (`.bin`, `.o` is not an ELF reader yet), or hex text (`.hex`, or any text made of hex
+//! byte pairs). Errors carry diagnostics that point into the file.
+
+use crate::asm::{self, Syntax};
+use crate::diag::Diagnostic;
+use crate::program::{Program, Source};
+use std::path::Path;
+
+/// Why a program file could not be read.
+#[derive(Debug)]
+pub struct LoadError {
+    /// The file's text, when the errors point into it.
+    pub source: Option<Source>,
+    /// What is wrong, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LoadError {
+    fn plain(message: String) -> LoadError {
+        LoadError { source: None, diagnostics: vec![Diagnostic::error(message, None)] }
+    }
+
+    /// Renders every diagnostic.
+    pub fn render(&self, color: bool) -> String {
+        self.diagnostics.iter().map(|d| crate::diag::render(self.source.as_ref(), d, color)).collect()
+    }
+}
+
+/// The form a program file is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// Assembly text.
+    Asm,
+    /// Raw little-endian bytecode.
+    Raw,
+    /// Hex bytes as text (whitespace, commas and `0x` prefixes allowed).
+    Hex,
+}
+
+/// Guesses the kind from the extension, then from the content.
+pub fn file_kind(path: &Path, bytes: &[u8]) -> FileKind {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("s" | "S" | "asm") => return FileKind::Asm,
+        Some("bin" | "raw") => return FileKind::Raw,
+        Some("hex") => return FileKind::Hex,
+        _ => {}
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) if parse_hex(text).is_ok() && !text.trim().is_empty() => FileKind::Hex,
+        Ok(_) => FileKind::Asm,
+        Err(_) => FileKind::Raw,
+    }
+}
+
+/// Parses hex byte text: pairs of hex digits separated by whitespace or commas, optional `0x`.
+/// A long run of digits is read as consecutive bytes (`b700000001000000`).
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, (usize, String)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for tok in text.split_inclusive(|c: char| c.is_whitespace() || c == ',') {
+        let start = offset;
+        offset += tok.len();
+        let t = tok.trim_end_matches(|c: char| c.is_whitespace() || c == ',');
+        let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+        if t.is_empty() {
+            continue;
+        }
+        if t.len() % 2 != 0 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err((start, format!("`{t}` is not a sequence of hex byte pairs")));
+        }
+        for i in (0..t.len()).step_by(2) {
+            out.push(u8::from_str_radix(&t[i..i + 2], 16).expect("checked hex digits"));
+        }
+    }
+    Ok(out)
+}
+
+/// Builds a program from text that is assembly or hex, named `name` in diagnostics.
+pub fn program_from_text(name: &str, text: &str, kind: FileKind, syntax: Option<Syntax>) -> Result<Program, LoadError> {
+    let source = Source { name: name.to_string(), text: text.to_string() };
+    match kind {
+        FileKind::Hex => {
+            let bytes = parse_hex(text).map_err(|(at, msg)| LoadError {
+                source: Some(source.clone()),
+                diagnostics: vec![Diagnostic::error(msg, Some(at..at + 1))],
+            })?;
+            program_from_bytes(name, &bytes)
+        }
+        FileKind::Raw => program_from_bytes(name, text.as_bytes()),
+        FileKind::Asm => asm::assemble(name, text, syntax).map_err(|errors| LoadError {
+            source: Some(source),
+            diagnostics: errors.iter().map(Diagnostic::from).collect(),
+        }),
+    }
+}
+
+/// Decodes raw bytecode, naming the bad instruction on error.
+pub fn program_from_bytes(name: &str, bytes: &[u8]) -> Result<Program, LoadError> {
+    Program::from_bytes(bytes).map_err(|e| LoadError::plain(format!("{name}: {e} (byte offset {})", e.pc * 8)))
+}
+
+/// Reads `path` (or standard input for `-`) into a program.
+pub fn load_program(path: &Path, syntax: Option<Syntax>) -> Result<Program, LoadError> {
+    let name = path.display().to_string();
+    let bytes = if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| LoadError::plain(format!("<stdin>: {e}")))?;
+        buf
+    } else {
+        std::fs::read(path).map_err(|e| LoadError::plain(format!("{name}: {e}")))?
+    };
+    if bytes.starts_with(b"\x7fELF") {
+        return Err(LoadError::plain(format!(
+            "{name}: ELF objects are not read yet; disassemble with `llvm-objdump-19 -d` or pass the .text bytes"
+        )));
+    }
+    match file_kind(path, &bytes) {
+        FileKind::Raw => program_from_bytes(&name, &bytes),
+        kind => {
+            let text = String::from_utf8(bytes).map_err(|e| {
+                LoadError::plain(format!("{name}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+            })?;
+            program_from_text(&name, &text, kind, syntax)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_accepts_pairs_runs_and_prefixes() {
+        assert_eq!(parse_hex("b7 00 0x01, 95\n").unwrap(), vec![0xb7, 0, 1, 0x95]);
+        assert_eq!(parse_hex("b700000001000000").unwrap(), vec![0xb7, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(parse_hex("b7 0z").unwrap_err().0, 3);
+        assert!(parse_hex("abc").is_err());
+    }
+
+    #[test]
+    fn raw_bytes_with_a_bad_instruction_name_its_index() {
+        let e = program_from_bytes("p.bin", &[0xb7, 0, 0, 0, 0, 0, 0, 0, 0x8f, 0, 0, 0, 0, 0, 0, 0]).unwrap_err();
+        assert!(e.render(false).contains("p.bin: insn 1: unknown opcode 8f (byte offset 8)"), "{}", e.render(false));
+    }
+}
