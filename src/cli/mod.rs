@@ -11,7 +11,6 @@ use crate::diag::ColorChoice;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 
-
 /// Exit code: the program is wrong.
 pub const EXIT_PROGRAM: i32 = 1;
 /// Exit code: bad input or usage.
