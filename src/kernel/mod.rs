@@ -5,9 +5,11 @@
 
 use std::io::Write;
 
+pub mod backend;
 pub mod error;
 pub mod sys;
 
+pub use backend::{KernelInput, KernelProgram, KernelRun, LoadOptions, Verdict};
 pub use error::{Command, KernelError, ENOTSUPP};
 pub use sys::{
     availability, map_create, map_delete, map_get_next_key, map_lookup, map_update, possible_cpus, prog_info,

@@ -1075,6 +1075,23 @@ pub fn prog_test_run(prog: &ProgFd, run: &TestRun<'_>) -> Result<TestRunResult, 
     Ok(TestRunResult { retval: attr.retval, duration_ns: attr.duration, data_out, ctx_out })
 }
 
+/// Run a `BPF_PROG_TYPE_SYSCALL` program once. Such programs take no
+/// packet, no `repeat` and no separate ctx output: the kernel copies `ctx`
+/// in, runs the program, and writes the (possibly modified) ctx back into
+/// the same user buffer, hence `&mut`. Returns the 32-bit retval.
+pub fn prog_test_run_syscall(prog: &ProgFd, ctx: &mut [u8]) -> Result<u32, KernelError> {
+    let cmd = Command::ProgTestRun;
+    let mut attr: TestRunAttr = zeroed();
+    attr.prog_fd = prog.as_raw_fd() as u32;
+    attr.ctx_size_in =
+        u32::try_from(ctx.len()).map_err(|_| KernelError::invalid_input(cmd, "ctx larger than 4 GiB"))?;
+    attr.ctx_in = if ctx.is_empty() { 0 } else { slice_ptr_mut(ctx) };
+    // SAFETY: ctx_in is 0 or our exclusively borrowed buffer of exactly
+    // ctx_size_in bytes, which the kernel reads and writes back in place.
+    unsafe { sys_bpf(cmd, &mut attr) }.map_err(|e| KernelError::from_kernel(cmd, e))?;
+    Ok(attr.retval)
+}
+
 // ---------------------------------------------------------------------
 // BPF_OBJ_GET_INFO_BY_FD
 // ---------------------------------------------------------------------

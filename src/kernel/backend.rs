@@ -1,0 +1,415 @@
+//! Running a [`Program`] in the Linux kernel: create its maps, load it (the kernel's verdict and
+//! log), run it with `BPF_PROG_TEST_RUN`, and read everything back.
+//!
+//! ## How ebpf-lab program types map to kernel program types
+//! | ebpf-lab     | verified as            | run as (test_run)                                   |
+//! |--------------|------------------------|-----------------------------------------------------|
+//! | `mem`        | `SYSCALL` (sleepable)  | `SYSCALL`: the input buffer is the ctx, `r2` = its length (set by the wrapper) |
+//! | `xdp`        | `XDP`                  | `XDP`: packet in `data_in`, packet out read back    |
+//! | `socket`     | `SOCKET_FILTER`        | `SOCKET_FILTER`: packet in, `__sk_buff` ctx in/out  |
+//! | `tc`         | `SCHED_CLS`            | `SCHED_CLS`: packet in/out, `__sk_buff` ctx in/out  |
+//! | `tracepoint` | `TRACEPOINT`           | `SYSCALL`: the kernel has no test_run for tracepoints, so the same bytecode runs with the tracepoint record as a plain ctx buffer (same layout) |
+//! | `syscall`    | `SYSCALL` (sleepable)  | `SYSCALL`: ctx buffer in, written back in place     |
+//!
+//! Limits: `repeat` is always 1 (with repeat > 1 the kernel does not reset packet or ctx
+//! between runs, so a cross-check would compare different things); SYSCALL programs cannot
+//! repeat at all.
+//!
+//! ## The full 64-bit r0
+//! test_run reports only the low 32 bits of r0. To see all 64, the program runs as a
+//! subprogram of a four-instruction wrapper that stores r0 into a one-element array map
+//! through a direct map-value pointer (`BPF_PSEUDO_MAP_VALUE`, so the wrapper needs no stack and
+//! the program keeps its whole 512-byte budget):
+//! ```text
+//!   [r2 = LEN]                  ; mem programs only: the conformance convention
+//!   call +N                     ; the program, unchanged, as a bpf-to-bpf call
+//!   r1 = map_value(r0_map) ll
+//!   *(u64 *)(r1 + 0) = r0
+//!   exit
+//! ```
+//! The verdict and the verifier log always come from loading the program itself, unwrapped, so
+//! instruction numbers in the log are the program's own. Programs the wrapper cannot host (legacy
+//! `LD_ABS`/`LD_IND` may not mix with bpf-to-bpf calls) run unwrapped and report 32 bits.
+
+use super::error::KernelError;
+use super::sys::{self, map_type as kmap, prog_flags, prog_type as kprog, MapFd, ProgFd, ProgLoad, TestRun};
+use crate::isa::{self, CallTarget, ImmSrc, Insn, Reg};
+use crate::program::{MapType, ProgType, Program};
+use std::os::fd::AsRawFd;
+
+/// A map's contents as (key, value) byte pairs.
+pub type MapEntries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// How to load a program.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Verifier log level for the verdict load: 0 (none), 1, 2 (every instruction) or 4 (stats).
+    pub log_level: u32,
+    /// Extra `prog_flags` (e.g. `BPF_F_TEST_STATE_FREQ`).
+    pub prog_flags: u32,
+    /// For `mem` programs: the input buffer's length, which the wrapper puts in `r2`. The
+    /// verifier sees it as a constant, so it is part of what is verified.
+    pub mem_len: u32,
+}
+
+/// The kernel's answer to loading a program.
+#[derive(Debug)]
+pub struct Verdict {
+    /// The verifier log (empty when no log was asked for and the program was accepted).
+    pub log: String,
+    /// Instructions the verifier processed (`verified_insns`), when accepted.
+    pub verified_insns: Option<u32>,
+    /// The rejection, if any.
+    pub error: Option<KernelError>,
+}
+
+impl Verdict {
+    /// True when the kernel accepted the program.
+    pub fn accepted(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// One run's results.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelRun {
+    /// r0 when the program exited.
+    pub r0: u64,
+    /// How many low bits of `r0` the kernel reported: 64 through the wrapper, else 32.
+    pub r0_bits: u32,
+    /// The packet after the run (XDP, socket, tc).
+    pub data_out: Option<Vec<u8>>,
+    /// The context after the run (syscall ctx buffer, `__sk_buff`, `xdp_md`).
+    pub ctx_out: Option<Vec<u8>>,
+    /// Kernel-measured run time in nanoseconds.
+    pub duration_ns: u32,
+}
+
+/// What to feed a run.
+#[derive(Clone, Debug, Default)]
+pub struct KernelInput<'a> {
+    /// Packet (`xdp`, `socket`, `tc`).
+    pub packet: Option<&'a [u8]>,
+    /// Context bytes: the input buffer for `mem`, the record for `tracepoint`, the ctx buffer for
+    /// `syscall`, or a `__sk_buff`/`xdp_md` for the packet types.
+    pub ctx: Option<&'a [u8]>,
+}
+
+/// A program loaded into the kernel together with its maps.
+#[derive(Debug)]
+pub struct KernelProgram {
+    prog_type: ProgType,
+    mem_len: usize,
+    maps: Vec<MapFd>,
+    verdict: Verdict,
+    runner: Option<Runner>,
+}
+
+#[derive(Debug)]
+struct Runner {
+    fd: ProgFd,
+    r0_map: Option<MapFd>,
+}
+
+/// Kernel program type used to verify a program of type `t`.
+pub fn verify_type(t: ProgType) -> u32 {
+    match t {
+        ProgType::Mem | ProgType::Syscall => kprog::SYSCALL,
+        ProgType::Xdp => kprog::XDP,
+        ProgType::Socket => kprog::SOCKET_FILTER,
+        ProgType::Tc => kprog::SCHED_CLS,
+        ProgType::Tracepoint => kprog::TRACEPOINT,
+    }
+}
+
+/// Kernel program type used to run a program of type `t` with `BPF_PROG_TEST_RUN`.
+pub fn run_type(t: ProgType) -> u32 {
+    match t {
+        ProgType::Tracepoint => kprog::SYSCALL,
+        other => verify_type(other),
+    }
+}
+
+fn flags_for(kernel_type: u32, extra: u32) -> u32 {
+    // SYSCALL programs must be sleepable to be loaded at all.
+    extra | if kernel_type == kprog::SYSCALL { prog_flags::SLEEPABLE } else { 0 }
+}
+
+fn kernel_map_type(t: MapType) -> u32 {
+    match t {
+        MapType::Hash => kmap::HASH,
+        MapType::Array => kmap::ARRAY,
+        MapType::ProgArray => kmap::PROG_ARRAY,
+        MapType::PercpuHash => kmap::PERCPU_HASH,
+        MapType::PercpuArray => kmap::PERCPU_ARRAY,
+        MapType::LruHash => kmap::LRU_HASH,
+        MapType::Ringbuf => kmap::RINGBUF,
+    }
+}
+
+/// A kernel-safe object name: `[A-Za-z0-9_.]`, at most 15 bytes.
+fn object_name(name: &str) -> String {
+    name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').take(15).collect()
+}
+
+/// The wrapper around `program` that records all 64 bits of r0 (see the module docs).
+/// `mem_len` is set in r2 for `mem` programs.
+pub fn wrap_for_r0(program: &Program, r0_map_fd: i32, mem_len: Option<u32>) -> Vec<Insn> {
+    let mut prologue = Vec::new();
+    if let Some(len) = mem_len {
+        prologue.push(Insn::Bin {
+            width: isa::Width::W64,
+            op: isa::BinOp::Mov,
+            dst: Reg::new(2).expect("r2"),
+            src: isa::Operand::Imm(len as i32),
+        });
+    }
+    let call_at = prologue.len();
+    // Slots after the call: lddw (2) + store (1) + exit (1).
+    prologue.push(Insn::Call(CallTarget::Local(4)));
+    prologue.push(Insn::LoadImm64 { dst: Reg::R1, src: ImmSrc::MapValue, imm: r0_map_fd, next_imm: 0 });
+    prologue.push(Insn::Store { size: isa::Size::DW, dst: Reg::R1, off: 0, src: isa::Operand::Reg(Reg::R0) });
+    prologue.push(Insn::Exit);
+    debug_assert_eq!(isa::slot_pcs(&prologue).last().copied(), Some(call_at + 5));
+    debug_assert_eq!(call_at + 5, wrapper_slots(mem_len.is_some()));
+    prologue.extend_from_slice(&program.insns);
+    prologue
+}
+
+/// True when the kernel would refuse `program` inside the wrapper for a reason of the wrapper's
+/// own making (legacy packet loads cannot be mixed with bpf-to-bpf calls).
+fn needs_unwrapped(program: &Program) -> bool {
+    program.insns.iter().any(|i| matches!(i, Insn::LegacyLoad { .. }))
+}
+
+impl KernelProgram {
+    /// Creates the program's maps and loads it. A rejection is not an `Err`: it is the verdict
+    /// (see [`KernelProgram::verdict`]); `Err` means the kernel could not be asked at all (no
+    /// permission, a map it would not create).
+    pub fn load(program: &Program, opts: &LoadOptions) -> Result<KernelProgram, KernelError> {
+        let mut maps = Vec::with_capacity(program.maps.len());
+        for def in &program.maps {
+            maps.push(sys::map_create(
+                kernel_map_type(def.map_type),
+                def.key_size,
+                def.value_size,
+                def.max_entries,
+                def.flags,
+                &object_name(&def.name),
+            )?);
+        }
+        let fds: Vec<i32> = maps.iter().map(|m| m.as_raw_fd()).collect();
+        let name = program.source.as_ref().map(|s| s.name.rsplit('/').next().unwrap_or("").to_string());
+        let name = object_name(name.as_deref().unwrap_or("ebpf_lab").trim_end_matches(".s"));
+        let vtype = verify_type(program.prog_type);
+        let mut runner = None;
+        let verdict = if program.prog_type == ProgType::Mem {
+            // The conformance convention needs r2 = length, which only the wrapper can provide,
+            // so a mem program is verified inside it and the log is renumbered to its own pcs.
+            let r0_map = sys::map_create(kmap::ARRAY, 4, 8, 1, 0, "ebpf_lab_r0")?;
+            let wrapped = wrap_for_r0(program, r0_map.as_raw_fd(), Some(opts.mem_len));
+            let shift = wrapper_slots(true);
+            match load_insns(&wrapped, vtype, opts, &name, &fds) {
+                Ok(loaded) => {
+                    let verified_insns = sys::prog_info(&loaded.fd).ok().map(|i| i.verified_insns);
+                    runner = Some(Runner { fd: loaded.fd, r0_map: Some(r0_map) });
+                    Verdict { log: renumber_log(&loaded.log, shift), verified_insns, error: None }
+                }
+                Err(e) => {
+                    Verdict { log: renumber_log(e.log().unwrap_or(""), shift), verified_insns: None, error: Some(e) }
+                }
+            }
+        } else {
+            match load_insns(&program.insns, vtype, opts, &name, &fds) {
+                Ok(loaded) => {
+                    let verified_insns = sys::prog_info(&loaded.fd).ok().map(|i| i.verified_insns);
+                    Verdict { log: loaded.log, verified_insns, error: None }
+                }
+                Err(e) => Verdict { log: e.log().unwrap_or("").to_string(), verified_insns: None, error: Some(e) },
+            }
+        };
+        Ok(KernelProgram { prog_type: program.prog_type, mem_len: opts.mem_len as usize, maps, verdict, runner })
+    }
+
+    /// The kernel's verdict on the program as written.
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict
+    }
+
+    /// The program type.
+    pub fn prog_type(&self) -> ProgType {
+        self.prog_type
+    }
+
+    /// Runs the program once. The first run loads the runnable form (wrapped for the 64-bit r0).
+    /// Fails if the program was rejected.
+    pub fn run(&mut self, program: &Program, input: &KernelInput) -> Result<KernelRun, KernelError> {
+        if let Some(e) = &self.verdict.error {
+            return Err(e.clone());
+        }
+        if self.prog_type == ProgType::Mem {
+            let len = input.ctx.map_or(0, |c| c.len());
+            if self.mem_len != len {
+                return Err(KernelError::invalid_input(
+                    super::error::Command::ProgTestRun,
+                    format!("this mem program was verified for a {}-byte buffer, not {len}", self.mem_len),
+                ));
+            }
+        }
+        if self.runner.is_none() {
+            self.runner = Some(self.load_runner(program)?);
+        }
+        let runner = self.runner.as_ref().expect("runner loaded above");
+        if run_type(self.prog_type) == kprog::SYSCALL {
+            // SYSCALL programs: ctx in, written back in place; no packet, no repeat.
+            let mut ctx = input.ctx.unwrap_or(&[]).to_vec();
+            let retval = sys::prog_test_run_syscall(&runner.fd, &mut ctx)?;
+            let (r0, r0_bits) = read_r0(runner, retval)?;
+            return Ok(KernelRun { r0, r0_bits, data_out: None, ctx_out: Some(ctx), duration_ns: 0 });
+        }
+        let packet_type = matches!(self.prog_type, ProgType::Xdp | ProgType::Socket | ProgType::Tc);
+        let data_out_size = if packet_type { input.packet.map_or(0, |p| p.len() as u32 + 256) } else { 0 };
+        let ctx_out_size = input.ctx.map_or(0, |c| c.len() as u32);
+        let res = sys::prog_test_run(
+            &runner.fd,
+            &TestRun {
+                data_in: input.packet,
+                data_out_size,
+                ctx_in: input.ctx.filter(|c| !c.is_empty()),
+                ctx_out_size,
+                repeat: 1,
+                ..Default::default()
+            },
+        )?;
+        let (r0, r0_bits) = read_r0(runner, res.retval)?;
+        Ok(KernelRun {
+            r0,
+            r0_bits,
+            data_out: packet_type.then_some(res.data_out),
+            ctx_out: (ctx_out_size > 0).then_some(res.ctx_out),
+            duration_ns: res.duration_ns,
+        })
+    }
+
+    fn load_runner(&self, program: &Program) -> Result<Runner, KernelError> {
+        let rtype = run_type(self.prog_type);
+        let fds: Vec<i32> = self.maps.iter().map(|m| m.as_raw_fd()).collect();
+        let opts = LoadOptions::default();
+        if !needs_unwrapped(program) {
+            let r0_map = sys::map_create(kmap::ARRAY, 4, 8, 1, 0, "ebpf_lab_r0")?;
+            let wrapped = wrap_for_r0(program, r0_map.as_raw_fd(), None);
+            if let Ok(loaded) = load_insns(&wrapped, rtype, &opts, "ebpf_lab_run", &fds) {
+                return Ok(Runner { fd: loaded.fd, r0_map: Some(r0_map) });
+            }
+        }
+        // Unwrapped: only the low 32 bits of r0 come back.
+        let loaded = load_insns(&program.insns, rtype, &opts, "ebpf_lab_run", &fds)?;
+        Ok(Runner { fd: loaded.fd, r0_map: None })
+    }
+
+    /// The kernel map for the program's map number `index`.
+    pub fn map_fd(&self, index: usize) -> Option<&MapFd> {
+        self.maps.get(index)
+    }
+
+    /// Writes one entry of map `index` from user space (pre-filling before a run).
+    pub fn map_update(&self, index: usize, key: &[u8], value: &[u8]) -> Result<(), KernelError> {
+        let map = self.maps.get(index).ok_or_else(|| no_such_map(index))?;
+        sys::map_update(map, key, value, 0)
+    }
+
+    /// Every entry of map `index`, in the kernel's iteration order (per-CPU values are all CPUs'
+    /// values concatenated, as `bpf(2)` returns them). Ringbuf and prog-array maps have no
+    /// readable entries and return an empty list.
+    pub fn map_entries(&self, index: usize) -> Result<MapEntries, KernelError> {
+        let map = self.maps.get(index).ok_or_else(|| no_such_map(index))?;
+        if matches!(map.map_type(), kmap::RINGBUF | kmap::PROG_ARRAY) {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        let mut key: Option<Vec<u8>> = None;
+        let mut next = vec![0u8; map.key_size() as usize];
+        // Bounded: a map never has more than max_entries keys.
+        for _ in 0..=map.max_entries() {
+            if !sys::map_get_next_key(map, key.as_deref(), &mut next)? {
+                break;
+            }
+            let mut value = vec![0u8; map.user_value_size()];
+            if sys::map_lookup(map, &next, &mut value)? {
+                out.push((next.clone(), value));
+            }
+            key = Some(next.clone());
+        }
+        Ok(out)
+    }
+}
+
+fn load_insns(
+    insns: &[Insn],
+    kernel_type: u32,
+    opts: &LoadOptions,
+    name: &str,
+    fds: &[i32],
+) -> Result<sys::LoadedProg, KernelError> {
+    let bytes = isa::encode(insns);
+    sys::prog_load(&ProgLoad {
+        prog_type: kernel_type,
+        insns: &bytes,
+        log_level: opts.log_level,
+        prog_flags: flags_for(kernel_type, opts.prog_flags),
+        name,
+        fd_array: Some(fds),
+        ..Default::default()
+    })
+}
+
+fn read_r0(runner: &Runner, retval: u32) -> Result<(u64, u32), KernelError> {
+    match &runner.r0_map {
+        Some(m) => {
+            let mut v = [0u8; 8];
+            sys::map_lookup(m, &0u32.to_ne_bytes(), &mut v)?;
+            Ok((u64::from_ne_bytes(v), 64))
+        }
+        None => Ok((retval as u64, 32)),
+    }
+}
+
+/// Slots the wrapper puts before the program.
+fn wrapper_slots(mem: bool) -> usize {
+    5 + usize::from(mem)
+}
+
+/// Rewrites instruction numbers in a verifier log of the wrapped program to the program's own:
+/// `N: ...` and `from N to M:` lose the wrapper's `shift`; the wrapper's own lines are marked.
+pub fn renumber_log(log: &str, shift: usize) -> String {
+    let fix = |n: usize| if n >= shift { (n - shift).to_string() } else { format!("wrapper+{n}") };
+    let mut out = String::with_capacity(log.len());
+    for line in log.split_inclusive('\n') {
+        let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && line[digits..].starts_with(':') {
+            if let Ok(n) = line[..digits].parse::<usize>() {
+                out.push_str(&fix(n));
+                out.push_str(&line[digits..]);
+                continue;
+            }
+        }
+        if let Some(rest) = line.strip_prefix("from ") {
+            let mut parts = rest.splitn(4, ' ');
+            if let (Some(a), Some("to"), Some(b), Some(tail)) = (parts.next(), parts.next(), parts.next(), parts.next())
+            {
+                if let (Ok(a), Some(bn)) =
+                    (a.parse::<usize>(), b.strip_suffix(':').and_then(|b| b.parse::<usize>().ok()))
+                {
+                    out.push_str(&format!("from {} to {}: {tail}", fix(a), fix(bn)));
+                    continue;
+                }
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+fn no_such_map(index: usize) -> KernelError {
+    KernelError::invalid_input(super::error::Command::MapLookupElem, format!("the program has no map #{index}"))
+}
