@@ -128,10 +128,8 @@ pub fn parse_case(name: &str, text: &str) -> Result<ConformanceCase, String> {
             Section::Result if !data.is_empty() => {
                 result_lines.get_or_insert_with(Vec::new).push((lineno, data.to_string()))
             }
-            Section::Error => {
-                if !line.trim().is_empty() {
-                    error_lines.get_or_insert_with(Vec::new).push(line.trim().to_string());
-                }
+            Section::Error if !line.trim().is_empty() => {
+                error_lines.get_or_insert_with(Vec::new).push(line.trim().to_string())
             }
             _ => {}
         }

@@ -150,3 +150,69 @@ fn every_unused_field_bytecode_is_rejected_by_the_decoder() {
     println!("conformance negatives: {} unused-* encodings rejected", names.len());
     assert!(accepted.is_empty(), "decoder accepted:\n{}", accepted.join("\n"));
 }
+
+// The reader itself, on inline files (these run without the suite data).
+
+#[test]
+fn reads_every_section_kind() {
+    let text =
+        "# header comment\n-- asm\nmov %r0, 1 # set\nexit\n-- mem\naa bb\n0x01 ff\n-- result\n-2\n-- c\nint x;\n";
+    let case = conformance::parse_case("t", text).unwrap();
+    assert_eq!(case.asm.as_deref(), Some("mov %r0, 1 # set\nexit\n"));
+    assert_eq!(case.asm_line, 3);
+    assert_eq!(case.mem, vec![0xaa, 0xbb, 0x01, 0xff]);
+    assert_eq!(case.result, Some(-2i64 as u64));
+    assert_eq!(case.error, None);
+    assert_eq!(conformance::program(&case).unwrap().insns.len(), 2);
+}
+
+#[test]
+fn reads_both_raw_layouts_and_prefers_raw_over_asm() {
+    let words = "-- asm\nexit\n-- raw\n0x00000001000000b7\n0x0000000000000095\n-- result\n0x1\n";
+    let bytes = "-- raw\nb7 00 00 00 01 00 00 00\n95 00 00 00 00 00 00 00\n-- error\nsome failure\n";
+    let a = conformance::parse_case("a", words).unwrap();
+    let b = conformance::parse_case("b", bytes).unwrap();
+    assert_eq!(a.raw, Some(vec![0x00000001000000b7, 0x95]));
+    assert_eq!(a.raw, b.raw);
+    assert_eq!(b.error.as_deref(), Some("some failure"));
+    assert_eq!(b.result, None);
+    assert_eq!(conformance::program(&a).unwrap().insns.len(), 2, "raw wins over the one-line asm");
+}
+
+#[test]
+fn parses_results_in_hex_and_decimal() {
+    assert_eq!(conformance::parse_result("0x8977665544332211"), Some(0x8977665544332211));
+    assert_eq!(conformance::parse_result("18446744073709551615"), Some(u64::MAX));
+    assert_eq!(conformance::parse_result("-1"), Some(u64::MAX));
+    assert_eq!(conformance::parse_result("0x1_0"), None);
+    assert_eq!(conformance::parse_result("ten"), None);
+}
+
+#[test]
+fn malformed_files_are_errors_with_line_numbers() {
+    let cases = [
+        ("-- asm\nexit\n-- Unknown directive\n", "t:3: unknown section `-- Unknown directive`"),
+        ("-- asm\nexit\n-- mem\nzz\n-- result\n0\n", "t:4: `zz` is not a hex byte"),
+        ("-- asm\nexit\n-- result\n0xg\n", "t:4: bad result `0xg`"),
+        ("-- asm\nexit\n-- result\n1\n2\n", "t:5: more than one result value"),
+        ("-- raw\n0xzz\n-- result\n1\n", "t:2: `0xzz` is not a 64-bit instruction word"),
+        ("# only a header\n", "t: no program"),
+        ("-- result\n0x0\n", "t: no program"),
+        ("-- asm\nexit\n", "t: no expected outcome"),
+    ];
+    for (text, want) in cases {
+        let err = conformance::parse_case("t", text).unwrap_err();
+        assert!(err.starts_with(want), "{text:?}: got `{err}`");
+    }
+}
+
+#[test]
+fn program_reports_assembler_errors_at_file_lines() {
+    let case = conformance::parse_case("t", "# c\n-- asm\nmov %r0, 1\nmvo %r0, 2\nexit\n-- result\n1\n").unwrap();
+    let err = conformance::program(&case).unwrap_err();
+    assert!(err.starts_with("t:4:1: unknown mnemonic `mvo`"), "{err}");
+    let empty = conformance::parse_case("e", "-- asm\n# nothing\n-- result\n0\n").unwrap();
+    assert_eq!(conformance::program(&empty).unwrap_err(), "e: the program has no instructions");
+    let bad_raw = conformance::parse_case("u", "-- raw\n85 01 00 00 00 00 00 00\n-- error\nx\n").unwrap();
+    assert!(conformance::program(&bad_raw).unwrap_err().starts_with("u: insn 0:"));
+}

@@ -299,10 +299,27 @@ fn unknown_mnemonic(mn: Tok, line: Tok) -> AsmError {
     if line.text.contains('=') || mn.text == "if" || mn.text == "goto" || mn.text == "gotol" {
         return e.with_help("this looks like the LLVM syntax (`r0 = 1`); assemble it with `--syntax llvm`");
     }
-    match closest(mn.text, mnemonic_names()) {
+    match suggest(mn.text, mnemonic_names()) {
         Some(best) => e.with_help(format!("did you mean `{best}`?")),
         None => e.with_help("uBPF mnemonics look like `mov`, `add32`, `ldxw`, `stxdw`, `jeq`, `ja`, `call`, `exit`"),
     }
+}
+
+/// The closest candidate by edit distance, or else one that differs by swapping two adjacent
+/// letters (`mvo` for `mov`), a typo plain edit distance counts twice.
+fn suggest<'a>(word: &str, candidates: Vec<&'a str>) -> Option<&'a str> {
+    closest(word, candidates.iter().copied()).or_else(|| {
+        let w: Vec<char> = word.chars().collect();
+        candidates.into_iter().find(|c| {
+            let c: Vec<char> = c.chars().collect();
+            c.len() == w.len()
+                && (0..w.len().saturating_sub(1)).any(|i| {
+                    let mut t = w.clone();
+                    t.swap(i, i + 1);
+                    t == c
+                })
+        })
+    })
 }
 
 /// Checks the operand count, pointing at the surplus operands or at the whole statement.
@@ -334,7 +351,8 @@ fn split_operands(rest: Tok) -> Result<Vec<Tok>, AsmError> {
             Some(b',') | None if depth <= 0 || c.is_none() => {
                 let piece = rest.sub(start..i).trimmed();
                 if piece.text.is_empty() {
-                    let at = rest.start + i.min(bytes.len().saturating_sub(1));
+                    // Point at the comma before the empty operand (the one ending it if it is first).
+                    let at = rest.start + if i == bytes.len() { start - 1 } else { i };
                     return Err(AsmError::new(at..at + 1, "missing operand").with_help("remove the extra `,`"));
                 }
                 // Outside brackets, whitespace inside an operand means a forgotten comma.
