@@ -134,6 +134,7 @@ fn immediates_follow_the_suite_range_rules() {
 const ERRORS: &[(&str, &str, &str, &str)] = &[
     ("ldxq %r0, [%r1]", "unknown mnemonic `ldxq`", "ldxq", "did you mean"),
     ("mvo %r0, 1", "unknown mnemonic `mvo`", "mvo", "did you mean `mov`?"),
+    ("MOV %r0, 1", "unknown mnemonic `MOV`", "MOV", "mnemonics are lower case: `mov`"),
     ("r0 = 1", "unknown mnemonic `r0`", "r0", "--syntax llvm"),
     ("or %r0, %r50", "invalid register `%r50`", "%r50", "eBPF has registers r0–r10"),
     ("mov %r11, 1", "invalid register `%r11`", "%r11", "eBPF has registers r0–r10"),

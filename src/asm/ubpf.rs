@@ -299,6 +299,10 @@ fn unknown_mnemonic(mn: Tok, line: Tok) -> AsmError {
     if line.text.contains('=') || mn.text == "if" || mn.text == "goto" || mn.text == "gotol" {
         return e.with_help("this looks like the LLVM syntax (`r0 = 1`); assemble it with `--syntax llvm`");
     }
+    let lower = mn.text.to_ascii_lowercase();
+    if lower == "lock" || mnemonics().contains_key(&lower) {
+        return e.with_help(format!("mnemonics are lower case: `{lower}`"));
+    }
     match suggest(mn.text, mnemonic_names()) {
         Some(best) => e.with_help(format!("did you mean `{best}`?")),
         None => e.with_help("uBPF mnemonics look like `mov`, `add32`, `ldxw`, `stxdw`, `jeq`, `ja`, `call`, `exit`"),
