@@ -5,6 +5,7 @@
 
 pub mod asm;
 pub mod cli;
+pub mod conformance;
 pub mod diag;
 pub mod interp;
 pub mod isa;
