@@ -65,9 +65,9 @@ struct Tok<'a> {
 /// with `s`, which is otherwise an identifier character; they are only recognised where a token
 /// starts, so `s8` and `skb` stay identifiers.
 const PUNCTS: &[&str] = &[
-    "s>>=", "<<=", ">>=", "s/=", "s%=", "s>=", "s<=", "s>>", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", "==", "!=",
-    ">=", "<=", "<<", ">>", "s>", "s<", "=", ">", "<", "&", "(", ")", "*", "+", "-", "[", "]", ",", "|", "^", "/", "%",
-    "!", "~",
+    "s>>=", "<<=", ">>=", "s/=", "s%=", "s>=", "s<=", "s>>", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", "==",
+    "!=", ">=", "<=", "<<", ">>", "s>", "s<", "=", ">", "<", "&", "(", ")", "*", "+", "-", "[", "]", ",", "|", "^",
+    "/", "%", "!", "~",
 ];
 
 fn is_ident_start(c: char) -> bool {
@@ -159,10 +159,10 @@ const RHS_WORDS: &[&str] = &[
 
 /// uBPF mnemonics, to point a student who mixed the syntaxes at the right one.
 const UBPF_WORDS: &[&str] = &[
-    "mov", "mov32", "add", "add32", "sub", "sub32", "mul", "mul32", "div", "div32", "mod", "mod32", "or", "or32", "and",
-    "and32", "lsh", "lsh32", "rsh", "rsh32", "arsh", "arsh32", "xor", "xor32", "neg", "neg32", "lddw", "ldxb", "ldxh",
-    "ldxw", "ldxdw", "stb", "sth", "stw", "stdw", "stxb", "stxh", "stxw", "stxdw", "ja", "jeq", "jne", "jgt", "jge",
-    "jlt", "jle", "jset", "jsgt", "jsge", "jslt", "jsle", "le16", "le32", "le64", "be16", "be32", "be64",
+    "mov", "mov32", "add", "add32", "sub", "sub32", "mul", "mul32", "div", "div32", "mod", "mod32", "or", "or32",
+    "and", "and32", "lsh", "lsh32", "rsh", "rsh32", "arsh", "arsh32", "xor", "xor32", "neg", "neg32", "lddw", "ldxb",
+    "ldxh", "ldxw", "ldxdw", "stb", "sth", "stw", "stdw", "stxb", "stxh", "stxw", "stxdw", "ja", "jeq", "jne", "jgt",
+    "jge", "jlt", "jle", "jset", "jsgt", "jsge", "jslt", "jsle", "le16", "le32", "le64", "be16", "be32", "be64",
 ];
 
 const ALU_OPS: &[(&str, BinOp)] = &[
@@ -315,11 +315,13 @@ impl<'a> Parser<'a> {
             Some(t) if t.kind == Kind::Num => self.next().expect("peeked"),
             _ => return Err(self.unexpected("an offset")),
         };
-        let v = number_value(t.text).ok_or_else(|| AsmError::new(t.span.clone(), format!("`{}` is not a number", t.text)))?;
+        let v = number_value(t.text)
+            .ok_or_else(|| AsmError::new(t.span.clone(), format!("`{}` is not a number", t.text)))?;
         let v = if neg { -(v as i128) } else { v as i128 };
         let off = i16::try_from(v).map_err(|_| {
             let sign = if neg { "-" } else { "+" };
-            AsmError::new(t.span.clone(), format!("offset `{sign}{}` does not fit in 16 bits", t.text)).with_help(RANGE16)
+            AsmError::new(t.span.clone(), format!("offset `{sign}{}` does not fit in 16 bits", t.text))
+                .with_help(RANGE16)
         })?;
         Ok((r, off))
     }
@@ -432,6 +434,13 @@ fn reg_of(t: &Tok<'_>) -> PResult<Option<(Reg, Width)>> {
     let width = match w {
         "r" => Width::W64,
         "w" => Width::W32,
+        "R" | "W" if digits.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(AsmError::new(
+                t.span.clone(),
+                format!("registers are written in lower case, not `{}`", t.text),
+            )
+            .with_help(format!("write `{}`", t.text.to_ascii_lowercase())));
+        }
         _ => return Ok(None),
     };
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -457,7 +466,10 @@ fn check_width(r: Reg, got: Width, want: Width, t: &Tok<'_>) -> PResult<()> {
     }
     let prefix = if want == Width::W64 { 'r' } else { 'w' };
     Err(AsmError::new(t.span.clone(), format!("expected a {} register, found `{}`", width_name(want), t.text))
-        .with_help(format!("write `{prefix}{}`: `rN` is 64-bit, `wN` its 32-bit half, and one instruction uses one width", r.num())))
+        .with_help(format!(
+            "write `{prefix}{}`: `rN` is 64-bit, `wN` its 32-bit half, and one instruction uses one width",
+            r.num()
+        )))
 }
 
 /// Checks a 32-bit immediate: any value that survives truncation to 32 bits unchanged.
@@ -471,8 +483,10 @@ fn imm32(v: i128, span: Range<usize>) -> PResult<i32> {
 
 /// Checks a signed 32-bit value (offsets, ids printed in decimal).
 fn signed32(v: i128, span: Range<usize>, what: &str) -> PResult<i32> {
-    i32::try_from(v)
-        .map_err(|_| AsmError::new(span, format!("{what} {v} does not fit in 32 bits")).with_help("the range is -2147483648..=2147483647"))
+    i32::try_from(v).map_err(|_| {
+        AsmError::new(span, format!("{what} {v} does not fit in 32 bits"))
+            .with_help("the range is -2147483648..=2147483647")
+    })
 }
 
 /// Parses one instruction statement (comments, labels and directives already removed).
@@ -535,7 +549,9 @@ fn statement(p: &mut Parser<'_>) -> PResult<Stmt> {
             } else if UBPF_WORDS.contains(&word.to_ascii_lowercase().as_str()) {
                 e = e.with_help("this is a uBPF mnemonic; the LLVM syntax writes assignments such as `r0 = 1`");
             } else {
-                e = e.with_help("instructions start with a register (`r0 = 1`), `*`, `if`, `goto`, `call`, `lock` or `exit`");
+                e = e.with_help(
+                    "instructions start with a register (`r0 = 1`), `*`, `if`, `goto`, `call`, `lock` or `exit`",
+                );
             }
             Err(e)
         }
@@ -572,7 +588,8 @@ fn call(p: &mut Parser<'_>) -> PResult<Stmt> {
         let off = match args.get(1) {
             None => 0,
             Some((v, span)) => i16::try_from(*v).map_err(|_| {
-                AsmError::new(span.clone(), format!("kfunc module offset {v} does not fit in 16 bits")).with_help(RANGE16)
+                AsmError::new(span.clone(), format!("kfunc module offset {v} does not fit in 16 bits"))
+                    .with_help(RANGE16)
             })?,
         };
         return plain(Insn::Call(CallTarget::Kfunc { btf_id, off }));
@@ -633,7 +650,9 @@ fn lock(p: &mut Parser<'_>) -> PResult<Stmt> {
     p.expect("*")?;
     let (size, signed, ttok) = p.ctype()?;
     if signed {
-        return Err(AsmError::new(ttok.span, "atomic operations take an unsigned type").with_help("write `u32` or `u64`"));
+        return Err(
+            AsmError::new(ttok.span, "atomic operations take an unsigned type").with_help("write `u32` or `u64`")
+        );
     }
     let width = atomic_size(size, &ttok)?;
     let (dst, off) = p.mem()?;
@@ -711,7 +730,12 @@ fn assignment(p: &mut Parser<'_>, dst: Reg, width: Width, dtok: &Tok<'_>) -> PRe
                 return Err(AsmError::new(span, format!("{v} does not fit in 64 bits")));
             }
             let bits = v as i64 as u64;
-            return plain(Insn::LoadImm64 { dst, src: ImmSrc::Imm, imm: bits as u32 as i32, next_imm: (bits >> 32) as i32 });
+            return plain(Insn::LoadImm64 {
+                dst,
+                src: ImmSrc::Imm,
+                imm: bits as u32 as i32,
+                next_imm: (bits >> 32) as i32,
+            });
         }
         let imm = imm32(v, span.clone()).map_err(|e| {
             if width == Width::W64 && (i64::MIN as i128..=u64::MAX as i128).contains(&v) {
@@ -769,8 +793,11 @@ fn load(p: &mut Parser<'_>, dst: Reg, width: Width, dtok: &Tok<'_>) -> PResult<S
     }
     // The alu32 form `w0 = *(u32 *)(...)` is the same instruction (loads zero-extend).
     if width == Width::W32 && (signed || size == Size::DW) {
-        return Err(AsmError::new(dtok.span.clone(), format!("`*({} *)` cannot load into a 32-bit register", ttok.text))
-            .with_help(format!("write `r{}`", dst.num())));
+        return Err(AsmError::new(
+            dtok.span.clone(),
+            format!("`*({} *)` cannot load into a 32-bit register", ttok.text),
+        )
+        .with_help(format!("write `r{}`", dst.num())));
     }
     let (src, off) = p.mem()?;
     plain(Insn::Load { size, signed, dst, src, off })
@@ -828,7 +855,10 @@ fn named_rhs(p: &mut Parser<'_>, dst: Reg, width: Width, dtok: &Tok<'_>, t: &Tok
         let (src, w, stok) = p.reg()?;
         check_width(src, w, Width::W64, &stok)?;
         if src != dst {
-            return Err(AsmError::new(stok.span, format!("byte swaps work in place: write `{0} = {1} {0}`", dtok.text, t.text)));
+            return Err(AsmError::new(
+                stok.span,
+                format!("byte swaps work in place: write `{0} = {1} {0}`", dtok.text, t.text),
+            ));
         }
         return plain(Insn::Endian { op, bits, dst });
     }
@@ -898,13 +928,17 @@ fn same_reg(dst: Reg, src: Reg, dtok: &Tok<'_>, stok: &Tok<'_>) -> PResult<()> {
     if dst == src {
         Ok(())
     } else {
-        Err(AsmError::new(stok.span.clone(), format!("the old value returns in the source register: expected `{}`", dtok.text))
-            .with_help("atomic fetches read and write the same register"))
+        Err(AsmError::new(
+            stok.span.clone(),
+            format!("the old value returns in the source register: expected `{}`", dtok.text),
+        )
+        .with_help("atomic fetches read and write the same register"))
     }
 }
 
 fn pseudo_load(p: &mut Parser<'_>, dst: Reg, width: Width, dtok: &Tok<'_>, t: &Tok<'_>) -> PResult<Stmt> {
-    let known = ["map", "map_value", "map_fd", "map_value_fd", "btf_id", "func", "map_idx", "map_idx_value", "ld_pseudo"];
+    let known =
+        ["map", "map_value", "map_fd", "map_value_fd", "btf_id", "func", "map_idx", "map_idx_value", "ld_pseudo"];
     if !known.contains(&t.text) || !p.peek_is("(") {
         let mut e = AsmError::new(t.span.clone(), format!("unknown operation `{}`", t.text));
         if let Some(best) = closest(t.text, RHS_WORDS.iter().copied()) {
@@ -934,14 +968,20 @@ fn pseudo_load(p: &mut Parser<'_>, dst: Reg, width: Width, dtok: &Tok<'_>, t: &T
                 (ImmSrc::MapIdx, 0)
             };
             p.expect(")")?;
-            Stmt { insn: lddw(src, 0, next_imm), fixup: Some(Fixup::Map { name: name.text.to_string(), span: name.span }) }
+            Stmt {
+                insn: lddw(src, 0, next_imm),
+                fixup: Some(Fixup::Map { name: name.text.to_string(), span: name.span }),
+            }
         }
         "func" => {
             p.expect("(")?;
             let s = match p.peek().cloned() {
                 Some(n) if n.kind == Kind::Ident && reg_of(&n)?.is_none() => {
                     p.pos += 1;
-                    Stmt { insn: lddw(ImmSrc::Func, 0, 0), fixup: Some(Fixup::Label { name: n.text.to_string(), span: n.span }) }
+                    Stmt {
+                        insn: lddw(ImmSrc::Func, 0, 0),
+                        fixup: Some(Fixup::Label { name: n.text.to_string(), span: n.span }),
+                    }
                 }
                 _ => {
                     let (v, span) = p.int("an offset (`+3`) or a label")?;
@@ -1107,7 +1147,8 @@ pub fn format_insn(insn: &Insn, ctx: &FormatCtx) -> String {
             let s = reg(src, w);
             let ty = size.c_type();
             let a = addr(dst, off);
-            let (xchg, cmpxchg) = if size == Size::DW { ("xchg_64", "cmpxchg_64") } else { ("xchg32_32", "cmpxchg32_32") };
+            let (xchg, cmpxchg) =
+                if size == Size::DW { ("xchg_64", "cmpxchg_64") } else { ("xchg32_32", "cmpxchg32_32") };
             match (op, fetch) {
                 (AtomicOp::Xchg, _) => format!("{s} = {xchg}({a}, {s})"),
                 (AtomicOp::CmpXchg, _) => {
