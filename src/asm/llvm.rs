@@ -489,6 +489,20 @@ fn signed32(v: i128, span: Range<usize>, what: &str) -> PResult<i32> {
     })
 }
 
+/// The candidate `word` was probably meant to be: [`closest`] by edit distance, or one with the
+/// same letters in another order (`exti` for `exit`), which edit distance counts as two typos.
+fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    closest(word, candidates.iter().copied()).or_else(|| {
+        let mut letters: Vec<char> = word.chars().collect();
+        letters.sort_unstable();
+        candidates.iter().copied().find(|c| {
+            let mut cl: Vec<char> = c.chars().collect();
+            cl.sort_unstable();
+            cl == letters
+        })
+    })
+}
+
 /// Parses one instruction statement (comments, labels and directives already removed).
 /// `offset` is the byte offset of `text` in the file, for error spans.
 pub fn parse_insn(text: &str, offset: usize) -> Result<Stmt, AsmError> {
@@ -544,7 +558,7 @@ fn statement(p: &mut Parser<'_>) -> PResult<Stmt> {
         }
         word => {
             let mut e = AsmError::new(first.span.clone(), format!("unknown instruction `{word}`"));
-            if let Some(best) = closest(word, KEYWORDS.iter().copied()) {
+            if let Some(best) = suggest(word, KEYWORDS) {
                 e = e.with_help(format!("did you mean `{best}`?"));
             } else if UBPF_WORDS.contains(&word.to_ascii_lowercase().as_str()) {
                 e = e.with_help("this is a uBPF mnemonic; the LLVM syntax writes assignments such as `r0 = 1`");
@@ -615,7 +629,9 @@ fn cond_jump(p: &mut Parser<'_>) -> PResult<Stmt> {
     let op = p.next().ok_or_else(|| p.unexpected("a comparison such as `>`"))?;
     let cond = JmpCond::ALL.into_iter().find(|c| c.operator() == op.text).ok_or_else(|| {
         let mut e = AsmError::new(op.span.clone(), format!("unknown comparison `{}`", op.text));
-        if let Some(best) = closest(op.text, JmpCond::ALL.iter().map(|c| c.operator())) {
+        let best =
+            if op.text == "=" { Some("==") } else { closest(op.text, JmpCond::ALL.iter().map(|c| c.operator())) };
+        if let Some(best) = best {
             e = e.with_help(format!("did you mean `{best}`?"));
         }
         e
@@ -941,7 +957,7 @@ fn pseudo_load(p: &mut Parser<'_>, dst: Reg, width: Width, dtok: &Tok<'_>, t: &T
         ["map", "map_value", "map_fd", "map_value_fd", "btf_id", "func", "map_idx", "map_idx_value", "ld_pseudo"];
     if !known.contains(&t.text) || !p.peek_is("(") {
         let mut e = AsmError::new(t.span.clone(), format!("unknown operation `{}`", t.text));
-        if let Some(best) = closest(t.text, RHS_WORDS.iter().copied()) {
+        if let Some(best) = suggest(t.text, RHS_WORDS) {
             e = e.with_help(format!("did you mean `{best}`?"));
         } else if p.peek_is("ll") {
             e = e.with_help("to load a map's address, declare it with `.map` and write `r1 = map(NAME) ll`");
