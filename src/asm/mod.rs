@@ -125,12 +125,20 @@ pub fn detect_syntax(text: &str) -> Syntax {
         if code.contains('=') || code.starts_with("if ") || code.starts_with("goto") || code.starts_with("gotol") {
             return Syntax::Llvm;
         }
+        let first = code.split_whitespace().next().unwrap_or("");
+        if first == "ld_pseudo" {
+            return Syntax::Llvm;
+        }
+        // `call kfunc(1, 2)` has a comma but is no evidence for uBPF; `exit` and `call` are
+        // the same words in both syntaxes.
+        if matches!(first, "exit" | "call" | "callx") {
+            continue;
+        }
         if code.contains('%') || code.contains(',') || code.contains('[') {
             return Syntax::Ubpf;
         }
-        let first = code.split_whitespace().next().unwrap_or("");
-        if matches!(first, "exit" | "call" | "lock" | "callx") {
-            continue; // same word in both syntaxes
+        if first == "lock" {
+            continue;
         }
         return Syntax::Ubpf;
     }
