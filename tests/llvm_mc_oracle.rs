@@ -383,3 +383,59 @@ fn normalize_alu32_memory(s: &str) -> String {
     }
     s
 }
+
+/// `clang -S` output assembles to the bytes `clang -c` produces: labels (`LBB0_2`, `.Lfunc_end0`),
+/// clang's directives and comments, local calls resolved to `call pc+N`.
+#[test]
+fn clang_assembly_output_assembles_like_clang() {
+    if !tool_available("clang-19") || !tool_available("llvm-objcopy-19") {
+        return;
+    }
+    let c = r#"
+struct ctx { unsigned len, mark; long vals[8]; };
+static __attribute__((noinline)) int scale(int a, int b) { return a * 3 + b / 7 - (b % 5); }
+static __attribute__((noinline)) long mix(long x) { return (x >> 3) ^ (x << 5) ^ ((unsigned long)x >> 60); }
+int prog(struct ctx *c) {
+    long s = 0;
+    for (int i = 0; i < c->len && i < 8; i++) {
+        s += c->vals[i] * c->mark;
+        if (s > 100000) break;
+    }
+    __sync_fetch_and_add(&c->vals[0], s);
+    long old = __sync_val_compare_and_swap(&c->vals[1], s, 7);
+    signed char sc = (signed char)c->vals[2];
+    short sh = *(short *)&c->vals[3];
+    return scale((int)s, sc + sh) + (int)mix(old) + (c->len > 0xfffff ? 0x12345678 : -1) + __builtin_bswap32(c->mark);
+}
+"#;
+    let base = temp_path("clang");
+    let (src, asm_path, obj, text) =
+        (base.with_extension("c"), base.with_extension("s"), base.with_extension("o"), base.with_extension("bin"));
+    std::fs::write(&src, c).unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(args[0]).args(&args[1..]).output().expect("run tool");
+        assert!(out.status.success(), "{:?}: {}", args, String::from_utf8_lossy(&out.stderr));
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    let flags = [os("-target"), os("bpf"), os("-mcpu=v4"), os("-O2")];
+    let mut args = vec![os("clang-19")];
+    args.extend(flags);
+    run(&[&args[..], &[os("-S"), src.as_os_str(), os("-o"), asm_path.as_os_str()]].concat());
+    run(&[&args[..], &[os("-c"), src.as_os_str(), os("-o"), obj.as_os_str()]].concat());
+    run(&[
+        os("llvm-objcopy-19"),
+        os("-O"),
+        os("binary"),
+        os("--only-section=.text"),
+        obj.as_os_str(),
+        text.as_os_str(),
+    ]);
+    let asm_text = std::fs::read_to_string(&asm_path).unwrap();
+    let want = std::fs::read(&text).unwrap();
+    for p in [&src, &asm_path, &obj, &text] {
+        let _ = std::fs::remove_file(p);
+    }
+    let program = assemble("clang.s", &asm_text, None).unwrap_or_else(|e| panic!("{e:?}\n{asm_text}"));
+    assert!(program.insns.iter().any(|i| matches!(i, Insn::Call(CallTarget::Local(_)))), "{asm_text}");
+    assert_eq!(hex_bytes(&program.to_bytes()), hex_bytes(&want), "{asm_text}");
+}

@@ -21,7 +21,9 @@
 //! - `call bpf_map_lookup_elem`: a helper by its kernel name ([`super::helper_names`]); any other
 //!   name is a label, i.e. a local call (a helper name wins over a label of the same name).
 //! - `call pc+3` / `call pc-3`: a local call (`src_reg` = 1) by offset, as the kernel verifier
-//!   log prints it. llvm-mc reads `call label` as a relocation; ebpf-lab resolves it itself.
+//!   log prints it (llvm-objdump prints a bare `call 0x3`, which would read back as helper 3).
+//!   `call label` is read as llvm-mc does: a local call, `src_reg` = 1, resolved by the driver;
+//!   llvm-mc resolves it the same way inside a section (checked against `clang -c` in the tests).
 //! - `call kfunc(BTF_ID)` / `call kfunc(BTF_ID, OFF)`: a kernel function call (`src_reg` = 2).
 //! - `r0 = *(u16 *)skb[r1 + 4]`: legacy `BPF_IND` load with a non-zero immediate (llvm's syntax
 //!   `skb[r1]` can only express 0).
