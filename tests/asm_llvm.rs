@@ -276,13 +276,16 @@ fn raw_insn() -> impl Strategy<Value = (RawInsn, RawInsn)> {
         3 => proptest::sample::select(vec![1i32, 16, 32, 64, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1, -1, i32::MIN, i32::MAX]),
         4 => any::<i32>()
     ];
-    (opcode, reg, src, off, imm, any::<i32>()).prop_map(|(opcode, dst, src, off, imm, next_imm)| {
-        (RawInsn { opcode, dst, src, off, imm }, RawInsn { imm: next_imm, ..RawInsn::default() })
-    })
+    (opcode, reg, src, off, imm, prop_oneof![Just(0i32), any::<i32>()]).prop_map(
+        |(opcode, dst, src, off, imm, next_imm)| {
+            (RawInsn { opcode, dst, src, off, imm }, RawInsn { imm: next_imm, ..RawInsn::default() })
+        },
+    )
 }
 
 fn maps() -> Vec<MapDef> {
-    ["counts", "events"]
+    // `r2` is a legal map name that looks like a register.
+    ["counts", "r2"]
         .iter()
         .map(|n| MapDef {
             name: n.to_string(),
@@ -351,4 +354,13 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn map_names_may_look_like_registers() {
+    let p = asm(".map r2 array key=4 value=4 max=1\nr1 = map(r2) ll\nexit").unwrap();
+    assert_eq!(p.insns[0], Insn::LoadImm64 { dst: Reg::R1, src: ImmSrc::MapIdx, imm: 0, next_imm: 0 });
+    let text = disassemble(&p, Syntax::Llvm);
+    assert!(text.contains("r1 = map(r2) ll"), "{text}");
+    assert_eq!(asm(&text).unwrap().insns, p.insns);
 }

@@ -41,7 +41,7 @@
 
 use super::disasm::FormatCtx;
 use super::helper_names::{helper_id, HELPER_NAMES};
-use super::{closest, AsmError, Fixup, Stmt};
+use super::{closest, is_ident, AsmError, Fixup, Stmt};
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use std::ops::Range;
 
@@ -972,7 +972,8 @@ fn pseudo_load(p: &mut Parser<'_>, dst: Reg, width: Width, dtok: &Tok<'_>, t: &T
         "map" | "map_value" => {
             p.expect("(")?;
             let name = match p.peek().cloned() {
-                Some(n) if n.kind == Kind::Ident && reg_of(&n)?.is_none() => {
+                // Any identifier, even one spelled like a register: `.map` accepts such names.
+                Some(n) if n.kind == Kind::Ident => {
                     p.pos += 1;
                     n
                 }
@@ -1133,7 +1134,10 @@ pub fn format_insn(insn: &Insn, ctx: &FormatCtx) -> String {
         Insn::Callx { dst } => format!("callx r{}", dst.num()),
         Insn::Exit => "exit".to_string(),
         Insn::LoadImm64 { dst, src, imm, next_imm } => {
-            let map_name = |i: i32| usize::try_from(i).ok().and_then(|i| ctx.maps.get(i)).map(|m| m.name.as_str());
+            // By name only when the name reads back as one.
+            let map_name = |i: i32| {
+                usize::try_from(i).ok().and_then(|i| ctx.maps.get(i)).map(|m| m.name.as_str()).filter(|n| is_ident(n))
+            };
             let value = match (src, next_imm) {
                 (ImmSrc::Imm, _) => hex(Insn::imm64(imm, next_imm) as i64),
                 (ImmSrc::MapFd, 0) => format!("map_fd({imm})"),
