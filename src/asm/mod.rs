@@ -16,6 +16,7 @@
 //!   `.size`, `.file`, `.addrsig`) are accepted and ignored so `clang -S` output assembles.
 
 pub mod disasm;
+pub mod helper_names;
 pub mod llvm;
 pub mod ubpf;
 
@@ -111,8 +112,11 @@ pub struct Stmt {
 pub fn detect_syntax(text: &str) -> Syntax {
     for line in text.lines() {
         let code = strip_comment(line).trim();
+        // Skip a label or an instruction-index prefix (`12:` as the disassembler prints it).
         let code = match code.find(':') {
-            Some(i) if is_ident(code[..i].trim()) => code[i + 1..].trim(),
+            Some(i) if is_ident(code[..i].trim()) || code[..i].trim().bytes().all(|b| b.is_ascii_digit()) => {
+                code[i + 1..].trim()
+            }
             _ => code,
         };
         if code.is_empty() || code.starts_with('.') {
@@ -121,12 +125,20 @@ pub fn detect_syntax(text: &str) -> Syntax {
         if code.contains('=') || code.starts_with("if ") || code.starts_with("goto") || code.starts_with("gotol") {
             return Syntax::Llvm;
         }
+        let first = code.split_whitespace().next().unwrap_or("");
+        if first == "ld_pseudo" {
+            return Syntax::Llvm;
+        }
+        // `call kfunc(1, 2)` has a comma but is no evidence for uBPF; `exit` and `call` are
+        // the same words in both syntaxes.
+        if matches!(first, "exit" | "call" | "callx") {
+            continue;
+        }
         if code.contains('%') || code.contains(',') || code.contains('[') {
             return Syntax::Ubpf;
         }
-        let first = code.split_whitespace().next().unwrap_or("");
-        if matches!(first, "exit" | "call" | "lock" | "callx") {
-            continue; // same word in both syntaxes
+        if first == "lock" {
+            continue;
         }
         return Syntax::Ubpf;
     }
