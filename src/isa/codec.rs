@@ -466,7 +466,7 @@ pub fn encode_one(insn: &Insn) -> (RawInsn, Option<RawInsn>) {
 /// Decodes a whole program from bytes. Returns the instructions in order; their slot indices
 /// follow from [`Insn::slots`].
 pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>, DecodeError> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(DecodeError { pc: bytes.len() / 8, kind: DecodeErrorKind::TrailingBytes(bytes.len() % 8) });
     }
     let raws: Vec<RawInsn> = bytes
