@@ -63,7 +63,7 @@ impl RingBuf {
         if def.key_size != 0 || def.value_size != 0 {
             return Err(MapError::new(libc::EINVAL, "a ring buffer has key_size 0 and value_size 0"));
         }
-        if !def.max_entries.is_power_of_two() || def.max_entries % PAGE_SIZE != 0 {
+        if !def.max_entries.is_power_of_two() || !def.max_entries.is_multiple_of(PAGE_SIZE) {
             return Err(MapError::new(
                 libc::EINVAL,
                 format!("ring buffer size {} must be a power of two and a multiple of 4096", def.max_entries),
