@@ -15,7 +15,7 @@
 use super::{access_flags_ok, check_update_flags, round8, MapError, BPF_EXIST, BPF_NOEXIST};
 use super::{
     BPF_F_ACCESS_MASK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED, ENOTSUPP,
-    MAX_BPF_STACK, MAX_STORAGE_BYTES, PCPU_MIN_UNIT_SIZE,
+    MAX_STORAGE_BYTES, PCPU_MIN_UNIT_SIZE,
 };
 use crate::program::MapDef;
 use std::collections::{BTreeMap, HashMap};
@@ -73,12 +73,10 @@ fn alloc_check(def: &MapDef, percpu: bool, lru: bool) -> Result<(), MapError> {
     if def.max_entries == 0 || def.key_size == 0 || def.value_size == 0 {
         return Err(MapError::new(libc::EINVAL, "key_size, value_size and max_entries must not be 0"));
     }
-    if def.key_size > MAX_BPF_STACK {
-        return Err(MapError::new(libc::E2BIG, "hash keys must fit on the 512-byte stack"));
-    }
-    if def.value_size >= (1 << 22) {
-        // KMALLOC_MAX_SIZE (4 MiB on x86-64) minus a few header bytes, as in the kernel.
-        return Err(MapError::new(libc::E2BIG, "value_size too large"));
+    // No bound on key_size alone any more (a 513-byte key is accepted by Linux 6.18); only the
+    // element must stay below KMALLOC_MAX_SIZE (4 MiB on x86-64) minus the element header.
+    if def.key_size as u64 + def.value_size as u64 >= (1 << 22) - 64 {
+        return Err(MapError::new(libc::E2BIG, "key_size + value_size too large"));
     }
     if percpu && round8(def.value_size as usize) > PCPU_MIN_UNIT_SIZE as usize {
         return Err(MapError::new(libc::E2BIG, "per-CPU values are limited to 32 KiB"));

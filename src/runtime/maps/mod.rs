@@ -71,8 +71,6 @@ pub const BPF_F_INNER_MAP: u32 = 1 << 12;
 /// `BPF_F_ACCESS_MASK`: the four access flags.
 pub(crate) const BPF_F_ACCESS_MASK: u32 = BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
 
-/// The kernel's `MAX_BPF_STACK`: hash keys must fit on the program stack.
-pub(crate) const MAX_BPF_STACK: u32 = 512;
 /// The kernel's `PCPU_MIN_UNIT_SIZE` (32 KiB): bound on a per-CPU value.
 pub(crate) const PCPU_MIN_UNIT_SIZE: u32 = 32 << 10;
 /// ebpf-lab's own bound on one map's storage (the kernel would fail the allocation with `-ENOMEM`
