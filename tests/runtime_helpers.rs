@@ -276,6 +276,7 @@ fn ringbuf_helpers() {
     let data = env.put(0, b"out!");
     assert_eq!(call(&mut env, 130, [MAP_REF, data, 4, 0, 0]).unwrap(), 0);
     assert_eq!(call(&mut env, 130, [MAP_REF, data, 4, 8, 0]).unwrap(), neg(libc::EINVAL));
+    assert_eq!(call(&mut env, 130, [MAP_REF, data, u64::MAX, 0, 0]).unwrap(), neg(libc::EAGAIN), "cannot fit");
     assert_eq!(call(&mut env, 131, [MAP_REF, 5000, 0, 0, 0]).unwrap(), 0, "too big → NULL");
     assert_eq!(call(&mut env, 134, [MAP_REF, 1, 0, 0, 0]).unwrap(), 4096);
     assert_eq!(env.maps[0].ringbuf().unwrap().records(), vec![b"0123456789abcdef".to_vec(), b"out!".to_vec()]);

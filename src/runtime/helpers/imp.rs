@@ -4,9 +4,14 @@
 use super::printk;
 use super::{HelperEnv, HelperFault};
 use crate::program::MapType;
+use crate::runtime::maps::ringbuf::{BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RINGBUF_HDR_SZ};
 use crate::runtime::maps::Map;
 
 type R = Result<u64, HelperFault>;
+
+/// Largest buffer a helper fills in one go (no program memory region is bigger: the stack is
+/// 512 bytes and map values are bounded well below this).
+const MAX_HELPER_BUF: usize = 1 << 24;
 
 /// A negative errno as `r0` holds it.
 fn neg(errno: i32) -> u64 {
@@ -134,6 +139,10 @@ pub fn get_current_comm(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     if size == 0 {
         return Ok(neg(libc::EINVAL));
     }
+    // The verifier bounds `size` by the buffer; without one, refuse absurd sizes before allocating.
+    if size > MAX_HELPER_BUF {
+        return Err(HelperFault::BadAccess { addr: a[0], len: size, write: true });
+    }
     let comm = env.comm();
     let name_len = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
     let mut buf = vec![0u8; size];
@@ -155,7 +164,13 @@ fn ringbuf_of<'a>(
 
 /// `bpf_ringbuf_output(ringbuf, data, size, flags)`: 0, `-EINVAL` (flags) or `-EAGAIN` (full).
 pub fn ringbuf_output(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
-    let idx = ringbuf_of(env, a[0], "ringbuf_output")?.0;
+    let (idx, map) = ringbuf_of(env, a[0], "ringbuf_output")?;
+    let size = map.ringbuf().map_or(0, |rb| rb.size() as u64);
+    // A record that cannot fit fails reservation in the kernel (-EAGAIN); answer before copying
+    // a possibly huge argument.
+    if a[3] & !(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP) == 0 && a[2].saturating_add(BPF_RINGBUF_HDR_SZ as u64) >= size {
+        return Ok(neg(libc::EAGAIN));
+    }
     let data = env.read(a[1], a[2] as usize)?;
     let rb = env.map_mut(idx)?.ringbuf_mut().ok_or(HelperFault::BadMap(a[0]))?;
     Ok(match rb.output(&data, a[3]) {

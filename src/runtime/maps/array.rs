@@ -259,9 +259,4 @@ impl ProgArrayMap {
     pub fn len(&self) -> usize {
         self.data.chunks(8).filter(|c| c[4] != 0).count()
     }
-
-    /// Whether no slot is set.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

@@ -2,15 +2,18 @@
 //! (kernel/bpf/hashtab.c), as a preallocated slab like the kernel's default (prealloc) hash.
 //!
 //! - Values live in a slab of `max_entries` fixed slots; a free list (LIFO, slot 0 first) hands
-//!   them out, so a value's address never moves while its element exists. An update of an existing
-//!   key rewrites the value in place (the kernel swaps in a fresh preallocated element instead; a
+//!   them out. In `HASH`/`PERCPU_HASH` a value's address never moves while its element exists: an
+//!   update of an existing key rewrites the value in place (the kernel swaps in a fresh preallocated element instead; a
 //!   program cannot tell the difference except through a stale pointer).
 //! - Iteration order (`get_next_key`) is insertion order: deterministic, unlike the kernel's
 //!   bucket order. The set of keys is the same.
-//! - LRU: when full, inserting a new key evicts the least recently used element, where use is an
-//!   insertion, an update or a program lookup (not a user-space lookup, as `..._lookup_elem_sys`).
-//!   The kernel's LRU is an approximation (per-CPU free lists, reference bits, batched
-//!   shrinking); this one is exact, which is what the kernel aims at for a single CPU.
+//! - LRU: every update first takes a fresh slot, evicting the least recently used element when
+//!   none is free — as `htab_lru_map_update_elem` does, so even replacing an existing key (or an
+//!   update then refused by its flags) in a full map evicts the oldest element, and a replaced
+//!   value moves to the new slot. Use is an insertion, an update or a program lookup (not a
+//!   user-space lookup, as `htab_lru_map_lookup_elem_sys`). The kernel's LRU is an approximation
+//!   (per-CPU free lists, reference bits, batched shrinking that can evict several elements at
+//!   once in larger maps); this one is exact. Checked against Linux 6.18 for small maps.
 
 use super::{access_flags_ok, check_update_flags, round8, MapError, BPF_EXIST, BPF_NOEXIST};
 use super::{
@@ -87,7 +90,7 @@ fn alloc_check(def: &MapDef, percpu: bool, lru: bool) -> Result<(), MapError> {
 impl HashTable {
     /// Creates the table; `ncpus` is 1 unless per-CPU; `lru` selects LRU eviction.
     pub fn new(def: &MapDef, ncpus: usize, lru: bool) -> Result<HashTable, MapError> {
-        alloc_check(def, ncpus > 1 || def.map_type == crate::program::MapType::PercpuHash, lru)?;
+        alloc_check(def, def.map_type == crate::program::MapType::PercpuHash, lru)?;
         let max_entries = def.max_entries as usize;
         let stride = round8(def.value_size as usize);
         let len = max_entries
@@ -131,11 +134,6 @@ impl HashTable {
     /// Number of elements present.
     pub fn len(&self) -> usize {
         self.index.len()
-    }
-
-    /// Whether the table is empty.
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
     }
 
     /// The value (`value_size` bytes) containing storage offset `offset`, if not in padding.
@@ -185,6 +183,21 @@ impl HashTable {
         Err(MapError::new(libc::E2BIG, format!("hash map is full ({} entries)", self.max_entries)))
     }
 
+    /// Puts `key` in `slot` with a zeroed value (the kernel's `pcpu_init_value` zeroes every CPU's
+    /// copy of a new per-CPU element), at iteration position `seq` or at the end.
+    fn install(&mut self, key: &[u8], slot: usize, seq: Option<u64>) {
+        self.index.insert(key.to_vec(), slot);
+        self.slot_key[slot] = Some(key.to_vec());
+        let seq = seq.unwrap_or_else(|| {
+            self.clock += 1;
+            self.clock
+        });
+        self.slot_seq[slot] = seq;
+        self.order.insert(seq, slot);
+        let start = self.offset(slot, 0);
+        self.data[start..start + self.ncpus * self.stride].fill(0);
+    }
+
     fn remove_slot(&mut self, key: &[u8], slot: usize) {
         self.index.remove(key);
         self.slot_key[slot] = None;
@@ -200,29 +213,41 @@ impl HashTable {
     /// 8 bytes, for per-CPU tables).
     pub fn update(&mut self, key: &[u8], value: &[u8], flags: u64, cpu: Option<usize>) -> Result<(), MapError> {
         check_update_flags(flags)?;
+        // LRU (htab_lru_map_update_elem): a fresh element is taken *first*, evicting the least
+        // recently used one when none is free — even when the key exists or the flags then fail.
+        // The replaced element's slot is freed afterwards, so a replacement moves the value.
+        let fresh = if self.lru { Some(self.alloc_slot()?) } else { None };
         let existing = self.index.get(key).copied();
         // The kernel's check_flags(): the element's presence against NOEXIST/EXIST.
-        match existing {
+        let refused = match existing {
             Some(_) if flags & BPF_NOEXIST != 0 => {
-                return Err(MapError::new(libc::EEXIST, "key already exists (BPF_NOEXIST)"));
+                Some(MapError::new(libc::EEXIST, "key already exists (BPF_NOEXIST)"))
             }
-            None if flags & BPF_EXIST != 0 => {
-                return Err(MapError::new(libc::ENOENT, "key does not exist (BPF_EXIST)"));
+            None if flags & BPF_EXIST != 0 => Some(MapError::new(libc::ENOENT, "key does not exist (BPF_EXIST)")),
+            _ => None,
+        };
+        if let Some(e) = refused {
+            if let Some(slot) = fresh {
+                self.free.push(slot);
             }
-            _ => {}
+            return Err(e);
         }
-        let slot = match existing {
-            Some(slot) => slot,
-            None => {
+        let slot = match (existing, fresh) {
+            (Some(old), Some(new)) => {
+                // Keep the key's place in the iteration order.
+                let seq = self.slot_seq[old];
+                self.remove_slot(key, old);
+                self.install(key, new, Some(seq));
+                new
+            }
+            (Some(old), None) => old,
+            (None, Some(new)) => {
+                self.install(key, new, None);
+                new
+            }
+            (None, None) => {
                 let slot = self.alloc_slot()?;
-                self.index.insert(key.to_vec(), slot);
-                self.slot_key[slot] = Some(key.to_vec());
-                self.clock += 1;
-                self.slot_seq[slot] = self.clock;
-                self.order.insert(self.clock, slot);
-                // A new element starts zeroed on every CPU (the kernel's pcpu_init_value).
-                let start = self.offset(slot, 0);
-                self.data[start..start + self.ncpus * self.stride].fill(0);
+                self.install(key, slot, None);
                 slot
             }
         };

@@ -25,16 +25,18 @@
 //! would return it (negative: `-EEXIST`, `-ENOENT`, …), so `bpf_map_update_elem` can hand it
 //! straight back to the program in `r0`.
 
-pub mod array;
-pub mod hash;
+// The array and hash families are reached through `Map` only (which checks key and value sizes);
+// the ring buffer is public because engines and the CLI drive it directly.
+mod array;
+mod hash;
 pub mod ringbuf;
 
 use crate::program::{MapDef, MapType};
 use std::fmt;
 use std::ops::Range;
 
-pub use array::{ArrayMap, ProgArrayMap};
-pub use hash::HashTable;
+use array::{ArrayMap, ProgArrayMap};
+use hash::HashTable;
 pub use ringbuf::RingBuf;
 
 /// `BPF_ANY`: create a new element or update an existing one.
