@@ -208,6 +208,9 @@ fn trace_printk_formats_like_the_kernel() {
         assert_eq!(env.trace.last().map(String::as_str), Some(*want), "format {:?}", String::from_utf8_lossy(fmt));
         assert_eq!(r, want.len() as u64);
     }
+    // %c copies one raw byte: the count is in bytes even when the trace shows a replacement.
+    assert_eq!(printk(&mut env, b"%c\0", [0xe9, 0, 0]), 1);
+    assert_eq!(env.trace.last().unwrap(), "\u{fffd}");
     let ip = env.put(220, &[10, 0, 0, 1]);
     printk(&mut env, b"%pI4 %pi4\0", [ip, ip, 0]);
     assert_eq!(env.trace.last().unwrap(), "10.0.0.1 010.000.000.001");
@@ -282,4 +285,34 @@ fn ringbuf_helpers() {
     assert_eq!(env.maps[0].ringbuf().unwrap().records(), vec![b"0123456789abcdef".to_vec(), b"out!".to_vec()]);
     assert!(matches!(call(&mut env, 131, [MAP_REF + 1, 8, 0, 0, 0]), Err(HelperFault::WrongMapType { .. })));
     assert!(matches!(call(&mut env, 1, [MAP_REF, STACK, 0, 0, 0]), Err(HelperFault::WrongMapType { .. })));
+}
+
+mod random_formats {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Any format bytes: no panic; either -EINVAL with nothing traced, or the message traced
+        /// and its length returned.
+        #[test]
+        fn trace_printk_never_panics(
+            fmt in proptest::collection::vec(
+                prop_oneof![Just(b'%'), Just(b'l'), Just(b'd'), Just(b's'), Just(b'p'), Just(b'0'),
+                            Just(b'9'), Just(b'-'), Just(b'I'), Just(b'4'), Just(0u8), any::<u8>()], 0..24),
+            args in proptest::array::uniform3(any::<u64>()),
+        ) {
+            let mut env = Mock::new(vec![]);
+            let p = env.put(256, &fmt);
+            let r = call(&mut env, 6, [p, fmt.len() as u64, args[0], args[1], args[2]]).unwrap();
+            if r == neg(libc::EINVAL) {
+                prop_assert!(env.trace.is_empty());
+            } else {
+                prop_assert_eq!(env.trace.len(), 1);
+                // The trace shows the bytes lossily as text; the count is of raw bytes.
+                prop_assert!(env.trace[0].chars().count() as u64 <= r);
+            }
+        }
+    }
 }

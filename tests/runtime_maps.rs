@@ -260,3 +260,73 @@ fn ringbuf_full_and_wraparound() {
     assert_eq!(rb.reserve(4096 - 8, 0), None);
     assert!(rb.reserve(4096 - 16, 0).is_some());
 }
+
+mod random_ops {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Update(Vec<u8>, Vec<u8>, u64, u32),
+        UserUpdate(Vec<u8>, Vec<u8>, u64),
+        Lookup(Vec<u8>, u32),
+        Delete(Vec<u8>),
+        NextKey(Option<Vec<u8>>),
+    }
+
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        // Mostly well-sized 4/8-byte values over a small key space, sometimes wrong sizes.
+        prop_oneof![
+            4 => (0u8..6).prop_map(|k| vec![k, 0, 0, 0]),
+            2 => proptest::collection::vec(any::<u8>(), 8),
+            1 => proptest::collection::vec(any::<u8>(), 0..20),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (bytes(), bytes(), 0u64..6, 0u32..4).prop_map(|(k, v, f, c)| Op::Update(k, v, f, c)),
+            (bytes(), proptest::collection::vec(any::<u8>(), 0..40), 0u64..3)
+                .prop_map(|(k, v, f)| Op::UserUpdate(k, v, f)),
+            (bytes(), 0u32..4).prop_map(|(k, c)| Op::Lookup(k, c)),
+            bytes().prop_map(Op::Delete),
+            proptest::option::of(bytes()).prop_map(Op::NextKey),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Any sequence of operations, including malformed ones, never panics, and the map stays
+        /// consistent: at most max_entries elements, entries() agrees with len(), every program
+        /// lookup lands inside a value region of the storage.
+        #[test]
+        fn maps_stay_consistent(t in 0usize..6, ops in proptest::collection::vec(op(), 1..40)) {
+            let map_type = [MapType::Array, MapType::PercpuArray, MapType::Hash, MapType::PercpuHash,
+                            MapType::LruHash, MapType::ProgArray][t];
+            let value_size = if map_type == MapType::ProgArray { 4 } else { 8 };
+            let mut m = Map::new(&def(map_type, 4, value_size, 4), 2).unwrap();
+            let storage_len = m.storage().len();
+            for op in ops {
+                match op {
+                    Op::Update(k, v, f, c) => { let _ = m.update(&k, &v, f, c); }
+                    Op::UserUpdate(k, v, f) => { let _ = m.user_update(&k, &v, f); }
+                    Op::Lookup(k, c) => {
+                        if let Some(off) = m.lookup(&k, c) {
+                            let r = m.value_region(off).expect("lookup points at a value");
+                            prop_assert_eq!(r.start, off);
+                            prop_assert_eq!(r.len(), m.value_size());
+                        }
+                    }
+                    Op::Delete(k) => { let _ = m.delete(&k); }
+                    Op::NextKey(k) => { let _ = m.get_next_key(k.as_deref()); }
+                }
+                prop_assert_eq!(m.storage().len(), storage_len, "storage never moves or resizes");
+                prop_assert!(m.len() <= 4);
+                if matches!(map_type, MapType::Hash | MapType::PercpuHash | MapType::LruHash | MapType::ProgArray) {
+                    prop_assert_eq!(m.entries().len(), m.len());
+                }
+            }
+        }
+    }
+}

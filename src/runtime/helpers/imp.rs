@@ -99,7 +99,7 @@ pub fn trace_printk(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
             let len = msg.len();
             // bstr_printf writes into a MAX_BPRINTF_BUF buffer, keeping 1023 bytes plus NUL, but
             // returns the untruncated length.
-            let shown = String::from_utf8_lossy(&msg.as_bytes()[..len.min(printk::MAX_BPRINTF_BUF - 1)]).into_owned();
+            let shown = String::from_utf8_lossy(&msg[..len.min(printk::MAX_BPRINTF_BUF - 1)]).into_owned();
             env.trace(shown);
             Ok(len as u64)
         }

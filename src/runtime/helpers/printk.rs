@@ -47,26 +47,29 @@ struct Spec {
 }
 
 impl Spec {
-    fn pad(&self, body: String, numeric: bool) -> String {
+    fn pad(&self, body: &[u8], numeric: bool) -> Vec<u8> {
         if body.len() >= self.width {
-            return body;
+            return body.to_vec();
         }
         let fill = self.width - body.len();
+        let mut out = Vec::with_capacity(self.width);
         if self.left {
-            format!("{body}{}", " ".repeat(fill))
+            out.extend_from_slice(body);
+            out.resize(self.width, b' ');
         } else if self.zero && numeric {
             // Zeroes go after the sign.
-            let (sign, digits) = match body.as_bytes().first() {
-                Some(b'-' | b'+' | b' ') => body.split_at(1),
-                _ => ("", body.as_str()),
-            };
-            format!("{sign}{}{digits}", "0".repeat(fill))
+            let sign = usize::from(matches!(body.first(), Some(b'-' | b'+' | b' ')));
+            out.extend_from_slice(&body[..sign]);
+            out.resize(sign + fill, b'0');
+            out.extend_from_slice(&body[sign..]);
         } else {
-            format!("{}{body}", " ".repeat(fill))
+            out.resize(fill, b' ');
+            out.extend_from_slice(body);
         }
+        out
     }
 
-    fn signed(&self, v: i64) -> String {
+    fn signed(&self, v: i64) -> Vec<u8> {
         let body = if v < 0 {
             format!("-{}", v.unsigned_abs())
         } else if self.plus {
@@ -76,12 +79,12 @@ impl Spec {
         } else {
             v.to_string()
         };
-        self.pad(body, true)
+        self.pad(body.as_bytes(), true)
     }
 }
 
 /// Reads a NUL-terminated string of at most [`MAX_STR_LEN`] bytes; empty if unreadable.
-fn read_str(env: &dyn HelperEnv, addr: u64) -> String {
+fn read_str(env: &dyn HelperEnv, addr: u64) -> Vec<u8> {
     let mut out = Vec::new();
     while out.len() < MAX_STR_LEN {
         match env.read(addr.wrapping_add(out.len() as u64), 1) {
@@ -93,7 +96,7 @@ fn read_str(env: &dyn HelperEnv, addr: u64) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 fn ip(env: &dyn HelperEnv, addr: u64, kind: u8, version: u8) -> String {
@@ -108,13 +111,14 @@ fn ip(env: &dyn HelperEnv, addr: u64, kind: u8, version: u8) -> String {
 }
 
 /// Formats `fmt` (the raw bytes the program passed, `fmt_size` long) with `args` like
-/// `bpf_trace_printk`; `Err(errno)` (positive, `EINVAL`) for a format the kernel rejects.
-pub fn format(env: &dyn HelperEnv, fmt: &[u8], args: &[u64]) -> Result<String, i32> {
+/// `bpf_trace_printk`, as raw bytes (`%c` and `%s` copy bytes, which need not be UTF-8);
+/// `Err(errno)` (positive, `EINVAL`) for a format the kernel rejects.
+pub fn format(env: &dyn HelperEnv, fmt: &[u8], args: &[u64]) -> Result<Vec<u8>, i32> {
     let end = fmt.iter().position(|&c| c == 0).ok_or(libc::EINVAL)?;
     // Past the end the kernel's loop sees the NUL; `at` gives the same view.
     let fmt = &fmt[..end];
     let at = |i: usize| fmt.get(i).copied().unwrap_or(0);
-    let mut out = String::new();
+    let mut out: Vec<u8> = Vec::new();
     let mut nspec = 0;
     let mut i = 0;
     while i < fmt.len() {
@@ -123,12 +127,12 @@ pub fn format(env: &dyn HelperEnv, fmt: &[u8], args: &[u64]) -> Result<String, i
             return Err(libc::EINVAL);
         }
         if c != b'%' {
-            out.push(c as char);
+            out.push(c);
             i += 1;
             continue;
         }
         if at(i + 1) == b'%' {
-            out.push('%');
+            out.push(b'%');
             i += 2;
             continue;
         }
@@ -161,20 +165,20 @@ pub fn format(env: &dyn HelperEnv, fmt: &[u8], args: &[u64]) -> Result<String, i
                     if at(i + 3) != 0 && !is_space(at(i + 3)) && !is_punct(at(i + 3)) {
                         return Err(libc::EINVAL);
                     }
-                    out += &spec.pad(read_str(env, arg), false);
+                    out.extend(spec.pad(&read_str(env, arg), false));
                     i += 3;
                 } else if next == 0 || is_space(next) || is_punct(next) {
                     // Plain %p: the next character is literal text.
-                    out += &spec.pad(format!("{arg:016x}"), false);
+                    out.extend(spec.pad(format!("{arg:016x}").as_bytes(), false));
                     i += 1;
                 } else if matches!(next, b'K' | b'x') {
-                    out += &spec.pad(format!("{arg:016x}"), false);
+                    out.extend(spec.pad(format!("{arg:016x}").as_bytes(), false));
                     i += 2;
                 } else if matches!(next, b's' | b'S' | b'B') {
-                    out += &spec.pad(format!("{arg:#x}"), false);
+                    out.extend(spec.pad(format!("{arg:#x}").as_bytes(), false));
                     i += 2;
                 } else if matches!(next, b'i' | b'I') && matches!(at(i + 2), b'4' | b'6') {
-                    out += &spec.pad(ip(env, arg, next, at(i + 2)), false);
+                    out.extend(spec.pad(ip(env, arg, next, at(i + 2)).as_bytes(), false));
                     i += 3;
                 } else {
                     return Err(libc::EINVAL);
@@ -184,11 +188,11 @@ pub fn format(env: &dyn HelperEnv, fmt: &[u8], args: &[u64]) -> Result<String, i
                 if at(i + 1) != 0 && !is_space(at(i + 1)) && !is_punct(at(i + 1)) {
                     return Err(libc::EINVAL);
                 }
-                out += &spec.pad(read_str(env, arg), false);
+                out.extend(spec.pad(&read_str(env, arg), false));
                 i += 1;
             }
             b'c' => {
-                out += &spec.pad((arg as u8 as char).to_string(), false);
+                out.extend(spec.pad(&[arg as u8], false));
                 i += 1;
             }
             _ => {
@@ -202,12 +206,12 @@ pub fn format(env: &dyn HelperEnv, fmt: &[u8], args: &[u64]) -> Result<String, i
                 let v = if long { arg } else { arg as u32 as u64 };
                 let body = match at(i) {
                     b'd' | b'i' => spec.signed(if long { v as i64 } else { v as u32 as i32 as i64 }),
-                    b'u' => spec.pad(v.to_string(), true),
-                    b'x' => spec.pad(format!("{v:x}"), true),
-                    b'X' => spec.pad(format!("{v:X}"), true),
+                    b'u' => spec.pad(v.to_string().as_bytes(), true),
+                    b'x' => spec.pad(format!("{v:x}").as_bytes(), true),
+                    b'X' => spec.pad(format!("{v:X}").as_bytes(), true),
                     _ => return Err(libc::EINVAL),
                 };
-                out += &body;
+                out.extend(body);
                 i += 1;
             }
         }
