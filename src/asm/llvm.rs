@@ -40,7 +40,7 @@
 //! gives back `insn` for every instruction `isa::decode` accepts.
 
 use super::disasm::FormatCtx;
-use super::helper_names::{helper_id, HELPER_NAMES};
+use super::helper_names::{helper_id, helper_names};
 use super::{closest, is_ident, AsmError, Fixup, Stmt};
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use std::ops::Range;
@@ -615,7 +615,7 @@ fn call(p: &mut Parser<'_>) -> PResult<Stmt> {
     }
     if let Some(bare) = t.text.strip_prefix("bpf_") {
         let mut e = AsmError::new(t.span.clone(), format!("unknown helper `{}`", t.text));
-        if let Some(best) = closest(bare, HELPER_NAMES.iter().skip(1).copied()) {
+        if let Some(best) = closest(bare, helper_names()) {
             e = e.with_help(format!("did you mean `bpf_{best}`?"));
         }
         return Err(e);
