@@ -41,7 +41,16 @@ pub fn disassemble(program: &Program, syntax: Syntax) -> String {
     let pcs = program.slot_pcs();
     let width = pcs.last().copied().unwrap_or(0).max(1).to_string().len();
     for (insn, pc) in program.insns.iter().zip(&pcs) {
-        out.push_str(&format!("{pc:>width$}: {}\n", format_insn(insn, syntax, &ctx)));
+        let text = format_insn(insn, syntax, &ctx);
+        // Name helpers in a comment: the number is what the bytecode holds, the name what a
+        // reader needs (the assembler skips the comment).
+        match insn {
+            crate::isa::Insn::Call(crate::isa::CallTarget::Helper(id)) => match super::helper_names::helper_name(*id) {
+                Some(name) => out.push_str(&format!("{pc:>width$}: {text:<24} # {name}\n")),
+                None => out.push_str(&format!("{pc:>width$}: {text}\n")),
+            },
+            _ => out.push_str(&format!("{pc:>width$}: {text}\n")),
+        }
     }
     out
 }
