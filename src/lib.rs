@@ -4,6 +4,7 @@
 //! that loads the same bytecode and cross-checks the answers.
 
 pub mod asm;
+pub mod conformance;
 pub mod interp;
 pub mod isa;
 pub mod program;
