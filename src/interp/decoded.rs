@@ -146,8 +146,8 @@ pub enum Op {
 /// A decoded program.
 #[derive(Clone, Debug)]
 pub struct Decoded {
-    /// The ops, plus a final `FellOff`.
-    pub ops: Vec<Op>,
+    /// The ops, plus a final `FellOff` (shared, so the run loop holds it apart from the VM).
+    pub ops: std::rc::Rc<[Op]>,
     /// Slot pc of each op (the `FellOff` entry gets the total slot count).
     pub pcs: Vec<usize>,
 }
@@ -296,7 +296,7 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
     ops.push(Op::FellOff);
     let mut op_pcs: Vec<usize> = pcs[..n].to_vec();
     op_pcs.push(total);
-    Ok(Decoded { ops, pcs: op_pcs })
+    Ok(Decoded { ops: ops.into(), pcs: op_pcs })
 }
 
 fn map_index(prog: &Program, imm: i32) -> Option<usize> {
@@ -391,5 +391,13 @@ fn bin(width: Width, op: BinOp, d: R, src: Operand) -> Op {
                 MovSx32 => Op::Mov32R { d, s },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn op_is_compact() {
+        assert!(std::mem::size_of::<super::Op>() <= 16, "{}", std::mem::size_of::<super::Op>());
     }
 }

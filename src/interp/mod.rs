@@ -144,12 +144,12 @@ struct Frame {
 pub(crate) struct State {
     pub(crate) regs: [u64; 16],
     frames: Vec<Frame>,
-    remaining: u64,
+    /// Instructions executed (exact once the run ends).
+    executed: u64,
     pub(crate) trace_lines: Vec<String>,
     exec_trace: Vec<String>,
     /// Set by helpers that end the run (`LD_ABS` out of bounds): the value of r0.
     pub(crate) exit_now: bool,
-    pub(crate) tail_calls: u32,
 }
 
 /// The interpreter: a decoded program, its maps and its memory.
@@ -213,11 +213,10 @@ impl Vm {
         let mut st = State {
             regs: [0; 16],
             frames: Vec::new(),
-            remaining: self.options.budget,
+            executed: 0,
             trace_lines: Vec::new(),
             exec_trace: Vec::new(),
             exit_now: false,
-            tail_calls: 0,
         };
         st.regs[1] = r1;
         st.regs[10] = memory::frame_pointer(0);
@@ -343,7 +342,7 @@ impl Vm {
         let pt = self.prog.prog_type;
         let mut out = RunOutcome {
             r0,
-            insns_executed: self.options.budget - st.remaining,
+            insns_executed: st.executed,
             trace_lines: st.trace_lines,
             exec_trace: st.exec_trace,
             ..RunOutcome::default()
@@ -383,7 +382,7 @@ impl Vm {
             ($e:expr) => {
                 match $e {
                     Ok(v) => v,
-                    Err(Fault(kind)) => return Err(self.error_at(pc - 1, kind)),
+                    Err(Fault(kind)) => break Err(self.error_at(pc - 1, kind)),
                 }
             };
         }
@@ -392,14 +391,32 @@ impl Vm {
                 r!($reg).wrapping_add($off as i64 as u64)
             };
         }
-        loop {
-            let Some(&op) = self.code.ops.get(pc) else {
-                return Err(self.error_at(pc, ErrorKind::FellOffEnd));
+        // The budget is charged per straight-line run: when control transfers (taken jump, call,
+        // return, exit) the run `start..pc` is added to `executed`. The count stays exact and the
+        // loop pays nothing on fall-through instructions; a runaway loop is caught at its jump.
+        let budget = self.options.budget;
+        let mut executed: u64 = 0;
+        let mut start: usize = 0;
+        macro_rules! charge {
+            ($idx:expr) => {
+                executed += (pc - start) as u64;
+                if executed > budget {
+                    break Err(self.error_at($idx, ErrorKind::BudgetExhausted { budget }));
+                }
             };
-            if st.remaining == 0 {
-                return Err(self.error_at(pc, ErrorKind::BudgetExhausted { budget: self.options.budget }));
-            }
-            st.remaining -= 1;
+        }
+        macro_rules! jump {
+            ($idx:expr, $t:expr) => {{
+                charge!($idx);
+                pc = $t as usize;
+                start = pc;
+            }};
+        }
+        let ops = std::rc::Rc::clone(&self.code.ops);
+        let result = loop {
+            let Some(&op) = ops.get(pc) else {
+                break Err(self.error_at(pc, ErrorKind::FellOffEnd));
+            };
             let before = if TRACE { regs } else { [0; 16] };
             let idx = pc;
             pc += 1;
@@ -468,55 +485,55 @@ impl Vm {
                 Op::Endian { d, op, bits } => r!(d) = alu::endian(r!(d), op, bits),
                 Op::LdImm64 { d, k } => r!(d) = k,
 
-                Op::Ja { t } => pc = t as usize,
+                Op::Ja { t } => jump!(idx, t),
                 Op::JeqI { d, k, t } => {
                     if r!(d) == k {
-                        pc = t as usize
+                        jump!(idx, t)
                     }
                 }
                 Op::JneI { d, k, t } => {
                     if r!(d) != k {
-                        pc = t as usize
+                        jump!(idx, t)
                     }
                 }
                 Op::JltI { d, k, t } => {
                     if r!(d) < k {
-                        pc = t as usize
+                        jump!(idx, t)
                     }
                 }
                 Op::JgtI { d, k, t } => {
                     if r!(d) > k {
-                        pc = t as usize
+                        jump!(idx, t)
                     }
                 }
                 Op::JgtR { d, s, t } => {
                     if r!(d) > r!(s) {
-                        pc = t as usize
+                        jump!(idx, t)
                     }
                 }
                 Op::JltR { d, s, t } => {
                     if r!(d) < r!(s) {
-                        pc = t as usize
+                        jump!(idx, t)
                     }
                 }
                 Op::Jmp64I { cond, d, k, t } => {
                     if branch::holds64(cond, r!(d), k) {
-                        pc = t as usize
+                        jump!(idx, t)
                     }
                 }
                 Op::Jmp64R { cond, d, s, t } => {
                     if branch::holds64(cond, r!(d), r!(s)) {
-                        pc = t as usize
+                        jump!(idx, t)
                     }
                 }
                 Op::Jmp32I { cond, d, k, t } => {
                     if branch::holds32(cond, r!(d) as u32, k) {
-                        pc = t as usize
+                        jump!(idx, t)
                     }
                 }
                 Op::Jmp32R { cond, d, s, t } => {
                     if branch::holds32(cond, r!(d) as u32, r!(s) as u32) {
-                        pc = t as usize
+                        jump!(idx, t)
                     }
                 }
 
@@ -539,7 +556,7 @@ impl Vm {
                 Op::LdPkt { size, ind, k } => {
                     let pt = self.prog.prog_type;
                     if !matches!(pt, ProgType::Socket | ProgType::Tc) {
-                        return Err(self.error_at(
+                        break Err(self.error_at(
                             idx,
                             ErrorKind::Invalid(format!(
                                 "BPF_LD_[ABS|IND] instructions are only allowed in socket and tc programs, not {pt}"
@@ -551,10 +568,11 @@ impl Vm {
                         Some(v) => regs[0] = v,
                         None => {
                             // The kernel ends the program with 0 on an out-of-bounds LD_ABS/IND.
+                            charge!(idx);
                             if TRACE {
                                 self.trace_step(st, idx, &before, &regs);
                             }
-                            return Ok(0);
+                            break Ok(0);
                         }
                     }
                 }
@@ -565,10 +583,11 @@ impl Vm {
                     regs = st.regs;
                     match r {
                         Ok(v) => regs[0] = v,
-                        Err(kind) => return Err(self.error_at(idx, kind)),
+                        Err(kind) => break Err(self.error_at(idx, kind)),
                     }
                     if st.exit_now {
-                        return Ok(regs[0]);
+                        charge!(idx);
+                        break Ok(regs[0]);
                     }
                 }
                 Op::Callx { d } => {
@@ -578,36 +597,39 @@ impl Vm {
                     regs = st.regs;
                     match r {
                         Ok(v) => regs[0] = v,
-                        Err(kind) => return Err(self.error_at(idx, kind)),
+                        Err(kind) => break Err(self.error_at(idx, kind)),
                     }
                 }
                 Op::CallLocal { t } => {
                     if st.frames.len() + 1 >= MAX_CALL_FRAMES {
-                        return Err(self.error_at(idx, ErrorKind::CallDepth { max: MAX_CALL_FRAMES }));
+                        break Err(self.error_at(idx, ErrorKind::CallDepth { max: MAX_CALL_FRAMES }));
                     }
                     st.frames.push(Frame { ret: pc, saved: [regs[6], regs[7], regs[8], regs[9]] });
                     regs[10] = memory::frame_pointer(st.frames.len());
-                    pc = t as usize;
+                    jump!(idx, t);
                 }
                 Op::Exit => match st.frames.pop() {
                     None => {
+                        charge!(idx);
                         if TRACE {
                             self.trace_step(st, idx, &before, &regs);
                         }
-                        return Ok(regs[0]);
+                        break Ok(regs[0]);
                     }
                     Some(f) => {
                         regs[6..10].copy_from_slice(&f.saved);
                         regs[10] = memory::frame_pointer(st.frames.len());
-                        pc = f.ret;
+                        jump!(idx, f.ret);
                     }
                 },
-                Op::FellOff => return Err(self.error_at(idx, ErrorKind::FellOffEnd)),
+                Op::FellOff => break Err(self.error_at(idx, ErrorKind::FellOffEnd)),
             }
             if TRACE {
                 self.trace_step(st, idx, &before, &regs);
             }
-        }
+        };
+        st.executed = executed;
+        result
     }
 
     /// Appends the trace line of decoded op `idx`: `pc: (opcode) insn ; R1=0x10 ...`.
