@@ -180,8 +180,10 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
             let span = off + lead..off + lead + label.len();
             if let Some((_, prev)) = labels.get(label) {
                 let (pl, _) = Source { name: String::new(), text: text.to_string() }.line_col(prev.start);
-                errors.push(AsmError::new(span.clone(), format!("label `{label}` is defined twice"))
-                    .with_help(format!("the first definition is on line {pl}")));
+                errors.push(
+                    AsmError::new(span.clone(), format!("label `{label}` is defined twice"))
+                        .with_help(format!("the first definition is on line {pl}")),
+                );
             } else {
                 labels.insert(label.to_string(), (stmts.len(), span));
             }
@@ -251,14 +253,19 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
                         match stmt.insn.with_branch_offset(offset) {
                             Some(insn) => insn,
                             None => {
-                                errors.push(AsmError::new(
-                                    lspan,
-                                    format!("label `{name}` is {offset} instructions away, out of range here"),
-                                ).with_help(if matches!(stmt.insn, Insn::Ja { long: false, .. }) {
-                                    "use `gotol` (ja32) for jumps beyond ±32767 instructions"
-                                } else {
-                                    "conditional jumps reach at most ±32767 instructions"
-                                }));
+                                errors.push(
+                                    AsmError::new(
+                                        lspan,
+                                        format!("label `{name}` is {offset} instructions away, out of range here"),
+                                    )
+                                    .with_help(
+                                        if matches!(stmt.insn, Insn::Ja { long: false, .. }) {
+                                            "use `gotol` (ja32) for jumps beyond ±32767 instructions"
+                                        } else {
+                                            "conditional jumps reach at most ±32767 instructions"
+                                        },
+                                    ),
+                                );
                                 stmt.insn
                             }
                         }
@@ -355,14 +362,16 @@ fn parse_map(words: &[(&str, Range<usize>)], nspan: Range<usize>) -> Result<MapD
     }
     let map_type = MapType::from_name(ty).ok_or_else(|| {
         let names: Vec<_> = MapType::ALL.iter().map(|t| t.name()).collect();
-        AsmError::new(ty_span.clone(), format!("unknown map type `{ty}`")).with_help(format!("one of: {}", names.join(", ")))
+        AsmError::new(ty_span.clone(), format!("unknown map type `{ty}`"))
+            .with_help(format!("one of: {}", names.join(", ")))
     })?;
     let (mut key, mut value, mut max, mut flags) = (None, None, None, 0u32);
     for (w, span) in &words[3..] {
         let Some((k, v)) = w.split_once('=') else {
             return Err(AsmError::new(span.clone(), format!("expected `key=value`, found `{w}`")).with_help(usage));
         };
-        let n = parse_u32(v).ok_or_else(|| AsmError::new(span.clone(), format!("`{v}` is not a number in 0..=4294967295")))?;
+        let n = parse_u32(v)
+            .ok_or_else(|| AsmError::new(span.clone(), format!("`{v}` is not a number in 0..=4294967295")))?;
         match k {
             "key" => key = Some(n),
             "value" => value = Some(n),
@@ -378,7 +387,11 @@ fn parse_map(words: &[(&str, Range<usize>)], nspan: Range<usize>) -> Result<MapD
     } else {
         match (key, value) {
             (Some(k), Some(v)) => (k, v),
-            _ => return Err(AsmError::new(nspan, format!("map `{name}` needs `key=` and `value=` sizes")).with_help(usage)),
+            _ => {
+                return Err(
+                    AsmError::new(nspan, format!("map `{name}` needs `key=` and `value=` sizes")).with_help(usage)
+                )
+            }
         }
     };
     let Some(max_entries) = max else {

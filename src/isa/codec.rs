@@ -266,8 +266,17 @@ fn decode_alu(raw: RawInsn) -> Result<Insn, DecodeErrorKind> {
             let src = if is_x { Operand::Reg(reg(raw.src)?) } else { Operand::Imm(raw.imm) };
             Ok(Insn::Bin { width, op: bin, dst, src })
         }
-        alu::ADD | alu::SUB | alu::MUL | alu::DIV | alu::OR | alu::AND | alu::LSH | alu::RSH | alu::MOD
-        | alu::XOR | alu::ARSH => {
+        alu::ADD
+        | alu::SUB
+        | alu::MUL
+        | alu::DIV
+        | alu::OR
+        | alu::AND
+        | alu::LSH
+        | alu::RSH
+        | alu::MOD
+        | alu::XOR
+        | alu::ARSH => {
             let signed = match raw.off {
                 0 => false,
                 1 if op == alu::DIV || op == alu::MOD => true,
@@ -418,10 +427,7 @@ pub fn encode_one(insn: &Insn) -> (RawInsn, Option<RawInsn>) {
         Insn::Callx { dst } => r(class::JMP | jmp::CALL | source::X, dst.num(), 0, 0, 0),
         Insn::Exit => r(class::JMP | jmp::EXIT, 0, 0, 0, 0),
         Insn::LoadImm64 { dst, src, imm, next_imm } => {
-            return (
-                r(class::LD | mode::IMM | size::DW, dst.num(), src.code(), 0, imm),
-                Some(r(0, 0, 0, 0, next_imm)),
-            );
+            return (r(class::LD | mode::IMM | size::DW, dst.num(), src.code(), 0, imm), Some(r(0, 0, 0, 0, next_imm)));
         }
         Insn::Load { size, signed, dst, src, off } => {
             let m = if signed { mode::MEMSX } else { mode::MEM };
@@ -460,7 +466,7 @@ pub fn encode_one(insn: &Insn) -> (RawInsn, Option<RawInsn>) {
 /// Decodes a whole program from bytes. Returns the instructions in order; their slot indices
 /// follow from [`Insn::slots`].
 pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>, DecodeError> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(DecodeError { pc: bytes.len() / 8, kind: DecodeErrorKind::TrailingBytes(bytes.len() % 8) });
     }
     let raws: Vec<RawInsn> = bytes

@@ -9,9 +9,7 @@ pub mod insn;
 pub mod opcode;
 
 pub use codec::{decode, decode_one, encode, encode_one, DecodeError, DecodeErrorKind, RawInsn};
-pub use insn::{
-    AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width,
-};
+pub use insn::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 
 /// Slot index (the kernel's instruction index) of every instruction in `insns`, plus one entry
 /// past the end: `pcs[i]` is where `insns[i]` starts.

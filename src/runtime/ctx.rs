@@ -1,0 +1,373 @@
+//! Program contexts: what `r1` points to at entry, with the kernel's layouts
+//! (include/uapi/linux/bpf.h) and access rules (the `*_is_valid_access` callbacks of
+//! net/core/filter.c and kernel/trace/bpf_trace.c), plus names for return codes.
+//!
+//! `mem` and `syscall` programs get a plain buffer: they have no layout ([`ctx_layout`] is `None`).
+
+use crate::program::ProgType;
+use std::fmt;
+use std::sync::OnceLock;
+
+/// What a context field holds, which decides what a load from it gives the program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FieldKind {
+    /// A number.
+    Scalar,
+    /// `data`: loads give a pointer to the first packet byte (`PTR_TO_PACKET`).
+    PacketStart,
+    /// `data_end`: loads give a pointer one past the last packet byte (`PTR_TO_PACKET_END`).
+    PacketEnd,
+    /// `data_meta`: loads give a pointer to the metadata before the packet (`PTR_TO_PACKET_META`).
+    PacketMeta,
+    /// `__sk_buff.sk`: a socket pointer or NULL (`PTR_TO_SOCK_COMMON_OR_NULL`).
+    SockOrNull,
+}
+
+/// How a program of the layout's type may access a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Access {
+    /// Loads allowed.
+    pub read: bool,
+    /// Stores allowed (always of the full element size).
+    pub write: bool,
+    /// Loads narrower than the element (aligned to their size) allowed: the kernel's
+    /// `bpf_ctx_narrow_access_ok`.
+    pub narrow: bool,
+}
+
+impl Access {
+    const NONE: Access = Access { read: false, write: false, narrow: false };
+    const RO: Access = Access { read: true, write: false, narrow: true };
+    const RW: Access = Access { read: true, write: true, narrow: true };
+    /// Exact-size loads only (packet pointers, 64-bit fields).
+    const RO_EXACT: Access = Access { read: true, write: false, narrow: false };
+    const RW_EXACT: Access = Access { read: true, write: true, narrow: false };
+}
+
+/// One field of a context structure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CtxField {
+    /// The C field name (`"data_end"`, `"cb"`).
+    pub name: &'static str,
+    /// Byte offset in the structure.
+    pub offset: u32,
+    /// Size in bytes (for arrays, of the whole array).
+    pub size: u32,
+    /// Element size: equals `size` for scalars, 4 for `__u32 cb[5]` and the IPv6 arrays.
+    pub elem: u32,
+    /// What it holds.
+    pub kind: FieldKind,
+    /// The access rules for this layout's program type.
+    pub access: Access,
+}
+
+impl CtxField {
+    /// `name` or `name[i]` for the element containing `offset`.
+    pub fn element_name(&self, offset: u32) -> String {
+        if self.elem == self.size {
+            self.name.to_string()
+        } else {
+            format!("{}[{}]", self.name, offset.saturating_sub(self.offset) / self.elem)
+        }
+    }
+}
+
+/// A context structure's layout for one program type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CtxLayout {
+    /// The C structure (`"struct __sk_buff"`).
+    pub struct_name: &'static str,
+    /// Its size in bytes.
+    pub size: u32,
+    /// Fields by increasing offset.
+    pub fields: Vec<CtxField>,
+    /// Tracepoint rule (`tp_prog_is_valid_access`): any load aligned to its size anywhere in
+    /// `[8, size)` is allowed, even across fields; no stores.
+    pub any_aligned_read: bool,
+}
+
+/// A context access the kernel's verifier would refuse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CtxAccessError {
+    /// Offset of the access.
+    pub offset: i64,
+    /// Its size.
+    pub size: u32,
+    /// Whether it was a store.
+    pub write: bool,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl fmt::Display for CtxAccessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // First part worded like the kernel verifier's message.
+        write!(f, "invalid bpf_context access off={} size={}: {}", self.offset, self.size, self.reason)
+    }
+}
+
+impl std::error::Error for CtxAccessError {}
+
+impl CtxLayout {
+    /// The field containing byte `offset`, if any (padding and out-of-range offsets give `None`).
+    pub fn field_containing(&self, offset: u32) -> Option<&CtxField> {
+        self.fields.iter().find(|f| offset >= f.offset && offset < f.offset + f.size)
+    }
+
+    /// The field a `size`-byte access at `offset` touches, if it lies within one field.
+    pub fn field_at(&self, offset: u32, size: u32) -> Option<&CtxField> {
+        let f = self.field_containing(offset)?;
+        (offset.checked_add(size)? <= f.offset + f.size).then_some(f)
+    }
+
+    /// The field named `name`.
+    pub fn field(&self, name: &str) -> Option<&CtxField> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Checks a load (`write` false) or store of `size` bytes at `offset` against the kernel's rules
+    /// for this program type, giving the field touched (for tracepoints, the field at `offset`).
+    pub fn check_access(&self, offset: i64, size: u32, write: bool) -> Result<&CtxField, CtxAccessError> {
+        let err = |reason: &str| CtxAccessError { offset, size, write, reason: reason.to_string() };
+        if !matches!(size, 1 | 2 | 4 | 8) {
+            return Err(err("access size must be 1, 2, 4 or 8"));
+        }
+        let Ok(off) = u32::try_from(offset) else { return Err(err("negative offset")) };
+        if off >= self.size || off + size > self.size {
+            return Err(err(&format!("outside {} ({} bytes)", self.struct_name, self.size)));
+        }
+        if off % size != 0 {
+            return Err(err("misaligned context access"));
+        }
+        if self.any_aligned_read {
+            if write {
+                return Err(err("tracepoint contexts are read-only"));
+            }
+            if off < 8 {
+                return Err(err("the common_* header fields (first 8 bytes) are not readable"));
+            }
+            return self.field_containing(off).ok_or_else(|| err("no field at this offset"));
+        }
+        let f = self.field_at(off, size).ok_or_else(|| err("not within one field (padding or across fields)"))?;
+        let what = f.element_name(off);
+        if write && !f.access.write {
+            return Err(err(&format!("{what} is not writable by this program type")));
+        }
+        if !write && !f.access.read {
+            return Err(err(&format!("{what} is not readable by this program type")));
+        }
+        // `cb` may be accessed with any aligned size, even 8 bytes spanning two elements.
+        if f.name == "cb" {
+            return Ok(f);
+        }
+        if (off - f.offset) % f.elem + size > f.elem {
+            return Err(err(&format!("access spans two elements of {}", f.name)));
+        }
+        if size != f.elem && (write || !f.access.narrow) {
+            return Err(err(&format!("{what} must be accessed with size {}", f.elem)));
+        }
+        Ok(f)
+    }
+}
+
+const fn fld(name: &'static str, offset: u32, size: u32, elem: u32, kind: FieldKind, access: Access) -> CtxField {
+    CtxField { name, offset, size, elem, kind, access }
+}
+
+/// `struct __sk_buff` for a socket filter (`sk_filter_is_valid_access`) or tc classifier
+/// (`tc_cls_act_is_valid_access`), both on top of `bpf_skb_is_valid_access`.
+fn sk_buff(tc: bool) -> CtxLayout {
+    use FieldKind::*;
+    let ro = Access::RO;
+    // Writable in tc only (mark, priority, tc_index, tc_classid, queue_mapping, tstamp); cb in both.
+    let tc_rw = if tc { Access::RW } else { Access::RO };
+    let tc_only = |a: Access| if tc { a } else { Access::NONE };
+    let fields = vec![
+        fld("len", 0, 4, 4, Scalar, ro),
+        fld("pkt_type", 4, 4, 4, Scalar, ro),
+        fld("mark", 8, 4, 4, Scalar, tc_rw),
+        fld("queue_mapping", 12, 4, 4, Scalar, tc_rw),
+        fld("protocol", 16, 4, 4, Scalar, ro),
+        fld("vlan_present", 20, 4, 4, Scalar, ro),
+        fld("vlan_tci", 24, 4, 4, Scalar, ro),
+        fld("vlan_proto", 28, 4, 4, Scalar, ro),
+        fld("priority", 32, 4, 4, Scalar, tc_rw),
+        fld("ingress_ifindex", 36, 4, 4, Scalar, ro),
+        fld("ifindex", 40, 4, 4, Scalar, ro),
+        fld("tc_index", 44, 4, 4, Scalar, tc_rw),
+        fld("cb", 48, 20, 4, Scalar, Access::RW),
+        fld("hash", 68, 4, 4, Scalar, ro),
+        fld("tc_classid", 72, 4, 4, Scalar, tc_only(Access::RW)),
+        fld("data", 76, 4, 4, PacketStart, tc_only(Access::RO_EXACT)),
+        fld("data_end", 80, 4, 4, PacketEnd, tc_only(Access::RO_EXACT)),
+        fld("napi_id", 84, 4, 4, Scalar, ro),
+        // family … local_port: sk_skb/sock_ops programs only.
+        fld("family", 88, 4, 4, Scalar, Access::NONE),
+        fld("remote_ip4", 92, 4, 4, Scalar, Access::NONE),
+        fld("local_ip4", 96, 4, 4, Scalar, Access::NONE),
+        fld("remote_ip6", 100, 16, 4, Scalar, Access::NONE),
+        fld("local_ip6", 116, 16, 4, Scalar, Access::NONE),
+        fld("remote_port", 132, 4, 4, Scalar, Access::NONE),
+        fld("local_port", 136, 4, 4, Scalar, Access::NONE),
+        fld("data_meta", 140, 4, 4, PacketMeta, tc_only(Access::RO_EXACT)),
+        // flow_keys: flow dissector programs only.
+        fld("flow_keys", 144, 8, 8, Scalar, Access::NONE),
+        fld("tstamp", 152, 8, 8, Scalar, tc_only(Access::RW_EXACT)),
+        fld("wire_len", 160, 4, 4, Scalar, tc_only(ro)),
+        fld("gso_segs", 164, 4, 4, Scalar, ro),
+        fld("sk", 168, 8, 8, SockOrNull, Access::RO_EXACT),
+        fld("gso_size", 176, 4, 4, Scalar, ro),
+        // tstamp_type is readable only through BTF-aware access; then 3 bytes of padding.
+        fld("tstamp_type", 180, 1, 1, Scalar, Access::NONE),
+        fld("hwtstamp", 184, 8, 8, Scalar, tc_only(Access::RO_EXACT)),
+    ];
+    CtxLayout { struct_name: "struct __sk_buff", size: 192, fields, any_aligned_read: false }
+}
+
+/// `struct xdp_md` (`xdp_is_valid_access`: 4-byte loads only, no stores; `egress_ifindex` only for
+/// devmap programs, which ebpf-lab does not model).
+fn xdp_md() -> CtxLayout {
+    use FieldKind::*;
+    let ro = Access::RO_EXACT;
+    let fields = vec![
+        fld("data", 0, 4, 4, PacketStart, ro),
+        fld("data_end", 4, 4, 4, PacketEnd, ro),
+        fld("data_meta", 8, 4, 4, PacketMeta, ro),
+        fld("ingress_ifindex", 12, 4, 4, Scalar, ro),
+        fld("rx_queue_index", 16, 4, 4, Scalar, ro),
+        fld("egress_ifindex", 20, 4, 4, Scalar, Access::NONE),
+    ];
+    CtxLayout { struct_name: "struct xdp_md", size: 24, fields, any_aligned_read: false }
+}
+
+/// Which syscall tracepoint record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SyscallTracepoint {
+    /// `syscalls/sys_enter_*`: `struct trace_event_raw_sys_enter`.
+    Enter,
+    /// `syscalls/sys_exit_*`: `struct trace_event_raw_sys_exit`.
+    Exit,
+}
+
+/// Syscall tracepoint records, as `/sys/kernel/tracing/events/syscalls/sys_enter_openat/format`
+/// prints them: the common header (`u16 common_type`, `u8 common_flags`,
+/// `u8 common_preempt_count`, `i32 common_pid`), `int __syscall_nr` at 8, then from 16 either six
+/// `unsigned long args` (enter) or `long ret` (exit).
+fn syscall_record(which: SyscallTracepoint) -> CtxLayout {
+    use FieldKind::Scalar;
+    let ro = Access::RO;
+    let mut fields = vec![
+        fld("common_type", 0, 2, 2, Scalar, Access::NONE),
+        fld("common_flags", 2, 1, 1, Scalar, Access::NONE),
+        fld("common_preempt_count", 3, 1, 1, Scalar, Access::NONE),
+        fld("common_pid", 4, 4, 4, Scalar, Access::NONE),
+        fld("__syscall_nr", 8, 4, 4, Scalar, ro),
+        fld("__pad", 12, 4, 4, Scalar, ro),
+    ];
+    let size = match which {
+        SyscallTracepoint::Enter => {
+            fields.push(fld("args", 16, 48, 8, Scalar, ro));
+            64
+        }
+        SyscallTracepoint::Exit => {
+            fields.push(fld("ret", 16, 8, 8, Scalar, ro));
+            24
+        }
+    };
+    let struct_name = match which {
+        SyscallTracepoint::Enter => "struct trace_event_raw_sys_enter",
+        SyscallTracepoint::Exit => "struct trace_event_raw_sys_exit",
+    };
+    CtxLayout { struct_name, size, fields, any_aligned_read: true }
+}
+
+/// The layout of a syscall tracepoint record.
+pub fn syscall_tracepoint_layout(which: SyscallTracepoint) -> &'static CtxLayout {
+    static ENTER: OnceLock<CtxLayout> = OnceLock::new();
+    static EXIT: OnceLock<CtxLayout> = OnceLock::new();
+    match which {
+        SyscallTracepoint::Enter => ENTER.get_or_init(|| syscall_record(which)),
+        SyscallTracepoint::Exit => EXIT.get_or_init(|| syscall_record(which)),
+    }
+}
+
+/// The context layout of a program type: `None` for `mem` and `syscall`, whose context is a plain
+/// buffer. Tracepoint programs get the `sys_enter` record (see [`syscall_tracepoint_layout`] for
+/// `sys_exit`).
+pub fn ctx_layout(prog_type: ProgType) -> Option<&'static CtxLayout> {
+    static SOCKET: OnceLock<CtxLayout> = OnceLock::new();
+    static TC: OnceLock<CtxLayout> = OnceLock::new();
+    static XDP: OnceLock<CtxLayout> = OnceLock::new();
+    match prog_type {
+        ProgType::Mem | ProgType::Syscall => None,
+        ProgType::Xdp => Some(XDP.get_or_init(xdp_md)),
+        ProgType::Socket => Some(SOCKET.get_or_init(|| sk_buff(false))),
+        ProgType::Tc => Some(TC.get_or_init(|| sk_buff(true))),
+        ProgType::Tracepoint => Some(syscall_tracepoint_layout(SyscallTracepoint::Enter)),
+    }
+}
+
+/// `XDP_ABORTED`: error; drop and raise the `xdp_exception` tracepoint.
+pub const XDP_ABORTED: u32 = 0;
+/// `XDP_DROP`: drop the packet.
+pub const XDP_DROP: u32 = 1;
+/// `XDP_PASS`: hand the packet to the network stack.
+pub const XDP_PASS: u32 = 2;
+/// `XDP_TX`: bounce the packet out of the interface it came in on.
+pub const XDP_TX: u32 = 3;
+/// `XDP_REDIRECT`: send it where `bpf_redirect*` said.
+pub const XDP_REDIRECT: u32 = 4;
+
+/// `TC_ACT_UNSPEC` (-1): use the qdisc's default action.
+pub const TC_ACT_UNSPEC: i32 = -1;
+/// `TC_ACT_OK`: let the packet through.
+pub const TC_ACT_OK: i32 = 0;
+/// `TC_ACT_RECLASSIFY`: restart classification.
+pub const TC_ACT_RECLASSIFY: i32 = 1;
+/// `TC_ACT_SHOT`: drop.
+pub const TC_ACT_SHOT: i32 = 2;
+/// `TC_ACT_PIPE`: continue with the next action.
+pub const TC_ACT_PIPE: i32 = 3;
+/// `TC_ACT_STOLEN`: consumed, don't touch it any more.
+pub const TC_ACT_STOLEN: i32 = 4;
+/// `TC_ACT_QUEUED`: queued for later.
+pub const TC_ACT_QUEUED: i32 = 5;
+/// `TC_ACT_REPEAT`: run the action again.
+pub const TC_ACT_REPEAT: i32 = 6;
+/// `TC_ACT_REDIRECT`: send it where `bpf_redirect*` said.
+pub const TC_ACT_REDIRECT: i32 = 7;
+/// `TC_ACT_TRAP`: hand to the hardware's slow path.
+pub const TC_ACT_TRAP: i32 = 8;
+
+/// A name for return value `r0` of a program of type `prog_type`, where the type gives return
+/// values a meaning (`"XDP_PASS"`, `"TC_ACT_SHOT"`, `"drop"` for a socket filter's 0).
+pub fn describe_return(prog_type: ProgType, r0: u64) -> Option<&'static str> {
+    match prog_type {
+        // The kernel reads the action as a u32 (`bpf_prog_run_xdp` returns u32).
+        ProgType::Xdp => match r0 as u32 {
+            XDP_ABORTED => Some("XDP_ABORTED"),
+            XDP_DROP => Some("XDP_DROP"),
+            XDP_PASS => Some("XDP_PASS"),
+            XDP_TX => Some("XDP_TX"),
+            XDP_REDIRECT => Some("XDP_REDIRECT"),
+            _ => None,
+        },
+        // tc reads an int.
+        ProgType::Tc => match r0 as u32 as i32 {
+            TC_ACT_UNSPEC => Some("TC_ACT_UNSPEC"),
+            TC_ACT_OK => Some("TC_ACT_OK"),
+            TC_ACT_RECLASSIFY => Some("TC_ACT_RECLASSIFY"),
+            TC_ACT_SHOT => Some("TC_ACT_SHOT"),
+            TC_ACT_PIPE => Some("TC_ACT_PIPE"),
+            TC_ACT_STOLEN => Some("TC_ACT_STOLEN"),
+            TC_ACT_QUEUED => Some("TC_ACT_QUEUED"),
+            TC_ACT_REPEAT => Some("TC_ACT_REPEAT"),
+            TC_ACT_REDIRECT => Some("TC_ACT_REDIRECT"),
+            TC_ACT_TRAP => Some("TC_ACT_TRAP"),
+            _ => None,
+        },
+        // A socket filter returns how many bytes to keep (an unsigned int); 0 drops.
+        ProgType::Socket => Some(if r0 as u32 == 0 { "drop" } else { "keep (truncated to r0 bytes)" }),
+        ProgType::Mem | ProgType::Tracepoint | ProgType::Syscall => None,
+    }
+}

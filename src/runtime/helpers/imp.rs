@@ -1,0 +1,216 @@
+//! Helper implementations. Each mirrors its kernel counterpart's observable behaviour: the same
+//! result in `r0`, the same effect on maps and memory.
+
+use super::printk;
+use super::{HelperEnv, HelperFault};
+use crate::program::MapType;
+use crate::runtime::maps::ringbuf::{BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RINGBUF_HDR_SZ};
+use crate::runtime::maps::Map;
+
+type R = Result<u64, HelperFault>;
+
+/// Largest buffer a helper fills in one go (no program memory region is bigger: the stack is
+/// 512 bytes and map values are bounded well below this).
+const MAX_HELPER_BUF: usize = 1 << 24;
+
+/// A negative errno as `r0` holds it.
+fn neg(errno: i32) -> u64 {
+    -(errno as i64) as u64
+}
+
+/// Resolves `r1` to a map, then reads its key through `key_ptr`.
+fn map_and_key(env: &mut dyn HelperEnv, map_ptr: u64, key_ptr: u64) -> Result<(usize, Vec<u8>), HelperFault> {
+    let (idx, map) = env.map_by_ptr(map_ptr)?;
+    let key_size = map.def().key_size as usize;
+    let key = env.read(key_ptr, key_size)?;
+    Ok((idx, key))
+}
+
+fn require(map: &Map, helper: &'static str, ok: bool) -> Result<(), HelperFault> {
+    if ok {
+        Ok(())
+    } else {
+        Err(HelperFault::WrongMapType { helper, map_type: map.map_type().name() })
+    }
+}
+
+/// `bpf_map_lookup_elem(map, key)`: pointer to the value (this CPU's copy) or NULL.
+pub fn map_lookup_elem(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let (idx, key) = map_and_key(env, a[0], a[1])?;
+    let cpu = env.cpu();
+    let map = env.map_mut(idx)?;
+    require(map, "map_lookup_elem", !matches!(map.map_type(), MapType::ProgArray | MapType::Ringbuf))?;
+    Ok(match map.lookup(&key, cpu) {
+        Some(off) => env.map_value_addr(idx, off),
+        None => 0,
+    })
+}
+
+/// `bpf_map_update_elem(map, key, value, flags)`: 0 or a negative errno.
+pub fn map_update_elem(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let (idx, key) = map_and_key(env, a[0], a[1])?;
+    let value_size = env.map_mut(idx)?.value_size();
+    let value = env.read(a[2], value_size)?;
+    let cpu = env.cpu();
+    let map = env.map_mut(idx)?;
+    require(map, "map_update_elem", !matches!(map.map_type(), MapType::ProgArray | MapType::Ringbuf))?;
+    Ok(match map.update(&key, &value, a[3], cpu) {
+        Ok(()) => 0,
+        Err(e) => e.as_r0(),
+    })
+}
+
+/// `bpf_map_delete_elem(map, key)`: 0 or a negative errno (`-EINVAL` for arrays).
+pub fn map_delete_elem(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let (idx, key) = map_and_key(env, a[0], a[1])?;
+    let map = env.map_mut(idx)?;
+    require(map, "map_delete_elem", !matches!(map.map_type(), MapType::ProgArray | MapType::Ringbuf))?;
+    Ok(match map.delete(&key) {
+        Ok(()) => 0,
+        Err(e) => e.as_r0(),
+    })
+}
+
+/// `bpf_ktime_get_ns()`: `CLOCK_MONOTONIC`.
+pub fn ktime_get_ns(env: &mut dyn HelperEnv, _: [u64; 5]) -> R {
+    Ok(env.now_ns())
+}
+
+/// `bpf_ktime_get_boot_ns()`: `CLOCK_BOOTTIME`.
+pub fn ktime_get_boot_ns(env: &mut dyn HelperEnv, _: [u64; 5]) -> R {
+    Ok(env.boot_ns())
+}
+
+/// `bpf_ktime_get_coarse_ns()`: `CLOCK_MONOTONIC_COARSE`; here the same clock as `ktime_get_ns`.
+pub fn ktime_get_coarse_ns(env: &mut dyn HelperEnv, _: [u64; 5]) -> R {
+    Ok(env.now_ns())
+}
+
+/// `bpf_trace_printk(fmt, fmt_size, a1, a2, a3)`: formats like the kernel (see [`printk`]), hands
+/// the message to [`HelperEnv::trace`], returns the formatted length or `-EINVAL`.
+pub fn trace_printk(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let size = a[1] as u32 as usize;
+    if size == 0 || size > printk::MAX_FMT_SIZE {
+        return Ok(neg(libc::EINVAL));
+    }
+    let fmt = env.read(a[0], size)?;
+    match printk::format(&*env, &fmt, &a[2..5]) {
+        Ok(msg) => {
+            let len = msg.len();
+            // bstr_printf writes into a MAX_BPRINTF_BUF buffer, keeping 1023 bytes plus NUL, but
+            // returns the untruncated length.
+            let shown = String::from_utf8_lossy(&msg.as_bytes()[..len.min(printk::MAX_BPRINTF_BUF - 1)]).into_owned();
+            env.trace(shown);
+            Ok(len as u64)
+        }
+        Err(errno) => Ok(neg(errno)),
+    }
+}
+
+/// `bpf_get_prandom_u32()`.
+pub fn get_prandom_u32(env: &mut dyn HelperEnv, _: [u64; 5]) -> R {
+    Ok(env.prandom_u32() as u64)
+}
+
+/// `bpf_get_smp_processor_id()`.
+pub fn get_smp_processor_id(env: &mut dyn HelperEnv, _: [u64; 5]) -> R {
+    Ok(env.cpu() as u64)
+}
+
+/// `bpf_get_numa_node_id()`: ebpf-lab has one NUMA node, 0.
+pub fn get_numa_node_id(_: &mut dyn HelperEnv, _: [u64; 5]) -> R {
+    Ok(0)
+}
+
+/// `bpf_get_current_pid_tgid()`: `tgid << 32 | pid`.
+pub fn get_current_pid_tgid(env: &mut dyn HelperEnv, _: [u64; 5]) -> R {
+    Ok(env.pid_tgid())
+}
+
+/// `bpf_get_current_uid_gid()`: `gid << 32 | uid`.
+pub fn get_current_uid_gid(env: &mut dyn HelperEnv, _: [u64; 5]) -> R {
+    Ok(env.uid_gid())
+}
+
+/// `bpf_get_current_comm(buf, size)`: `strscpy_pad` of the task name into `size` bytes (at most
+/// `size - 1` characters, then NULs), returns 0.
+pub fn get_current_comm(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let size = a[1] as u32 as usize;
+    if size == 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    // The verifier bounds `size` by the buffer; without one, refuse absurd sizes before allocating.
+    if size > MAX_HELPER_BUF {
+        return Err(HelperFault::BadAccess { addr: a[0], len: size, write: true });
+    }
+    let comm = env.comm();
+    let name_len = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
+    let mut buf = vec![0u8; size];
+    let n = name_len.min(size - 1);
+    buf[..n].copy_from_slice(&comm[..n]);
+    env.write(a[0], &buf)?;
+    Ok(0)
+}
+
+fn ringbuf_of<'a>(
+    env: &'a mut dyn HelperEnv,
+    map_ptr: u64,
+    helper: &'static str,
+) -> Result<(usize, &'a mut Map), HelperFault> {
+    let (idx, map) = env.map_by_ptr(map_ptr)?;
+    require(map, helper, map.map_type() == MapType::Ringbuf)?;
+    Ok((idx, map))
+}
+
+/// `bpf_ringbuf_output(ringbuf, data, size, flags)`: 0, `-EINVAL` (flags) or `-EAGAIN` (full).
+pub fn ringbuf_output(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let (idx, map) = ringbuf_of(env, a[0], "ringbuf_output")?;
+    let size = map.ringbuf().map_or(0, |rb| rb.size() as u64);
+    // A record that cannot fit fails reservation in the kernel (-EAGAIN); answer before copying
+    // a possibly huge argument.
+    if a[3] & !(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP) == 0 && a[2].saturating_add(BPF_RINGBUF_HDR_SZ as u64) >= size {
+        return Ok(neg(libc::EAGAIN));
+    }
+    let data = env.read(a[1], a[2] as usize)?;
+    let rb = env.map_mut(idx)?.ringbuf_mut().ok_or(HelperFault::BadMap(a[0]))?;
+    Ok(match rb.output(&data, a[3]) {
+        Ok(()) => 0,
+        Err(e) => e.as_r0(),
+    })
+}
+
+/// `bpf_ringbuf_reserve(ringbuf, size, flags)`: pointer to `size` bytes, or NULL.
+pub fn ringbuf_reserve(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let (idx, map) = ringbuf_of(env, a[0], "ringbuf_reserve")?;
+    let rb = map.ringbuf_mut().ok_or(HelperFault::BadMap(a[0]))?;
+    Ok(match rb.reserve(a[1], a[2]) {
+        Some(off) => env.map_value_addr(idx, off),
+        None => 0,
+    })
+}
+
+fn ringbuf_commit(env: &mut dyn HelperEnv, ptr: u64, discard: bool) -> R {
+    let (idx, off) = env.map_offset_of(ptr).ok_or(HelperFault::NotRingbufRecord(ptr))?;
+    let rb = env.map_mut(idx)?.ringbuf_mut().ok_or(HelperFault::NotRingbufRecord(ptr))?;
+    let res = if discard { rb.discard(off) } else { rb.submit(off) };
+    res.map_err(|_| HelperFault::NotRingbufRecord(ptr))?;
+    // RET_VOID: the kernel leaves whatever; 0 keeps runs reproducible.
+    Ok(0)
+}
+
+/// `bpf_ringbuf_submit(data, flags)`: publishes a reserved record (flags only affect wakeups).
+pub fn ringbuf_submit(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    ringbuf_commit(env, a[0], false)
+}
+
+/// `bpf_ringbuf_discard(data, flags)`: drops a reserved record.
+pub fn ringbuf_discard(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    ringbuf_commit(env, a[0], true)
+}
+
+/// `bpf_ringbuf_query(ringbuf, flags)`.
+pub fn ringbuf_query(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let (_, map) = ringbuf_of(env, a[0], "ringbuf_query")?;
+    let rb = map.ringbuf().ok_or(HelperFault::BadMap(a[0]))?;
+    Ok(rb.query(a[1]))
+}
