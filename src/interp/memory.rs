@@ -22,6 +22,7 @@
 //! The gaps between stack frames are unmapped, so running off a frame is reported precisely.
 
 use super::error::{Access, ErrorKind};
+use crate::runtime::Map;
 
 /// End of the null page: addresses below it are reported as null dereferences.
 pub const NULL_PAGE_END: u64 = 0x1000;
@@ -116,7 +117,7 @@ pub struct Region {
 pub struct Fault(pub ErrorKind);
 
 /// The memory of one VM: engine-owned buffers plus the region table.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Memory {
     /// All frames' stacks, `MAX_CALL_FRAMES * STACK_SIZE` bytes.
     pub stack: Vec<u8>,
@@ -126,8 +127,8 @@ pub struct Memory {
     pub packet: Vec<u8>,
     /// The input buffer of `mem` programs (and of `tracepoint`/`syscall` contexts is `ctx`).
     pub input: Vec<u8>,
-    /// Flat value storage of each map (index = map index).
-    pub maps: Vec<Vec<u8>>,
+    /// The program's maps (index = map index); regions of kind `Map(i)` view their flat storage.
+    pub maps: Vec<Map>,
     /// Mapped regions.
     pub regions: Vec<Region>,
     /// Field rules of the context, when accesses to it are checked.
@@ -169,7 +170,7 @@ impl Memory {
             Backing::Ctx => &self.ctx,
             Backing::Packet => &self.packet,
             Backing::Input => &self.input,
-            Backing::Map(i) => self.maps.get(i).map_or(&[], |v| v.as_slice()),
+            Backing::Map(i) => self.maps.get(i).map_or(&[], |m| m.storage()),
         }
     }
 
@@ -179,7 +180,7 @@ impl Memory {
             Backing::Ctx => &mut self.ctx,
             Backing::Packet => &mut self.packet,
             Backing::Input => &mut self.input,
-            Backing::Map(i) => self.maps.get_mut(i).map_or(&mut [], |v| v.as_mut_slice()),
+            Backing::Map(i) => self.maps.get_mut(i).map_or(&mut [], |m| m.storage_mut()),
         }
     }
 
@@ -286,12 +287,26 @@ impl Memory {
         }
     }
 
-    /// Reads `len` bytes for a helper (one region; no context rules beyond bounds).
-    pub fn read_bytes(&mut self, addr: u64, len: usize) -> Result<Vec<u8>, Fault> {
+    /// Finds a region without touching the last-hit cache (for `&self` callers such as helpers).
+    fn locate(&self, addr: u64, size: usize) -> Result<(Backing, usize), Fault> {
+        for r in &self.regions {
+            let o = addr.wrapping_sub(r.base);
+            if o < r.len && size as u64 <= r.len - o {
+                if r.checked {
+                    self.check_ctx(o, size, Access::Read)?;
+                }
+                return Ok((r.backing, r.start + o as usize));
+            }
+        }
+        Err(Fault(self.describe(addr, size, Access::Read)))
+    }
+
+    /// Reads `len` bytes for a helper (within one region).
+    pub fn read_bytes(&self, addr: u64, len: usize) -> Result<Vec<u8>, Fault> {
         if len == 0 {
             return Ok(Vec::new());
         }
-        let (b, o) = self.find(addr, len, Access::Read)?;
+        let (b, o) = self.locate(addr, len)?;
         let slice = self.backing(b).get(o..o + len).map(<[u8]>::to_vec);
         slice.ok_or_else(|| Fault(self.describe(addr, len, Access::Read)))
     }

@@ -33,7 +33,8 @@ pub use error::{Access, ErrorKind, RuntimeError};
 
 use crate::asm::disasm::{format_insn, FormatCtx};
 use crate::asm::Syntax;
-use crate::program::{MapType, ProgType, Program};
+use crate::program::{ProgType, Program};
+pub use crate::runtime::Map;
 use decoded::{Decoded, Op};
 use memory::{Backing, Fault, Memory, Region, MAX_CALL_FRAMES};
 
@@ -148,14 +149,21 @@ pub(crate) struct State {
     executed: u64,
     pub(crate) trace_lines: Vec<String>,
     exec_trace: Vec<String>,
-    /// Set by helpers that end the run (`LD_ABS` out of bounds): the value of r0.
-    pub(crate) exit_now: bool,
+    /// Set by `bpf_tail_call` when it succeeds: the program to continue in.
+    pub(crate) tail_call: Option<usize>,
+    /// Tail calls taken so far (at most `MAX_TAIL_CALL_CNT`).
+    pub(crate) tail_calls: u32,
 }
 
 /// The interpreter: a decoded program, its maps and its memory.
 pub struct Vm {
+    /// The program running now (the main one, or a tail-call target).
     prog: Program,
     code: Decoded,
+    /// Every loaded program: the main one at 0, then tail-call targets.
+    programs: Vec<(Program, Decoded)>,
+    /// Index in `programs` of the running program.
+    current: usize,
     pub(crate) mem: Memory,
     options: RunOptions,
     /// Time in nanoseconds returned by `bpf_ktime_get_ns`; advances on each call.
@@ -173,17 +181,23 @@ impl Vm {
     pub fn with_options(prog: &Program, options: RunOptions) -> Result<Vm, RuntimeError> {
         let code = decoded::decode(prog)?;
         let mut mem = Memory::new();
-        mem.maps = prog
-            .maps
-            .iter()
-            .map(|m| match m.map_type {
-                MapType::Array | MapType::PercpuArray => {
-                    vec![0; m.value_size as usize * m.max_entries as usize * options.ncpus.max(1) as usize]
-                }
-                _ => Vec::new(),
-            })
-            .collect();
-        Ok(Vm { prog: prog.clone(), code, mem, rng: options.seed, options, clock: 1_000_000_000 })
+        let ncpus = options.ncpus.max(1) as usize;
+        for (i, def) in prog.maps.iter().enumerate() {
+            let map = Map::new(def, ncpus).map_err(|e| {
+                RuntimeError::new(ErrorKind::Invalid(format!("map `{}` (#{i}): {e}", def.name)))
+            })?;
+            mem.maps.push(map);
+        }
+        Ok(Vm {
+            prog: prog.clone(),
+            code: code.clone(),
+            programs: vec![(prog.clone(), code)],
+            current: 0,
+            mem,
+            rng: options.seed,
+            options,
+            clock: 1_000_000_000,
+        })
     }
 
     /// The program being run.
@@ -201,14 +215,35 @@ impl Vm {
         &mut self.options
     }
 
-    /// The flat value storage of map `name`.
-    pub fn map_storage(&self, name: &str) -> Option<&[u8]> {
+    /// Map `name` (inspect it with [`Map::entries`], [`Map::user_lookup`]...).
+    pub fn map(&self, name: &str) -> Option<&Map> {
+        self.mem.maps.get(self.prog.map_index(name)?)
+    }
+
+    /// Map `name`, to fill before a run (e.g. a prog array for tail calls).
+    pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
         let i = self.prog.map_index(name)?;
-        self.mem.maps.get(i).map(Vec::as_slice)
+        self.mem.maps.get_mut(i)
+    }
+
+    /// Adds a tail-call target and returns its program index (the main program is 0); store
+    /// the index in a `prog_array` map to make it reachable with `bpf_tail_call`. The program
+    /// refers to maps by the same indices as the main program (they share the maps).
+    pub fn add_program(&mut self, prog: &Program) -> Result<u32, RuntimeError> {
+        let mut prog = prog.clone();
+        if prog.maps.is_empty() {
+            prog.maps = self.prog.maps.clone();
+        }
+        let code = decoded::decode(&prog)?;
+        self.programs.push((prog, code));
+        Ok(self.programs.len() as u32 - 1)
     }
 
     /// Runs the program on `input`.
     pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
+        if self.current != 0 {
+            self.switch_program(0);
+        }
         let r1 = self.setup(input)?;
         let mut st = State {
             regs: [0; 16],
@@ -216,7 +251,8 @@ impl Vm {
             executed: 0,
             trace_lines: Vec::new(),
             exec_trace: Vec::new(),
-            exit_now: false,
+            tail_call: None,
+            tail_calls: 0,
         };
         st.regs[1] = r1;
         st.regs[10] = memory::frame_pointer(0);
@@ -321,7 +357,7 @@ impl Vm {
             }
         };
         for (i, def) in self.prog.maps.iter().enumerate() {
-            let len = m.maps.get(i).map_or(0, Vec::len) as u64;
+            let len = m.maps.get(i).map_or(0, |m| m.storage().len()) as u64;
             if len > 0 {
                 regions.push(Region {
                     base: memory::MAP_VALUE_BASE + i as u64 * memory::MAP_VALUE_STRIDE,
@@ -358,6 +394,20 @@ impl Vm {
             out.ctx_out = Some(self.mem.ctx.clone());
         }
         out
+    }
+
+    /// Makes `programs[index]` the running program.
+    fn switch_program(&mut self, index: usize) {
+        if let Some((p, c)) = self.programs.get(index) {
+            self.prog = p.clone();
+            self.code = c.clone();
+            self.current = index;
+        }
+    }
+
+    /// Number of loaded programs (main + tail-call targets).
+    pub(crate) fn program_count(&self) -> usize {
+        self.programs.len()
     }
 
     /// A runtime error at decoded index `idx`.
@@ -412,7 +462,7 @@ impl Vm {
                 start = pc;
             }};
         }
-        let ops = std::rc::Rc::clone(&self.code.ops);
+        let mut ops = std::rc::Rc::clone(&self.code.ops);
         let result = loop {
             let Some(&op) = ops.get(pc) else {
                 break Err(self.error_at(pc, ErrorKind::FellOffEnd));
@@ -585,9 +635,14 @@ impl Vm {
                         Ok(v) => regs[0] = v,
                         Err(kind) => break Err(self.error_at(idx, kind)),
                     }
-                    if st.exit_now {
+                    if let Some(target) = st.tail_call.take() {
+                        // A successful tail call never returns: the target starts with the same
+                        // r1 (the context) and this frame's stack.
                         charge!(idx);
-                        break Ok(regs[0]);
+                        self.switch_program(target);
+                        ops = std::rc::Rc::clone(&self.code.ops);
+                        pc = 0;
+                        start = 0;
                     }
                 }
                 Op::Callx { d } => {
@@ -650,7 +705,7 @@ impl Vm {
 }
 
 /// `BPF_F_RDONLY_PROG`: the program may only read the map.
-pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+pub const BPF_F_RDONLY_PROG: u32 = crate::runtime::maps::BPF_F_RDONLY_PROG;
 
 impl Engine for Vm {
     fn name(&self) -> &str {
@@ -662,17 +717,6 @@ impl Engine for Vm {
     }
 
     fn map_entries(&self, name: &str) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
-        let i = self.prog.map_index(name)?;
-        let def = &self.prog.maps[i];
-        let storage = self.mem.maps.get(i)?;
-        let vs = def.value_size.max(1) as usize;
-        Some(
-            storage
-                .chunks(vs)
-                .take(def.max_entries as usize)
-                .enumerate()
-                .map(|(k, v)| ((k as u32).to_le_bytes().to_vec(), v.to_vec()))
-                .collect(),
-        )
+        self.map(name).map(Map::entries)
     }
 }
