@@ -28,7 +28,13 @@ fn conformance_suite_passes() {
         if ok {
             passed += 1;
         } else {
-            failures.push(format!("{}: expected {:?}/{:?}, got {:?}", case.name, case.result, case.error, outcome.map(|o| o.r0)));
+            failures.push(format!(
+                "{}: expected {:?}/{:?}, got {:?}",
+                case.name,
+                case.result,
+                case.error,
+                outcome.map(|o| o.r0)
+            ));
         }
     }
     println!("conformance: {passed}/{} passed", cases.len());

@@ -71,11 +71,17 @@ fn sign_extending_moves_and_loads() {
 
 #[test]
 fn atomics() {
-    assert_eq!(ret("stdw [%r10-8], 5\nmov %r1, 3\nlock fetch add [%r10-8], %r1\nldxdw %r0, [%r10-8]\nadd %r0, %r1"), 13);
+    assert_eq!(
+        ret("stdw [%r10-8], 5\nmov %r1, 3\nlock fetch add [%r10-8], %r1\nldxdw %r0, [%r10-8]\nadd %r0, %r1"),
+        13
+    );
     // cmpxchg: equal -> store, r0 gets the old value.
     assert_eq!(ret("stdw [%r10-8], 5\nmov %r0, 5\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nldxdw %r2, [%r10-8]\nlsh %r2, 8\nor %r0, %r2"), 0x905);
     // 32-bit cmpxchg compares the low halves and zero-extends r0.
-    assert_eq!(ret("stw [%r10-8], -1\nlddw %r0, 0x12345678ffffffff\nmov %r1, 1\nlock cmpxchg32 [%r10-8], %r1"), 0xffff_ffff);
+    assert_eq!(
+        ret("stw [%r10-8], -1\nlddw %r0, 0x12345678ffffffff\nmov %r1, 1\nlock cmpxchg32 [%r10-8], %r1"),
+        0xffff_ffff
+    );
     assert_eq!(ret("stdw [%r10-8], 6\nmov %r1, 2\nlock xchg [%r10-8], %r1\nmov %r0, %r1"), 6);
 }
 
@@ -83,5 +89,9 @@ fn atomics() {
 fn jmp32_compares_low_halves() {
     assert_eq!(ret("lddw %r1, 0x100000001\nmov %r0, 0\njeq32 %r1, 1, +1\nexit\nmov %r0, 1"), 1);
     assert_eq!(ret("mov32 %r1, -1\nmov %r0, 0\njslt32 %r1, 0, +1\nexit\nmov %r0, 1"), 1);
-    assert_eq!(ret("mov32 %r1, -1\nmov %r0, 0\njslt %r1, 0, +1\nexit\nmov %r0, 1"), 0, "64-bit: 0xffffffff is positive");
+    assert_eq!(
+        ret("mov32 %r1, -1\nmov %r0, 0\njslt %r1, 0, +1\nexit\nmov %r0, 1"),
+        0,
+        "64-bit: 0xffffffff is positive"
+    );
 }

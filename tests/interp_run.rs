@@ -257,8 +257,11 @@ fn tail_calls_jump_and_stop_after_33() {
     // Tail calls keep registers: the target adds 1 to r7 and tail-calls itself through slot 1,
     // so r7 counts the tail calls taken; the 34th fails and falls through.
     let maps = ".map jt prog_array key=4 value=4 max=4\n";
-    let main = format!("{maps}mov %r7, 0\nmov %r6, %r1\nmov %r1, %r6\nlddw %r2, map(jt)\nmov %r3, 1\ncall 12\nmov %r0, -1\nexit\n");
-    let target = format!("{maps}add %r7, 1\nmov %r1, %r6\nlddw %r2, map(jt)\nmov %r3, 1\ncall 12\nmov %r0, %r7\nexit\n");
+    let main = format!(
+        "{maps}mov %r7, 0\nmov %r6, %r1\nmov %r1, %r6\nlddw %r2, map(jt)\nmov %r3, 1\ncall 12\nmov %r0, -1\nexit\n"
+    );
+    let target =
+        format!("{maps}add %r7, 1\nmov %r1, %r6\nlddw %r2, map(jt)\nmov %r3, 1\ncall 12\nmov %r0, %r7\nexit\n");
     let mut vm = Vm::new(&prog(&main)).unwrap();
     let t = vm.add_program(&prog(&target)).unwrap();
     // Empty slot: the helper fails and execution falls through.

@@ -18,6 +18,7 @@
 //!   immediate (`imm as u32 as u64`); the kernel sign-extends it like every 64-bit immediate
 //!   (`DST == (s64)IMM` in `___bpf_prog_run`; conformance `jeq-imm`, `j-signed-imm`). Found by
 //!   this test (`jlt r7, -7` with r7 = 0xfffffff9). Those jumps get non-negative immediates.
+//!
 //! 64-bit division and modulo by zero, 32-bit division by zero and shift masking match the kernel
 //! in rbpf 0.4 and are generated.
 
@@ -79,10 +80,8 @@ fn build(init: &[u64], body: &[(u8, u8, u8, u8, i32)]) -> Program {
                 let max = (n - i - 1) as i16;
                 let off = if max == 0 { 0 } else { (imm.unsigned_abs() % (max as u32 + 1)) as i16 };
                 let cond = JmpCond::ALL[c as usize % 11];
-                let unsigned = matches!(
-                    cond,
-                    JmpCond::Eq | JmpCond::Ne | JmpCond::Gt | JmpCond::Ge | JmpCond::Lt | JmpCond::Le
-                );
+                let unsigned =
+                    matches!(cond, JmpCond::Eq | JmpCond::Ne | JmpCond::Gt | JmpCond::Ge | JmpCond::Lt | JmpCond::Le);
                 let src = match src {
                     Operand::Imm(k) if width == Width::W64 && unsigned => Operand::Imm(k & i32::MAX), // rbpf divergence
                     other => other,

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// Parses hex bytes, ignoring whitespace (`"b7 00"` and `"b700"` are the same).
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", digits.len()));
     }
     digits

@@ -6,8 +6,10 @@
 use super::memory::{Fault, Memory};
 use crate::isa::AtomicOp;
 
-/// Executes one atomic on `regs` and `mem`.
+/// Executes one atomic on `regs` and `mem` (the fields of the decoded op, passed flat so the
+/// run loop does not build a struct on its hot path).
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 pub fn exec(
     mem: &mut Memory,
     regs: &mut [u64; 16],

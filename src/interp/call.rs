@@ -21,8 +21,8 @@ struct Env<'a> {
     trace: &'a mut Vec<String>,
 }
 
-fn bad(f: Fault, write: bool, addr: u64, len: usize) -> HelperFault {
-    let _ = f;
+/// Helpers report faults in their own terms; the engine adds the instruction.
+fn bad(_: Fault, write: bool, addr: u64, len: usize) -> HelperFault {
     HelperFault::BadAccess { addr, len, write }
 }
 
@@ -37,7 +37,7 @@ impl HelperEnv for Env<'_> {
 
     fn map_by_ptr(&mut self, map_ptr: u64) -> Result<(usize, &mut Map), HelperFault> {
         let rel = map_ptr.wrapping_sub(memory::MAP_PTR_BASE);
-        if rel % memory::MAP_PTR_STRIDE != 0 {
+        if !rel.is_multiple_of(memory::MAP_PTR_STRIDE) {
             return Err(HelperFault::BadMap(map_ptr));
         }
         let idx = (rel / memory::MAP_PTR_STRIDE) as usize;
@@ -118,7 +118,8 @@ pub(crate) fn helper(vm: &mut Vm, st: &mut State, id: i64) -> Result<u64, ErrorK
     };
     // The clock advances 1 µs per helper call, so timestamps are distinct but reproducible.
     vm.clock += 1000;
-    let mut env = Env { mem: &mut vm.mem, options: &vm.options, clock: vm.clock, rng: &mut vm.rng, trace: &mut st.trace_lines };
+    let mut env =
+        Env { mem: &mut vm.mem, options: &vm.options, clock: vm.clock, rng: &mut vm.rng, trace: &mut st.trace_lines };
     helpers::call(&mut env, id32, args).map_err(|f| ErrorKind::HelperFault {
         id,
         name: proto.c_name(),
@@ -133,7 +134,7 @@ fn tail_call(vm: &mut Vm, st: &mut State, args: [u64; 5]) -> u64 {
     const ENOENT: u64 = (-2i64) as u64;
     let rel = args[1].wrapping_sub(memory::MAP_PTR_BASE);
     let idx = (rel / memory::MAP_PTR_STRIDE) as usize;
-    let Some(map) = vm.mem.maps.get(idx).filter(|_| rel % memory::MAP_PTR_STRIDE == 0) else {
+    let Some(map) = vm.mem.maps.get(idx).filter(|_| rel.is_multiple_of(memory::MAP_PTR_STRIDE)) else {
         return ENOENT;
     };
     if st.tail_calls >= MAX_TAIL_CALL_CNT {

@@ -12,9 +12,7 @@
 
 use super::error::{ErrorKind, RuntimeError};
 use super::memory::{CODE_BASE, MAP_PTR_BASE, MAP_PTR_STRIDE, MAP_VALUE_BASE, MAP_VALUE_STRIDE};
-use crate::isa::{
-    AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width,
-};
+use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use crate::program::Program;
 
 /// Index of a register in the 16-entry register file.
@@ -25,118 +23,421 @@ pub type R = u8;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum Op {
-    Add64I { d: R, k: u64 },
-    Add64R { d: R, s: R },
-    Sub64I { d: R, k: u64 },
-    Sub64R { d: R, s: R },
-    Mul64I { d: R, k: u64 },
-    Mul64R { d: R, s: R },
-    Div64I { d: R, k: u64 },
-    Div64R { d: R, s: R },
-    SDiv64I { d: R, k: u64 },
-    SDiv64R { d: R, s: R },
-    Mod64I { d: R, k: u64 },
-    Mod64R { d: R, s: R },
-    SMod64I { d: R, k: u64 },
-    SMod64R { d: R, s: R },
-    Or64I { d: R, k: u64 },
-    Or64R { d: R, s: R },
-    And64I { d: R, k: u64 },
-    And64R { d: R, s: R },
-    Lsh64I { d: R, k: u64 },
-    Lsh64R { d: R, s: R },
-    Rsh64I { d: R, k: u64 },
-    Rsh64R { d: R, s: R },
-    Arsh64I { d: R, k: u64 },
-    Arsh64R { d: R, s: R },
-    Xor64I { d: R, k: u64 },
-    Xor64R { d: R, s: R },
-    Mov64I { d: R, k: u64 },
-    Mov64R { d: R, s: R },
+    Add64I {
+        d: R,
+        k: u64,
+    },
+    Add64R {
+        d: R,
+        s: R,
+    },
+    Sub64I {
+        d: R,
+        k: u64,
+    },
+    Sub64R {
+        d: R,
+        s: R,
+    },
+    Mul64I {
+        d: R,
+        k: u64,
+    },
+    Mul64R {
+        d: R,
+        s: R,
+    },
+    Div64I {
+        d: R,
+        k: u64,
+    },
+    Div64R {
+        d: R,
+        s: R,
+    },
+    SDiv64I {
+        d: R,
+        k: u64,
+    },
+    SDiv64R {
+        d: R,
+        s: R,
+    },
+    Mod64I {
+        d: R,
+        k: u64,
+    },
+    Mod64R {
+        d: R,
+        s: R,
+    },
+    SMod64I {
+        d: R,
+        k: u64,
+    },
+    SMod64R {
+        d: R,
+        s: R,
+    },
+    Or64I {
+        d: R,
+        k: u64,
+    },
+    Or64R {
+        d: R,
+        s: R,
+    },
+    And64I {
+        d: R,
+        k: u64,
+    },
+    And64R {
+        d: R,
+        s: R,
+    },
+    Lsh64I {
+        d: R,
+        k: u64,
+    },
+    Lsh64R {
+        d: R,
+        s: R,
+    },
+    Rsh64I {
+        d: R,
+        k: u64,
+    },
+    Rsh64R {
+        d: R,
+        s: R,
+    },
+    Arsh64I {
+        d: R,
+        k: u64,
+    },
+    Arsh64R {
+        d: R,
+        s: R,
+    },
+    Xor64I {
+        d: R,
+        k: u64,
+    },
+    Xor64R {
+        d: R,
+        s: R,
+    },
+    Mov64I {
+        d: R,
+        k: u64,
+    },
+    Mov64R {
+        d: R,
+        s: R,
+    },
     /// 64-bit sign-extending move from `bits` (8, 16, 32).
-    MovSx64 { d: R, s: R, bits: u8 },
-    Neg64 { d: R },
+    MovSx64 {
+        d: R,
+        s: R,
+        bits: u8,
+    },
+    Neg64 {
+        d: R,
+    },
 
-    Add32I { d: R, k: u32 },
-    Add32R { d: R, s: R },
-    Sub32I { d: R, k: u32 },
-    Sub32R { d: R, s: R },
-    Mul32I { d: R, k: u32 },
-    Mul32R { d: R, s: R },
-    Div32I { d: R, k: u32 },
-    Div32R { d: R, s: R },
-    SDiv32I { d: R, k: u32 },
-    SDiv32R { d: R, s: R },
-    Mod32I { d: R, k: u32 },
-    Mod32R { d: R, s: R },
-    SMod32I { d: R, k: u32 },
-    SMod32R { d: R, s: R },
-    Or32I { d: R, k: u32 },
-    Or32R { d: R, s: R },
-    And32I { d: R, k: u32 },
-    And32R { d: R, s: R },
-    Lsh32I { d: R, k: u32 },
-    Lsh32R { d: R, s: R },
-    Rsh32I { d: R, k: u32 },
-    Rsh32R { d: R, s: R },
-    Arsh32I { d: R, k: u32 },
-    Arsh32R { d: R, s: R },
-    Xor32I { d: R, k: u32 },
-    Xor32R { d: R, s: R },
-    Mov32I { d: R, k: u32 },
-    Mov32R { d: R, s: R },
+    Add32I {
+        d: R,
+        k: u32,
+    },
+    Add32R {
+        d: R,
+        s: R,
+    },
+    Sub32I {
+        d: R,
+        k: u32,
+    },
+    Sub32R {
+        d: R,
+        s: R,
+    },
+    Mul32I {
+        d: R,
+        k: u32,
+    },
+    Mul32R {
+        d: R,
+        s: R,
+    },
+    Div32I {
+        d: R,
+        k: u32,
+    },
+    Div32R {
+        d: R,
+        s: R,
+    },
+    SDiv32I {
+        d: R,
+        k: u32,
+    },
+    SDiv32R {
+        d: R,
+        s: R,
+    },
+    Mod32I {
+        d: R,
+        k: u32,
+    },
+    Mod32R {
+        d: R,
+        s: R,
+    },
+    SMod32I {
+        d: R,
+        k: u32,
+    },
+    SMod32R {
+        d: R,
+        s: R,
+    },
+    Or32I {
+        d: R,
+        k: u32,
+    },
+    Or32R {
+        d: R,
+        s: R,
+    },
+    And32I {
+        d: R,
+        k: u32,
+    },
+    And32R {
+        d: R,
+        s: R,
+    },
+    Lsh32I {
+        d: R,
+        k: u32,
+    },
+    Lsh32R {
+        d: R,
+        s: R,
+    },
+    Rsh32I {
+        d: R,
+        k: u32,
+    },
+    Rsh32R {
+        d: R,
+        s: R,
+    },
+    Arsh32I {
+        d: R,
+        k: u32,
+    },
+    Arsh32R {
+        d: R,
+        s: R,
+    },
+    Xor32I {
+        d: R,
+        k: u32,
+    },
+    Xor32R {
+        d: R,
+        s: R,
+    },
+    Mov32I {
+        d: R,
+        k: u32,
+    },
+    Mov32R {
+        d: R,
+        s: R,
+    },
     /// 32-bit sign-extending move from `bits` (8, 16); the result is zero-extended.
-    MovSx32 { d: R, s: R, bits: u8 },
-    Neg32 { d: R },
+    MovSx32 {
+        d: R,
+        s: R,
+        bits: u8,
+    },
+    Neg32 {
+        d: R,
+    },
 
     /// Byte-order conversion.
-    Endian { d: R, op: EndianOp, bits: u8 },
+    Endian {
+        d: R,
+        op: EndianOp,
+        bits: u8,
+    },
     /// `lddw` after map/function references are resolved to addresses.
-    LdImm64 { d: R, k: u64 },
+    LdImm64 {
+        d: R,
+        k: u64,
+    },
 
     /// Unconditional jump.
-    Ja { t: u32 },
+    Ja {
+        t: u32,
+    },
     /// Conditional jump, 64-bit compare with an immediate.
-    Jmp64I { cond: JmpCond, d: R, k: u64, t: u32 },
+    Jmp64I {
+        cond: JmpCond,
+        d: R,
+        k: u64,
+        t: u32,
+    },
     /// Conditional jump, 64-bit compare with a register.
-    Jmp64R { cond: JmpCond, d: R, s: R, t: u32 },
+    Jmp64R {
+        cond: JmpCond,
+        d: R,
+        s: R,
+        t: u32,
+    },
     /// Conditional jump, 32-bit compare with an immediate.
-    Jmp32I { cond: JmpCond, d: R, k: u32, t: u32 },
+    Jmp32I {
+        cond: JmpCond,
+        d: R,
+        k: u32,
+        t: u32,
+    },
     /// Conditional jump, 32-bit compare with a register.
-    Jmp32R { cond: JmpCond, d: R, s: R, t: u32 },
+    Jmp32R {
+        cond: JmpCond,
+        d: R,
+        s: R,
+        t: u32,
+    },
     // The hottest conditions get their own variants so the loop does not dispatch twice.
-    JeqI { d: R, k: u64, t: u32 },
-    JneI { d: R, k: u64, t: u32 },
-    JgtR { d: R, s: R, t: u32 },
-    JltR { d: R, s: R, t: u32 },
-    JltI { d: R, k: u64, t: u32 },
-    JgtI { d: R, k: u64, t: u32 },
+    JeqI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JneI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JgtR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JltR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JltI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JgtI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
 
-    LdxB { d: R, s: R, off: i16 },
-    LdxH { d: R, s: R, off: i16 },
-    LdxW { d: R, s: R, off: i16 },
-    LdxDW { d: R, s: R, off: i16 },
+    LdxB {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    LdxH {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    LdxW {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    LdxDW {
+        d: R,
+        s: R,
+        off: i16,
+    },
     /// Sign-extending load of `size` bytes (1, 2, 4).
-    LdxSx { d: R, s: R, off: i16, size: u8 },
-    StB { d: R, off: i16, k: u64 },
-    StH { d: R, off: i16, k: u64 },
-    StW { d: R, off: i16, k: u64 },
-    StDW { d: R, off: i16, k: u64 },
-    StxB { d: R, s: R, off: i16 },
-    StxH { d: R, s: R, off: i16 },
-    StxW { d: R, s: R, off: i16 },
-    StxDW { d: R, s: R, off: i16 },
+    LdxSx {
+        d: R,
+        s: R,
+        off: i16,
+        size: u8,
+    },
+    StB {
+        d: R,
+        off: i16,
+        k: u64,
+    },
+    StH {
+        d: R,
+        off: i16,
+        k: u64,
+    },
+    StW {
+        d: R,
+        off: i16,
+        k: u64,
+    },
+    StDW {
+        d: R,
+        off: i16,
+        k: u64,
+    },
+    StxB {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    StxH {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    StxW {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    StxDW {
+        d: R,
+        s: R,
+        off: i16,
+    },
     /// Atomic read-modify-write.
-    Atomic { size: u8, op: AtomicOp, fetch: bool, d: R, s: R, off: i16 },
+    Atomic {
+        size: u8,
+        op: AtomicOp,
+        fetch: bool,
+        d: R,
+        s: R,
+        off: i16,
+    },
     /// Legacy packet load (`BPF_ABS` when `s` is `None`).
-    LdPkt { size: u8, ind: Option<R>, k: i32 },
+    LdPkt {
+        size: u8,
+        ind: Option<R>,
+        k: i32,
+    },
 
     /// Helper call by number.
-    Call { id: i32 },
+    Call {
+        id: i32,
+    },
     /// bpf-to-bpf call to decoded index `t`.
-    CallLocal { t: u32 },
+    CallLocal {
+        t: u32,
+    },
     /// Helper call by the number held in a register.
-    Callx { d: R },
+    Callx {
+        d: R,
+    },
     /// Return from the current frame.
     Exit,
     /// Past the last instruction.
@@ -240,11 +541,13 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
                     ImmSrc::MapFd | ImmSrc::MapIdx => {
                         // Without a kernel there are no file descriptors: a map "fd" is the
                         // index of the declared map, as with `BPF_PSEUDO_MAP_IDX`.
-                        let idx = map_index(prog, imm).ok_or_else(|| err(i, format!("map index {imm} is not declared")))?;
+                        let idx =
+                            map_index(prog, imm).ok_or_else(|| err(i, format!("map index {imm} is not declared")))?;
                         MAP_PTR_BASE + idx as u64 * MAP_PTR_STRIDE
                     }
                     ImmSrc::MapValue | ImmSrc::MapIdxValue => {
-                        let idx = map_index(prog, imm).ok_or_else(|| err(i, format!("map index {imm} is not declared")))?;
+                        let idx =
+                            map_index(prog, imm).ok_or_else(|| err(i, format!("map index {imm} is not declared")))?;
                         MAP_VALUE_BASE + idx as u64 * MAP_VALUE_STRIDE + next_imm as u32 as u64
                     }
                     ImmSrc::Func => CODE_BASE + 8 * target(i, imm as i64)? as u64,

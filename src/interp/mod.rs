@@ -183,9 +183,8 @@ impl Vm {
         let mut mem = Memory::new();
         let ncpus = options.ncpus.max(1) as usize;
         for (i, def) in prog.maps.iter().enumerate() {
-            let map = Map::new(def, ncpus).map_err(|e| {
-                RuntimeError::new(ErrorKind::Invalid(format!("map `{}` (#{i}): {e}", def.name)))
-            })?;
+            let map = Map::new(def, ncpus)
+                .map_err(|e| RuntimeError::new(ErrorKind::Invalid(format!("map `{}` (#{i}): {e}", def.name))))?;
             mem.maps.push(map);
         }
         Ok(Vm {
