@@ -1,1 +1,721 @@
-//! The interpreter (being written).
+//! The interpreter: runs a [`Program`] on a virtual machine with kernel semantics.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use ebpf_lab::interp::{Input, Vm};
+//! let prog = ebpf_lab::program::Program::from_bytes(&[0xb7, 0, 0, 0, 42, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0])?;
+//! let mut vm = Vm::new(&prog)?; // pre-decodes; creates maps
+//! let out = vm.run(&Input::mem(vec![1, 2, 3]))?;
+//! assert_eq!(out.r0, 42);
+//! # Ok(()) }
+//! ```
+//!
+//! Structure (after wasmi's executor and rbpf's flat modules): [`decoded`] turns the program
+//! into a compact array for dispatch once; the run loop here matches on it; the families with
+//! more than a line of semantics live in [`alu`], [`branch`], [`mem`], [`atomic`] and [`call`];
+//! [`memory`] is the virtual address space every access is checked against; [`ctx`] builds the
+//! per-program-type context; [`error`] names what went wrong and where.
+
+pub mod alu;
+pub mod atomic;
+pub mod branch;
+pub mod call;
+pub mod ctx;
+pub mod decoded;
+pub mod engine;
+pub mod error;
+pub mod mem;
+pub mod memory;
+
+pub use ctx::SkbFields;
+pub use engine::Engine;
+pub use error::{Access, ErrorKind, RuntimeError};
+
+use crate::asm::disasm::{format_insn, FormatCtx};
+use crate::asm::Syntax;
+use crate::program::{ProgType, Program};
+pub use crate::runtime::Map;
+use decoded::{Decoded, Op};
+use memory::{Backing, Fault, Memory, Region, MAX_CALL_FRAMES};
+
+/// Default executed-instruction budget.
+pub const DEFAULT_BUDGET: u64 = 1_000_000;
+
+/// What a program runs on; the variant must suit the program type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// `mem` programs: `r1` points to a copy of the buffer, `r2` holds its length.
+    Mem(Vec<u8>),
+    /// XDP: the packet; `r1` is a `struct xdp_md`.
+    Xdp {
+        /// Packet bytes (starting with the Ethernet header).
+        packet: Vec<u8>,
+        /// `ingress_ifindex`.
+        ingress_ifindex: u32,
+        /// `rx_queue_index`.
+        rx_queue_index: u32,
+    },
+    /// Socket filter and tc programs: the packet and the `__sk_buff` fields.
+    Skb {
+        /// Packet bytes (starting with the Ethernet header).
+        packet: Vec<u8>,
+        /// The settable `__sk_buff` fields.
+        fields: SkbFields,
+    },
+    /// `tracepoint` programs: the raw argument record `r1` points to (read-only).
+    Tracepoint(Vec<u8>),
+    /// `syscall` programs: a context buffer the program may read and write.
+    Syscall(Vec<u8>),
+}
+
+impl Input {
+    /// Input for a `mem` program.
+    pub fn mem(data: Vec<u8>) -> Input {
+        Input::Mem(data)
+    }
+
+    /// Input for an XDP program (interface 1, queue 0).
+    pub fn xdp(packet: Vec<u8>) -> Input {
+        Input::Xdp { packet, ingress_ifindex: 1, rx_queue_index: 0 }
+    }
+
+    /// Input for a socket filter or tc program.
+    pub fn skb(packet: Vec<u8>, fields: SkbFields) -> Input {
+        Input::Skb { packet, fields }
+    }
+
+    /// The empty input suited to `prog_type` (an empty buffer, packet or context).
+    pub fn empty_for(prog_type: ProgType) -> Input {
+        match prog_type {
+            ProgType::Mem => Input::Mem(Vec::new()),
+            ProgType::Xdp => Input::xdp(Vec::new()),
+            ProgType::Socket | ProgType::Tc => Input::skb(Vec::new(), SkbFields::default()),
+            ProgType::Tracepoint => Input::Tracepoint(vec![0; 64]),
+            ProgType::Syscall => Input::Syscall(Vec::new()),
+        }
+    }
+}
+
+/// Settings of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Maximum number of instructions to execute before giving up.
+    pub budget: u64,
+    /// Record an execution trace (one line per executed instruction).
+    pub trace: bool,
+    /// Seed of `bpf_get_prandom_u32`.
+    pub seed: u64,
+    /// The CPU the program runs on (`bpf_get_smp_processor_id`, per-CPU maps).
+    pub cpu: u32,
+    /// Number of CPUs (per-CPU maps have this many copies of each value).
+    pub ncpus: u32,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions { budget: DEFAULT_BUDGET, trace: false, seed: 0x5eed, cpu: 0, ncpus: 1 }
+    }
+}
+
+/// The result of a successful run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// The program's return value (all 64 bits of `r0`).
+    pub r0: u64,
+    /// Instructions executed (`lddw` counts once).
+    pub insns_executed: u64,
+    /// The packet after the run (XDP, socket, tc): from `data` to `data_end`.
+    pub packet_out: Option<Vec<u8>>,
+    /// The context after the run (`syscall` programs, `__sk_buff` of tc programs).
+    pub ctx_out: Option<Vec<u8>>,
+    /// Lines printed with `bpf_trace_printk`.
+    pub trace_lines: Vec<String>,
+    /// Per-instruction trace in the verifier log's notation, when [`RunOptions::trace`] is set.
+    pub exec_trace: Vec<String>,
+}
+
+/// A saved caller frame of a bpf-to-bpf call.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    ret: usize,
+    saved: [u64; 4],
+}
+
+/// Register and control state of a run.
+pub(crate) struct State {
+    pub(crate) regs: [u64; 16],
+    frames: Vec<Frame>,
+    /// Instructions executed (exact once the run ends).
+    executed: u64,
+    pub(crate) trace_lines: Vec<String>,
+    exec_trace: Vec<String>,
+    /// Set by `bpf_tail_call` when it succeeds: the program to continue in.
+    pub(crate) tail_call: Option<usize>,
+    /// Tail calls taken so far (at most `MAX_TAIL_CALL_CNT`).
+    pub(crate) tail_calls: u32,
+}
+
+/// The interpreter: a decoded program, its maps and its memory.
+pub struct Vm {
+    /// The program running now (the main one, or a tail-call target).
+    prog: Program,
+    code: Decoded,
+    /// Every loaded program: the main one at 0, then tail-call targets.
+    programs: Vec<(Program, Decoded)>,
+    /// Index in `programs` of the running program.
+    current: usize,
+    pub(crate) mem: Memory,
+    options: RunOptions,
+    /// Time in nanoseconds returned by `bpf_ktime_get_ns`; advances on each call.
+    pub(crate) clock: u64,
+    pub(crate) rng: u64,
+}
+
+impl Vm {
+    /// Decodes `prog` and creates its maps.
+    pub fn new(prog: &Program) -> Result<Vm, RuntimeError> {
+        Vm::with_options(prog, RunOptions::default())
+    }
+
+    /// Like [`Vm::new`], with options.
+    pub fn with_options(prog: &Program, options: RunOptions) -> Result<Vm, RuntimeError> {
+        let code = decoded::decode(prog)?;
+        let mut mem = Memory::new();
+        let ncpus = options.ncpus.max(1) as usize;
+        for (i, def) in prog.maps.iter().enumerate() {
+            let map = Map::new(def, ncpus)
+                .map_err(|e| RuntimeError::new(ErrorKind::Invalid(format!("map `{}` (#{i}): {e}", def.name))))?;
+            mem.maps.push(map);
+        }
+        Ok(Vm {
+            prog: prog.clone(),
+            code: code.clone(),
+            programs: vec![(prog.clone(), code)],
+            current: 0,
+            mem,
+            rng: options.seed,
+            options,
+            clock: 1_000_000_000,
+        })
+    }
+
+    /// The program being run.
+    pub fn program(&self) -> &Program {
+        &self.prog
+    }
+
+    /// The run options.
+    pub fn options(&self) -> &RunOptions {
+        &self.options
+    }
+
+    /// The run options, to change before the next run.
+    pub fn options_mut(&mut self) -> &mut RunOptions {
+        &mut self.options
+    }
+
+    /// Map `name` (inspect it with [`Map::entries`], [`Map::user_lookup`]...).
+    pub fn map(&self, name: &str) -> Option<&Map> {
+        self.mem.maps.get(self.prog.map_index(name)?)
+    }
+
+    /// Map `name`, to fill before a run (e.g. a prog array for tail calls).
+    pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
+        let i = self.prog.map_index(name)?;
+        self.mem.maps.get_mut(i)
+    }
+
+    /// Adds a tail-call target and returns its program index (the main program is 0); store
+    /// the index in a `prog_array` map to make it reachable with `bpf_tail_call`. The program
+    /// refers to maps by the same indices as the main program (they share the maps).
+    pub fn add_program(&mut self, prog: &Program) -> Result<u32, RuntimeError> {
+        let mut prog = prog.clone();
+        if prog.maps.is_empty() {
+            prog.maps = self.prog.maps.clone();
+        }
+        let code = decoded::decode(&prog)?;
+        self.programs.push((prog, code));
+        Ok(self.programs.len() as u32 - 1)
+    }
+
+    /// Runs the program on `input`.
+    pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
+        if self.current != 0 {
+            self.switch_program(0);
+        }
+        let r1 = self.setup(input)?;
+        let mut st = State {
+            regs: [0; 16],
+            frames: Vec::new(),
+            executed: 0,
+            trace_lines: Vec::new(),
+            exec_trace: Vec::new(),
+            tail_call: None,
+            tail_calls: 0,
+        };
+        st.regs[1] = r1;
+        st.regs[10] = memory::frame_pointer(0);
+        if let Input::Mem(data) = input {
+            st.regs[2] = data.len() as u64;
+        }
+        let r0 = if self.options.trace { self.exec::<true>(&mut st)? } else { self.exec::<false>(&mut st)? };
+        Ok(self.outcome(r0, st))
+    }
+
+    /// Builds memory for `input` and returns the initial `r1`.
+    fn setup(&mut self, input: &Input) -> Result<u64, RuntimeError> {
+        let pt = self.prog.prog_type;
+        let m = &mut self.mem;
+        m.stack.iter_mut().for_each(|b| *b = 0);
+        m.ctx_fields.clear();
+        let mut regions = Memory::stack_regions();
+        let headroom = memory::PACKET_HEADROOM as usize;
+        let packet_region = |data_off: usize, len: usize| Region {
+            base: memory::PACKET_BASE + data_off as u64,
+            len: len as u64,
+            writable: true,
+            backing: Backing::Packet,
+            start: data_off,
+            name: "packet".into(),
+            checked: false,
+        };
+        let ctx_region = |len: usize, writable: bool, checked: bool| Region {
+            base: memory::CTX_BASE,
+            len: len as u64,
+            writable,
+            backing: Backing::Ctx,
+            start: 0,
+            name: "context".into(),
+            checked,
+        };
+        let r1 = match (pt, input) {
+            (ProgType::Mem, Input::Mem(data)) => {
+                m.input = data.clone();
+                regions.push(Region {
+                    base: memory::INPUT_BASE,
+                    len: data.len() as u64,
+                    writable: true,
+                    backing: Backing::Input,
+                    start: 0,
+                    name: "input buffer".into(),
+                    checked: false,
+                });
+                // An empty buffer is passed as a null pointer, as the conformance runners do.
+                if data.is_empty() {
+                    0
+                } else {
+                    memory::INPUT_BASE
+                }
+            }
+            (ProgType::Xdp, Input::Xdp { packet, ingress_ifindex, rx_queue_index }) => {
+                let (ctx, fields) = ctx::xdp_md(packet.len(), *ingress_ifindex, *rx_queue_index);
+                m.ctx = ctx;
+                m.ctx_fields = fields;
+                m.packet = vec![0; headroom];
+                m.packet.extend_from_slice(packet);
+                regions.push(packet_region(headroom, packet.len()));
+                regions.push(ctx_region(ctx::XDP_MD_SIZE, false, true));
+                memory::CTX_BASE
+            }
+            (ProgType::Socket | ProgType::Tc, Input::Skb { packet, fields }) => {
+                let data_off = if pt == ProgType::Socket { ctx::ETH_HLEN.min(packet.len()) } else { 0 };
+                let (ctx, rules) = ctx::sk_buff(packet, data_off, fields, pt == ProgType::Tc);
+                m.ctx = ctx;
+                m.ctx_fields = rules;
+                m.packet = vec![0; headroom];
+                m.packet.extend_from_slice(packet);
+                regions.push(packet_region(headroom + data_off, packet.len() - data_off));
+                regions.push(ctx_region(ctx::SK_BUFF_SIZE, true, true));
+                memory::CTX_BASE
+            }
+            (ProgType::Tracepoint, Input::Tracepoint(args)) => {
+                m.ctx = args.clone();
+                regions.push(ctx_region(args.len(), false, false));
+                memory::CTX_BASE
+            }
+            (ProgType::Syscall, Input::Syscall(buf)) => {
+                m.ctx = buf.clone();
+                regions.push(ctx_region(buf.len(), true, false));
+                if buf.is_empty() {
+                    0
+                } else {
+                    memory::CTX_BASE
+                }
+            }
+            (pt, input) => {
+                return Err(RuntimeError::new(ErrorKind::BadInput(format!(
+                    "a {pt} program cannot run on {} input",
+                    match input {
+                        Input::Mem(_) => "mem",
+                        Input::Xdp { .. } => "xdp",
+                        Input::Skb { .. } => "skb",
+                        Input::Tracepoint(_) => "tracepoint",
+                        Input::Syscall(_) => "syscall",
+                    }
+                ))))
+            }
+        };
+        for (i, def) in self.prog.maps.iter().enumerate() {
+            let len = m.maps.get(i).map_or(0, |m| m.storage().len()) as u64;
+            if len > 0 {
+                regions.push(Region {
+                    base: memory::MAP_VALUE_BASE + i as u64 * memory::MAP_VALUE_STRIDE,
+                    len,
+                    writable: def.flags & BPF_F_RDONLY_PROG == 0,
+                    backing: Backing::Map(i),
+                    start: 0,
+                    name: format!("value of map `{}`", def.name),
+                    checked: false,
+                });
+            }
+        }
+        m.set_regions(regions);
+        Ok(r1)
+    }
+
+    fn outcome(&mut self, r0: u64, st: State) -> RunOutcome {
+        let pt = self.prog.prog_type;
+        let mut out = RunOutcome {
+            r0,
+            insns_executed: st.executed,
+            trace_lines: st.trace_lines,
+            exec_trace: st.exec_trace,
+            ..RunOutcome::default()
+        };
+        if matches!(pt, ProgType::Xdp | ProgType::Socket | ProgType::Tc) {
+            let (data_field, end_field) = if pt == ProgType::Xdp { (0, 4) } else { (76, 80) };
+            let base = memory::PACKET_BASE as usize;
+            let data = (ctx::get_u32(&self.mem.ctx, data_field) as usize).saturating_sub(base);
+            let end = (ctx::get_u32(&self.mem.ctx, end_field) as usize).saturating_sub(base);
+            out.packet_out = Some(self.mem.packet.get(data..end).unwrap_or(&[]).to_vec());
+        }
+        if matches!(pt, ProgType::Syscall | ProgType::Tc | ProgType::Socket) {
+            out.ctx_out = Some(self.mem.ctx.clone());
+        }
+        out
+    }
+
+    /// Makes `programs[index]` the running program.
+    fn switch_program(&mut self, index: usize) {
+        if let Some((p, c)) = self.programs.get(index) {
+            self.prog = p.clone();
+            self.code = c.clone();
+            self.current = index;
+        }
+    }
+
+    /// Number of loaded programs (main + tail-call targets).
+    pub(crate) fn program_count(&self) -> usize {
+        self.programs.len()
+    }
+
+    /// A runtime error at decoded index `idx`.
+    fn error_at(&self, idx: usize, kind: ErrorKind) -> RuntimeError {
+        let idx = idx.min(self.code.pcs.len() - 1);
+        let pc = self.code.pcs[idx];
+        let index = (idx < self.prog.insns.len()).then_some(idx);
+        RuntimeError { kind, pc: Some(pc), index, location: index.and_then(|i| self.prog.location(i)) }
+    }
+
+    /// The run loop. `TRACE` selects, at compile time, whether each step is logged, so the
+    /// untraced loop pays nothing for the feature.
+    fn exec<const TRACE: bool>(&mut self, st: &mut State) -> Result<u64, RuntimeError> {
+        let mut pc: usize = 0;
+        let mut regs = st.regs;
+        macro_rules! r {
+            ($i:expr) => {
+                regs[($i & 15) as usize]
+            };
+        }
+        macro_rules! mem_try {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(Fault(kind)) => break Err(self.error_at(pc - 1, kind)),
+                }
+            };
+        }
+        macro_rules! addr {
+            ($reg:expr, $off:expr) => {
+                r!($reg).wrapping_add($off as i64 as u64)
+            };
+        }
+        // The budget is charged per straight-line run: when control transfers (taken jump, call,
+        // return, exit) the run `start..pc` is added to `executed`. The count stays exact and the
+        // loop pays nothing on fall-through instructions; a runaway loop is caught at its jump.
+        let budget = self.options.budget;
+        let mut executed: u64 = 0;
+        let mut start: usize = 0;
+        macro_rules! charge {
+            ($idx:expr) => {
+                executed += (pc - start) as u64;
+                if executed > budget {
+                    break Err(self.error_at($idx, ErrorKind::BudgetExhausted { budget }));
+                }
+            };
+        }
+        macro_rules! jump {
+            ($idx:expr, $t:expr) => {{
+                charge!($idx);
+                pc = $t as usize;
+                start = pc;
+            }};
+        }
+        let mut ops = std::rc::Rc::clone(&self.code.ops);
+        let result = loop {
+            let Some(&op) = ops.get(pc) else {
+                break Err(self.error_at(pc, ErrorKind::FellOffEnd));
+            };
+            let before = if TRACE { regs } else { [0; 16] };
+            let idx = pc;
+            pc += 1;
+            match op {
+                Op::Add64I { d, k } => r!(d) = r!(d).wrapping_add(k),
+                Op::Add64R { d, s } => r!(d) = r!(d).wrapping_add(r!(s)),
+                Op::Sub64I { d, k } => r!(d) = r!(d).wrapping_sub(k),
+                Op::Sub64R { d, s } => r!(d) = r!(d).wrapping_sub(r!(s)),
+                Op::Mul64I { d, k } => r!(d) = r!(d).wrapping_mul(k),
+                Op::Mul64R { d, s } => r!(d) = r!(d).wrapping_mul(r!(s)),
+                Op::Div64I { d, k } => r!(d) = alu::div64(r!(d), k),
+                Op::Div64R { d, s } => r!(d) = alu::div64(r!(d), r!(s)),
+                Op::SDiv64I { d, k } => r!(d) = alu::sdiv64(r!(d), k),
+                Op::SDiv64R { d, s } => r!(d) = alu::sdiv64(r!(d), r!(s)),
+                Op::Mod64I { d, k } => r!(d) = alu::mod64(r!(d), k),
+                Op::Mod64R { d, s } => r!(d) = alu::mod64(r!(d), r!(s)),
+                Op::SMod64I { d, k } => r!(d) = alu::smod64(r!(d), k),
+                Op::SMod64R { d, s } => r!(d) = alu::smod64(r!(d), r!(s)),
+                Op::Or64I { d, k } => r!(d) |= k,
+                Op::Or64R { d, s } => r!(d) |= r!(s),
+                Op::And64I { d, k } => r!(d) &= k,
+                Op::And64R { d, s } => r!(d) &= r!(s),
+                Op::Lsh64I { d, k } => r!(d) <<= k & 63,
+                Op::Lsh64R { d, s } => r!(d) <<= r!(s) & 63,
+                Op::Rsh64I { d, k } => r!(d) >>= k & 63,
+                Op::Rsh64R { d, s } => r!(d) >>= r!(s) & 63,
+                Op::Arsh64I { d, k } => r!(d) = ((r!(d) as i64) >> (k & 63)) as u64,
+                Op::Arsh64R { d, s } => r!(d) = ((r!(d) as i64) >> (r!(s) & 63)) as u64,
+                Op::Xor64I { d, k } => r!(d) ^= k,
+                Op::Xor64R { d, s } => r!(d) ^= r!(s),
+                Op::Mov64I { d, k } => r!(d) = k,
+                Op::Mov64R { d, s } => r!(d) = r!(s),
+                Op::MovSx64 { d, s, bits } => r!(d) = alu::sext(r!(s), bits),
+                Op::Neg64 { d } => r!(d) = r!(d).wrapping_neg(),
+
+                Op::Add32I { d, k } => r!(d) = (r!(d) as u32).wrapping_add(k) as u64,
+                Op::Add32R { d, s } => r!(d) = (r!(d) as u32).wrapping_add(r!(s) as u32) as u64,
+                Op::Sub32I { d, k } => r!(d) = (r!(d) as u32).wrapping_sub(k) as u64,
+                Op::Sub32R { d, s } => r!(d) = (r!(d) as u32).wrapping_sub(r!(s) as u32) as u64,
+                Op::Mul32I { d, k } => r!(d) = (r!(d) as u32).wrapping_mul(k) as u64,
+                Op::Mul32R { d, s } => r!(d) = (r!(d) as u32).wrapping_mul(r!(s) as u32) as u64,
+                Op::Div32I { d, k } => r!(d) = alu::div32(r!(d), k),
+                Op::Div32R { d, s } => r!(d) = alu::div32(r!(d), r!(s) as u32),
+                Op::SDiv32I { d, k } => r!(d) = alu::sdiv32(r!(d), k),
+                Op::SDiv32R { d, s } => r!(d) = alu::sdiv32(r!(d), r!(s) as u32),
+                Op::Mod32I { d, k } => r!(d) = alu::mod32(r!(d), k),
+                Op::Mod32R { d, s } => r!(d) = alu::mod32(r!(d), r!(s) as u32),
+                Op::SMod32I { d, k } => r!(d) = alu::smod32(r!(d), k),
+                Op::SMod32R { d, s } => r!(d) = alu::smod32(r!(d), r!(s) as u32),
+                Op::Or32I { d, k } => r!(d) = (r!(d) as u32 | k) as u64,
+                Op::Or32R { d, s } => r!(d) = (r!(d) as u32 | r!(s) as u32) as u64,
+                Op::And32I { d, k } => r!(d) = (r!(d) as u32 & k) as u64,
+                Op::And32R { d, s } => r!(d) = (r!(d) as u32 & r!(s) as u32) as u64,
+                Op::Lsh32I { d, k } => r!(d) = ((r!(d) as u32) << (k & 31)) as u64,
+                Op::Lsh32R { d, s } => r!(d) = ((r!(d) as u32) << (r!(s) & 31)) as u64,
+                Op::Rsh32I { d, k } => r!(d) = ((r!(d) as u32) >> (k & 31)) as u64,
+                Op::Rsh32R { d, s } => r!(d) = ((r!(d) as u32) >> (r!(s) & 31)) as u64,
+                Op::Arsh32I { d, k } => r!(d) = ((r!(d) as i32) >> (k & 31)) as u32 as u64,
+                Op::Arsh32R { d, s } => r!(d) = ((r!(d) as i32) >> (r!(s) & 31)) as u32 as u64,
+                Op::Xor32I { d, k } => r!(d) = (r!(d) as u32 ^ k) as u64,
+                Op::Xor32R { d, s } => r!(d) = (r!(d) as u32 ^ r!(s) as u32) as u64,
+                Op::Mov32I { d, k } => r!(d) = k as u64,
+                Op::Mov32R { d, s } => r!(d) = r!(s) as u32 as u64,
+                Op::MovSx32 { d, s, bits } => r!(d) = alu::sext32(r!(s), bits),
+                Op::Neg32 { d } => r!(d) = (r!(d) as u32).wrapping_neg() as u64,
+                Op::Endian { d, op, bits } => r!(d) = alu::endian(r!(d), op, bits),
+                Op::LdImm64 { d, k } => r!(d) = k,
+
+                Op::Ja { t } => jump!(idx, t),
+                Op::JeqI { d, k, t } => {
+                    if r!(d) == k {
+                        jump!(idx, t)
+                    }
+                }
+                Op::JneI { d, k, t } => {
+                    if r!(d) != k {
+                        jump!(idx, t)
+                    }
+                }
+                Op::JltI { d, k, t } => {
+                    if r!(d) < k {
+                        jump!(idx, t)
+                    }
+                }
+                Op::JgtI { d, k, t } => {
+                    if r!(d) > k {
+                        jump!(idx, t)
+                    }
+                }
+                Op::JgtR { d, s, t } => {
+                    if r!(d) > r!(s) {
+                        jump!(idx, t)
+                    }
+                }
+                Op::JltR { d, s, t } => {
+                    if r!(d) < r!(s) {
+                        jump!(idx, t)
+                    }
+                }
+                Op::Jmp64I { cond, d, k, t } => {
+                    if branch::holds64(cond, r!(d), k) {
+                        jump!(idx, t)
+                    }
+                }
+                Op::Jmp64R { cond, d, s, t } => {
+                    if branch::holds64(cond, r!(d), r!(s)) {
+                        jump!(idx, t)
+                    }
+                }
+                Op::Jmp32I { cond, d, k, t } => {
+                    if branch::holds32(cond, r!(d) as u32, k) {
+                        jump!(idx, t)
+                    }
+                }
+                Op::Jmp32R { cond, d, s, t } => {
+                    if branch::holds32(cond, r!(d) as u32, r!(s) as u32) {
+                        jump!(idx, t)
+                    }
+                }
+
+                Op::LdxB { d, s, off } => r!(d) = mem_try!(self.mem.read::<1>(addr!(s, off))),
+                Op::LdxH { d, s, off } => r!(d) = mem_try!(self.mem.read::<2>(addr!(s, off))),
+                Op::LdxW { d, s, off } => r!(d) = mem_try!(self.mem.read::<4>(addr!(s, off))),
+                Op::LdxDW { d, s, off } => r!(d) = mem_try!(self.mem.read::<8>(addr!(s, off))),
+                Op::LdxSx { d, s, off, size } => r!(d) = mem_try!(mem::load_sx(&mut self.mem, addr!(s, off), size)),
+                Op::StB { d, off, k } => mem_try!(self.mem.write::<1>(addr!(d, off), k)),
+                Op::StH { d, off, k } => mem_try!(self.mem.write::<2>(addr!(d, off), k)),
+                Op::StW { d, off, k } => mem_try!(self.mem.write::<4>(addr!(d, off), k)),
+                Op::StDW { d, off, k } => mem_try!(self.mem.write::<8>(addr!(d, off), k)),
+                Op::StxB { d, s, off } => mem_try!(self.mem.write::<1>(addr!(d, off), r!(s))),
+                Op::StxH { d, s, off } => mem_try!(self.mem.write::<2>(addr!(d, off), r!(s))),
+                Op::StxW { d, s, off } => mem_try!(self.mem.write::<4>(addr!(d, off), r!(s))),
+                Op::StxDW { d, s, off } => mem_try!(self.mem.write::<8>(addr!(d, off), r!(s))),
+                Op::Atomic { size, op, fetch, d, s, off } => {
+                    mem_try!(atomic::exec(&mut self.mem, &mut regs, size, op, fetch, d, s, off))
+                }
+                Op::LdPkt { size, ind, k } => {
+                    let pt = self.prog.prog_type;
+                    if !matches!(pt, ProgType::Socket | ProgType::Tc) {
+                        break Err(self.error_at(
+                            idx,
+                            ErrorKind::Invalid(format!(
+                                "BPF_LD_[ABS|IND] instructions are only allowed in socket and tc programs, not {pt}"
+                            )),
+                        ));
+                    }
+                    let off = ind.map_or(0, |s| r!(s) as u32 as i32).wrapping_add(k);
+                    match mem::load_packet(&self.mem, off, size) {
+                        Some(v) => regs[0] = v,
+                        None => {
+                            // The kernel ends the program with 0 on an out-of-bounds LD_ABS/IND.
+                            charge!(idx);
+                            if TRACE {
+                                self.trace_step(st, idx, &before, &regs);
+                            }
+                            break Ok(0);
+                        }
+                    }
+                }
+
+                Op::Call { id } => {
+                    st.regs = regs;
+                    let r = call::helper(self, st, id as i64);
+                    regs = st.regs;
+                    match r {
+                        Ok(v) => regs[0] = v,
+                        Err(kind) => break Err(self.error_at(idx, kind)),
+                    }
+                    if let Some(target) = st.tail_call.take() {
+                        // A successful tail call never returns: the target starts with the same
+                        // r1 (the context) and this frame's stack.
+                        charge!(idx);
+                        self.switch_program(target);
+                        ops = std::rc::Rc::clone(&self.code.ops);
+                        pc = 0;
+                        start = 0;
+                    }
+                }
+                Op::Callx { d } => {
+                    let id = r!(d) as i64;
+                    st.regs = regs;
+                    let r = call::helper(self, st, id);
+                    regs = st.regs;
+                    match r {
+                        Ok(v) => regs[0] = v,
+                        Err(kind) => break Err(self.error_at(idx, kind)),
+                    }
+                }
+                Op::CallLocal { t } => {
+                    if st.frames.len() + 1 >= MAX_CALL_FRAMES {
+                        break Err(self.error_at(idx, ErrorKind::CallDepth { max: MAX_CALL_FRAMES }));
+                    }
+                    st.frames.push(Frame { ret: pc, saved: [regs[6], regs[7], regs[8], regs[9]] });
+                    regs[10] = memory::frame_pointer(st.frames.len());
+                    jump!(idx, t);
+                }
+                Op::Exit => match st.frames.pop() {
+                    None => {
+                        charge!(idx);
+                        if TRACE {
+                            self.trace_step(st, idx, &before, &regs);
+                        }
+                        break Ok(regs[0]);
+                    }
+                    Some(f) => {
+                        regs[6..10].copy_from_slice(&f.saved);
+                        regs[10] = memory::frame_pointer(st.frames.len());
+                        jump!(idx, f.ret);
+                    }
+                },
+                Op::FellOff => break Err(self.error_at(idx, ErrorKind::FellOffEnd)),
+            }
+            if TRACE {
+                self.trace_step(st, idx, &before, &regs);
+            }
+        };
+        st.executed = executed;
+        result
+    }
+
+    /// Appends the trace line of decoded op `idx`: `pc: (opcode) insn ; R1=0x10 ...`.
+    #[inline(never)]
+    fn trace_step(&self, st: &mut State, idx: usize, before: &[u64; 16], after: &[u64; 16]) {
+        let Some(insn) = self.prog.insns.get(idx) else { return };
+        let opcode = crate::isa::encode_one(insn).0.opcode;
+        let text = format_insn(insn, Syntax::Llvm, &FormatCtx { maps: &self.prog.maps });
+        let mut line = format!("{}: ({opcode:02x}) {text}", self.code.pcs[idx]);
+        let changed: Vec<String> =
+            (0..11).filter(|&r| before[r] != after[r]).map(|r| format!("R{r}={:#x}", after[r])).collect();
+        if !changed.is_empty() {
+            line.push_str(" ; ");
+            line.push_str(&changed.join(" "));
+        }
+        st.exec_trace.push(line);
+    }
+}
+
+/// `BPF_F_RDONLY_PROG`: the program may only read the map.
+pub const BPF_F_RDONLY_PROG: u32 = crate::runtime::maps::BPF_F_RDONLY_PROG;
+
+impl Engine for Vm {
+    fn name(&self) -> &str {
+        "interp"
+    }
+
+    fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
+        Vm::run(self, input)
+    }
+
+    fn map_entries(&self, name: &str) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.map(name).map(Map::entries)
+    }
+}

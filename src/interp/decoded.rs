@@ -1,0 +1,706 @@
+//! The pre-decoded program: [`Program::insns`] turned once into a compact array made for fast
+//! dispatch.
+//!
+//! - jump and call targets are absolute indices into the decoded array (a `lddw` is one entry,
+//!   so slot pcs are translated once here instead of on every taken branch);
+//! - `Operand::Imm` / `Operand::Reg` become separate variants, so the hot loop never branches on
+//!   the operand kind, and immediates are pre-extended to the width they are used at;
+//! - register numbers are stored masked to 4 bits, so indexing a 16-entry register file needs no
+//!   bounds check;
+//! - a final `FellOff` entry catches execution running past the last instruction, and every jump
+//!   target beyond the end points to it.
+
+use super::error::{ErrorKind, RuntimeError};
+use super::memory::{CODE_BASE, MAP_PTR_BASE, MAP_PTR_STRIDE, MAP_VALUE_BASE, MAP_VALUE_STRIDE};
+use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
+use crate::program::Program;
+
+/// Index of a register in the 16-entry register file.
+pub type R = u8;
+
+/// One decoded instruction. `d`/`s` are register numbers, `t` a decoded-array jump target,
+/// `k` a pre-extended immediate (u64 for 64-bit ops, u32 for 32-bit ops).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Op {
+    Add64I {
+        d: R,
+        k: u64,
+    },
+    Add64R {
+        d: R,
+        s: R,
+    },
+    Sub64I {
+        d: R,
+        k: u64,
+    },
+    Sub64R {
+        d: R,
+        s: R,
+    },
+    Mul64I {
+        d: R,
+        k: u64,
+    },
+    Mul64R {
+        d: R,
+        s: R,
+    },
+    Div64I {
+        d: R,
+        k: u64,
+    },
+    Div64R {
+        d: R,
+        s: R,
+    },
+    SDiv64I {
+        d: R,
+        k: u64,
+    },
+    SDiv64R {
+        d: R,
+        s: R,
+    },
+    Mod64I {
+        d: R,
+        k: u64,
+    },
+    Mod64R {
+        d: R,
+        s: R,
+    },
+    SMod64I {
+        d: R,
+        k: u64,
+    },
+    SMod64R {
+        d: R,
+        s: R,
+    },
+    Or64I {
+        d: R,
+        k: u64,
+    },
+    Or64R {
+        d: R,
+        s: R,
+    },
+    And64I {
+        d: R,
+        k: u64,
+    },
+    And64R {
+        d: R,
+        s: R,
+    },
+    Lsh64I {
+        d: R,
+        k: u64,
+    },
+    Lsh64R {
+        d: R,
+        s: R,
+    },
+    Rsh64I {
+        d: R,
+        k: u64,
+    },
+    Rsh64R {
+        d: R,
+        s: R,
+    },
+    Arsh64I {
+        d: R,
+        k: u64,
+    },
+    Arsh64R {
+        d: R,
+        s: R,
+    },
+    Xor64I {
+        d: R,
+        k: u64,
+    },
+    Xor64R {
+        d: R,
+        s: R,
+    },
+    Mov64I {
+        d: R,
+        k: u64,
+    },
+    Mov64R {
+        d: R,
+        s: R,
+    },
+    /// 64-bit sign-extending move from `bits` (8, 16, 32).
+    MovSx64 {
+        d: R,
+        s: R,
+        bits: u8,
+    },
+    Neg64 {
+        d: R,
+    },
+
+    Add32I {
+        d: R,
+        k: u32,
+    },
+    Add32R {
+        d: R,
+        s: R,
+    },
+    Sub32I {
+        d: R,
+        k: u32,
+    },
+    Sub32R {
+        d: R,
+        s: R,
+    },
+    Mul32I {
+        d: R,
+        k: u32,
+    },
+    Mul32R {
+        d: R,
+        s: R,
+    },
+    Div32I {
+        d: R,
+        k: u32,
+    },
+    Div32R {
+        d: R,
+        s: R,
+    },
+    SDiv32I {
+        d: R,
+        k: u32,
+    },
+    SDiv32R {
+        d: R,
+        s: R,
+    },
+    Mod32I {
+        d: R,
+        k: u32,
+    },
+    Mod32R {
+        d: R,
+        s: R,
+    },
+    SMod32I {
+        d: R,
+        k: u32,
+    },
+    SMod32R {
+        d: R,
+        s: R,
+    },
+    Or32I {
+        d: R,
+        k: u32,
+    },
+    Or32R {
+        d: R,
+        s: R,
+    },
+    And32I {
+        d: R,
+        k: u32,
+    },
+    And32R {
+        d: R,
+        s: R,
+    },
+    Lsh32I {
+        d: R,
+        k: u32,
+    },
+    Lsh32R {
+        d: R,
+        s: R,
+    },
+    Rsh32I {
+        d: R,
+        k: u32,
+    },
+    Rsh32R {
+        d: R,
+        s: R,
+    },
+    Arsh32I {
+        d: R,
+        k: u32,
+    },
+    Arsh32R {
+        d: R,
+        s: R,
+    },
+    Xor32I {
+        d: R,
+        k: u32,
+    },
+    Xor32R {
+        d: R,
+        s: R,
+    },
+    Mov32I {
+        d: R,
+        k: u32,
+    },
+    Mov32R {
+        d: R,
+        s: R,
+    },
+    /// 32-bit sign-extending move from `bits` (8, 16); the result is zero-extended.
+    MovSx32 {
+        d: R,
+        s: R,
+        bits: u8,
+    },
+    Neg32 {
+        d: R,
+    },
+
+    /// Byte-order conversion.
+    Endian {
+        d: R,
+        op: EndianOp,
+        bits: u8,
+    },
+    /// `lddw` after map/function references are resolved to addresses.
+    LdImm64 {
+        d: R,
+        k: u64,
+    },
+
+    /// Unconditional jump.
+    Ja {
+        t: u32,
+    },
+    /// Conditional jump, 64-bit compare with an immediate.
+    Jmp64I {
+        cond: JmpCond,
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    /// Conditional jump, 64-bit compare with a register.
+    Jmp64R {
+        cond: JmpCond,
+        d: R,
+        s: R,
+        t: u32,
+    },
+    /// Conditional jump, 32-bit compare with an immediate.
+    Jmp32I {
+        cond: JmpCond,
+        d: R,
+        k: u32,
+        t: u32,
+    },
+    /// Conditional jump, 32-bit compare with a register.
+    Jmp32R {
+        cond: JmpCond,
+        d: R,
+        s: R,
+        t: u32,
+    },
+    // The hottest conditions get their own variants so the loop does not dispatch twice.
+    JeqI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JneI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JgtR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JltR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JltI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JgtI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+
+    LdxB {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    LdxH {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    LdxW {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    LdxDW {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    /// Sign-extending load of `size` bytes (1, 2, 4).
+    LdxSx {
+        d: R,
+        s: R,
+        off: i16,
+        size: u8,
+    },
+    StB {
+        d: R,
+        off: i16,
+        k: u64,
+    },
+    StH {
+        d: R,
+        off: i16,
+        k: u64,
+    },
+    StW {
+        d: R,
+        off: i16,
+        k: u64,
+    },
+    StDW {
+        d: R,
+        off: i16,
+        k: u64,
+    },
+    StxB {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    StxH {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    StxW {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    StxDW {
+        d: R,
+        s: R,
+        off: i16,
+    },
+    /// Atomic read-modify-write.
+    Atomic {
+        size: u8,
+        op: AtomicOp,
+        fetch: bool,
+        d: R,
+        s: R,
+        off: i16,
+    },
+    /// Legacy packet load (`BPF_ABS` when `s` is `None`).
+    LdPkt {
+        size: u8,
+        ind: Option<R>,
+        k: i32,
+    },
+
+    /// Helper call by number.
+    Call {
+        id: i32,
+    },
+    /// bpf-to-bpf call to decoded index `t`.
+    CallLocal {
+        t: u32,
+    },
+    /// Helper call by the number held in a register.
+    Callx {
+        d: R,
+    },
+    /// Return from the current frame.
+    Exit,
+    /// Past the last instruction.
+    FellOff,
+}
+
+/// A decoded program.
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    /// The ops, plus a final `FellOff` (shared, so the run loop holds it apart from the VM).
+    pub ops: std::rc::Rc<[Op]>,
+    /// Slot pc of each op (the `FellOff` entry gets the total slot count).
+    pub pcs: Vec<usize>,
+}
+
+fn reg(r: Reg) -> R {
+    r.num() & 0x0f
+}
+
+fn size_bytes(s: Size) -> u8 {
+    s.bytes() as u8
+}
+
+/// Decodes `prog` for execution. Fails on what a loader would refuse structurally: jumps into
+/// the middle of `lddw` or outside the program, writes to `r10`, kfunc calls and BTF ids.
+pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
+    let pcs = prog.slot_pcs();
+    let total = *pcs.last().unwrap_or(&0);
+    let n = prog.insns.len();
+    // slot -> decoded index (None for the second slot of lddw); slot == total -> FellOff.
+    let mut at_slot: Vec<Option<u32>> = vec![None; total + 1];
+    for (i, pc) in pcs.iter().take(n).enumerate() {
+        at_slot[*pc] = Some(i as u32);
+    }
+    at_slot[total] = Some(n as u32);
+    let err = |i: usize, msg: String| RuntimeError {
+        kind: ErrorKind::Invalid(msg),
+        pc: Some(pcs[i]),
+        index: Some(i),
+        location: prog.location(i),
+    };
+    let target = |i: usize, rel: i64| -> Result<u32, RuntimeError> {
+        let slot = pcs[i] as i64 + 1 + rel;
+        if slot < 0 || slot > total as i64 {
+            return Err(err(i, format!("jump out of range from insn {} to {}", pcs[i], slot)));
+        }
+        at_slot[slot as usize]
+            .ok_or_else(|| err(i, format!("jump from insn {} into the middle of lddw at {}", pcs[i], slot)))
+    };
+
+    let mut ops = Vec::with_capacity(n + 1);
+    for (i, insn) in prog.insns.iter().enumerate() {
+        let writes = match *insn {
+            Insn::Bin { dst, .. } | Insn::Neg { dst, .. } | Insn::Endian { dst, .. } => Some(dst),
+            Insn::LoadImm64 { dst, .. } | Insn::Load { dst, .. } => Some(dst),
+            Insn::Atomic { src, fetch: true, .. } => Some(src),
+            _ => None,
+        };
+        if writes == Some(Reg::R10) {
+            return Err(err(i, "frame pointer is read only".into()));
+        }
+        let op = match *insn {
+            Insn::Bin { width, op, dst, src } => bin(width, op, reg(dst), src),
+            Insn::Neg { width: Width::W64, dst } => Op::Neg64 { d: reg(dst) },
+            Insn::Neg { width: Width::W32, dst } => Op::Neg32 { d: reg(dst) },
+            Insn::Endian { op, bits, dst } => Op::Endian { d: reg(dst), op, bits: bits as u8 },
+            Insn::Ja { off, .. } => Op::Ja { t: target(i, off as i64)? },
+            Insn::Jmp { width, cond, dst, src, off } => {
+                let t = target(i, off as i64)?;
+                let d = reg(dst);
+                match (width, src) {
+                    (Width::W64, Operand::Imm(k)) => {
+                        let k = k as i64 as u64;
+                        match cond {
+                            JmpCond::Eq => Op::JeqI { d, k, t },
+                            JmpCond::Ne => Op::JneI { d, k, t },
+                            JmpCond::Lt => Op::JltI { d, k, t },
+                            JmpCond::Gt => Op::JgtI { d, k, t },
+                            _ => Op::Jmp64I { cond, d, k, t },
+                        }
+                    }
+                    (Width::W64, Operand::Reg(s)) => match cond {
+                        JmpCond::Gt => Op::JgtR { d, s: reg(s), t },
+                        JmpCond::Lt => Op::JltR { d, s: reg(s), t },
+                        _ => Op::Jmp64R { cond, d, s: reg(s), t },
+                    },
+                    (Width::W32, Operand::Imm(k)) => Op::Jmp32I { cond, d, k: k as u32, t },
+                    (Width::W32, Operand::Reg(s)) => Op::Jmp32R { cond, d, s: reg(s), t },
+                }
+            }
+            Insn::Call(CallTarget::Helper(id)) => Op::Call { id },
+            Insn::Call(CallTarget::Local(rel)) => Op::CallLocal { t: target(i, rel as i64)? },
+            Insn::Call(CallTarget::Kfunc { btf_id, .. }) => {
+                return Err(err(i, format!("kernel function calls (kfunc btf_id {btf_id}) need the kernel backend")))
+            }
+            Insn::Callx { dst } => Op::Callx { d: reg(dst) },
+            Insn::Exit => Op::Exit,
+            Insn::LoadImm64 { dst, src, imm, next_imm } => {
+                let k = match src {
+                    ImmSrc::Imm => Insn::imm64(imm, next_imm),
+                    ImmSrc::MapFd | ImmSrc::MapIdx => {
+                        // Without a kernel there are no file descriptors: a map "fd" is the
+                        // index of the declared map, as with `BPF_PSEUDO_MAP_IDX`.
+                        let idx =
+                            map_index(prog, imm).ok_or_else(|| err(i, format!("map index {imm} is not declared")))?;
+                        MAP_PTR_BASE + idx as u64 * MAP_PTR_STRIDE
+                    }
+                    ImmSrc::MapValue | ImmSrc::MapIdxValue => {
+                        let idx =
+                            map_index(prog, imm).ok_or_else(|| err(i, format!("map index {imm} is not declared")))?;
+                        MAP_VALUE_BASE + idx as u64 * MAP_VALUE_STRIDE + next_imm as u32 as u64
+                    }
+                    ImmSrc::Func => CODE_BASE + 8 * target(i, imm as i64)? as u64,
+                    ImmSrc::BtfId => return Err(err(i, "BTF ids of kernel variables need the kernel backend".into())),
+                };
+                Op::LdImm64 { d: reg(dst), k }
+            }
+            Insn::Load { size, signed: false, dst, src, off } => {
+                let (d, s) = (reg(dst), reg(src));
+                match size {
+                    Size::B => Op::LdxB { d, s, off },
+                    Size::H => Op::LdxH { d, s, off },
+                    Size::W => Op::LdxW { d, s, off },
+                    Size::DW => Op::LdxDW { d, s, off },
+                }
+            }
+            Insn::Load { size, signed: true, dst, src, off } => {
+                Op::LdxSx { d: reg(dst), s: reg(src), off, size: size_bytes(size) }
+            }
+            Insn::Store { size, dst, off, src: Operand::Imm(k) } => {
+                let (d, k) = (reg(dst), k as i64 as u64);
+                match size {
+                    Size::B => Op::StB { d, off, k },
+                    Size::H => Op::StH { d, off, k },
+                    Size::W => Op::StW { d, off, k },
+                    Size::DW => Op::StDW { d, off, k },
+                }
+            }
+            Insn::Store { size, dst, off, src: Operand::Reg(s) } => {
+                let (d, s) = (reg(dst), reg(s));
+                match size {
+                    Size::B => Op::StxB { d, s, off },
+                    Size::H => Op::StxH { d, s, off },
+                    Size::W => Op::StxW { d, s, off },
+                    Size::DW => Op::StxDW { d, s, off },
+                }
+            }
+            Insn::Atomic { size, op, fetch, dst, src, off } => {
+                Op::Atomic { size: size_bytes(size), op, fetch, d: reg(dst), s: reg(src), off }
+            }
+            Insn::LegacyLoad { mode, size, src, imm } => Op::LdPkt {
+                size: size_bytes(size),
+                ind: if mode == LegacyMode::Ind { Some(reg(src)) } else { None },
+                k: imm,
+            },
+        };
+        ops.push(op);
+    }
+    ops.push(Op::FellOff);
+    let mut op_pcs: Vec<usize> = pcs[..n].to_vec();
+    op_pcs.push(total);
+    Ok(Decoded { ops: ops.into(), pcs: op_pcs })
+}
+
+fn map_index(prog: &Program, imm: i32) -> Option<usize> {
+    usize::try_from(imm).ok().filter(|&i| i < prog.maps.len())
+}
+
+fn bin(width: Width, op: BinOp, d: R, src: Operand) -> Op {
+    use BinOp::*;
+    match (width, src) {
+        (Width::W64, Operand::Imm(k)) => {
+            let k = k as i64 as u64;
+            match op {
+                Add => Op::Add64I { d, k },
+                Sub => Op::Sub64I { d, k },
+                Mul => Op::Mul64I { d, k },
+                Div => Op::Div64I { d, k },
+                SDiv => Op::SDiv64I { d, k },
+                Mod => Op::Mod64I { d, k },
+                SMod => Op::SMod64I { d, k },
+                Or => Op::Or64I { d, k },
+                And => Op::And64I { d, k },
+                Lsh => Op::Lsh64I { d, k },
+                Rsh => Op::Rsh64I { d, k },
+                Arsh => Op::Arsh64I { d, k },
+                Xor => Op::Xor64I { d, k },
+                // movsx with an immediate is not encodable; treat it as a plain move of the
+                // sign-extended immediate, which is what extension of a constant means.
+                Mov | MovSx8 | MovSx16 | MovSx32 => Op::Mov64I { d, k },
+            }
+        }
+        (Width::W64, Operand::Reg(s)) => {
+            let s = reg(s);
+            match op {
+                Add => Op::Add64R { d, s },
+                Sub => Op::Sub64R { d, s },
+                Mul => Op::Mul64R { d, s },
+                Div => Op::Div64R { d, s },
+                SDiv => Op::SDiv64R { d, s },
+                Mod => Op::Mod64R { d, s },
+                SMod => Op::SMod64R { d, s },
+                Or => Op::Or64R { d, s },
+                And => Op::And64R { d, s },
+                Lsh => Op::Lsh64R { d, s },
+                Rsh => Op::Rsh64R { d, s },
+                Arsh => Op::Arsh64R { d, s },
+                Xor => Op::Xor64R { d, s },
+                Mov => Op::Mov64R { d, s },
+                MovSx8 => Op::MovSx64 { d, s, bits: 8 },
+                MovSx16 => Op::MovSx64 { d, s, bits: 16 },
+                MovSx32 => Op::MovSx64 { d, s, bits: 32 },
+            }
+        }
+        (Width::W32, Operand::Imm(k)) => {
+            let k = k as u32;
+            match op {
+                Add => Op::Add32I { d, k },
+                Sub => Op::Sub32I { d, k },
+                Mul => Op::Mul32I { d, k },
+                Div => Op::Div32I { d, k },
+                SDiv => Op::SDiv32I { d, k },
+                Mod => Op::Mod32I { d, k },
+                SMod => Op::SMod32I { d, k },
+                Or => Op::Or32I { d, k },
+                And => Op::And32I { d, k },
+                Lsh => Op::Lsh32I { d, k },
+                Rsh => Op::Rsh32I { d, k },
+                Arsh => Op::Arsh32I { d, k },
+                Xor => Op::Xor32I { d, k },
+                Mov | MovSx8 | MovSx16 | MovSx32 => Op::Mov32I { d, k },
+            }
+        }
+        (Width::W32, Operand::Reg(s)) => {
+            let s = reg(s);
+            match op {
+                Add => Op::Add32R { d, s },
+                Sub => Op::Sub32R { d, s },
+                Mul => Op::Mul32R { d, s },
+                Div => Op::Div32R { d, s },
+                SDiv => Op::SDiv32R { d, s },
+                Mod => Op::Mod32R { d, s },
+                SMod => Op::SMod32R { d, s },
+                Or => Op::Or32R { d, s },
+                And => Op::And32R { d, s },
+                Lsh => Op::Lsh32R { d, s },
+                Rsh => Op::Rsh32R { d, s },
+                Arsh => Op::Arsh32R { d, s },
+                Xor => Op::Xor32R { d, s },
+                Mov => Op::Mov32R { d, s },
+                MovSx8 => Op::MovSx32 { d, s, bits: 8 },
+                MovSx16 => Op::MovSx32 { d, s, bits: 16 },
+                // ALU32 movsx from 32 bits is a plain 32-bit move.
+                MovSx32 => Op::Mov32R { d, s },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn op_is_compact() {
+        assert!(std::mem::size_of::<super::Op>() <= 16, "{}", std::mem::size_of::<super::Op>());
+    }
+}

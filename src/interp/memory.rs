@@ -1,0 +1,353 @@
+//! The memory model: a handful of regions in a *virtual* address space.
+//!
+//! Programs never see host pointers. Every pointer a program holds is a virtual address in the
+//! layout below, so runs are deterministic (the same program prints the same addresses on every
+//! machine, which matters for teaching and for cross-checking engines) and every load, store and
+//! atomic is checked against the region it falls in. The JIT reuses this model.
+//!
+//! | Address                              | Region                                          |
+//! |--------------------------------------|-------------------------------------------------|
+//! | `0x0` – `0xfff`                      | null page: never mapped                         |
+//! | [`CTX_BASE`] `0x1000_0000`           | the context (`xdp_md`, `__sk_buff`, args...)    |
+//! | [`PACKET_BASE`] `0x2000_0000`        | packet buffer; `data` = base + 256 (headroom)   |
+//! | [`INPUT_BASE`] `0x3000_0000`         | the input buffer of `mem` programs              |
+//! | [`STACK_BASE`] `0x4000_0000`         | frame *i*'s 512-byte stack at base + i·64 KiB   |
+//! | [`MAP_PTR_BASE`] `0x5000_0000`       | map handles (`lddw r1, map`): opaque, unmapped  |
+//! | [`CODE_BASE`] `0x6000_0000`          | callback addresses (`BPF_PSEUDO_FUNC`), unmapped |
+//! | [`MAP_VALUE_BASE`] `0x1_0000_0000`   | map *i*'s values at base + i·4 GiB               |
+//!
+//! Context, packet and stack stay below 4 GiB so the 32-bit `data`/`data_end` fields of
+//! `xdp_md` and `__sk_buff` can hold real addresses (the kernel rewrites those loads into 64-bit
+//! pointer loads; we get the same effect by building the context with the real addresses).
+//! The gaps between stack frames are unmapped, so running off a frame is reported precisely.
+
+use super::error::{Access, ErrorKind};
+use crate::runtime::Map;
+
+/// End of the null page: addresses below it are reported as null dereferences.
+pub const NULL_PAGE_END: u64 = 0x1000;
+/// Where the context structure lives.
+pub const CTX_BASE: u64 = 0x1000_0000;
+/// Start of the packet buffer (the headroom comes first, then the packet data).
+pub const PACKET_BASE: u64 = 0x2000_0000;
+/// Bytes of headroom before packet data (`XDP_PACKET_HEADROOM`), room for `data_meta`.
+pub const PACKET_HEADROOM: u64 = 256;
+/// Where the input buffer of `mem` programs lives.
+pub const INPUT_BASE: u64 = 0x3000_0000;
+/// Base of the stack of frame 0.
+pub const STACK_BASE: u64 = 0x4000_0000;
+/// Distance between the stacks of consecutive frames (the gaps stay unmapped).
+pub const STACK_STRIDE: u64 = 0x1_0000;
+/// Size of one frame's stack (`MAX_BPF_STACK`).
+pub const STACK_SIZE: usize = 512;
+/// Maximum number of call frames (`MAX_CALL_FRAMES`).
+pub const MAX_CALL_FRAMES: usize = 8;
+/// Map handles: map *i* is `MAP_PTR_BASE + i * MAP_PTR_STRIDE`. Never dereferenceable.
+pub const MAP_PTR_BASE: u64 = 0x5000_0000;
+/// Spacing of map handles.
+pub const MAP_PTR_STRIDE: u64 = 0x100;
+/// Callback addresses: instruction index *i* is `CODE_BASE + 8 * i`. Never dereferenceable.
+pub const CODE_BASE: u64 = 0x6000_0000;
+/// Base of map value storage; map *i* is at `MAP_VALUE_BASE + i * MAP_VALUE_STRIDE`.
+pub const MAP_VALUE_BASE: u64 = 0x1_0000_0000;
+/// Spacing of map value windows (4 GiB each).
+pub const MAP_VALUE_STRIDE: u64 = 0x1_0000_0000;
+
+/// The address of frame `frame`'s stack base (lowest byte).
+pub const fn stack_base(frame: usize) -> u64 {
+    STACK_BASE + frame as u64 * STACK_STRIDE
+}
+
+/// The initial `r10` of frame `frame`: one past its highest byte.
+pub const fn frame_pointer(frame: usize) -> u64 {
+    stack_base(frame) + STACK_SIZE as u64
+}
+
+/// Where a region's bytes live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backing {
+    /// The stack of one frame.
+    Stack(usize),
+    /// The context structure.
+    Ctx,
+    /// The packet buffer (offset from the buffer start, headroom included).
+    Packet,
+    /// The input buffer.
+    Input,
+    /// The flat value storage of map `i`.
+    Map(usize),
+}
+
+/// One rule of a context layout: a field the program may access.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CtxField {
+    /// Field name, for messages.
+    pub name: &'static str,
+    /// Byte offset in the context.
+    pub offset: u32,
+    /// Field size in bytes.
+    pub size: u32,
+    /// The program may store to it.
+    pub writable: bool,
+    /// Only whole-field loads are allowed (pointer fields such as `data`, `data_end`).
+    pub whole_only: bool,
+}
+
+/// A mapped range of the virtual address space.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// First address.
+    pub base: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// Stores allowed.
+    pub writable: bool,
+    /// Where the bytes live.
+    pub backing: Backing,
+    /// Offset of the region's first byte within its backing buffer.
+    pub start: usize,
+    /// Human name for messages ("stack of frame 0", "packet", "value of map `counts`").
+    pub name: String,
+    /// Accesses must be validated against a context layout (the slow path).
+    pub checked: bool,
+}
+
+/// A faulting access, before it is tied to an instruction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault(pub ErrorKind);
+
+/// The memory of one VM: engine-owned buffers plus the region table.
+#[derive(Debug, Default)]
+pub struct Memory {
+    /// All frames' stacks, `MAX_CALL_FRAMES * STACK_SIZE` bytes.
+    pub stack: Vec<u8>,
+    /// The context structure.
+    pub ctx: Vec<u8>,
+    /// The packet buffer: headroom, then the packet.
+    pub packet: Vec<u8>,
+    /// The input buffer of `mem` programs (and of `tracepoint`/`syscall` contexts is `ctx`).
+    pub input: Vec<u8>,
+    /// The program's maps (index = map index); regions of kind `Map(i)` view their flat storage.
+    pub maps: Vec<Map>,
+    /// Mapped regions.
+    pub regions: Vec<Region>,
+    /// Field rules of the context, when accesses to it are checked.
+    pub ctx_fields: Vec<CtxField>,
+    /// Index of the region hit last: checked first, since loops hammer the same region.
+    last: usize,
+}
+
+impl Memory {
+    /// Empty memory with zeroed stacks.
+    pub fn new() -> Memory {
+        Memory { stack: vec![0; MAX_CALL_FRAMES * STACK_SIZE], ..Memory::default() }
+    }
+
+    /// Replaces the region table (keeps the buffers).
+    pub fn set_regions(&mut self, regions: Vec<Region>) {
+        self.regions = regions;
+        self.last = 0;
+    }
+
+    /// The regions for the stacks of every frame.
+    pub fn stack_regions() -> Vec<Region> {
+        (0..MAX_CALL_FRAMES)
+            .map(|f| Region {
+                base: stack_base(f),
+                len: STACK_SIZE as u64,
+                writable: true,
+                backing: Backing::Stack(f),
+                start: 0,
+                name: format!("stack of frame {f}"),
+                checked: false,
+            })
+            .collect()
+    }
+
+    fn backing(&self, b: Backing) -> &[u8] {
+        match b {
+            Backing::Stack(f) => self.stack.get(f * STACK_SIZE..(f + 1) * STACK_SIZE).unwrap_or(&[]),
+            Backing::Ctx => &self.ctx,
+            Backing::Packet => &self.packet,
+            Backing::Input => &self.input,
+            Backing::Map(i) => self.maps.get(i).map_or(&[], |m| m.storage()),
+        }
+    }
+
+    fn backing_mut(&mut self, b: Backing) -> &mut [u8] {
+        match b {
+            Backing::Stack(f) => self.stack.get_mut(f * STACK_SIZE..(f + 1) * STACK_SIZE).unwrap_or(&mut []),
+            Backing::Ctx => &mut self.ctx,
+            Backing::Packet => &mut self.packet,
+            Backing::Input => &mut self.input,
+            Backing::Map(i) => self.maps.get_mut(i).map_or(&mut [], |m| m.storage_mut()),
+        }
+    }
+
+    /// Finds the region holding `[addr, addr + size)` and the offset of `addr` in its backing.
+    /// The last-hit region is tried first; the table is small, so the miss path is a scan.
+    #[inline(always)]
+    fn find(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
+        if let Some(r) = self.regions.get(self.last) {
+            let o = addr.wrapping_sub(r.base);
+            if o < r.len && size as u64 <= r.len - o && !r.checked && (access == Access::Read || r.writable) {
+                return Ok((r.backing, r.start + o as usize));
+            }
+        }
+        self.find_slow(addr, size, access)
+    }
+
+    #[inline(never)]
+    fn find_slow(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
+        for (i, r) in self.regions.iter().enumerate() {
+            let o = addr.wrapping_sub(r.base);
+            if o < r.len && size as u64 <= r.len - o {
+                if access == Access::Write && !r.writable {
+                    return Err(Fault(ErrorKind::ReadOnly { addr, region: r.name.clone() }));
+                }
+                if r.checked {
+                    self.check_ctx(o, size, access)?;
+                } else {
+                    self.last = i;
+                }
+                return Ok((r.backing, r.start + o as usize));
+            }
+        }
+        Err(Fault(self.describe(addr, size, access)))
+    }
+
+    /// Validates a context access against the context's field rules.
+    fn check_ctx(&self, offset: u64, size: usize, access: Access) -> Result<(), Fault> {
+        let bad = |reason: String| Fault(ErrorKind::BadCtxAccess { offset, size, access, reason });
+        let end = offset + size as u64;
+        let Some(f) =
+            self.ctx_fields.iter().find(|f| offset >= f.offset as u64 && end <= f.offset as u64 + f.size as u64)
+        else {
+            return Err(bad("no context field covers these bytes".into()));
+        };
+        if access == Access::Write && !f.writable {
+            return Err(bad(format!("field `{}` is read-only", f.name)));
+        }
+        if f.whole_only && (offset != f.offset as u64 || size as u32 != f.size) {
+            return Err(bad(format!("field `{}` must be accessed whole ({} bytes)", f.name, f.size)));
+        }
+        Ok(())
+    }
+
+    /// Describes an unmapped address relative to the nearest region.
+    pub fn describe(&self, addr: u64, size: usize, access: Access) -> ErrorKind {
+        if addr < NULL_PAGE_END {
+            return ErrorKind::NullDeref { addr, access };
+        }
+        let mut best: Option<(u64, String)> = None;
+        for r in &self.regions {
+            let end = r.base + r.len;
+            let (dist, place) = if addr >= r.base && addr < end {
+                (0, format!("{size}-byte access at offset {} overruns the {} ({} bytes)", addr - r.base, r.name, r.len))
+            } else if addr >= end {
+                (addr - end, format!("{} bytes past the end of the {}", addr - end, r.name))
+            } else {
+                (r.base - addr, format!("{} bytes before the start of the {}", r.base - addr, r.name))
+            };
+            if best.as_ref().is_none_or(|(d, _)| dist < *d) {
+                best = Some((dist, place));
+            }
+        }
+        let place = match best {
+            Some((d, p)) if d < 0x1000_0000 => p,
+            _ => "not in any mapped region".to_string(),
+        };
+        ErrorKind::OutOfBounds { addr, size, access, place }
+    }
+
+    /// Reads `N` bytes (1, 2, 4 or 8) little endian, zero-extended.
+    #[inline(always)]
+    pub fn read<const N: usize>(&mut self, addr: u64) -> Result<u64, Fault> {
+        let (b, o) = self.find(addr, N, Access::Read)?;
+        let bytes = self.backing(b);
+        let mut a = [0u8; 8];
+        match bytes.get(o..o + N) {
+            Some(s) => a[..N].copy_from_slice(s),
+            None => return Err(Fault(self.describe(addr, N, Access::Read))),
+        }
+        Ok(u64::from_le_bytes(a))
+    }
+
+    /// Writes the low `N` bytes of `value` little endian.
+    #[inline(always)]
+    pub fn write<const N: usize>(&mut self, addr: u64, value: u64) -> Result<(), Fault> {
+        let (b, o) = self.find(addr, N, Access::Write)?;
+        let a = value.to_le_bytes();
+        match self.backing_mut(b).get_mut(o..o + N) {
+            Some(s) => {
+                s.copy_from_slice(&a[..N]);
+                Ok(())
+            }
+            None => Err(Fault(self.describe(addr, N, Access::Write))),
+        }
+    }
+
+    /// Finds a region without touching the last-hit cache (for `&self` callers such as helpers).
+    fn locate(&self, addr: u64, size: usize) -> Result<(Backing, usize), Fault> {
+        for r in &self.regions {
+            let o = addr.wrapping_sub(r.base);
+            if o < r.len && size as u64 <= r.len - o {
+                if r.checked {
+                    self.check_ctx(o, size, Access::Read)?;
+                }
+                return Ok((r.backing, r.start + o as usize));
+            }
+        }
+        Err(Fault(self.describe(addr, size, Access::Read)))
+    }
+
+    /// Reads `len` bytes for a helper (within one region).
+    pub fn read_bytes(&self, addr: u64, len: usize) -> Result<Vec<u8>, Fault> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let (b, o) = self.locate(addr, len)?;
+        let slice = self.backing(b).get(o..o + len).map(<[u8]>::to_vec);
+        slice.ok_or_else(|| Fault(self.describe(addr, len, Access::Read)))
+    }
+
+    /// Writes `data` for a helper.
+    pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), Fault> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let (b, o) = self.find(addr, data.len(), Access::Write)?;
+        match self.backing_mut(b).get_mut(o..o + data.len()) {
+            Some(s) => {
+                s.copy_from_slice(data);
+                Ok(())
+            }
+            None => Err(Fault(self.describe(addr, data.len(), Access::Write))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mem() -> Memory {
+        let mut m = Memory::new();
+        m.set_regions(Memory::stack_regions());
+        m
+    }
+
+    #[test]
+    fn stack_round_trip_and_errors() {
+        let mut m = mem();
+        let fp = frame_pointer(0);
+        m.write::<8>(fp - 8, 0x1122_3344_5566_7788).unwrap();
+        assert_eq!(m.read::<4>(fp - 8).unwrap(), 0x5566_7788);
+        let e = m.read::<8>(fp + 8).unwrap_err();
+        assert!(e.0.to_string().contains("8 bytes past the end of the stack of frame 0"), "{}", e.0);
+        let e = m.read::<8>(0).unwrap_err();
+        assert!(e.0.to_string().contains("null pointer dereference"));
+        let e = m.read::<8>(fp - 4).unwrap_err();
+        assert!(e.0.to_string().contains("overruns the stack of frame 0"), "{}", e.0);
+    }
+}

@@ -1,0 +1,52 @@
+//! Spawns the conformance plugin binary the way the reference runner does.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn plugin(mem: Option<&str>, program: &str) -> (bool, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bpf-conformance-plugin"));
+    if let Some(m) = mem {
+        cmd.arg(m);
+    }
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("plugin starts");
+    child.stdin.take().expect("stdin").write_all(program.as_bytes()).expect("write program");
+    let out = child.wait_with_output().expect("plugin runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+fn returns_r0_in_hex() {
+    // mov r0, 0x2a ; exit
+    assert_eq!(plugin(None, "b7 00 00 00 2a 00 00 00 95 00 00 00 00 00 00 00"), (true, "2a".into()));
+}
+
+#[test]
+fn reads_memory_argument() {
+    // ldxw r0, [r1+0] ; exit
+    assert_eq!(plugin(Some("11223344"), "6110000000000000 9500000000000000"), (true, "44332211".into()));
+}
+
+#[test]
+fn all_64_bits_of_r0() {
+    // lddw r0, 0x1122334455667788 ; exit
+    let prog = "18 00 00 00 88 77 66 55 00 00 00 00 44 33 22 11 95 00 00 00 00 00 00 00";
+    assert_eq!(plugin(None, prog), (true, "1122334455667788".into()));
+}
+
+#[test]
+fn runtime_error_exits_nonzero() {
+    // ldxdw r0, [r10+0] ; exit   -> reads past the end of the stack
+    let (ok, msg) = plugin(None, "79 a0 00 00 00 00 00 00 95 00 00 00 00 00 00 00");
+    assert!(!ok);
+    assert!(msg.contains("past the end of the stack of frame 0"), "{msg}");
+}
+
+#[test]
+fn malformed_input_exits_nonzero() {
+    let (ok, msg) = plugin(None, "b7 00 0");
+    assert!(!ok);
+    assert!(msg.contains("odd number"), "{msg}");
+    let (ok, msg) = plugin(None, "ff 00 00 00 00 00 00 00");
+    assert!(!ok);
+    assert!(msg.contains("unknown opcode"), "{msg}");
+}
