@@ -452,22 +452,44 @@ fn every_truncation_is_an_error() {
     assert!(program_from_elf("s.o", &obj[..obj.len() - 1], None).is_err());
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+/// Byte ranges of the object's structure, where a mutation is most likely to matter: the ELF
+/// header, the section header table, and the symbol, relocation, BTF, map and code sections.
+fn structural_ranges(obj: &[u8]) -> &'static Vec<std::ops::Range<usize>> {
+    static RANGES: OnceLock<Vec<std::ops::Range<usize>>> = OnceLock::new();
+    RANGES.get_or_init(|| {
+        let elf = goblin::elf::Elf::parse(obj).unwrap();
+        let shoff = elf.header.e_shoff as usize;
+        let mut ranges = vec![0..64, shoff..obj.len()];
+        for sh in &elf.section_headers {
+            let name = elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("");
+            let wanted = [".BTF", ".maps", ".symtab", ".strtab", ".text", "tracepoint/raw_syscalls/sys_enter"]
+                .contains(&name)
+                || name.starts_with(".rel") && !name.contains("debug");
+            if wanted && sh.sh_size > 0 {
+                ranges.push(sh.sh_offset as usize..(sh.sh_offset + sh.sh_size) as usize);
+            }
+        }
+        ranges
+    })
+}
 
-    /// Random byte changes and truncations of a valid object give an answer or an error, never a
-    /// panic.
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Random byte changes (mostly in the object's structure) and truncations of a valid object
+    /// give a program or an error naming the file, never a panic.
     #[test]
     fn mutated_objects_never_panic(
-        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), any::<u8>()), 1..8),
         cut in any::<prop::sample::Index>(),
         truncate in any::<bool>(),
     ) {
         let Some(obj) = sample_object() else { return Ok(()) };
+        let ranges = structural_ranges(obj);
         let mut bytes = obj.clone();
-        for (at, value) in flips {
-            let i = at.index(bytes.len());
-            bytes[i] = value;
+        for (region, at, value) in flips {
+            let r = &ranges[region.index(ranges.len())];
+            bytes[r.start + at.index(r.len())] = value;
         }
         if truncate {
             bytes.truncate(cut.index(bytes.len()));

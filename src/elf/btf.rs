@@ -359,6 +359,6 @@ mod tests {
         for len in 0..good.len() {
             assert!(Btf::parse(&good[..len]).is_err(), "prefix of {len} bytes");
         }
-        assert!(Btf::parse(b"\x9f\xeb\x01\x00").unwrap_err().contains("magic"));
+        assert!(Btf::parse(b"\xeb\x9f\x01\x00").unwrap_err().contains("magic"));
     }
 }

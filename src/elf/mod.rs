@@ -309,12 +309,15 @@ impl<'a> Object<'a> {
             let f = layout[i].clone();
             let sec = self.section_name(f.shndx);
             let data = self.section_data(f.shndx)?;
-            let body = data.get(f.start..f.end).filter(|b| b.len() % 8 == 0 && f.start % 8 == 0).ok_or_else(|| {
-                self.err(format!(
-                    "function `{}` (bytes {}..{} of section `{sec}`) is not whole instructions inside the section",
-                    f.name, f.start, f.end
-                ))
-            })?;
+            let body = data
+                .get(f.start..f.end)
+                .filter(|b| b.len().is_multiple_of(8) && f.start.is_multiple_of(8))
+                .ok_or_else(|| {
+                    self.err(format!(
+                        "function `{}` (bytes {}..{} of section `{sec}`) is not whole instructions inside the section",
+                        f.name, f.start, f.end
+                    ))
+                })?;
             let base = code.len();
             placed.push(base);
             code.extend_from_slice(body);
@@ -339,7 +342,7 @@ impl<'a> Object<'a> {
                         f.name
                     ))
                 };
-                if at % 8 != 0 {
+                if !at.is_multiple_of(8) {
                     return Err(what("is not at an instruction boundary"));
                 }
                 let opcode = code[pos];
@@ -426,7 +429,7 @@ impl<'a> Object<'a> {
         let sec = self.section_name(shndx);
         let target = usize::try_from(target)
             .ok()
-            .filter(|t| t % 8 == 0)
+            .filter(|t| t.is_multiple_of(8))
             .ok_or_else(|| format!("targets byte {target} of section `{sec}`, which is not an instruction"))?;
         let inside = |f: &Func| f.shndx == shndx && (f.start..f.end).contains(&target);
         if let Some(i) = layout.iter().position(inside) {
@@ -437,7 +440,7 @@ impl<'a> Object<'a> {
             .into_iter()
             .find(inside)
             .ok_or_else(|| format!("targets byte {target} of section `{sec}`, which is in no function"))?;
-        if f.start % 8 != 0 {
+        if !f.start.is_multiple_of(8) {
             return Err(format!("targets function `{}`, which does not start at an instruction", f.name));
         }
         layout.push(f);
