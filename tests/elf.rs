@@ -433,6 +433,52 @@ fn non_bpf_and_non_elf_inputs_are_errors() {
     assert!(e.message.contains("not a BPF object"), "{e}");
 }
 
+#[test]
+fn a_text_only_object_is_a_mem_program() {
+    if !llvm_or_skip("a_text_only_object_is_a_mem_program") {
+        return;
+    }
+    // No SEC(), no maps, no -g: everything is in `.text`, and the call needs no relocation.
+    let source = "static __attribute__((noinline)) int add7(int x) { return x + 7; }\n\
+                  int entry(int *p) { return add7(p[0]) * 2; }\n";
+    let p = read(&compile_with("textonly", source, false), None);
+    assert_eq!((p.prog_type, p.maps.len()), (ProgType::Mem, 0));
+    assert!(matches!(p.insns[0], Insn::Load { .. }), "the global function comes first: {:?}", p.insns);
+    if !kernel::require_or_skip("a_text_only_object_kernel") {
+        return;
+    }
+    let mut k = KernelProgram::load(&p, &LoadOptions { mem_len: 4, ..Default::default() }).unwrap();
+    assert!(k.verdict().accepted(), "{:?}", k.verdict().error);
+    let run = k.run(&p, &KernelInput { ctx: Some(&5i32.to_ne_bytes()), packet: None }).unwrap();
+    assert_eq!(run.r0, 24);
+}
+
+#[test]
+fn a_broken_relocation_site_names_section_symbol_and_instruction() {
+    if !llvm_or_skip("a_broken_relocation_site_names_section_symbol_and_instruction") {
+        return;
+    }
+    let obj = compile_example("xdp_count.c");
+    let mut bytes = std::fs::read(&obj).unwrap();
+    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+    let xdp = elf.section_headers.iter().find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some("xdp")).unwrap();
+    // The map's lddw is instruction 9 (byte 0x48, see objdump); make it a `mov` instead.
+    let at = xdp.sh_offset as usize + 0x48;
+    assert_eq!(bytes[at], 0x18);
+    bytes[at] = 0xb7;
+    let e = program_from_elf("x.o", &bytes, None).unwrap_err().to_string();
+    assert!(
+        e.contains("section `xdp` offset 0x48 (instruction 9 of `xdp_count`)")
+            && e.contains("relocation against `counts` (R_BPF_64_64) is not on an `lddw`"),
+        "{e}"
+    );
+    // Through the file loader, the same message.
+    let broken = scratch().join("broken.o");
+    std::fs::write(&broken, &bytes).unwrap();
+    let e = ebpf_lab::load::load_program(&broken, None).unwrap_err().render(false);
+    assert!(e.contains("is not on an `lddw`"), "{e}");
+}
+
 /// The syscount object (a program, `.text`, `.maps`, `.BTF` and relocations), compiled once.
 fn sample_object() -> Option<&'static Vec<u8>> {
     static OBJ: OnceLock<Option<Vec<u8>>> = OnceLock::new();
