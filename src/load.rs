@@ -1,6 +1,6 @@
 //! Reading a program file into a [`Program`]: assembly text (`.s`, either syntax), raw
-//! bytecode (`.bin`), an ELF object built by clang (`.o`, see [`crate::elf`]), or hex text (`.hex`, or any text made of hex
-//! byte pairs). Errors carry diagnostics that point into the file.
+//! bytecode (`.bin`), an ELF object built by clang (`.o`, see [`crate::elf`]), or hex text
+//! (`.hex`, or any text made of hex byte pairs). Errors carry diagnostics that point into the file.
 
 use crate::asm::{self, Syntax};
 use crate::diag::Diagnostic;

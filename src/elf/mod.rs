@@ -13,7 +13,9 @@
 //! 4. **Relocate the maps.** An `lddw` with an `R_BPF_64_64` relocation against a map symbol
 //!    becomes `lddw dst, map_by_idx(N)` (`BPF_PSEUDO_MAP_IDX`), N indexing [`Program::maps`].
 //!
-//! Global variables (`.data`, `.rodata`, `.bss`) and CO-RE relocations are not supported.
+//! Global variables (`.data`, `.rodata`, `.bss`) and CO-RE relocations are not supported. Function
+//! addresses (`bpf_loop` callbacks) are linked as `BPF_PSEUDO_FUNC`, but the kernel only accepts
+//! them with BTF `func_info`, which the kernel backend does not pass yet.
 
 pub mod btf;
 
