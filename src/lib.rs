@@ -7,6 +7,7 @@ pub mod asm;
 pub mod cli;
 pub mod conformance;
 pub mod diag;
+pub mod elf;
 pub mod interp;
 pub mod isa;
 pub mod kernel;

@@ -1,6 +1,6 @@
 //! Reading a program file into a [`Program`]: assembly text (`.s`, either syntax), raw
-//! bytecode (`.bin`, `.o` is not an ELF reader yet), or hex text (`.hex`, or any text made of hex
-//! byte pairs). Errors carry diagnostics that point into the file.
+//! bytecode (`.bin`), an ELF object built by clang (`.o`, see [`crate::elf`]), or hex text
+//! (`.hex`, or any text made of hex byte pairs). Errors carry diagnostics that point into the file.
 
 use crate::asm::{self, Syntax};
 use crate::diag::Diagnostic;
@@ -112,9 +112,7 @@ pub fn load_program(path: &Path, syntax: Option<Syntax>) -> Result<Program, Load
         std::fs::read(path).map_err(|e| LoadError::plain(format!("{name}: {e}")))?
     };
     if bytes.starts_with(b"\x7fELF") {
-        return Err(LoadError::plain(format!(
-            "{name}: ELF objects are not read yet; disassemble with `llvm-objdump-19 -d` or pass the .text bytes"
-        )));
+        return crate::elf::program_from_elf(&name, &bytes, None).map_err(|e| LoadError::plain(e.to_string()));
     }
     match file_kind(path, &bytes) {
         FileKind::Raw => program_from_bytes(&name, &bytes),

@@ -1,0 +1,451 @@
+//! Reading ELF objects built by `clang -target bpf -O2 -g -c prog.c` into a [`Program`] — what
+//! libbpf does before `bpf(BPF_PROG_LOAD)`, for one program:
+//!
+//! 1. **Pick the program.** libbpf section names (`SEC("xdp")`) name the program type; the
+//!    program is the first function of the chosen executable section.
+//! 2. **Collect the maps** of the `.maps` section (BTF-defined, described in `.BTF`; see
+//!    [`btf`]) or of the legacy `maps` section (`struct bpf_map_def`), in section order.
+//! 3. **Link the subprograms.** clang puts static (and global) non-program functions in `.text`
+//!    and emits `call` instructions with `R_BPF_64_32` relocations. As libbpf's
+//!    `bpf_object__relocate_calls` does, every function the program calls (transitively) is
+//!    appended after it once, and each call's `imm` becomes the distance to its callee. Only
+//!    called functions are appended: the kernel rejects unreachable code.
+//! 4. **Relocate the maps.** An `lddw` with an `R_BPF_64_64` relocation against a map symbol
+//!    becomes `lddw dst, map_by_idx(N)` (`BPF_PSEUDO_MAP_IDX`), N indexing [`Program::maps`].
+//!
+//! Global variables (`.data`, `.rodata`, `.bss`) and CO-RE relocations are not supported. Function
+//! addresses (`bpf_loop` callbacks) are linked as `BPF_PSEUDO_FUNC`, but the kernel only accepts
+//! them with BTF `func_info`, which the kernel backend does not pass yet.
+
+pub mod btf;
+
+use crate::isa;
+use crate::program::{MapDef, ProgType, Program};
+use goblin::elf::{section_header as sh, sym, Elf};
+use std::collections::HashMap;
+use std::fmt;
+
+/// `EM_BPF` in `e_machine`.
+const EM_BPF: u16 = 247;
+/// `R_BPF_64_64`: the 64-bit immediate of an `lddw` (map or function address).
+const R_BPF_64_64: u32 = 1;
+/// `R_BPF_64_32`: the 32-bit immediate of a `call` (a subprogram).
+const R_BPF_64_32: u32 = 10;
+/// Opcode of `lddw` (`BPF_LD | BPF_IMM | BPF_DW`).
+const OP_LDDW: u8 = 0x18;
+/// Opcode of `call` (`BPF_JMP | BPF_CALL`).
+const OP_CALL: u8 = 0x85;
+/// `src_reg` of a bpf-to-bpf call (`BPF_PSEUDO_CALL`).
+const PSEUDO_CALL: u8 = 1;
+
+/// Why an ELF object could not be read; the message names the section, symbol or relocation at
+/// fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElfError {
+    /// The file, as named by the caller.
+    pub file: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ElfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+impl std::error::Error for ElfError {}
+
+/// The program type libbpf gives a section name: its part before the first `/` (`xdp`,
+/// `socket`, `tc`, `classifier`, `tcx/ingress`, `tracepoint/...`, `tp/...`, `syscall`, and
+/// `xdp.frags`); any other section runs as `mem`.
+pub fn prog_type_of_section(section: &str) -> ProgType {
+    let head = section.split('/').next().unwrap_or("");
+    match head {
+        "tcx" => ProgType::Tc,
+        "xdp.frags" => ProgType::Xdp,
+        _ => ProgType::from_name(head).unwrap_or(ProgType::Mem),
+    }
+}
+
+/// A contiguous piece of code: one function (or a whole section without function symbols).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Func {
+    shndx: usize,
+    /// Byte range in the section.
+    start: usize,
+    end: usize,
+    name: String,
+}
+
+/// A call or function address whose `imm` is fixed once the layout is known.
+struct Pending {
+    /// Byte position of the instruction in the linked code.
+    pos: usize,
+    /// Index into the layout of the callee's function, and the callee's byte offset in it.
+    func: usize,
+    offset: usize,
+    /// True for an `lddw` of a function address (`BPF_PSEUDO_FUNC`), false for a call.
+    is_addr: bool,
+}
+
+/// The parsed object and what is derived from it.
+struct Object<'a> {
+    file: &'a str,
+    bytes: &'a [u8],
+    elf: Elf<'a>,
+    /// Relocation sections by the section they apply to.
+    relocs: HashMap<usize, Vec<goblin::elf::Reloc>>,
+    /// Maps by (section, offset of the map's symbol).
+    map_at: HashMap<(usize, u64), usize>,
+    maps: Vec<MapDef>,
+}
+
+/// Reads the program of an ELF object. `section` picks the program by its section name (e.g.
+/// `xdp`, `tracepoint/syscalls/sys_enter_read`) or function name; without it the program is the
+/// first function of the first executable section other than `.text` (or of `.text` if that is
+/// all there is). `name` names the file in error messages.
+pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Result<Program, ElfError> {
+    let err = |message: String| ElfError { file: name.to_string(), message };
+    let elf = Elf::parse(bytes).map_err(|e| err(format!("not a readable ELF object: {e}")))?;
+    if elf.header.e_machine != EM_BPF {
+        return Err(err(format!(
+            "not a BPF object (e_machine is {}, not EM_BPF 247); compile with `clang -target bpf`",
+            elf.header.e_machine
+        )));
+    }
+    if !elf.little_endian {
+        return Err(err("big-endian BPF objects (bpfeb) are not supported; compile with -target bpf".into()));
+    }
+    let mut relocs: HashMap<usize, Vec<goblin::elf::Reloc>> = HashMap::new();
+    for (idx, rs) in &elf.shdr_relocs {
+        let target = elf.section_headers.get(*idx).map_or(0, |s| s.sh_info as usize);
+        relocs.entry(target).or_default().extend(rs.iter());
+    }
+    let mut obj = Object { file: name, bytes, elf, relocs, map_at: HashMap::new(), maps: Vec::new() };
+    obj.collect_maps()?;
+    let main = obj.pick_program(section)?;
+    let prog_type = prog_type_of_section(obj.section_name(main.shndx));
+    let code = obj.link(main)?;
+    let insns = isa::decode(&code).map_err(|e| err(format!("instruction {}: {e}", e.pc)))?;
+    Ok(Program { insns, maps: obj.maps, prog_type, source: None, spans: Vec::new() })
+}
+
+impl<'a> Object<'a> {
+    fn err(&self, message: String) -> ElfError {
+        ElfError { file: self.file.to_string(), message }
+    }
+
+    fn section_name(&self, idx: usize) -> &'a str {
+        let off = self.elf.section_headers.get(idx).map_or(0, |s| s.sh_name);
+        self.elf.shdr_strtab.get_at(off).unwrap_or("")
+    }
+
+    fn section_index(&self, name: &str) -> Option<usize> {
+        (0..self.elf.section_headers.len()).find(|&i| self.section_name(i) == name)
+    }
+
+    /// The bytes of section `idx`, bounds-checked against the file.
+    fn section_data(&self, idx: usize) -> Result<&'a [u8], ElfError> {
+        let Some(s) = self.elf.section_headers.get(idx) else {
+            return Err(self.err(format!("section #{idx} does not exist")));
+        };
+        if s.sh_type == sh::SHT_NOBITS {
+            return Ok(&[]);
+        }
+        let range = usize::try_from(s.sh_offset)
+            .ok()
+            .zip(usize::try_from(s.sh_size).ok())
+            .and_then(|(o, n)| Some(o..o.checked_add(n)?))
+            .filter(|r| r.end <= self.bytes.len());
+        match range {
+            Some(r) => Ok(&self.bytes[r]),
+            None => Err(self.err(format!("section `{}` lies outside the file", self.section_name(idx)))),
+        }
+    }
+
+    fn is_code(&self, idx: usize) -> bool {
+        self.elf.section_headers.get(idx).is_some_and(|s| {
+            s.sh_type == sh::SHT_PROGBITS && s.sh_flags & u64::from(sh::SHF_EXECINSTR) != 0 && s.sh_size > 0
+        })
+    }
+
+    fn sym_name(&self, s: &goblin::elf::Sym) -> &'a str {
+        if s.st_type() == sym::STT_SECTION {
+            return self.section_name(s.st_shndx);
+        }
+        self.elf.strtab.get_at(s.st_name).unwrap_or("")
+    }
+
+    /// The functions of code section `idx`, in address order; a section without function
+    /// symbols is one function named after the section.
+    fn functions(&self, idx: usize) -> Vec<Func> {
+        let len = self.elf.section_headers.get(idx).map_or(0, |s| s.sh_size) as usize;
+        let mut funcs: Vec<Func> = self
+            .elf
+            .syms
+            .iter()
+            .filter(|s| s.st_shndx == idx && s.st_type() == sym::STT_FUNC && s.st_size > 0)
+            .filter_map(|s| {
+                let start = usize::try_from(s.st_value).ok()?;
+                let end = start.checked_add(usize::try_from(s.st_size).ok()?)?;
+                Some(Func { shndx: idx, start, end, name: self.sym_name(&s).to_string() })
+            })
+            .collect();
+        funcs.sort_by_key(|f| f.start);
+        funcs.dedup_by_key(|f| f.start);
+        if funcs.is_empty() {
+            funcs.push(Func { shndx: idx, start: 0, end: len, name: self.section_name(idx).to_string() });
+        }
+        funcs
+    }
+
+    /// Finds the program: by section or function name, else by the default rule.
+    fn pick_program(&self, wanted: Option<&str>) -> Result<Func, ElfError> {
+        let code: Vec<usize> = (0..self.elf.section_headers.len()).filter(|&i| self.is_code(i)).collect();
+        let first = |idx: usize| {
+            let funcs = self.functions(idx);
+            // Prefer a global function: in `.text`, static helpers may come first.
+            let global = self
+                .elf
+                .syms
+                .iter()
+                .filter(|s| s.st_shndx == idx && s.st_type() == sym::STT_FUNC && s.st_bind() == sym::STB_GLOBAL)
+                .map(|s| s.st_value as usize)
+                .min();
+            let pick = global.and_then(|g| funcs.iter().find(|f| f.start == g)).unwrap_or(&funcs[0]);
+            pick.clone()
+        };
+        match wanted {
+            Some(want) => {
+                if let Some(&idx) = code.iter().find(|&&i| self.section_name(i) == want) {
+                    return Ok(first(idx));
+                }
+                for &idx in &code {
+                    if let Some(f) = self.functions(idx).into_iter().find(|f| f.name == want) {
+                        return Ok(f);
+                    }
+                }
+                let names: Vec<String> = code.iter().map(|&i| format!("`{}`", self.section_name(i))).collect();
+                Err(self.err(format!(
+                    "no program section or function `{want}`; the code sections are {}",
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                )))
+            }
+            None => code
+                .iter()
+                .find(|&&i| self.section_name(i) != ".text")
+                .or(code.first())
+                .map(|&i| first(i))
+                .ok_or_else(|| self.err("the object has no code (no executable section)".into())),
+        }
+    }
+
+    /// Reads the maps of `.maps` (BTF) and `maps` (legacy) into `self.maps`.
+    fn collect_maps(&mut self) -> Result<(), ElfError> {
+        let btf_section = self.section_index(".maps");
+        let legacy_section = self.section_index("maps");
+        let btf = match (btf_section, self.section_index(".BTF")) {
+            (Some(_), Some(idx)) => {
+                Some(btf::Btf::parse(self.section_data(idx)?).map_err(|e| self.err(format!("section `.BTF`: {e}")))?)
+            }
+            (Some(_), None) => {
+                return Err(self.err(
+                    "section `.maps` needs BTF to describe its maps, and the object has no `.BTF`: compile with -g"
+                        .into(),
+                ))
+            }
+            _ => None,
+        };
+        for (section, is_btf) in [(btf_section, true), (legacy_section, false)] {
+            let Some(idx) = section else { continue };
+            let mut syms: Vec<goblin::elf::Sym> = self
+                .elf
+                .syms
+                .iter()
+                .filter(|s| s.st_shndx == idx && s.st_type() != sym::STT_SECTION && s.st_name != 0)
+                .collect();
+            syms.sort_by_key(|s| s.st_value);
+            for s in syms {
+                let name = self.sym_name(&s).to_string();
+                let def = if is_btf {
+                    btf.as_ref().expect("BTF parsed above for .maps").map_def(&name)
+                } else {
+                    self.legacy_map(idx, &name, s.st_value)
+                }
+                .map_err(|e| self.err(format!("section `{}`: {e}", self.section_name(idx))))?;
+                self.map_at.insert((idx, s.st_value), self.maps.len());
+                self.maps.push(def);
+            }
+        }
+        Ok(())
+    }
+
+    /// A `struct bpf_map_def { type, key_size, value_size, max_entries, map_flags }` at `offset`.
+    fn legacy_map(&self, idx: usize, name: &str, offset: u64) -> Result<MapDef, String> {
+        let data = self.section_data(idx).map_err(|e| e.message)?;
+        let field = |i: u64| {
+            let at = usize::try_from(offset.checked_add(i * 4)?).ok()?;
+            Some(u32::from_le_bytes(data.get(at..at.checked_add(4)?)?.try_into().ok()?))
+        };
+        let f: Option<Vec<u32>> = (0..5).map(field).collect();
+        let f = f.ok_or_else(|| format!("map `{name}`: its `struct bpf_map_def` runs past the section"))?;
+        Ok(MapDef {
+            name: name.to_string(),
+            map_type: btf::map_type_from_id(name, f[0])?,
+            key_size: f[1],
+            value_size: f[2],
+            max_entries: f[3],
+            flags: f[4],
+        })
+    }
+
+    /// Lays out `main` and every function it reaches, applies relocations and returns the code.
+    fn link(&self, main: Func) -> Result<Vec<u8>, ElfError> {
+        let mut layout = vec![main];
+        let mut placed = Vec::new(); // byte position of each layout entry in `code`
+        let mut code = Vec::new();
+        let mut pending = Vec::new();
+        let mut i = 0;
+        while i < layout.len() {
+            let f = layout[i].clone();
+            let sec = self.section_name(f.shndx);
+            let data = self.section_data(f.shndx)?;
+            let body = data
+                .get(f.start..f.end)
+                .filter(|b| b.len().is_multiple_of(8) && f.start.is_multiple_of(8))
+                .ok_or_else(|| {
+                    self.err(format!(
+                        "function `{}` (bytes {}..{} of section `{sec}`) is not whole instructions inside the section",
+                        f.name, f.start, f.end
+                    ))
+                })?;
+            let base = code.len();
+            placed.push(base);
+            code.extend_from_slice(body);
+            let mut relocated = Vec::new();
+            let relocs = self.relocs.get(&f.shndx).map_or(&[][..], |v| &v[..]);
+            for r in relocs.iter().filter(|r| (f.start as u64..f.end as u64).contains(&r.r_offset)) {
+                let at = r.r_offset as usize - f.start;
+                let pos = base + at;
+                let s = self.elf.syms.get(r.r_sym).ok_or_else(|| {
+                    self.err(format!(
+                        "section `{sec}` offset {:#x}: relocation refers to symbol #{}, which does not exist",
+                        r.r_offset, r.r_sym
+                    ))
+                })?;
+                let sym_name = self.sym_name(&s);
+                let target_sec = self.section_name(s.st_shndx);
+                let what = |msg: &str| {
+                    self.err(format!(
+                        "section `{sec}` offset {:#x} (instruction {} of `{}`): relocation against `{sym_name}` {msg}",
+                        r.r_offset,
+                        at / 8,
+                        f.name
+                    ))
+                };
+                if !at.is_multiple_of(8) {
+                    return Err(what("is not at an instruction boundary"));
+                }
+                let opcode = code[pos];
+                let imm = i32::from_le_bytes(code[pos + 4..pos + 8].try_into().expect("4 bytes"));
+                match r.r_type {
+                    R_BPF_64_64 => {
+                        if opcode != OP_LDDW || pos + 16 > code.len() {
+                            return Err(what("(R_BPF_64_64) is not on an `lddw`"));
+                        }
+                        let sym_off = s.st_value.wrapping_add(if s.st_type() == sym::STT_SECTION {
+                            imm as u32 as u64
+                        } else {
+                            0
+                        });
+                        if let Some(&map) = self.map_at.get(&(s.st_shndx, sym_off)) {
+                            code[pos + 1] = (code[pos + 1] & 0x0f) | (isa::ImmSrc::MapIdx.code() << 4);
+                            code[pos + 4..pos + 8].copy_from_slice(&(map as i32).to_le_bytes());
+                            code[pos + 12..pos + 16].copy_from_slice(&0i32.to_le_bytes());
+                        } else if [".rodata", ".data", ".bss"].iter().any(|p| target_sec.starts_with(p)) {
+                            return Err(what(&format!(
+                                "in section `{target_sec}`: global variables are not supported yet"
+                            )));
+                        } else if self.is_code(s.st_shndx) {
+                            // A function's address (a callback for bpf_loop and friends): the
+                            // byte offset is the symbol's plus the immediate.
+                            let target = s.st_value as i64 + i64::from(imm);
+                            let (func, offset) = self.place(&mut layout, s.st_shndx, target).map_err(|m| what(&m))?;
+                            pending.push(Pending { pos, func, offset, is_addr: true });
+                        } else if matches!(target_sec, ".maps" | "maps") {
+                            return Err(what(&format!("points into `{target_sec}` but not at the start of a map")));
+                        } else {
+                            return Err(what(&format!("in section `{target_sec}` is not supported")));
+                        }
+                    }
+                    R_BPF_64_32 => {
+                        if opcode != OP_CALL || code[pos + 1] >> 4 != PSEUDO_CALL {
+                            return Err(what("(R_BPF_64_32) is not on a bpf-to-bpf `call`"));
+                        }
+                        if !self.is_code(s.st_shndx) {
+                            return Err(what(&format!("calls into section `{target_sec}`, which holds no code")));
+                        }
+                        // As libbpf: the callee's instruction is the symbol's plus imm + 1
+                        // (imm = -1 for a call to a global function's symbol).
+                        let target = s.st_value as i64 + (i64::from(imm) + 1) * 8;
+                        let (func, offset) = self.place(&mut layout, s.st_shndx, target).map_err(|m| what(&m))?;
+                        pending.push(Pending { pos, func, offset, is_addr: false });
+                    }
+                    t => return Err(what(&format!("has relocation type {t}, which is not supported in code"))),
+                }
+                relocated.push(pos);
+            }
+            // Calls inside one section need no relocation: imm is already relative to the call.
+            let mut at = 0;
+            while at < body.len() {
+                let pos = base + at;
+                if code[pos] == OP_CALL && code[pos + 1] >> 4 == PSEUDO_CALL && !relocated.contains(&pos) {
+                    let imm = i32::from_le_bytes(code[pos + 4..pos + 8].try_into().expect("4 bytes"));
+                    let target = (f.start + at) as i64 + (i64::from(imm) + 1) * 8;
+                    let (func, offset) = self.place(&mut layout, f.shndx, target).map_err(|m| {
+                        self.err(format!("section `{sec}` offset {:#x} (`{}`): call {m}", f.start + at, f.name))
+                    })?;
+                    pending.push(Pending { pos, func, offset, is_addr: false });
+                }
+                at += if code[pos] == OP_LDDW { 16 } else { 8 };
+            }
+            i += 1;
+        }
+        for p in pending {
+            let target = (placed[p.func] + p.offset) / 8;
+            let rel = target as i64 - (p.pos / 8) as i64 - 1;
+            let rel = i32::try_from(rel).map_err(|_| self.err("the linked program is too large".into()))?;
+            if p.is_addr {
+                code[p.pos + 1] = (code[p.pos + 1] & 0x0f) | (isa::ImmSrc::Func.code() << 4);
+                code[p.pos + 12..p.pos + 16].copy_from_slice(&0i32.to_le_bytes());
+            }
+            code[p.pos + 4..p.pos + 8].copy_from_slice(&rel.to_le_bytes());
+        }
+        Ok(code)
+    }
+
+    /// The layout entry holding byte `target` of code section `shndx` (appending its function if
+    /// it is not laid out yet) and the offset of `target` in it.
+    fn place(&self, layout: &mut Vec<Func>, shndx: usize, target: i64) -> Result<(usize, usize), String> {
+        let sec = self.section_name(shndx);
+        let target = usize::try_from(target)
+            .ok()
+            .filter(|t| t.is_multiple_of(8))
+            .ok_or_else(|| format!("targets byte {target} of section `{sec}`, which is not an instruction"))?;
+        let inside = |f: &Func| f.shndx == shndx && (f.start..f.end).contains(&target);
+        if let Some(i) = layout.iter().position(inside) {
+            return Ok((i, target - layout[i].start));
+        }
+        let f = self
+            .functions(shndx)
+            .into_iter()
+            .find(inside)
+            .ok_or_else(|| format!("targets byte {target} of section `{sec}`, which is in no function"))?;
+        if !f.start.is_multiple_of(8) {
+            return Err(format!("targets function `{}`, which does not start at an instruction", f.name));
+        }
+        layout.push(f);
+        Ok((layout.len() - 1, target - layout[layout.len() - 1].start))
+    }
+}
