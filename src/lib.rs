@@ -8,6 +8,7 @@ pub mod cli;
 pub mod conformance;
 pub mod diag;
 pub mod elf;
+pub mod engine;
 pub mod interp;
 pub mod isa;
 pub mod kernel;

@@ -4,7 +4,11 @@
 //! 2 bad input or usage (unreadable file, assembly error, unavailable kernel for `check`).
 
 mod asm;
+mod check;
 mod disasm;
+mod input;
+mod json;
+mod run;
 
 use crate::asm::Syntax;
 use crate::diag::ColorChoice;
@@ -59,8 +63,12 @@ impl From<SyntaxArg> for Syntax {
 enum Command {
     /// Assemble a `.s` file (either syntax) into raw bytecode.
     Asm(asm::AsmArgs),
-    /// Disassemble bytecode (`.bin`, hex text, or a `.s` file) in either syntax.
+    /// Disassemble bytecode (`.bin`, hex text, a `.s` or an ELF `.o` file) in either syntax.
     Disasm(disasm::DisasmArgs),
+    /// Run a program on one engine (the interpreter by default, or the kernel).
+    Run(run::RunArgs),
+    /// Load a program into the kernel, run it on every engine, and compare the results.
+    Check(check::CheckArgs),
 }
 
 /// Shared output settings for commands.
@@ -87,6 +95,8 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Asm(args) => asm::run(&ctx, args),
         Command::Disasm(args) => disasm::run(&ctx, args),
+        Command::Run(args) => run::run(&ctx, args),
+        Command::Check(args) => check::run(&ctx, args),
     }
 }
 

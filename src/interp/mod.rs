@@ -22,13 +22,11 @@ pub mod branch;
 pub mod call;
 pub mod ctx;
 pub mod decoded;
-pub mod engine;
 pub mod error;
 pub mod mem;
 pub mod memory;
 
 pub use ctx::SkbFields;
-pub use engine::Engine;
 pub use error::{Access, ErrorKind, RuntimeError};
 
 use crate::asm::disasm::{format_insn, FormatCtx};
@@ -705,17 +703,3 @@ impl Vm {
 
 /// `BPF_F_RDONLY_PROG`: the program may only read the map.
 pub const BPF_F_RDONLY_PROG: u32 = crate::runtime::maps::BPF_F_RDONLY_PROG;
-
-impl Engine for Vm {
-    fn name(&self) -> &str {
-        "interp"
-    }
-
-    fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
-        Vm::run(self, input)
-    }
-
-    fn map_entries(&self, name: &str) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.map(name).map(Map::entries)
-    }
-}

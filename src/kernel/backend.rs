@@ -260,6 +260,9 @@ impl KernelProgram {
             self.runner = Some(self.load_runner(program)?);
         }
         let runner = self.runner.as_ref().expect("runner loaded above");
+        // test_run executes on the calling thread's CPU; pin it to CPU 0 so per-CPU maps and
+        // bpf_get_smp_processor_id() match the interpreter's default CPU.
+        let _pin = PinnedToCpu::new(0);
         if run_type(self.prog_type) == kprog::SYSCALL {
             // SYSCALL programs: ctx in, written back in place; no packet, no repeat.
             let mut ctx = input.ctx.unwrap_or(&[]).to_vec();
@@ -408,6 +411,39 @@ pub fn renumber_log(log: &str, shift: usize) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// Pins the calling thread to one CPU while alive, restoring its previous affinity on drop.
+struct PinnedToCpu {
+    previous: Option<libc::cpu_set_t>,
+}
+
+impl PinnedToCpu {
+    fn new(cpu: usize) -> PinnedToCpu {
+        // SAFETY: cpu_set_t is plain data; zeroed is the empty set, and the libc calls get a
+        // pointer to it with its exact size. pid 0 means the calling thread.
+        unsafe {
+            let mut previous: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut previous) != 0 {
+                return PinnedToCpu { previous: None };
+            }
+            let mut only: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut only);
+            let ok = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &only) == 0;
+            PinnedToCpu { previous: ok.then_some(previous) }
+        }
+    }
+}
+
+impl Drop for PinnedToCpu {
+    fn drop(&mut self) {
+        if let Some(previous) = &self.previous {
+            // SAFETY: restores a mask the kernel gave us, with its exact size.
+            unsafe {
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), previous);
+            }
+        }
+    }
 }
 
 fn no_such_map(index: usize) -> KernelError {

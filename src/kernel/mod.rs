@@ -6,10 +6,13 @@
 use std::io::Write;
 
 pub mod backend;
+pub mod engine;
 pub mod error;
 pub mod sys;
+pub mod verifier_log;
 
 pub use backend::{KernelInput, KernelProgram, KernelRun, LoadOptions, Verdict};
+pub use engine::KernelEngine;
 pub use error::{Command, KernelError, ENOTSUPP};
 pub use sys::{
     availability, map_create, map_delete, map_get_next_key, map_lookup, map_update, possible_cpus, prog_info,

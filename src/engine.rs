@@ -1,0 +1,119 @@
+//! Engines: everything that can run a [`Program`] — the interpreter, the kernel, and later the
+//! JIT — behind one trait, so `ebpf-lab run --engine` and `ebpf-lab check` treat them alike.
+//!
+//! A new engine plugs in by adding a line to [`ENGINES`] and an arm to [`open`]; `check` then
+//! runs and compares it without further change.
+
+use crate::interp::{Input, RunOptions, RunOutcome, RuntimeError, Vm};
+use crate::kernel::{KernelEngine, KernelError, LoadOptions};
+use crate::program::Program;
+use std::fmt;
+
+/// A map's contents as `(key, value)` byte pairs.
+pub type MapEntries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// One run's results, with how much of r0 the engine can see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineRun {
+    /// What the run produced.
+    pub outcome: RunOutcome,
+    /// Bits of `outcome.r0` the engine reports (64, or 32 where the kernel cannot say more).
+    pub r0_bits: u32,
+}
+
+/// Why an engine could not run a program.
+#[derive(Debug)]
+pub enum EngineError {
+    /// The program failed at run time (the interpreter's diagnosis, with its instruction).
+    Runtime(RuntimeError),
+    /// The kernel verifier rejected the program; the log explains why.
+    Rejected {
+        /// The kernel's error (errno and explanation).
+        error: KernelError,
+        /// The verifier log.
+        log: String,
+    },
+    /// The kernel could not be asked (no permission, a map it would not create, ...).
+    Kernel(KernelError),
+    /// The engine does not support this program or input.
+    Unsupported(String),
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::Runtime(e) => write!(f, "{e}"),
+            EngineError::Rejected { error, .. } => {
+                write!(f, "rejected by the kernel verifier: {}", error.explanation())
+            }
+            EngineError::Kernel(e) => write!(f, "{e}"),
+            EngineError::Unsupported(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl From<RuntimeError> for EngineError {
+    fn from(e: RuntimeError) -> EngineError {
+        EngineError::Runtime(e)
+    }
+}
+
+/// Something that runs one loaded program, keeping its maps between runs.
+pub trait Engine {
+    /// Short name for reports (`interp`, `kernel`).
+    fn name(&self) -> &'static str;
+    /// Runs the program once.
+    fn run(&mut self, input: &Input) -> Result<EngineRun, EngineError>;
+    /// The contents of map `name`.
+    fn map_entries(&self, name: &str) -> Option<MapEntries>;
+    /// Writes one map entry from user space (pre-filling before a run).
+    fn map_update(&mut self, name: &str, key: &[u8], value: &[u8]) -> Result<(), String>;
+}
+
+/// Every engine ebpf-lab has, in the order `check` shows them.
+pub const ENGINES: &[&str] = &["interp", "kernel"];
+
+/// Settings shared by engines.
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    /// Interpreter settings (budget, trace, seed, CPU).
+    pub run: RunOptions,
+    /// Kernel settings (log level, flags).
+    pub kernel: LoadOptions,
+}
+
+/// Opens engine `name` on `program`. `input` is the input the program will run on: the kernel
+/// verifies `mem` programs for their buffer's length.
+pub fn open(
+    name: &str,
+    program: &Program,
+    options: &EngineOptions,
+    input: &Input,
+) -> Result<Box<dyn Engine>, EngineError> {
+    match name {
+        "interp" => Ok(Box::new(Vm::with_options(program, options.run.clone())?)),
+        "kernel" => Ok(Box::new(KernelEngine::load(program, &options.kernel, input)?)),
+        other => Err(EngineError::Unsupported(format!("unknown engine `{other}` (engines: {})", ENGINES.join(", ")))),
+    }
+}
+
+impl Engine for Vm {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+
+    fn run(&mut self, input: &Input) -> Result<EngineRun, EngineError> {
+        Ok(EngineRun { outcome: Vm::run(self, input)?, r0_bits: 64 })
+    }
+
+    fn map_entries(&self, name: &str) -> Option<MapEntries> {
+        self.map(name).map(|m| m.entries())
+    }
+
+    fn map_update(&mut self, name: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
+        let map = self.map_mut(name).ok_or_else(|| format!("no map `{name}`"))?;
+        map.user_update(key, value, 0).map_err(|e| e.to_string())
+    }
+}
