@@ -10,7 +10,7 @@ use ebpf_lab::program::{MapDef, MapType, Program};
 use proptest::prelude::*;
 
 fn asm(text: &str) -> Result<Program, Vec<ebpf_lab::asm::AsmError>> {
-    assemble("test.s", text, Some(Syntax::Llvm))
+    assemble("test.s", text, Some(Syntax::Llvm)).map_err(|e| e.errors)
 }
 
 fn one(text: &str) -> Insn {

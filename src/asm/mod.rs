@@ -78,6 +78,46 @@ impl fmt::Display for AsmError {
 
 impl std::error::Error for AsmError {}
 
+/// Every error of one assembly, with the source they point into, so each can be shown as
+/// `file:line:col: message` (and `?` works in callers that return `Box<dyn Error>`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AsmErrors {
+    /// The text that was assembled.
+    pub source: Source,
+    /// The errors, in source order (never empty).
+    pub errors: Vec<AsmError>,
+}
+
+impl std::ops::Deref for AsmErrors {
+    type Target = [AsmError];
+    fn deref(&self) -> &[AsmError] {
+        &self.errors
+    }
+}
+
+impl IntoIterator for AsmErrors {
+    type Item = AsmError;
+    type IntoIter = std::vec::IntoIter<AsmError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.into_iter()
+    }
+}
+
+impl fmt::Display for AsmErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            let (line, col) = self.source.line_col(e.span.start);
+            write!(f, "{}:{line}:{col}: {}", self.source.name, e.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AsmErrors {}
+
 /// Something an instruction refers to by name, resolved after all lines are read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fixup {
@@ -165,7 +205,7 @@ pub fn is_ident(s: &str) -> bool {
 
 /// Assembles `text` (named `name` in diagnostics) into a [`Program`]. `syntax` overrides detection.
 /// Returns every error found, in source order.
-pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Program, Vec<AsmError>> {
+pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Program, AsmErrors> {
     let syntax = syntax.unwrap_or_else(|| detect_syntax(text));
     let mut errors = Vec::new();
     let mut stmts: Vec<(Stmt, Range<usize>)> = Vec::new();
@@ -321,7 +361,7 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
 
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.span.start);
-        return Err(errors);
+        return Err(AsmErrors { source: Source { name: name.to_string(), text: text.to_string() }, errors });
     }
     Ok(Program {
         insns,
