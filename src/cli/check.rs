@@ -239,7 +239,8 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<String> {
     let mut diffs = Vec::new();
     for c in cols {
         if let Err(e) = &c.result {
-            diffs.push(format!("{}: {}", c.name, if e.is_empty() { &c.verdict } else { e }));
+            let what = if e.is_empty() || c.verdict.starts_with("REJECTED") { &c.verdict } else { e };
+            diffs.push(format!("{}: {what}", c.name));
         }
     }
     let ran: Vec<(&Column, &EngineRun)> = cols.iter().filter_map(|c| c.result.as_ref().ok().map(|r| (c, r))).collect();
