@@ -17,8 +17,11 @@ use ebpf_lab::kernel::{self, KernelInput, KernelProgram, LoadOptions};
 use ebpf_lab::program::{ProgType, Program};
 use proptest::prelude::*;
 
-/// Cases per run; each is one kernel load and run plus one interpreter run.
-const CASES: u32 = 3000;
+/// Cases per run; each is one kernel load and run plus one interpreter run. Set
+/// `EBPF_LAB_DIFF_CASES` for a longer hunt.
+fn cases() -> u32 {
+    std::env::var("EBPF_LAB_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
+}
 /// Stack slots the programs use: r10-8 ... r10-64.
 const STACK: i16 = 64;
 
@@ -51,25 +54,7 @@ fn width() -> impl Strategy<Value = Width> {
 
 /// One ALU instruction the verifier accepts on scalar registers.
 fn alu() -> impl Strategy<Value = Insn> {
-    let ops = vec![
-        BinOp::Add,
-        BinOp::Sub,
-        BinOp::Mul,
-        BinOp::Div,
-        BinOp::SDiv,
-        BinOp::Mod,
-        BinOp::SMod,
-        BinOp::Or,
-        BinOp::And,
-        BinOp::Lsh,
-        BinOp::Rsh,
-        BinOp::Arsh,
-        BinOp::Xor,
-        BinOp::Mov,
-        BinOp::MovSx8,
-        BinOp::MovSx16,
-        BinOp::MovSx32,
-    ];
+    let ops = BinOp::ALL.to_vec();
     let bin = (width(), prop::sample::select(ops), gpr(), gpr(), imm(), any::<bool>()).prop_map(
         |(width, op, dst, src, imm, use_reg)| {
             let bits = if width == Width::W64 { 64 } else { 32 };
@@ -211,7 +196,7 @@ fn compare(insns: Vec<Insn>) -> Result<(), String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: CASES, max_shrink_iters: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 2000, ..ProptestConfig::default() })]
 
     #[test]
     fn interpreter_and_kernel_agree_on_r0(init in prop::collection::vec(imm64(), 10), body in prop::collection::vec(item(), 1..40)) {

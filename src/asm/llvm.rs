@@ -148,15 +148,6 @@ const RHS_WORDS: &[&str] = &[
     "xchg32_32",
     "cmpxchg_64",
     "cmpxchg32_32",
-    "map",
-    "map_value",
-    "map_fd",
-    "map_value_fd",
-    "btf_id",
-    "func",
-    "map_idx",
-    "map_idx_value",
-    "ld_pseudo",
 ];
 
 /// uBPF mnemonics, to point a student who mixed the syntaxes at the right one.
@@ -959,7 +950,7 @@ fn pseudo_load(p: &mut Parser<'_>, dst: Reg, width: Width, dtok: &Tok<'_>, t: &T
         ["map", "map_value", "map_fd", "map_value_fd", "btf_id", "func", "map_idx", "map_idx_value", "ld_pseudo"];
     if !known.contains(&t.text) || !p.peek_is("(") {
         let mut e = AsmError::new(t.span.clone(), format!("unknown operation `{}`", t.text));
-        if let Some(best) = suggest(t.text, RHS_WORDS) {
+        if let Some(best) = suggest(t.text, &[RHS_WORDS, &super::LDDW_PSEUDO_FORMS[..]].concat()) {
             e = e.with_help(format!("did you mean `{best}`?"));
         } else if p.peek_is("ll") {
             e = e.with_help("to load a map's address, declare it with `.map` and write `r1 = map(NAME) ll`");

@@ -26,6 +26,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
+/// The names of ebpf-lab's `lddw` pseudo-source forms (`map(NAME)`, `map_fd(N)`, ...), shared by
+/// both syntaxes for parsing and "did you mean" help.
+pub const LDDW_PSEUDO_FORMS: [&str; 9] =
+    ["map", "map_value", "map_fd", "map_value_fd", "btf_id", "func", "map_idx", "map_idx_value", "ld_pseudo"];
+
 /// The two text syntaxes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Syntax {

@@ -667,21 +667,10 @@ fn parse_lddw(dst: Reg, tok: Tok) -> Result<Stmt, AsmError> {
             ld(src, parse_imm32(args[1])?, parse_imm32(args[2])?)
         }
         other => {
-            const FORMS: [&str; 9] = [
-                "map",
-                "map_value",
-                "map_fd",
-                "map_value_fd",
-                "btf_id",
-                "func",
-                "map_idx",
-                "map_idx_value",
-                "ld_pseudo",
-            ];
             let e = AsmError::new(name.span(), format!("unknown lddw pseudo source `{other}`"));
-            return Err(match closest(other, FORMS) {
+            return Err(match closest(other, super::LDDW_PSEUDO_FORMS) {
                 Some(best) => e.with_help(format!("did you mean `{best}`?")),
-                None => e.with_help(format!("one of: {}", FORMS.join(", "))),
+                None => e.with_help(format!("one of: {}", super::LDDW_PSEUDO_FORMS.join(", "))),
             });
         }
     })

@@ -7,7 +7,7 @@
 use super::input::InputArgs;
 use super::json::{hex, Json};
 use super::run::{render_engine_error, run_json, show_bytes, MapChange};
-use super::{load, Ctx, SyntaxArg, EXIT_INPUT, EXIT_PROGRAM};
+use super::{Ctx, SyntaxArg, EXIT_INPUT, EXIT_PROGRAM};
 use crate::diag::{self, Diagnostic};
 use crate::engine::{self, Engine, EngineError, EngineOptions, EngineRun, MapEntries};
 use crate::interp::RunOptions;
@@ -52,20 +52,9 @@ fn sorted(mut e: MapEntries) -> MapEntries {
 
 /// Runs `check`.
 pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
-    let mut program = match load(ctx, &args.file, args.syntax) {
-        Ok(p) => p,
+    let (program, built) = match super::load_for_run(ctx, &args.file, args.syntax, &args.input) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
-    };
-    let built = args.input.prog_type(&program).and_then(|t| {
-        program.prog_type = t;
-        args.input.build(&program)
-    });
-    let built = match built {
-        Ok(b) => b,
-        Err(e) => {
-            eprint!("{}", diag::render(None, &Diagnostic::error(e, None), ctx.color_err));
-            return EXIT_INPUT;
-        }
     };
     if let Err(why) = kernel::availability() {
         let d = Diagnostic::error(format!("the kernel is unavailable: {why}"), None)

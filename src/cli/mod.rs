@@ -108,6 +108,25 @@ pub fn load(ctx: &Ctx, path: &std::path::Path, syntax: Option<SyntaxArg>) -> Res
     })
 }
 
+/// Reads a program and builds its run input (`--prog-type` applied), printing diagnostics on
+/// failure, for `run` and `check`.
+pub fn load_for_run(
+    ctx: &Ctx,
+    path: &std::path::Path,
+    syntax: Option<SyntaxArg>,
+    input: &input::InputArgs,
+) -> Result<(crate::program::Program, input::RunInput), i32> {
+    let mut program = load(ctx, path, syntax)?;
+    let built = input.prog_type(&program).and_then(|t| {
+        program.prog_type = t;
+        input.build(&program)
+    });
+    built.map(|b| (program, b)).map_err(|e| {
+        eprint!("{}", crate::diag::render(None, &crate::diag::Diagnostic::error(e, None), ctx.color_err));
+        EXIT_INPUT
+    })
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename, so a failed
 /// run never leaves a half-written output.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -3,7 +3,7 @@
 
 use super::input::InputArgs;
 use super::json::{hex, Json};
-use super::{load, Ctx, SyntaxArg, EXIT_INPUT, EXIT_PROGRAM};
+use super::{Ctx, SyntaxArg, EXIT_INPUT, EXIT_PROGRAM};
 use crate::diag::{self, Diagnostic};
 use crate::engine::{self, EngineError, EngineOptions, EngineRun, MapEntries};
 use crate::interp::RunOptions;
@@ -211,20 +211,9 @@ pub fn run_json(engine: &str, prog_type: crate::program::ProgType, run: &EngineR
 
 /// Runs `run`.
 pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
-    let mut program = match load(ctx, &args.file, args.syntax) {
-        Ok(p) => p,
+    let (program, built) = match super::load_for_run(ctx, &args.file, args.syntax, &args.input) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
-    };
-    let built = args.input.prog_type(&program).and_then(|t| {
-        program.prog_type = t;
-        args.input.build(&program)
-    });
-    let built = match built {
-        Ok(b) => b,
-        Err(e) => {
-            eprint!("{}", diag::render(None, &Diagnostic::error(e, None), ctx.color_err));
-            return EXIT_INPUT;
-        }
     };
     let options = EngineOptions {
         run: RunOptions { budget: args.budget, trace: args.trace, seed: args.seed, ..RunOptions::default() },

@@ -129,24 +129,8 @@ impl ArrayMap {
         if flags & BPF_NOEXIST != 0 {
             return Err(MapError::new(libc::EEXIST, "array elements always exist (BPF_NOEXIST)"));
         }
-        let vs = self.value_size;
-        match cpu {
-            Some(c) => {
-                let off = self.offset(index, c.min(self.ncpus - 1));
-                self.data[off..off + vs].copy_from_slice(&value[..vs]);
-            }
-            None if self.ncpus == 1 => {
-                let off = self.offset(index, 0);
-                self.data[off..off + vs].copy_from_slice(&value[..vs]);
-            }
-            None => {
-                for c in 0..self.ncpus {
-                    let off = self.offset(index, c);
-                    let src = c * self.stride;
-                    self.data[off..off + vs].copy_from_slice(&value[src..src + vs]);
-                }
-            }
-        }
+        let entry = self.offset(index, 0);
+        super::store_value(&mut self.data, entry, value, (self.value_size, self.stride, self.ncpus), cpu);
         Ok(())
     }
 

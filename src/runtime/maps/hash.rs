@@ -252,24 +252,8 @@ impl HashTable {
             }
         };
         self.touch(slot);
-        let vs = self.value_size;
-        match cpu {
-            Some(c) => {
-                let off = self.offset(slot, c.min(self.ncpus - 1));
-                self.data[off..off + vs].copy_from_slice(&value[..vs]);
-            }
-            None if self.ncpus == 1 => {
-                let off = self.offset(slot, 0);
-                self.data[off..off + vs].copy_from_slice(&value[..vs]);
-            }
-            None => {
-                for c in 0..self.ncpus {
-                    let off = self.offset(slot, c);
-                    let src = c * self.stride;
-                    self.data[off..off + vs].copy_from_slice(&value[src..src + vs]);
-                }
-            }
-        }
+        let entry = self.offset(slot, 0);
+        super::store_value(&mut self.data, entry, value, (self.value_size, self.stride, self.ncpus), cpu);
         Ok(())
     }
 

@@ -141,6 +141,33 @@ impl fmt::Display for MapError {
 impl std::error::Error for MapError {}
 
 /// `round_up(n, 8)`, the kernel's per-element stride.
+/// Writes one entry's value. `entry` is the byte offset of the entry's first per-CPU copy; copies
+/// are `stride` apart. A program's update (`cpu` given) writes that CPU's copy; a user-space
+/// update writes every CPU's copy from consecutive `stride`-sized chunks of `value`, as `bpf(2)`
+/// takes them (a single copy when there is one CPU).
+pub(crate) fn store_value(
+    data: &mut [u8],
+    entry: usize,
+    value: &[u8],
+    layout: (usize, usize, usize),
+    cpu: Option<usize>,
+) {
+    let (value_size, stride, ncpus) = layout;
+    match cpu {
+        Some(c) => {
+            let off = entry + c.min(ncpus - 1) * stride;
+            data[off..off + value_size].copy_from_slice(&value[..value_size]);
+        }
+        None if ncpus == 1 => data[entry..entry + value_size].copy_from_slice(&value[..value_size]),
+        None => {
+            for c in 0..ncpus {
+                let (off, src) = (entry + c * stride, c * stride);
+                data[off..off + value_size].copy_from_slice(&value[src..src + value_size]);
+            }
+        }
+    }
+}
+
 pub(crate) fn round8(n: usize) -> usize {
     n.div_ceil(8) * 8
 }
