@@ -61,7 +61,9 @@ fn conformance_suite_in_the_kernel_agrees_with_the_interpreter() {
     for e in &run_errors {
         println!("  run error: {e}");
     }
-    assert!(ran > 100, "too few conformance programs ran in the kernel: {ran}");
+    // 300 on Linux 6.18: the 13 others shift by a constant out of range or use callx, which
+    // the kernel refuses by rule.
+    assert!(ran >= 300, "too few conformance programs ran in the kernel: {ran}");
     assert!(run_errors.is_empty(), "programs the kernel accepted but could not run: {run_errors:#?}");
     assert!(disagreements.is_empty(), "disagreements:\n{}", disagreements.join("\n"));
 }

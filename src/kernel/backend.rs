@@ -4,7 +4,7 @@
 //! ## How ebpf-lab program types map to kernel program types
 //! | ebpf-lab     | verified as            | run as (test_run)                                   |
 //! |--------------|------------------------|-----------------------------------------------------|
-//! | `mem`        | `SYSCALL` (sleepable)  | `SYSCALL`: the input buffer is the ctx, `r2` = its length (set by the wrapper) |
+//! | `mem`        | `SYSCALL` (sleepable)  | `SYSCALL`: the input buffer is element 0 of a one-element array map; the wrapper sets `r1` to that map value and `r2` to its length, so the verifier checks every access against the buffer's size |
 //! | `xdp`        | `XDP`                  | `XDP`: packet in `data_in`, packet out read back    |
 //! | `socket`     | `SOCKET_FILTER`        | `SOCKET_FILTER`: packet in, `__sk_buff` ctx in/out  |
 //! | `tc`         | `SCHED_CLS`            | `SCHED_CLS`: packet in/out, `__sk_buff` ctx in/out  |
@@ -21,7 +21,8 @@
 //! through a direct map-value pointer (`BPF_PSEUDO_MAP_VALUE`, so the wrapper needs no stack and
 //! the program keeps its whole 512-byte budget):
 //! ```text
-//!   [r2 = LEN]                  ; mem programs only: the conformance convention
+//!   [r1 = map_value(buf) ll]    ; mem programs only: the conformance convention,
+//!   [r2 = LEN]                  ;   r1 = buffer (r1 = 0 when empty), r2 = length
 //!   call +N                     ; the program, unchanged, as a bpf-to-bpf call
 //!   r1 = map_value(r0_map) ll
 //!   *(u64 *)(r1 + 0) = r0
@@ -100,6 +101,8 @@ pub struct KernelInput<'a> {
 pub struct KernelProgram {
     prog_type: ProgType,
     mem_len: usize,
+    /// The array map holding a `mem` program's buffer.
+    mem_map: Option<MapFd>,
     maps: Vec<MapFd>,
     verdict: Verdict,
     runner: Option<Runner>,
@@ -152,28 +155,38 @@ fn object_name(name: &str) -> String {
     name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').take(15).collect()
 }
 
-/// The wrapper around `program` that records all 64 bits of r0 (see the module docs).
-/// `mem_len` is set in r2 for `mem` programs.
-pub fn wrap_for_r0(program: &Program, r0_map_fd: i32, mem_len: Option<u32>) -> Vec<Insn> {
+/// How a `mem` program's buffer reaches it: the fd of the one-element array map holding the
+/// buffer (none for an empty buffer, where r1 = 0 as in the interpreter) and its length.
+#[derive(Clone, Copy, Debug)]
+pub struct MemBuffer {
+    /// Array map whose element 0 is the buffer.
+    pub map_fd: Option<i32>,
+    /// Buffer length, put in r2.
+    pub len: u32,
+}
+
+/// The wrapper around `program` that records all 64 bits of r0 (see the module docs). For `mem`
+/// programs it also sets r1 to the buffer (a map value) and r2 to its length. Returns the
+/// instructions and the number of slots before the program.
+pub fn wrap_for_r0(program: &Program, r0_map_fd: i32, mem: Option<MemBuffer>) -> (Vec<Insn>, usize) {
+    let r2 = Reg::new(2).expect("r2");
     let mut prologue = Vec::new();
-    if let Some(len) = mem_len {
-        prologue.push(Insn::Bin {
-            width: isa::Width::W64,
-            op: isa::BinOp::Mov,
-            dst: Reg::new(2).expect("r2"),
-            src: isa::Operand::Imm(len as i32),
+    if let Some(m) = mem {
+        prologue.push(match m.map_fd {
+            Some(fd) => Insn::LoadImm64 { dst: Reg::R1, src: ImmSrc::MapValue, imm: fd, next_imm: 0 },
+            None => Insn::Bin { width: isa::Width::W64, op: isa::BinOp::Mov, dst: Reg::R1, src: isa::Operand::Imm(0) },
         });
+        let len = isa::Operand::Imm(m.len as i32);
+        prologue.push(Insn::Bin { width: isa::Width::W64, op: isa::BinOp::Mov, dst: r2, src: len });
     }
-    let call_at = prologue.len();
     // Slots after the call: lddw (2) + store (1) + exit (1).
     prologue.push(Insn::Call(CallTarget::Local(4)));
     prologue.push(Insn::LoadImm64 { dst: Reg::R1, src: ImmSrc::MapValue, imm: r0_map_fd, next_imm: 0 });
     prologue.push(Insn::Store { size: isa::Size::DW, dst: Reg::R1, off: 0, src: isa::Operand::Reg(Reg::R0) });
     prologue.push(Insn::Exit);
-    debug_assert_eq!(isa::slot_pcs(&prologue).last().copied(), Some(call_at + 5));
-    debug_assert_eq!(call_at + 5, wrapper_slots(mem_len.is_some()));
+    let slots = isa::slot_pcs(&prologue).last().copied().unwrap_or(0);
     prologue.extend_from_slice(&program.insns);
-    prologue
+    (prologue, slots)
 }
 
 /// True when the kernel would refuse `program` inside the wrapper for a reason of the wrapper's
@@ -203,12 +216,21 @@ impl KernelProgram {
         let name = object_name(name.as_deref().unwrap_or("ebpf_lab").trim_end_matches(".s"));
         let vtype = verify_type(program.prog_type);
         let mut runner = None;
+        let mut mem_map = None;
         let verdict = if program.prog_type == ProgType::Mem {
-            // The conformance convention needs r2 = length, which only the wrapper can provide,
+            // The conformance convention (r1 = buffer, r2 = length) needs a wrapper to set it up,
             // so a mem program is verified inside it and the log is renumbered to its own pcs.
             let r0_map = sys::map_create(kmap::ARRAY, 4, 8, 1, 0, "ebpf_lab_r0")?;
-            let wrapped = wrap_for_r0(program, r0_map.as_raw_fd(), Some(opts.mem_len));
-            let shift = wrapper_slots(true);
+            let map_fd = if opts.mem_len > 0 {
+                let m = sys::map_create(kmap::ARRAY, 4, opts.mem_len, 1, 0, "ebpf_lab_mem")?;
+                let fd = m.as_raw_fd();
+                mem_map = Some(m);
+                Some(fd)
+            } else {
+                None
+            };
+            let (wrapped, shift) =
+                wrap_for_r0(program, r0_map.as_raw_fd(), Some(MemBuffer { map_fd, len: opts.mem_len }));
             match load_insns(&wrapped, vtype, opts, &name, &fds) {
                 Ok(loaded) => {
                     let verified_insns = sys::prog_info(&loaded.fd).ok().map(|i| i.verified_insns);
@@ -228,7 +250,14 @@ impl KernelProgram {
                 Err(e) => Verdict { log: e.log().unwrap_or("").to_string(), verified_insns: None, error: Some(e) },
             }
         };
-        Ok(KernelProgram { prog_type: program.prog_type, mem_len: opts.mem_len as usize, maps, verdict, runner })
+        Ok(KernelProgram {
+            prog_type: program.prog_type,
+            mem_len: opts.mem_len as usize,
+            mem_map,
+            maps,
+            verdict,
+            runner,
+        })
     }
 
     /// The kernel's verdict on the program as written.
@@ -263,6 +292,14 @@ impl KernelProgram {
         // test_run executes on the calling thread's CPU; pin it to CPU 0 so per-CPU maps and
         // bpf_get_smp_processor_id() match the interpreter's default CPU.
         let _pin = PinnedToCpu::new(0);
+        if let Some(buf) = &self.mem_map {
+            sys::map_update(buf, &0u32.to_ne_bytes(), input.ctx.unwrap_or(&[]), 0)?;
+            let retval = sys::prog_test_run_syscall(&runner.fd, &mut [])?;
+            let (r0, r0_bits) = read_r0(runner, retval)?;
+            let mut out = vec![0u8; self.mem_len];
+            sys::map_lookup(buf, &0u32.to_ne_bytes(), &mut out)?;
+            return Ok(KernelRun { r0, r0_bits, data_out: None, ctx_out: Some(out), duration_ns: 0 });
+        }
         if run_type(self.prog_type) == kprog::SYSCALL {
             // SYSCALL programs: ctx in, written back in place; no packet, no repeat.
             let mut ctx = input.ctx.unwrap_or(&[]).to_vec();
@@ -300,7 +337,7 @@ impl KernelProgram {
         let opts = LoadOptions::default();
         if !needs_unwrapped(program) {
             let r0_map = sys::map_create(kmap::ARRAY, 4, 8, 1, 0, "ebpf_lab_r0")?;
-            let wrapped = wrap_for_r0(program, r0_map.as_raw_fd(), None);
+            let (wrapped, _) = wrap_for_r0(program, r0_map.as_raw_fd(), None);
             if let Ok(loaded) = load_insns(&wrapped, rtype, &opts, "ebpf_lab_run", &fds) {
                 return Ok(Runner { fd: loaded.fd, r0_map: Some(r0_map) });
             }
@@ -375,11 +412,6 @@ fn read_r0(runner: &Runner, retval: u32) -> Result<(u64, u32), KernelError> {
         }
         None => Ok((retval as u64, 32)),
     }
-}
-
-/// Slots the wrapper puts before the program.
-fn wrapper_slots(mem: bool) -> usize {
-    5 + usize::from(mem)
 }
 
 /// Rewrites instruction numbers in a verifier log of the wrapped program to the program's own:
