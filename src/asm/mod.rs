@@ -17,6 +17,7 @@
 
 pub mod disasm;
 pub mod helper_names;
+pub mod kernel_log;
 pub mod llvm;
 pub mod ubpf;
 
