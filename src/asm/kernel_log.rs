@@ -136,6 +136,17 @@ pub fn format_insn(insn: &Insn, ctx: &FormatCtx) -> String {
     }
 }
 
+/// A register's known value as the verifier log prints it (`verbose_snum` in kernel/bpf/log.c):
+/// decimal within the signed 16-bit range, otherwise hex of the 64-bit pattern.
+pub fn reg_value(v: u64) -> String {
+    let s = v as i64;
+    if (i16::MIN as i64..=i16::MAX as i64).contains(&s) {
+        s.to_string()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +154,15 @@ mod tests {
     fn f(text: &str) -> String {
         let p = crate::asm::assemble("t.s", text, Some(crate::asm::Syntax::Llvm)).expect("assembles");
         format_insn(&p.insns[0], &FormatCtx::default())
+    }
+
+    #[test]
+    fn register_values_are_decimal_when_small() {
+        assert_eq!(reg_value(16), "16");
+        assert_eq!(reg_value(u64::MAX), "-1");
+        assert_eq!(reg_value(32767), "32767");
+        assert_eq!(reg_value(32768), "0x8000");
+        assert_eq!(reg_value(-32769i64 as u64), "0xffffffffffff7fff");
     }
 
     #[test]
