@@ -45,8 +45,8 @@ pub const BPF_ANY: u64 = 0;
 pub const BPF_NOEXIST: u64 = 1;
 /// `BPF_EXIST`: update an existing element only.
 pub const BPF_EXIST: u64 = 2;
-/// `BPF_F_LOCK`: update under the value's `bpf_spin_lock` (accepted by the flag check, no effect here
-/// since ebpf-lab maps have no spin locks; the kernel rejects it for values without one).
+/// `BPF_F_LOCK`: update under the value's `bpf_spin_lock`. ebpf-lab map values never hold a spin
+/// lock, so, like the kernel for such values, every update with this flag fails with `-EINVAL`.
 pub const BPF_F_LOCK: u64 = 4;
 
 /// `BPF_F_NO_PREALLOC` (`map_flags`).
@@ -178,10 +178,16 @@ pub(crate) fn access_flags_ok(flags: u32) -> bool {
         && (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) != (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
 }
 
-/// Update flags check shared by arrays and hashes: `(flags & ~BPF_F_LOCK) > BPF_EXIST` is `-EINVAL`.
+/// Update flags check shared by arrays and hashes: `(flags & ~BPF_F_LOCK) > BPF_EXIST` is `-EINVAL`,
+/// and so is `BPF_F_LOCK` itself, since no ebpf-lab value has a `bpf_spin_lock` (the kernel checks
+/// `btf_record_has_field(map->record, BPF_SPIN_LOCK)` in `array_map_update_elem` and
+/// `htab_map_update_elem`).
 pub(crate) fn check_update_flags(flags: u64) -> Result<(), MapError> {
     if flags & !BPF_F_LOCK > BPF_EXIST {
         return Err(MapError::new(libc::EINVAL, format!("invalid update flags {flags:#x}")));
+    }
+    if flags & BPF_F_LOCK != 0 {
+        return Err(MapError::new(libc::EINVAL, "BPF_F_LOCK needs a bpf_spin_lock in the value"));
     }
     Ok(())
 }
