@@ -100,8 +100,22 @@ pub fn program_from_bytes(name: &str, bytes: &[u8]) -> Result<Program, LoadError
     Program::from_bytes(bytes).map_err(|e| LoadError::plain(format!("{name}: {e} (byte offset {})", e.pc * 8)))
 }
 
-/// Reads `path` (or standard input for `-`) into a program.
+/// Splits `prog.o:SECTION` (bpftool's way to name one program of an object) into the file and
+/// the section, when `path` itself does not exist but the part before the last `:` does.
+fn split_section(path: &Path) -> (&Path, Option<&str>) {
+    if path.exists() {
+        return (path, None);
+    }
+    match path.to_str().and_then(|s| s.rsplit_once(':')) {
+        Some((file, section)) if !section.is_empty() && Path::new(file).exists() => (Path::new(file), Some(section)),
+        _ => (path, None),
+    }
+}
+
+/// Reads `path` (or standard input for `-`) into a program. For an ELF object, `prog.o:SECTION`
+/// picks the program in that section (or function) instead of the first one.
 pub fn load_program(path: &Path, syntax: Option<Syntax>) -> Result<Program, LoadError> {
+    let (path, section) = split_section(path);
     let name = path.display().to_string();
     let bytes = if path == Path::new("-") {
         let mut buf = Vec::new();
@@ -112,7 +126,12 @@ pub fn load_program(path: &Path, syntax: Option<Syntax>) -> Result<Program, Load
         std::fs::read(path).map_err(|e| LoadError::plain(format!("{name}: {e}")))?
     };
     if bytes.starts_with(b"\x7fELF") {
-        return crate::elf::program_from_elf(&name, &bytes, None).map_err(|e| LoadError::plain(e.to_string()));
+        return crate::elf::program_from_elf(&name, &bytes, section).map_err(|e| LoadError::plain(e.to_string()));
+    }
+    if let Some(section) = section {
+        return Err(LoadError::plain(format!(
+            "{name}: `:{section}` picks a section of an ELF object, and this is not one"
+        )));
     }
     match file_kind(path, &bytes) {
         FileKind::Raw => program_from_bytes(&name, &bytes),

@@ -155,3 +155,14 @@ fn check_agrees_on_the_examples_and_flags_rejections() {
     let o = run(&["check", s(&src), "--json"]);
     assert!(text(&o).0.contains("\"agree\":false"));
 }
+
+#[test]
+fn an_object_file_section_is_chosen_with_a_colon() {
+    // Any file works for the split; a missing section names the ones there are.
+    let src = write("plain.s", "r0 = 0\nexit\n");
+    let o = run(&["disasm", &format!("{}:nope", s(&src))]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    let o = run(&["disasm", "/nonexistent/x.o:xdp"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("/nonexistent/x.o:xdp"), "an unsplittable path is reported whole: {:?}", text(&o));
+}
