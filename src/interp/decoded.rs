@@ -283,20 +283,6 @@ pub enum Op {
     Ja {
         t: u32,
     },
-    /// Conditional jump, 64-bit compare with an immediate.
-    Jmp64I {
-        cond: JmpCond,
-        d: R,
-        k: u64,
-        t: u32,
-    },
-    /// Conditional jump, 64-bit compare with a register.
-    Jmp64R {
-        cond: JmpCond,
-        d: R,
-        s: R,
-        t: u32,
-    },
     /// Conditional jump, 32-bit compare with an immediate.
     Jmp32I {
         cond: JmpCond,
@@ -311,13 +297,28 @@ pub enum Op {
         s: R,
         t: u32,
     },
-    // The hottest conditions get their own variants so the loop does not dispatch twice.
+    // Every 64-bit condition has its own variants, so a compare-and-branch is one dispatch.
     JeqI {
         d: R,
         k: u64,
         t: u32,
     },
+    JeqR {
+        d: R,
+        s: R,
+        t: u32,
+    },
     JneI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JneR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JgtI {
         d: R,
         k: u64,
         t: u32,
@@ -327,7 +328,12 @@ pub enum Op {
         s: R,
         t: u32,
     },
-    JltR {
+    JgeI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JgeR {
         d: R,
         s: R,
         t: u32,
@@ -337,10 +343,119 @@ pub enum Op {
         k: u64,
         t: u32,
     },
-    JgtI {
+    JltR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JleI {
         d: R,
         k: u64,
         t: u32,
+    },
+    JleR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JsgtI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JsgtR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JsgeI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JsgeR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JsltI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JsltR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JsleI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JsleR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JsetI {
+        d: R,
+        k: u64,
+        t: u32,
+    },
+    JsetR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    // Superinstructions: two adjacent instructions in one op, formed by [`fuse`] when the second
+    // is not a jump target. They run as the pair would, and count as two instructions.
+    /// `dst += k; if dst < b goto t` (64-bit; `k` and `b` sign-extended): the loop-closing idiom.
+    AddJltI {
+        d: R,
+        k: i32,
+        b: i32,
+        t: u32,
+    },
+    /// `dst += k; if dst != b goto t`.
+    AddJneI {
+        d: R,
+        k: i32,
+        b: i32,
+        t: u32,
+    },
+    /// `dst += k; if dst < src goto t`.
+    AddJltR {
+        d: R,
+        s: R,
+        k: i32,
+        t: u32,
+    },
+    /// `dst += k; if dst > src goto t`.
+    AddJgtR {
+        d: R,
+        s: R,
+        k: i32,
+        t: u32,
+    },
+    /// `dst += k; if dst != src goto t`.
+    AddJneR {
+        d: R,
+        s: R,
+        k: i32,
+        t: u32,
+    },
+    /// `dst = a; dst += b` (64-bit, `b != dst`): a three-address add, e.g. `base + index`.
+    MovAdd64R {
+        d: R,
+        a: R,
+        b: R,
+    },
+    /// `dst = a; dst += k` (64-bit): e.g. a stack slot address `r10 - 8`.
+    MovAdd64I {
+        d: R,
+        a: R,
+        k: i32,
     },
 
     LdxB {
@@ -448,7 +563,12 @@ pub enum Op {
 #[derive(Clone, Debug)]
 pub struct Decoded {
     /// The ops, plus a final `FellOff` (shared, so the run loop holds it apart from the VM).
+    /// One op per instruction: the traced loop runs these.
     pub ops: std::rc::Rc<[Op]>,
+    /// The same ops with adjacent pairs fused into superinstructions by [`fuse`]. The second op
+    /// of a pair stays in place (and is unreachable here), so indices and `pcs` are shared with
+    /// `ops`. The untraced loop runs these.
+    pub fast: std::rc::Rc<[Op]>,
     /// Slot pc of each op (the `FellOff` entry gets the total slot count).
     pub pcs: Vec<usize>,
 }
@@ -489,7 +609,19 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
     };
 
     let mut ops = Vec::with_capacity(n + 1);
+    // Where control can arrive other than by falling through: no superinstruction may span one.
+    let mut is_target = vec![false; n + 1];
     for (i, insn) in prog.insns.iter().enumerate() {
+        match *insn {
+            Insn::Ja { off, .. } => is_target[target(i, off as i64)? as usize] = true,
+            Insn::Jmp { off, .. } => is_target[target(i, off as i64)? as usize] = true,
+            Insn::Call(CallTarget::Local(rel)) => is_target[target(i, rel as i64)? as usize] = true,
+            Insn::LoadImm64 { src: ImmSrc::Func, imm, .. } => is_target[target(i, imm as i64)? as usize] = true,
+            _ => {}
+        }
+        if matches!(insn, Insn::Call(_) | Insn::Callx { .. }) {
+            is_target[i + 1] = true; // the return address
+        }
         let writes = match *insn {
             Insn::Bin { dst, .. } | Insn::Neg { dst, .. } | Insn::Endian { dst, .. } => Some(dst),
             Insn::LoadImm64 { dst, .. } | Insn::Load { dst, .. } => Some(dst),
@@ -509,21 +641,7 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
                 let t = target(i, off as i64)?;
                 let d = reg(dst);
                 match (width, src) {
-                    (Width::W64, Operand::Imm(k)) => {
-                        let k = k as i64 as u64;
-                        match cond {
-                            JmpCond::Eq => Op::JeqI { d, k, t },
-                            JmpCond::Ne => Op::JneI { d, k, t },
-                            JmpCond::Lt => Op::JltI { d, k, t },
-                            JmpCond::Gt => Op::JgtI { d, k, t },
-                            _ => Op::Jmp64I { cond, d, k, t },
-                        }
-                    }
-                    (Width::W64, Operand::Reg(s)) => match cond {
-                        JmpCond::Gt => Op::JgtR { d, s: reg(s), t },
-                        JmpCond::Lt => Op::JltR { d, s: reg(s), t },
-                        _ => Op::Jmp64R { cond, d, s: reg(s), t },
-                    },
+                    (Width::W64, src) => jmp64(cond, d, src, t),
                     (Width::W32, Operand::Imm(k)) => Op::Jmp32I { cond, d, k: k as u32, t },
                     (Width::W32, Operand::Reg(s)) => Op::Jmp32R { cond, d, s: reg(s), t },
                 }
@@ -599,7 +717,99 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
     ops.push(Op::FellOff);
     let mut op_pcs: Vec<usize> = pcs[..n].to_vec();
     op_pcs.push(total);
-    Ok(Decoded { ops: ops.into(), pcs: op_pcs })
+    let fast = fuse(&ops, &is_target);
+    Ok(Decoded { ops: ops.into(), fast: fast.into(), pcs: op_pcs })
+}
+
+/// Forms superinstructions: each fusable pair `(i, i + 1)` whose second op is not a jump target
+/// becomes one op at `i` that does both and continues at `i + 2` (or its jump target). Only
+/// pairs that cannot fault are fused, so errors keep pointing at the right instruction, and
+/// the budget (charged at jumps from the index distance) still counts both instructions.
+pub fn fuse(ops: &[Op], is_target: &[bool]) -> Vec<Op> {
+    let mut out = ops.to_vec();
+    let mut i = 0;
+    while i + 2 < ops.len() {
+        // `i + 2 < len` keeps the final `FellOff` out of every pair.
+        let fused = if is_target.get(i + 1).copied().unwrap_or(true) { None } else { fuse_pair(ops[i], ops[i + 1]) };
+        match fused {
+            Some(op) => {
+                out[i] = op;
+                i += 2;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// The 64-bit immediate added by `op` when it is `dst += k` / `dst -= k` with `k` an `i32`.
+fn add_imm(op: Op) -> Option<(R, i32)> {
+    match op {
+        Op::Add64I { d, k } => Some((d, i32::try_from(k as i64).ok()?)),
+        Op::Sub64I { d, k } => Some((d, i32::try_from((k as i64).checked_neg()?).ok()?)),
+        _ => None,
+    }
+}
+
+fn fuse_pair(first: Op, second: Op) -> Option<Op> {
+    if let Some((d, k)) = add_imm(first) {
+        // Compare immediates are sign-extended `i32`s, so they fit back.
+        let b = |v: u64| i32::try_from(v as i64).ok();
+        return match second {
+            Op::JltI { d: d2, k: v, t } if d2 == d => Some(Op::AddJltI { d, k, b: b(v)?, t }),
+            Op::JneI { d: d2, k: v, t } if d2 == d => Some(Op::AddJneI { d, k, b: b(v)?, t }),
+            Op::JltR { d: d2, s, t } if d2 == d => Some(Op::AddJltR { d, s, k, t }),
+            Op::JgtR { d: d2, s, t } if d2 == d => Some(Op::AddJgtR { d, s, k, t }),
+            Op::JneR { d: d2, s, t } if d2 == d => Some(Op::AddJneR { d, s, k, t }),
+            _ => None,
+        };
+    }
+    if let Op::Mov64R { d, s: a } = first {
+        if let Op::Add64R { d: d2, s: b } = second {
+            // `mov d, a; add d, d` doubles `a`: not an add of two sources.
+            return (d2 == d && b != d).then_some(Op::MovAdd64R { d, a, b });
+        }
+        let (d2, k) = add_imm(second)?;
+        return (d2 == d).then_some(Op::MovAdd64I { d, a, k });
+    }
+    None
+}
+
+fn jmp64(cond: JmpCond, d: R, src: Operand, t: u32) -> Op {
+    match src {
+        Operand::Imm(k) => {
+            let k = k as i64 as u64;
+            match cond {
+                JmpCond::Eq => Op::JeqI { d, k, t },
+                JmpCond::Ne => Op::JneI { d, k, t },
+                JmpCond::Gt => Op::JgtI { d, k, t },
+                JmpCond::Ge => Op::JgeI { d, k, t },
+                JmpCond::Lt => Op::JltI { d, k, t },
+                JmpCond::Le => Op::JleI { d, k, t },
+                JmpCond::Sgt => Op::JsgtI { d, k, t },
+                JmpCond::Sge => Op::JsgeI { d, k, t },
+                JmpCond::Slt => Op::JsltI { d, k, t },
+                JmpCond::Sle => Op::JsleI { d, k, t },
+                JmpCond::Set => Op::JsetI { d, k, t },
+            }
+        }
+        Operand::Reg(s) => {
+            let s = reg(s);
+            match cond {
+                JmpCond::Eq => Op::JeqR { d, s, t },
+                JmpCond::Ne => Op::JneR { d, s, t },
+                JmpCond::Gt => Op::JgtR { d, s, t },
+                JmpCond::Ge => Op::JgeR { d, s, t },
+                JmpCond::Lt => Op::JltR { d, s, t },
+                JmpCond::Le => Op::JleR { d, s, t },
+                JmpCond::Sgt => Op::JsgtR { d, s, t },
+                JmpCond::Sge => Op::JsgeR { d, s, t },
+                JmpCond::Slt => Op::JsltR { d, s, t },
+                JmpCond::Sle => Op::JsleR { d, s, t },
+                JmpCond::Set => Op::JsetR { d, s, t },
+            }
+        }
+    }
 }
 
 fn map_index(prog: &Program, imm: i32) -> Option<usize> {
