@@ -22,6 +22,10 @@ pub type R = u8;
 /// `k` a pre-extended immediate (u64 for 64-bit ops, u32 for 32-bit ops).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
+// `repr(u8)` (each variant a C struct after the tag) with fields declared small to large puts `d` at byte 1 and `s` at byte 2 in every
+// variant, so the dispatch reads the same few fields whatever the op (Rust's own layout
+// scatters them, and the loop then extracts each variant's fields before jumping).
+#[repr(u8)]
 pub enum Op {
     Add64I {
         d: R,
@@ -285,23 +289,23 @@ pub enum Op {
     },
     /// Conditional jump, 32-bit compare with an immediate.
     Jmp32I {
-        cond: JmpCond,
         d: R,
+        cond: JmpCond,
         k: u32,
         t: u32,
     },
     /// Conditional jump, 32-bit compare with a register.
     Jmp32R {
-        cond: JmpCond,
         d: R,
         s: R,
+        cond: JmpCond,
         t: u32,
     },
     // Every 64-bit condition has its own variants, so a compare-and-branch is one dispatch.
     JeqI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JeqR {
         d: R,
@@ -310,8 +314,8 @@ pub enum Op {
     },
     JneI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JneR {
         d: R,
@@ -320,8 +324,8 @@ pub enum Op {
     },
     JgtI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JgtR {
         d: R,
@@ -330,8 +334,8 @@ pub enum Op {
     },
     JgeI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JgeR {
         d: R,
@@ -340,8 +344,8 @@ pub enum Op {
     },
     JltI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JltR {
         d: R,
@@ -350,8 +354,8 @@ pub enum Op {
     },
     JleI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JleR {
         d: R,
@@ -360,8 +364,8 @@ pub enum Op {
     },
     JsgtI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JsgtR {
         d: R,
@@ -370,8 +374,8 @@ pub enum Op {
     },
     JsgeI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JsgeR {
         d: R,
@@ -380,8 +384,8 @@ pub enum Op {
     },
     JsltI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JsltR {
         d: R,
@@ -390,8 +394,8 @@ pub enum Op {
     },
     JsleI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JsleR {
         d: R,
@@ -400,8 +404,8 @@ pub enum Op {
     },
     JsetI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
     },
     JsetR {
         d: R,
@@ -413,15 +417,15 @@ pub enum Op {
     /// `dst += k; if dst < b goto t` (64-bit; `k` and `b` sign-extended): the loop-closing idiom.
     AddJltI {
         d: R,
-        k: i32,
         b: i32,
+        k: i32,
         t: u32,
     },
     /// `dst += k; if dst != b goto t`.
     AddJneI {
         d: R,
-        k: i32,
         b: i32,
+        k: i32,
         t: u32,
     },
     /// `dst += k; if dst < src goto t`.
@@ -482,8 +486,8 @@ pub enum Op {
     LdxSx {
         d: R,
         s: R,
-        off: i16,
         size: u8,
+        off: i16,
     },
     StB {
         d: R,
@@ -527,11 +531,11 @@ pub enum Op {
     },
     /// Atomic read-modify-write.
     Atomic {
+        d: R,
+        s: R,
         size: u8,
         op: AtomicOp,
         fetch: bool,
-        d: R,
-        s: R,
         off: i16,
     },
     /// Legacy packet load (`BPF_ABS` when `s` is `None`).

@@ -53,6 +53,18 @@ pub const MAP_VALUE_BASE: u64 = 0x1_0000_0000;
 /// Spacing of map value windows (4 GiB each).
 pub const MAP_VALUE_STRIDE: u64 = 0x1_0000_0000;
 
+/// The names of the frames' stacks, for messages.
+const STACK_NAMES: [&str; MAX_CALL_FRAMES] = [
+    "stack of frame 0",
+    "stack of frame 1",
+    "stack of frame 2",
+    "stack of frame 3",
+    "stack of frame 4",
+    "stack of frame 5",
+    "stack of frame 6",
+    "stack of frame 7",
+];
+
 /// The address of frame `frame`'s stack base (lowest byte).
 pub const fn stack_base(frame: usize) -> u64 {
     STACK_BASE + frame as u64 * STACK_STRIDE
@@ -107,7 +119,8 @@ pub struct Region {
     /// Offset of the region's first byte within its backing buffer.
     pub start: usize,
     /// Human name for messages ("stack of frame 0", "packet", "value of map `counts`").
-    pub name: String,
+    /// (Borrowed for the fixed regions, so setting up a run allocates no names.)
+    pub name: std::borrow::Cow<'static, str>,
     /// Accesses must be validated against a context layout (the slow path).
     pub checked: bool,
 }
@@ -197,7 +210,7 @@ impl Memory {
                 writable: true,
                 backing: Backing::Stack(f),
                 start: 0,
-                name: format!("stack of frame {f}"),
+                name: STACK_NAMES[f].into(),
                 checked: false,
             })
             .collect()
@@ -244,7 +257,7 @@ impl Memory {
             let o = addr.wrapping_sub(r.base);
             if o < r.len && size as u64 <= r.len - o {
                 if access == Access::Write && !r.writable {
-                    return Err(Fault(ErrorKind::ReadOnly { addr, region: r.name.clone() }));
+                    return Err(Fault(ErrorKind::ReadOnly { addr, region: r.name.to_string() }));
                 }
                 if r.checked {
                     self.check_ctx(o, size, access)?;
