@@ -570,8 +570,8 @@ pub struct Decoded {
     /// One op per instruction: the traced loop runs these.
     pub ops: std::rc::Rc<[Op]>,
     /// The same ops with adjacent pairs fused into superinstructions by [`fuse`]. The second op
-    /// of a pair stays in place (and is unreachable here), so indices and `pcs` are shared with
-    /// `ops`. The untraced loop runs these.
+    /// of a pair stays in place (a jump may still land on it), so indices and `pcs` are shared
+    /// with `ops`. The untraced loop runs these.
     pub fast: std::rc::Rc<[Op]>,
     /// Slot pc of each op (the `FellOff` entry gets the total slot count).
     pub pcs: Vec<usize>,
@@ -613,19 +613,7 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
     };
 
     let mut ops = Vec::with_capacity(n + 1);
-    // Where control can arrive other than by falling through: no superinstruction may span one.
-    let mut is_target = vec![false; n + 1];
     for (i, insn) in prog.insns.iter().enumerate() {
-        match *insn {
-            Insn::Ja { off, .. } => is_target[target(i, off as i64)? as usize] = true,
-            Insn::Jmp { off, .. } => is_target[target(i, off as i64)? as usize] = true,
-            Insn::Call(CallTarget::Local(rel)) => is_target[target(i, rel as i64)? as usize] = true,
-            Insn::LoadImm64 { src: ImmSrc::Func, imm, .. } => is_target[target(i, imm as i64)? as usize] = true,
-            _ => {}
-        }
-        if matches!(insn, Insn::Call(_) | Insn::Callx { .. }) {
-            is_target[i + 1] = true; // the return address
-        }
         let writes = match *insn {
             Insn::Bin { dst, .. } | Insn::Neg { dst, .. } | Insn::Endian { dst, .. } => Some(dst),
             Insn::LoadImm64 { dst, .. } | Insn::Load { dst, .. } => Some(dst),
@@ -721,26 +709,22 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
     ops.push(Op::FellOff);
     let mut op_pcs: Vec<usize> = pcs[..n].to_vec();
     op_pcs.push(total);
-    let fast = fuse(&ops, &is_target);
+    let fast = fuse(&ops);
     Ok(Decoded { ops: ops.into(), fast: fast.into(), pcs: op_pcs })
 }
 
-/// Forms superinstructions: each fusable pair `(i, i + 1)` whose second op is not a jump target
-/// becomes one op at `i` that does both and continues at `i + 2` (or its jump target). Only
-/// pairs that cannot fault are fused, so errors keep pointing at the right instruction, and
-/// the budget (charged at jumps from the index distance) still counts both instructions.
-pub fn fuse(ops: &[Op], is_target: &[bool]) -> Vec<Op> {
+/// Forms superinstructions: wherever ops `i` and `i + 1` make a fusable pair, op `i` becomes one
+/// op that does both and continues at `i + 2` (or its jump target). Op `i + 1` stays as it was,
+/// so a jump to it still runs it alone; every position is considered independently, so this is
+/// sound whatever the jump targets. Only pairs whose first op cannot fault are fused, so errors
+/// keep pointing at the right instruction, and the budget (charged at jumps from the index
+/// distance) still counts both instructions.
+pub fn fuse(ops: &[Op]) -> Vec<Op> {
     let mut out = ops.to_vec();
-    let mut i = 0;
-    while i + 2 < ops.len() {
-        // `i + 2 < len` keeps the final `FellOff` out of every pair.
-        let fused = if is_target.get(i + 1).copied().unwrap_or(true) { None } else { fuse_pair(ops[i], ops[i + 1]) };
-        match fused {
-            Some(op) => {
-                out[i] = op;
-                i += 2;
-            }
-            None => i += 1,
+    // The final `FellOff` is never the second of a pair: falling into it must stay an error.
+    for i in 0..ops.len().saturating_sub(2) {
+        if let Some(op) = fuse_pair(ops[i], ops[i + 1]) {
+            out[i] = op;
         }
     }
     out
@@ -913,8 +897,33 @@ fn bin(width: Width, op: BinOp, d: R, src: Operand) -> Op {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn op_is_compact() {
-        assert!(std::mem::size_of::<super::Op>() <= 16, "{}", std::mem::size_of::<super::Op>());
+        assert!(std::mem::size_of::<Op>() <= 16, "{}", std::mem::size_of::<Op>());
+    }
+
+    #[test]
+    fn fusion_forms_only_pairs_with_the_same_meaning() {
+        let add1 = Op::Add64I { d: 1, k: 1 };
+        let jlt = Op::JltI { d: 1, k: 10, t: 0 };
+        assert_eq!(fuse_pair(add1, jlt), Some(Op::AddJltI { d: 1, k: 1, b: 10, t: 0 }));
+        // Different registers, or a compare bound beyond i32: no fusion.
+        assert_eq!(fuse_pair(add1, Op::JltI { d: 2, k: 10, t: 0 }), None);
+        assert_eq!(fuse_pair(Op::Add64I { d: 1, k: 1 << 40 }, jlt), None);
+        // `sub k` is `add -k`, except for i32::MIN whose negation does not fit.
+        let sub = |k: i32| Op::Sub64I { d: 1, k: k as i64 as u64 };
+        assert_eq!(fuse_pair(sub(3), jlt), Some(Op::AddJltI { d: 1, k: -3, b: 10, t: 0 }));
+        assert_eq!(fuse_pair(sub(i32::MIN), jlt), None);
+        // `mov d, a; add d, d` is `2 * a`, not `a + d`.
+        let mov = Op::Mov64R { d: 0, s: 1 };
+        assert_eq!(fuse_pair(mov, Op::Add64R { d: 0, s: 2 }), Some(Op::MovAdd64R { d: 0, a: 1, b: 2 }));
+        assert_eq!(fuse_pair(mov, Op::Add64R { d: 0, s: 0 }), None);
+        assert_eq!(fuse_pair(mov, Op::Add64R { d: 3, s: 2 }), None);
+        // The op after a pair keeps its own form, and the final `FellOff` is never absorbed.
+        let fused = fuse(&[add1, jlt, Op::Exit, Op::FellOff]);
+        assert_eq!(fused[1], jlt);
+        assert_eq!(fuse(&[Op::Add64I { d: 1, k: 1 }, Op::FellOff]).len(), 2);
     }
 }
