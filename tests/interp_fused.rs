@@ -101,3 +101,27 @@ fn stack_accesses_in_every_frame_keep_their_bounds() {
         "stdw [%r10-8], 1\ncall local f\nldxdw %r0, [%r10-8]\nexit\nf:\nstdw [%r10-8], 2\nldxdw %r0, [%r10-8]\nexit\n";
     assert_eq!(agree(src).0, 1);
 }
+
+#[test]
+fn load_and_store_pairs_report_faults_at_their_own_instruction() {
+    // A swap through fused store and load pairs.
+    let src = "stdw [%r10-16], 1\nstdw [%r10-8], 2\nmov %r1, %r10\nadd %r1, -16\nldxdw %r3, [%r1+0]\n\
+               ldxdw %r4, [%r1+8]\nstxdw [%r1+0], %r4\nstxdw [%r1+8], %r3\nldxdw %r0, [%r10-16]\nexit\n";
+    assert_eq!(agree(src), (2, 10));
+    // The base register is the first load's destination: the second load uses the new value.
+    let src = "mov %r1, %r10\nadd %r1, -16\nstdw [%r10-16], 0\nstdw [%r10-8], 9\n\
+               ldxdw %r1, [%r1+8]\nldxdw %r0, [%r10-16]\nexit\n";
+    assert_eq!(agree(src), (0, 7));
+    // The second half of each pair runs off the stack: the error names it, not the first half.
+    for (src, pc) in [
+        ("ldxdw %r2, [%r10-8]\nldxdw %r3, [%r10+0]\nexit\n", 1),
+        ("ldxdw %r2, [%r10+0]\nldxdw %r3, [%r10-8]\nexit\n", 0),
+        ("stxdw [%r10-8], %r1\nstxdw [%r10+0], %r1\nexit\n", 1),
+    ] {
+        let [fast, traced] = both(src, 1000, &[]);
+        let (fast, traced) = (fast.unwrap_err(), traced.unwrap_err());
+        assert!(matches!(fast.kind, ErrorKind::OutOfBounds { .. }), "{src}: {fast}");
+        assert_eq!(fast.kind, traced.kind, "{src}");
+        assert_eq!((fast.pc, traced.pc), (Some(pc), Some(pc)), "{src}");
+    }
+}

@@ -449,6 +449,22 @@ pub enum Op {
         k: i32,
         t: u32,
     },
+    /// `ldxdw d, [s+off]; ldxdw d2, [s+off2]` (`d != s`): adjacent fields, a pair of slots.
+    LdxDW2 {
+        d: R,
+        s: R,
+        d2: R,
+        off: i16,
+        off2: i16,
+    },
+    /// `stxdw [d+off], s; stxdw [d+off2], s2`: e.g. the two halves of a swap.
+    StxDW2 {
+        d: R,
+        s: R,
+        s2: R,
+        off: i16,
+        off2: i16,
+    },
     /// `dst = a; dst += b` (64-bit, `b != dst`): a three-address add, e.g. `base + index`.
     MovAdd64R {
         d: R,
@@ -716,8 +732,8 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
 /// Forms superinstructions: wherever ops `i` and `i + 1` make a fusable pair, op `i` becomes one
 /// op that does both and continues at `i + 2` (or its jump target). Op `i + 1` stays as it was,
 /// so a jump to it still runs it alone; every position is considered independently, so this is
-/// sound whatever the jump targets. Only pairs whose first op cannot fault are fused, so errors
-/// keep pointing at the right instruction, and the budget (charged at jumps from the index
+/// sound whatever the jump targets. A fused pair reports a fault at the instruction that made it
+/// (the run loop knows which half failed), and the budget (charged at jumps from the index
 /// distance) still counts both instructions.
 pub fn fuse(ops: &[Op]) -> Vec<Op> {
     let mut out = ops.to_vec();
@@ -751,6 +767,16 @@ fn fuse_pair(first: Op, second: Op) -> Option<Op> {
             Op::JneR { d: d2, s, t } if d2 == d => Some(Op::AddJneR { d, s, k, t }),
             _ => None,
         };
+    }
+    match (first, second) {
+        // The first load must leave the base register alone for the second to use it.
+        (Op::LdxDW { d, s, off }, Op::LdxDW { d: d2, s: s2, off: off2 }) if s2 == s && d != s => {
+            return Some(Op::LdxDW2 { d, s, d2, off, off2 })
+        }
+        (Op::StxDW { d, s, off }, Op::StxDW { d: d2, s: s2, off: off2 }) if d2 == d => {
+            return Some(Op::StxDW2 { d, s, s2, off, off2 })
+        }
+        _ => {}
     }
     if let Op::Mov64R { d, s: a } = first {
         if let Op::Add64R { d: d2, s: b } = second {
@@ -921,6 +947,10 @@ mod tests {
         assert_eq!(fuse_pair(mov, Op::Add64R { d: 0, s: 2 }), Some(Op::MovAdd64R { d: 0, a: 1, b: 2 }));
         assert_eq!(fuse_pair(mov, Op::Add64R { d: 0, s: 0 }), None);
         assert_eq!(fuse_pair(mov, Op::Add64R { d: 3, s: 2 }), None);
+        // Loads from one base pair up unless the first overwrites the base.
+        let ld = |d, off| Op::LdxDW { d, s: 1, off };
+        assert_eq!(fuse_pair(ld(3, 0), ld(4, 8)), Some(Op::LdxDW2 { d: 3, s: 1, d2: 4, off: 0, off2: 8 }));
+        assert_eq!(fuse_pair(ld(1, 0), ld(4, 8)), None);
         // The op after a pair keeps its own form, and the final `FellOff` is never absorbed.
         let fused = fuse(&[add1, jlt, Op::Exit, Op::FellOff]);
         assert_eq!(fused[1], jlt);

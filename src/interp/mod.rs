@@ -701,6 +701,17 @@ impl Vm {
                         jump!(idx + 1, t)
                     }
                 }
+                Op::LdxDW2 { d, s, d2, off, off2 } => {
+                    // A fault in the second load is the second instruction's (index `idx + 1`).
+                    r!(d) = mem_try!(self.mem.read::<8>(addr!(s, off)));
+                    pc += 1;
+                    r!(d2) = mem_try!(self.mem.read::<8>(addr!(s, off2)));
+                }
+                Op::StxDW2 { d, s, s2, off, off2 } => {
+                    mem_try!(self.mem.write::<8>(addr!(d, off), r!(s)));
+                    pc += 1;
+                    mem_try!(self.mem.write::<8>(addr!(d, off2), r!(s2)));
+                }
                 Op::MovAdd64R { d, a, b } => {
                     r!(d) = r!(a).wrapping_add(r!(b));
                     pc += 1;
