@@ -472,9 +472,13 @@ impl Vm {
         }
         macro_rules! jump {
             ($idx:expr, $t:expr) => {{
-                charge!($idx);
+                // `charge!` then rebase, with one store.
+                let count = cpu.base.wrapping_add(pc as u64);
+                if count > budget {
+                    break Err(self.error_at($idx, ErrorKind::BudgetExhausted { budget }));
+                }
                 pc = $t as usize;
-                cpu.base = cpu.base.wrapping_sub(pc as u64);
+                cpu.base = count.wrapping_sub(pc as u64);
             }};
         }
         let mut ops = self.code_for::<TRACE>();
