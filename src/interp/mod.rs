@@ -424,8 +424,8 @@ impl Vm {
 
     /// The ops the run loop executes: one per instruction when tracing (each gets its line),
     /// with superinstructions otherwise.
-    fn code_for<const TRACE: bool>(&self) -> std::rc::Rc<[Op]> {
-        std::rc::Rc::clone(if TRACE { &self.code.ops } else { &self.code.fast })
+    fn code_for<const TRACE: bool>(code: &Decoded) -> std::rc::Rc<[Op]> {
+        std::rc::Rc::clone(if TRACE { &code.ops } else { &code.fast })
     }
 
     /// The run loop. `TRACE` selects, at compile time, whether each step is logged, so the
@@ -481,9 +481,13 @@ impl Vm {
                 cpu.base = count.wrapping_sub(pc as u64);
             }};
         }
-        let mut ops = self.code_for::<TRACE>();
+        // Every loaded program's ops, held apart from `self` so the loop can index a plain slice
+        // while helpers borrow the VM; a tail call just switches slices.
+        let all: Vec<std::rc::Rc<[Op]>> = self.programs.iter().map(|(_, c)| Self::code_for::<TRACE>(c)).collect();
+        let code_of = |current: usize| all.get(current).map_or(&[][..], |c| &c[..]);
+        let mut code: &[Op] = code_of(self.current);
         let result = loop {
-            let Some(op) = ops.get(pc) else {
+            let Some(op) = code.get(pc) else {
                 break Err(self.error_at(pc, ErrorKind::FellOffEnd));
             };
             let before = if TRACE { cpu.regs } else { [0; 16] };
@@ -788,7 +792,7 @@ impl Vm {
                         // r1 (the context) and this frame's stack.
                         charge!(idx);
                         self.switch_program(target);
-                        ops = self.code_for::<TRACE>();
+                        code = code_of(self.current);
                         pc = 0;
                     }
                 }
