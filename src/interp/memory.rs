@@ -415,5 +415,24 @@ mod tests {
         assert!(e.0.to_string().contains("null pointer dereference"));
         let e = m.read::<8>(fp - 4).unwrap_err();
         assert!(e.0.to_string().contains("overruns the stack of frame 0"), "{}", e.0);
+        // The gap between frames is unmapped; frame 7's stack is the last one.
+        assert!(m.read::<1>(fp).is_err());
+        m.write::<1>(frame_pointer(7) - 1, 5).unwrap();
+        assert_eq!(m.read::<1>(frame_pointer(7) - 1).unwrap(), 5);
+        assert!(m.read::<1>(frame_pointer(7)).is_err());
+        assert!(m.read::<1>(stack_base(8)).is_err());
+    }
+
+    #[test]
+    fn the_arithmetic_stack_path_needs_the_stack_regions() {
+        // Without a region table nothing is mapped, not even the stack buffer.
+        let mut m = Memory::new();
+        assert!(m.read::<8>(frame_pointer(0) - 8).is_err());
+        let mut regions = Memory::stack_regions();
+        regions[3].writable = false;
+        m.set_regions(regions);
+        // A table that differs from the standard stacks takes the table's word for it.
+        assert!(m.write::<8>(frame_pointer(3) - 8, 1).is_err());
+        assert!(m.write::<8>(frame_pointer(0) - 8, 1).is_ok());
     }
 }
