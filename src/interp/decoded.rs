@@ -927,6 +927,7 @@ mod tests {
 
     #[test]
     fn op_is_compact() {
+        println!("size_of::<Op>() = {}", std::mem::size_of::<Op>());
         assert!(std::mem::size_of::<Op>() <= 16, "{}", std::mem::size_of::<Op>());
     }
 
