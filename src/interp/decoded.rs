@@ -22,6 +22,10 @@ pub type R = u8;
 /// `k` a pre-extended immediate (u64 for 64-bit ops, u32 for 32-bit ops).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
+// `repr(u8)` (each variant a C struct after the tag) with fields declared small to large puts `d` at byte 1 and `s` at byte 2 in every
+// variant, so the dispatch reads the same few fields whatever the op (Rust's own layout
+// scatters them, and the loop then extracts each variant's fields before jumping).
+#[repr(u8)]
 pub enum Op {
     Add64I {
         d: R,
@@ -283,64 +287,195 @@ pub enum Op {
     Ja {
         t: u32,
     },
-    /// Conditional jump, 64-bit compare with an immediate.
-    Jmp64I {
-        cond: JmpCond,
-        d: R,
-        k: u64,
-        t: u32,
-    },
-    /// Conditional jump, 64-bit compare with a register.
-    Jmp64R {
-        cond: JmpCond,
-        d: R,
-        s: R,
-        t: u32,
-    },
     /// Conditional jump, 32-bit compare with an immediate.
     Jmp32I {
-        cond: JmpCond,
         d: R,
+        cond: JmpCond,
         k: u32,
         t: u32,
     },
     /// Conditional jump, 32-bit compare with a register.
     Jmp32R {
+        d: R,
+        s: R,
         cond: JmpCond,
+        t: u32,
+    },
+    // Every 64-bit condition has its own variants, so a compare-and-branch is one dispatch.
+    JeqI {
+        d: R,
+        t: u32,
+        k: u64,
+    },
+    JeqR {
         d: R,
         s: R,
         t: u32,
     },
-    // The hottest conditions get their own variants so the loop does not dispatch twice.
-    JeqI {
-        d: R,
-        k: u64,
-        t: u32,
-    },
     JneI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
+    },
+    JneR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JgtI {
+        d: R,
+        t: u32,
+        k: u64,
     },
     JgtR {
         d: R,
         s: R,
         t: u32,
     },
-    JltR {
+    JgeI {
+        d: R,
+        t: u32,
+        k: u64,
+    },
+    JgeR {
         d: R,
         s: R,
         t: u32,
     },
     JltI {
         d: R,
+        t: u32,
         k: u64,
+    },
+    JltR {
+        d: R,
+        s: R,
         t: u32,
     },
-    JgtI {
+    JleI {
         d: R,
-        k: u64,
         t: u32,
+        k: u64,
+    },
+    JleR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JsgtI {
+        d: R,
+        t: u32,
+        k: u64,
+    },
+    JsgtR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JsgeI {
+        d: R,
+        t: u32,
+        k: u64,
+    },
+    JsgeR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JsltI {
+        d: R,
+        t: u32,
+        k: u64,
+    },
+    JsltR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JsleI {
+        d: R,
+        t: u32,
+        k: u64,
+    },
+    JsleR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    JsetI {
+        d: R,
+        t: u32,
+        k: u64,
+    },
+    JsetR {
+        d: R,
+        s: R,
+        t: u32,
+    },
+    // Superinstructions: two adjacent instructions in one op, formed by [`fuse`] when the second
+    // is not a jump target. They run as the pair would, and count as two instructions.
+    /// `dst += k; if dst < b goto t` (64-bit; `k` and `b` sign-extended): the loop-closing idiom.
+    AddJltI {
+        d: R,
+        b: i32,
+        k: i32,
+        t: u32,
+    },
+    /// `dst += k; if dst != b goto t`.
+    AddJneI {
+        d: R,
+        b: i32,
+        k: i32,
+        t: u32,
+    },
+    /// `dst += k; if dst < src goto t`.
+    AddJltR {
+        d: R,
+        s: R,
+        k: i32,
+        t: u32,
+    },
+    /// `dst += k; if dst > src goto t`.
+    AddJgtR {
+        d: R,
+        s: R,
+        k: i32,
+        t: u32,
+    },
+    /// `dst += k; if dst != src goto t`.
+    AddJneR {
+        d: R,
+        s: R,
+        k: i32,
+        t: u32,
+    },
+    /// `ldxdw d, [s+off]; ldxdw d2, [s+off2]` (`d != s`): adjacent fields, a pair of slots.
+    LdxDW2 {
+        d: R,
+        s: R,
+        d2: R,
+        off: i16,
+        off2: i16,
+    },
+    /// `stxdw [d+off], s; stxdw [d+off2], s2`: e.g. the two halves of a swap.
+    StxDW2 {
+        d: R,
+        s: R,
+        s2: R,
+        off: i16,
+        off2: i16,
+    },
+    /// `dst = a; dst += b` (64-bit, `b != dst`): a three-address add, e.g. `base + index`.
+    MovAdd64R {
+        d: R,
+        a: R,
+        b: R,
+    },
+    /// `dst = a; dst += k` (64-bit): e.g. a stack slot address `r10 - 8`.
+    MovAdd64I {
+        d: R,
+        a: R,
+        k: i32,
     },
 
     LdxB {
@@ -367,8 +502,8 @@ pub enum Op {
     LdxSx {
         d: R,
         s: R,
-        off: i16,
         size: u8,
+        off: i16,
     },
     StB {
         d: R,
@@ -412,11 +547,11 @@ pub enum Op {
     },
     /// Atomic read-modify-write.
     Atomic {
+        d: R,
+        s: R,
         size: u8,
         op: AtomicOp,
         fetch: bool,
-        d: R,
-        s: R,
         off: i16,
     },
     /// Legacy packet load (`BPF_ABS` when `s` is `None`).
@@ -448,7 +583,12 @@ pub enum Op {
 #[derive(Clone, Debug)]
 pub struct Decoded {
     /// The ops, plus a final `FellOff` (shared, so the run loop holds it apart from the VM).
+    /// One op per instruction: the traced loop runs these.
     pub ops: std::rc::Rc<[Op]>,
+    /// The same ops with adjacent pairs fused into superinstructions by [`fuse`]. The second op
+    /// of a pair stays in place (a jump may still land on it), so indices and `pcs` are shared
+    /// with `ops`. The untraced loop runs these.
+    pub fast: std::rc::Rc<[Op]>,
     /// Slot pc of each op (the `FellOff` entry gets the total slot count).
     pub pcs: Vec<usize>,
 }
@@ -509,21 +649,7 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
                 let t = target(i, off as i64)?;
                 let d = reg(dst);
                 match (width, src) {
-                    (Width::W64, Operand::Imm(k)) => {
-                        let k = k as i64 as u64;
-                        match cond {
-                            JmpCond::Eq => Op::JeqI { d, k, t },
-                            JmpCond::Ne => Op::JneI { d, k, t },
-                            JmpCond::Lt => Op::JltI { d, k, t },
-                            JmpCond::Gt => Op::JgtI { d, k, t },
-                            _ => Op::Jmp64I { cond, d, k, t },
-                        }
-                    }
-                    (Width::W64, Operand::Reg(s)) => match cond {
-                        JmpCond::Gt => Op::JgtR { d, s: reg(s), t },
-                        JmpCond::Lt => Op::JltR { d, s: reg(s), t },
-                        _ => Op::Jmp64R { cond, d, s: reg(s), t },
-                    },
+                    (Width::W64, src) => jmp64(cond, d, src, t),
                     (Width::W32, Operand::Imm(k)) => Op::Jmp32I { cond, d, k: k as u32, t },
                     (Width::W32, Operand::Reg(s)) => Op::Jmp32R { cond, d, s: reg(s), t },
                 }
@@ -599,7 +725,105 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
     ops.push(Op::FellOff);
     let mut op_pcs: Vec<usize> = pcs[..n].to_vec();
     op_pcs.push(total);
-    Ok(Decoded { ops: ops.into(), pcs: op_pcs })
+    let fast = fuse(&ops);
+    Ok(Decoded { ops: ops.into(), fast: fast.into(), pcs: op_pcs })
+}
+
+/// Forms superinstructions: wherever ops `i` and `i + 1` make a fusable pair, op `i` becomes one
+/// op that does both and continues at `i + 2` (or its jump target). Op `i + 1` stays as it was,
+/// so a jump to it still runs it alone; every position is considered independently, so this is
+/// sound whatever the jump targets. A fused pair reports a fault at the instruction that made it
+/// (the run loop knows which half failed), and the budget (charged at jumps from the index
+/// distance) still counts both instructions.
+pub fn fuse(ops: &[Op]) -> Vec<Op> {
+    let mut out = ops.to_vec();
+    // The final `FellOff` is never the second of a pair: falling into it must stay an error.
+    for i in 0..ops.len().saturating_sub(2) {
+        if let Some(op) = fuse_pair(ops[i], ops[i + 1]) {
+            out[i] = op;
+        }
+    }
+    out
+}
+
+/// The 64-bit immediate added by `op` when it is `dst += k` / `dst -= k` with `k` an `i32`.
+fn add_imm(op: Op) -> Option<(R, i32)> {
+    match op {
+        Op::Add64I { d, k } => Some((d, i32::try_from(k as i64).ok()?)),
+        Op::Sub64I { d, k } => Some((d, i32::try_from((k as i64).checked_neg()?).ok()?)),
+        _ => None,
+    }
+}
+
+fn fuse_pair(first: Op, second: Op) -> Option<Op> {
+    if let Some((d, k)) = add_imm(first) {
+        // Compare immediates are sign-extended `i32`s, so they fit back.
+        let b = |v: u64| i32::try_from(v as i64).ok();
+        return match second {
+            Op::JltI { d: d2, k: v, t } if d2 == d => Some(Op::AddJltI { d, k, b: b(v)?, t }),
+            Op::JneI { d: d2, k: v, t } if d2 == d => Some(Op::AddJneI { d, k, b: b(v)?, t }),
+            Op::JltR { d: d2, s, t } if d2 == d => Some(Op::AddJltR { d, s, k, t }),
+            Op::JgtR { d: d2, s, t } if d2 == d => Some(Op::AddJgtR { d, s, k, t }),
+            Op::JneR { d: d2, s, t } if d2 == d => Some(Op::AddJneR { d, s, k, t }),
+            _ => None,
+        };
+    }
+    match (first, second) {
+        // The first load must leave the base register alone for the second to use it.
+        (Op::LdxDW { d, s, off }, Op::LdxDW { d: d2, s: s2, off: off2 }) if s2 == s && d != s => {
+            return Some(Op::LdxDW2 { d, s, d2, off, off2 })
+        }
+        (Op::StxDW { d, s, off }, Op::StxDW { d: d2, s: s2, off: off2 }) if d2 == d => {
+            return Some(Op::StxDW2 { d, s, s2, off, off2 })
+        }
+        _ => {}
+    }
+    if let Op::Mov64R { d, s: a } = first {
+        if let Op::Add64R { d: d2, s: b } = second {
+            // `mov d, a; add d, d` doubles `a`: not an add of two sources.
+            return (d2 == d && b != d).then_some(Op::MovAdd64R { d, a, b });
+        }
+        let (d2, k) = add_imm(second)?;
+        return (d2 == d).then_some(Op::MovAdd64I { d, a, k });
+    }
+    None
+}
+
+fn jmp64(cond: JmpCond, d: R, src: Operand, t: u32) -> Op {
+    match src {
+        Operand::Imm(k) => {
+            let k = k as i64 as u64;
+            match cond {
+                JmpCond::Eq => Op::JeqI { d, k, t },
+                JmpCond::Ne => Op::JneI { d, k, t },
+                JmpCond::Gt => Op::JgtI { d, k, t },
+                JmpCond::Ge => Op::JgeI { d, k, t },
+                JmpCond::Lt => Op::JltI { d, k, t },
+                JmpCond::Le => Op::JleI { d, k, t },
+                JmpCond::Sgt => Op::JsgtI { d, k, t },
+                JmpCond::Sge => Op::JsgeI { d, k, t },
+                JmpCond::Slt => Op::JsltI { d, k, t },
+                JmpCond::Sle => Op::JsleI { d, k, t },
+                JmpCond::Set => Op::JsetI { d, k, t },
+            }
+        }
+        Operand::Reg(s) => {
+            let s = reg(s);
+            match cond {
+                JmpCond::Eq => Op::JeqR { d, s, t },
+                JmpCond::Ne => Op::JneR { d, s, t },
+                JmpCond::Gt => Op::JgtR { d, s, t },
+                JmpCond::Ge => Op::JgeR { d, s, t },
+                JmpCond::Lt => Op::JltR { d, s, t },
+                JmpCond::Le => Op::JleR { d, s, t },
+                JmpCond::Sgt => Op::JsgtR { d, s, t },
+                JmpCond::Sge => Op::JsgeR { d, s, t },
+                JmpCond::Slt => Op::JsltR { d, s, t },
+                JmpCond::Sle => Op::JsleR { d, s, t },
+                JmpCond::Set => Op::JsetR { d, s, t },
+            }
+        }
+    }
 }
 
 fn map_index(prog: &Program, imm: i32) -> Option<usize> {
@@ -699,8 +923,38 @@ fn bin(width: Width, op: BinOp, d: R, src: Operand) -> Op {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn op_is_compact() {
-        assert!(std::mem::size_of::<super::Op>() <= 16, "{}", std::mem::size_of::<super::Op>());
+        println!("size_of::<Op>() = {}", std::mem::size_of::<Op>());
+        assert!(std::mem::size_of::<Op>() <= 16, "{}", std::mem::size_of::<Op>());
+    }
+
+    #[test]
+    fn fusion_forms_only_pairs_with_the_same_meaning() {
+        let add1 = Op::Add64I { d: 1, k: 1 };
+        let jlt = Op::JltI { d: 1, k: 10, t: 0 };
+        assert_eq!(fuse_pair(add1, jlt), Some(Op::AddJltI { d: 1, k: 1, b: 10, t: 0 }));
+        // Different registers, or a compare bound beyond i32: no fusion.
+        assert_eq!(fuse_pair(add1, Op::JltI { d: 2, k: 10, t: 0 }), None);
+        assert_eq!(fuse_pair(Op::Add64I { d: 1, k: 1 << 40 }, jlt), None);
+        // `sub k` is `add -k`, except for i32::MIN whose negation does not fit.
+        let sub = |k: i32| Op::Sub64I { d: 1, k: k as i64 as u64 };
+        assert_eq!(fuse_pair(sub(3), jlt), Some(Op::AddJltI { d: 1, k: -3, b: 10, t: 0 }));
+        assert_eq!(fuse_pair(sub(i32::MIN), jlt), None);
+        // `mov d, a; add d, d` is `2 * a`, not `a + d`.
+        let mov = Op::Mov64R { d: 0, s: 1 };
+        assert_eq!(fuse_pair(mov, Op::Add64R { d: 0, s: 2 }), Some(Op::MovAdd64R { d: 0, a: 1, b: 2 }));
+        assert_eq!(fuse_pair(mov, Op::Add64R { d: 0, s: 0 }), None);
+        assert_eq!(fuse_pair(mov, Op::Add64R { d: 3, s: 2 }), None);
+        // Loads from one base pair up unless the first overwrites the base.
+        let ld = |d, off| Op::LdxDW { d, s: 1, off };
+        assert_eq!(fuse_pair(ld(3, 0), ld(4, 8)), Some(Op::LdxDW2 { d: 3, s: 1, d2: 4, off: 0, off2: 8 }));
+        assert_eq!(fuse_pair(ld(1, 0), ld(4, 8)), None);
+        // The op after a pair keeps its own form, and the final `FellOff` is never absorbed.
+        let fused = fuse(&[add1, jlt, Op::Exit, Op::FellOff]);
+        assert_eq!(fused[1], jlt);
+        assert_eq!(fuse(&[Op::Add64I { d: 1, k: 1 }, Op::FellOff]).len(), 2);
     }
 }

@@ -53,6 +53,18 @@ pub const MAP_VALUE_BASE: u64 = 0x1_0000_0000;
 /// Spacing of map value windows (4 GiB each).
 pub const MAP_VALUE_STRIDE: u64 = 0x1_0000_0000;
 
+/// The names of the frames' stacks, for messages.
+const STACK_NAMES: [&str; MAX_CALL_FRAMES] = [
+    "stack of frame 0",
+    "stack of frame 1",
+    "stack of frame 2",
+    "stack of frame 3",
+    "stack of frame 4",
+    "stack of frame 5",
+    "stack of frame 6",
+    "stack of frame 7",
+];
+
 /// The address of frame `frame`'s stack base (lowest byte).
 pub const fn stack_base(frame: usize) -> u64 {
     STACK_BASE + frame as u64 * STACK_STRIDE
@@ -107,7 +119,8 @@ pub struct Region {
     /// Offset of the region's first byte within its backing buffer.
     pub start: usize,
     /// Human name for messages ("stack of frame 0", "packet", "value of map `counts`").
-    pub name: String,
+    /// (Borrowed for the fixed regions, so setting up a run allocates no names.)
+    pub name: std::borrow::Cow<'static, str>,
     /// Accesses must be validated against a context layout (the slow path).
     pub checked: bool,
 }
@@ -133,8 +146,28 @@ pub struct Memory {
     pub regions: Vec<Region>,
     /// Field rules of the context, when accesses to it are checked.
     pub ctx_fields: Vec<CtxField>,
-    /// Index of the region hit last: checked first, since loops hammer the same region.
-    last: usize,
+    /// A copy of the last-hit unchecked region: tried first, since loops hammer the same region.
+    /// Kept as plain fields so the fast path reads no table and no `Vec`.
+    hot: Hot,
+    /// The first `MAX_CALL_FRAMES` regions are exactly the frames' stacks, so a stack address
+    /// can be resolved arithmetically (see [`Memory::stack_index`]).
+    stack_mapped: bool,
+}
+
+/// The bounds of the last-hit region (see [`Memory::find`]). `len == 0` never matches.
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    base: u64,
+    len: u64,
+    writable: bool,
+    backing: Backing,
+    start: usize,
+}
+
+impl Default for Hot {
+    fn default() -> Hot {
+        Hot { base: 0, len: 0, writable: false, backing: Backing::Input, start: 0 }
+    }
 }
 
 impl Memory {
@@ -145,8 +178,27 @@ impl Memory {
 
     /// Replaces the region table (keeps the buffers).
     pub fn set_regions(&mut self, regions: Vec<Region>) {
+        self.stack_mapped = self.stack.len() >= MAX_CALL_FRAMES * STACK_SIZE
+            && regions.len() >= MAX_CALL_FRAMES
+            && regions.iter().zip(Memory::stack_regions()).all(|(r, s)| {
+                (r.base, r.len, r.writable, r.backing, r.start, r.checked)
+                    == (s.base, s.len, s.writable, s.backing, s.start, s.checked)
+            });
         self.regions = regions;
-        self.last = 0;
+        self.hot = Hot::default();
+    }
+
+    /// The index in [`Memory::stack`] of an `n`-byte access at `addr` when it lies wholly within
+    /// one frame's stack. Frames sit `STACK_STRIDE` apart, so this is arithmetic, not a search.
+    #[inline(always)]
+    fn stack_index(&self, addr: u64, n: usize) -> Option<usize> {
+        let o = addr.wrapping_sub(STACK_BASE);
+        let within = o & (STACK_STRIDE - 1);
+        if self.stack_mapped && o < MAX_CALL_FRAMES as u64 * STACK_STRIDE && within + n as u64 <= STACK_SIZE as u64 {
+            Some((o / STACK_STRIDE) as usize * STACK_SIZE + within as usize)
+        } else {
+            None
+        }
     }
 
     /// The regions for the stacks of every frame.
@@ -158,7 +210,7 @@ impl Memory {
                 writable: true,
                 backing: Backing::Stack(f),
                 start: 0,
-                name: format!("stack of frame {f}"),
+                name: STACK_NAMES[f].into(),
                 checked: false,
             })
             .collect()
@@ -186,29 +238,32 @@ impl Memory {
 
     /// Finds the region holding `[addr, addr + size)` and the offset of `addr` in its backing.
     /// The last-hit region is tried first; the table is small, so the miss path is a scan.
+    /// (Stack accesses never get here on success: [`Memory::read`] and [`Memory::write`] resolve
+    /// them arithmetically first, so a loop over a buffer that spills to the stack keeps
+    /// hitting the cache for the buffer.)
     #[inline(always)]
     fn find(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
-        if let Some(r) = self.regions.get(self.last) {
-            let o = addr.wrapping_sub(r.base);
-            if o < r.len && size as u64 <= r.len - o && !r.checked && (access == Access::Read || r.writable) {
-                return Ok((r.backing, r.start + o as usize));
-            }
+        let h = self.hot;
+        let o = addr.wrapping_sub(h.base);
+        if o < h.len && size as u64 <= h.len - o && (access == Access::Read || h.writable) {
+            return Ok((h.backing, h.start + o as usize));
         }
         self.find_slow(addr, size, access)
     }
 
     #[inline(never)]
     fn find_slow(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
-        for (i, r) in self.regions.iter().enumerate() {
+        for r in &self.regions {
             let o = addr.wrapping_sub(r.base);
             if o < r.len && size as u64 <= r.len - o {
                 if access == Access::Write && !r.writable {
-                    return Err(Fault(ErrorKind::ReadOnly { addr, region: r.name.clone() }));
+                    return Err(Fault(ErrorKind::ReadOnly { addr, region: r.name.to_string() }));
                 }
                 if r.checked {
                     self.check_ctx(o, size, access)?;
                 } else {
-                    self.last = i;
+                    self.hot =
+                        Hot { base: r.base, len: r.len, writable: r.writable, backing: r.backing, start: r.start };
                 }
                 return Ok((r.backing, r.start + o as usize));
             }
@@ -263,6 +318,11 @@ impl Memory {
     /// Reads `N` bytes (1, 2, 4 or 8) little endian, zero-extended.
     #[inline(always)]
     pub fn read<const N: usize>(&mut self, addr: u64) -> Result<u64, Fault> {
+        if let Some(s) = self.stack_index(addr, N).and_then(|i| self.stack.get(i..i + N)) {
+            let mut a = [0u8; 8];
+            a[..N].copy_from_slice(s);
+            return Ok(u64::from_le_bytes(a));
+        }
         let (b, o) = self.find(addr, N, Access::Read)?;
         let bytes = self.backing(b);
         let mut a = [0u8; 8];
@@ -276,8 +336,14 @@ impl Memory {
     /// Writes the low `N` bytes of `value` little endian.
     #[inline(always)]
     pub fn write<const N: usize>(&mut self, addr: u64, value: u64) -> Result<(), Fault> {
-        let (b, o) = self.find(addr, N, Access::Write)?;
         let a = value.to_le_bytes();
+        if let Some(i) = self.stack_index(addr, N) {
+            if let Some(s) = self.stack.get_mut(i..i + N) {
+                s.copy_from_slice(&a[..N]);
+                return Ok(());
+            }
+        }
+        let (b, o) = self.find(addr, N, Access::Write)?;
         match self.backing_mut(b).get_mut(o..o + N) {
             Some(s) => {
                 s.copy_from_slice(&a[..N]);
@@ -349,5 +415,24 @@ mod tests {
         assert!(e.0.to_string().contains("null pointer dereference"));
         let e = m.read::<8>(fp - 4).unwrap_err();
         assert!(e.0.to_string().contains("overruns the stack of frame 0"), "{}", e.0);
+        // The gap between frames is unmapped; frame 7's stack is the last one.
+        assert!(m.read::<1>(fp).is_err());
+        m.write::<1>(frame_pointer(7) - 1, 5).unwrap();
+        assert_eq!(m.read::<1>(frame_pointer(7) - 1).unwrap(), 5);
+        assert!(m.read::<1>(frame_pointer(7)).is_err());
+        assert!(m.read::<1>(stack_base(8)).is_err());
+    }
+
+    #[test]
+    fn the_arithmetic_stack_path_needs_the_stack_regions() {
+        // Without a region table nothing is mapped, not even the stack buffer.
+        let mut m = Memory::new();
+        assert!(m.read::<8>(frame_pointer(0) - 8).is_err());
+        let mut regions = Memory::stack_regions();
+        regions[3].writable = false;
+        m.set_regions(regions);
+        // A table that differs from the standard stacks takes the table's word for it.
+        assert!(m.write::<8>(frame_pointer(3) - 8, 1).is_err());
+        assert!(m.write::<8>(frame_pointer(0) - 8, 1).is_ok());
     }
 }
