@@ -103,7 +103,10 @@ fn map_prefill_and_trace() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(out.contains("[17 (0x11)] 41 (0x29) -> 42 (0x2a)"), "{out}");
-    assert!(out.contains("0: (61) r2 = *(u32 *)(r1 + 0x4)"), "trace in the verifier log's notation: {out}");
+    // The trace speaks the kernel verifier log's words, register values included.
+    assert!(out.contains("  0: (61) r2 = *(u32 *)(r1 +4) ; R2="), "{out}");
+    assert!(out.contains(": (85) call bpf_map_lookup_elem#1 ; R0="), "{out}");
+    assert!(out.contains(": (b7) r0 = 2 ; R0=2"), "{out}");
     let o = run(&["run", "examples/xdp_count.s", "--map", "nope:1=2"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("no map `nope`"));

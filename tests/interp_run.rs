@@ -278,7 +278,7 @@ fn exec_trace_in_verifier_notation() {
         .run(&Input::mem(vec![]))
         .unwrap();
     assert_eq!(out.exec_trace.len(), 4);
-    assert!(out.exec_trace[1].starts_with("1: (07) "), "{:?}", out.exec_trace);
-    assert!(out.exec_trace[1].ends_with(" ; R1=0x10"), "{:?}", out.exec_trace);
-    assert!(out.exec_trace[3].starts_with("3: (95) "), "{:?}", out.exec_trace);
+    assert_eq!(out.exec_trace[1], "1: (07) r1 += 8 ; R1=16");
+    assert_eq!(out.exec_trace[2], "2: (bf) r0 = r1 ; R0=16");
+    assert_eq!(out.exec_trace[3], "3: (95) exit");
 }

@@ -29,8 +29,8 @@ pub mod memory;
 pub use ctx::SkbFields;
 pub use error::{Access, ErrorKind, RuntimeError};
 
-use crate::asm::disasm::{format_insn, FormatCtx};
-use crate::asm::Syntax;
+use crate::asm::disasm::FormatCtx;
+use crate::asm::kernel_log;
 use crate::program::{ProgType, Program};
 pub use crate::runtime::Map;
 use decoded::{Decoded, Op};
@@ -843,10 +843,13 @@ impl Vm {
     fn trace_step(&self, st: &mut State, idx: usize, before: &[u64; 16], after: &[u64; 16]) {
         let Some(insn) = self.prog.insns.get(idx) else { return };
         let opcode = crate::isa::encode_one(insn).0.opcode;
-        let text = format_insn(insn, Syntax::Llvm, &FormatCtx { maps: &self.prog.maps });
+        // The kernel verifier log's words: `5: (07) r1 += 8 ; R1=16`.
+        let text = kernel_log::format_insn(insn, &FormatCtx { maps: &self.prog.maps });
         let mut line = format!("{}: ({opcode:02x}) {text}", self.code.pcs[idx]);
-        let changed: Vec<String> =
-            (0..11).filter(|&r| before[r] != after[r]).map(|r| format!("R{r}={:#x}", after[r])).collect();
+        let changed: Vec<String> = (0..11)
+            .filter(|&r| before[r] != after[r])
+            .map(|r| format!("R{r}={}", kernel_log::reg_value(after[r])))
+            .collect();
         if !changed.is_empty() {
             line.push_str(" ; ");
             line.push_str(&changed.join(" "));
