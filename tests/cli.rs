@@ -169,3 +169,25 @@ fn an_object_file_section_is_chosen_with_a_colon() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("/nonexistent/x.o:xdp"), "an unsplittable path is reported whole: {:?}", text(&o));
 }
+
+#[test]
+fn check_without_privileges_exits_2_and_says_why() {
+    // Needs root to drop to an unprivileged user; elsewhere the unprivileged path is the default.
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false);
+    if !is_root || !Path::new("/usr/bin/setpriv").exists() {
+        println!("skipping: needs root and setpriv to run as an unprivileged user");
+        return;
+    }
+    let o = Command::new("/usr/bin/setpriv")
+        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups", env!("CARGO_BIN_EXE_ebpf-lab")])
+        .args(["check", "examples/xdp_count.s"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("setpriv runs");
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("error: the kernel is unavailable: bpf(2) not permitted"), "{err}");
+}
