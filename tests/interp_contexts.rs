@@ -301,9 +301,6 @@ const TC_ONLY_READS: [(u32, u32, &str); 5] =
     [(76, 4, "data"), (80, 4, "data_end"), (72, 4, "tc_classid"), (152, 8, "tstamp"), (160, 4, "wire_len")];
 
 #[test]
-#[ignore = "BUG: src/interp/ctx.rs sk_buff() lets socket filters read the tc-only fields data, data_end \
-            (ptr_field for every type), tc_classid, tstamp and wire_len; the kernel's \
-            sk_filter_is_valid_access refuses them: `invalid bpf_context access off=76 size=4`"]
 fn socket_filters_cannot_read_tc_only_fields() {
     let input = Input::skb(frame(), SkbFields::default());
     for (off, size, name) in TC_ONLY_READS {
@@ -336,10 +333,6 @@ fn kernel_refuses_tc_only_fields_in_socket_filters_and_allows_them_in_tc() {
 const XDP_REFUSED: [(u32, &str); 3] = [(12, "u8"), (16, "u16"), (20, "u32")];
 
 #[test]
-#[ignore = "BUG: src/interp/ctx.rs xdp_md() marks ingress_ifindex and rx_queue_index whole_only: false, \
-            so 1- and 2-byte loads pass, and leaves egress_ifindex readable; the kernel's \
-            __is_valid_xdp_access requires size == 4 (`invalid bpf_context access off=12 size=1`) and \
-            xdp_is_valid_access refuses egress_ifindex outside BPF_XDP_DEVMAP programs (off=20 size=4)"]
 fn xdp_md_narrow_loads_and_egress_ifindex_are_refused() {
     for (off, w) in XDP_REFUSED {
         let p = llvm(&format!(".prog xdp\nr0 = *({w} *)(r1 + {off})\nexit\n"));
@@ -410,9 +403,6 @@ fn tracepoint_record_is_read_only() {
 }
 
 #[test]
-#[ignore = "BUG: src/interp/mod.rs setup() maps a tracepoint record as an unchecked region, so the \
-            common_* header (bytes 0..8) is readable; the kernel's tp_prog_is_valid_access refuses \
-            `off < sizeof(void *)`: `invalid bpf_context access off=0 size=2`"]
 fn tracepoint_common_header_is_not_readable() {
     let input = Input::Tracepoint(record(59, [0; 6]));
     let e = run_err(&llvm(".prog tracepoint\nr0 = *(u16 *)(r1 + 0)\nexit\n"), &input);
