@@ -309,6 +309,33 @@ fn socket_filters_cannot_read_tc_only_fields() {
         let e = run_err(&p, &input);
         assert!(matches!(e.kind, ErrorKind::BadCtxAccess { .. }), "{name}: {e}");
         assert!(e.to_string().contains(name), "{name}: {e}");
+        assert!(e.to_string().contains(&format!("invalid bpf_context access off={off} size={size}")), "{e}");
+    }
+}
+
+#[test]
+fn refused_ctx_accesses_name_the_field_and_the_reason() {
+    let skb = Input::skb(frame(), SkbFields::default());
+    let cases = [
+        (
+            ".prog socket\nr0 = *(u32 *)(r1 + 76)",
+            &skb,
+            "off=76 size=4 (read): data is not readable by this program type",
+        ),
+        (".prog tc\nr0 = *(u16 *)(r1 + 9)", &skb, "misaligned context access, at `mark` in struct __sk_buff"),
+        (".prog tc\nr0 = *(u16 *)(r1 + 76)", &skb, "data must be accessed with size 4"),
+        (".prog tc\nr2 = 0\n*(u32 *)(r1 + 0) = r2", &skb, "(write): len is not writable by this program type"),
+        (
+            ".prog tc\nr0 = *(u64 *)(r1 + 184)\nr0 = *(u32 *)(r1 + 192)",
+            &skb,
+            "off=192 size=4 (read): outside struct __sk_buff",
+        ),
+        (".prog xdp\nr2 = 0\n*(u32 *)(r1 + 12) = r2", &Input::xdp(frame()), "ingress_ifindex is not writable"),
+    ];
+    for (src, input, want) in cases {
+        let e = run_err(&llvm(&format!("{src}\nr0 = 0\nexit\n")), input);
+        assert!(matches!(e.kind, ErrorKind::BadCtxAccess { .. }), "{src}: {e}");
+        assert!(e.to_string().contains(want), "{src}: {e}");
     }
 }
 

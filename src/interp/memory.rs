@@ -111,6 +111,23 @@ pub struct Region {
     pub checked: bool,
 }
 
+/// How far past a checked context region's start an access still counts as a context access:
+/// the reach of one instruction's 16-bit offset from the context pointer, which the kernel's
+/// verifier judges with the context's rules (`invalid bpf_context access off=192 size=4`).
+const CTX_REACH: u64 = 1 << 15;
+
+impl Region {
+    /// The bytes from `base` on that this region answers for: its length, or for a checked
+    /// context, everything an instruction can reach from the context pointer.
+    fn reach(&self) -> u64 {
+        if self.checked {
+            self.len.max(CTX_REACH)
+        } else {
+            self.len
+        }
+    }
+}
+
 /// A faulting access, before it is tied to an instruction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault(pub ErrorKind);
@@ -245,15 +262,15 @@ impl Memory {
     fn find_slow(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
         for r in &self.regions {
             let o = addr.wrapping_sub(r.base);
-            if o >= r.len {
+            if o >= r.reach() {
                 continue;
             }
             // The context's layout speaks first, as the verifier would: also for stores to a
-            // read-only context and for accesses running past its end.
+            // read-only context and for accesses at or running past its end.
             if r.checked {
                 self.check_ctx(o, size, access)?;
             }
-            if size as u64 > r.len - o {
+            if o >= r.len || size as u64 > r.len - o {
                 continue;
             }
             if access == Access::Write && !r.writable {
@@ -354,13 +371,13 @@ impl Memory {
     fn locate(&self, addr: u64, size: usize) -> Result<(Backing, usize), Fault> {
         for r in &self.regions {
             let o = addr.wrapping_sub(r.base);
-            if o >= r.len {
+            if o >= r.reach() {
                 continue;
             }
             if r.checked {
                 self.check_ctx(o, size, Access::Read)?;
             }
-            if size as u64 <= r.len - o {
+            if o < r.len && size as u64 <= r.len - o {
                 return Ok((r.backing, r.start + o as usize));
             }
         }
