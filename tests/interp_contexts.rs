@@ -484,3 +484,17 @@ fn syscall_ctx_write_back_matches_the_kernel() {
     assert_eq!(kernel.r0, interp.r0);
     assert_eq!(kernel.ctx_out, interp.ctx_out);
 }
+
+/// `lock *(u32 *)(r1 + 48) += r2`: an atomic add to `cb[0]`, a field the program may load and store.
+const CTX_ATOMIC: &str = ".prog tc\nr2 = 1\nlock *(u32 *)(r1 + 48) += r2\nr0 = 0\nexit\n";
+
+#[test]
+fn atomics_on_the_context_are_refused() {
+    let e = run_err(&llvm(CTX_ATOMIC), &Input::skb(frame(), SkbFields::default()));
+    assert!(matches!(e.kind, ErrorKind::BadCtxAccess { offset: 48, .. }), "{e}");
+    assert!(e.to_string().contains("atomic"), "{e}");
+    assert_eq!(e.pc, Some(1));
+    if kernel::require_or_skip("atomics_on_the_context_are_refused") {
+        assert!(kernel_rejects(&llvm(CTX_ATOMIC), &Input::skb(frame(), SkbFields::default())));
+    }
+}

@@ -303,6 +303,24 @@ impl Memory {
         Err(Fault(ErrorKind::BadCtxAccess { offset, size, access, reason }))
     }
 
+    /// Refuses a `BPF_ATOMIC` on the context, as the verifier does whatever the field
+    /// (`BPF_ATOMIC stores into R1 ctx is not allowed`): the kernel's context is a rewritten view
+    /// of its own structures, with no memory a read-modify-write could work on. One compare on
+    /// the atomics' path.
+    #[inline(always)]
+    pub fn refuse_ctx_atomic(&self, addr: u64, size: usize) -> Result<(), Fault> {
+        let o = addr.wrapping_sub(CTX_BASE);
+        if o < CTX_REACH && self.ctx_layout.is_some() {
+            return Err(Fault(ErrorKind::BadCtxAccess {
+                offset: o,
+                size,
+                access: Access::Write,
+                reason: "atomic operations on the context are not allowed".into(),
+            }));
+        }
+        Ok(())
+    }
+
     /// Describes an unmapped address relative to the nearest region.
     pub fn describe(&self, addr: u64, size: usize, access: Access) -> ErrorKind {
         if addr < NULL_PAGE_END {
