@@ -301,9 +301,6 @@ const TC_ONLY_READS: [(u32, u32, &str); 5] =
     [(76, 4, "data"), (80, 4, "data_end"), (72, 4, "tc_classid"), (152, 8, "tstamp"), (160, 4, "wire_len")];
 
 #[test]
-#[ignore = "BUG: src/interp/ctx.rs sk_buff() lets socket filters read the tc-only fields data, data_end \
-            (ptr_field for every type), tc_classid, tstamp and wire_len; the kernel's \
-            sk_filter_is_valid_access refuses them: `invalid bpf_context access off=76 size=4`"]
 fn socket_filters_cannot_read_tc_only_fields() {
     let input = Input::skb(frame(), SkbFields::default());
     for (off, size, name) in TC_ONLY_READS {
@@ -312,6 +309,33 @@ fn socket_filters_cannot_read_tc_only_fields() {
         let e = run_err(&p, &input);
         assert!(matches!(e.kind, ErrorKind::BadCtxAccess { .. }), "{name}: {e}");
         assert!(e.to_string().contains(name), "{name}: {e}");
+        assert!(e.to_string().contains(&format!("invalid bpf_context access off={off} size={size}")), "{e}");
+    }
+}
+
+#[test]
+fn refused_ctx_accesses_name_the_field_and_the_reason() {
+    let skb = Input::skb(frame(), SkbFields::default());
+    let cases = [
+        (
+            ".prog socket\nr0 = *(u32 *)(r1 + 76)",
+            &skb,
+            "off=76 size=4 (read): data is not readable by this program type",
+        ),
+        (".prog tc\nr0 = *(u16 *)(r1 + 9)", &skb, "misaligned context access, at `mark` in struct __sk_buff"),
+        (".prog tc\nr0 = *(u16 *)(r1 + 76)", &skb, "data must be accessed with size 4"),
+        (".prog tc\nr2 = 0\n*(u32 *)(r1 + 0) = r2", &skb, "(write): len is not writable by this program type"),
+        (
+            ".prog tc\nr0 = *(u64 *)(r1 + 184)\nr0 = *(u32 *)(r1 + 192)",
+            &skb,
+            "off=192 size=4 (read): outside struct __sk_buff",
+        ),
+        (".prog xdp\nr2 = 0\n*(u32 *)(r1 + 12) = r2", &Input::xdp(frame()), "ingress_ifindex is not writable"),
+    ];
+    for (src, input, want) in cases {
+        let e = run_err(&llvm(&format!("{src}\nr0 = 0\nexit\n")), input);
+        assert!(matches!(e.kind, ErrorKind::BadCtxAccess { .. }), "{src}: {e}");
+        assert!(e.to_string().contains(want), "{src}: {e}");
     }
 }
 
@@ -336,10 +360,6 @@ fn kernel_refuses_tc_only_fields_in_socket_filters_and_allows_them_in_tc() {
 const XDP_REFUSED: [(u32, &str); 3] = [(12, "u8"), (16, "u16"), (20, "u32")];
 
 #[test]
-#[ignore = "BUG: src/interp/ctx.rs xdp_md() marks ingress_ifindex and rx_queue_index whole_only: false, \
-            so 1- and 2-byte loads pass, and leaves egress_ifindex readable; the kernel's \
-            __is_valid_xdp_access requires size == 4 (`invalid bpf_context access off=12 size=1`) and \
-            xdp_is_valid_access refuses egress_ifindex outside BPF_XDP_DEVMAP programs (off=20 size=4)"]
 fn xdp_md_narrow_loads_and_egress_ifindex_are_refused() {
     for (off, w) in XDP_REFUSED {
         let p = llvm(&format!(".prog xdp\nr0 = *({w} *)(r1 + {off})\nexit\n"));
@@ -410,9 +430,6 @@ fn tracepoint_record_is_read_only() {
 }
 
 #[test]
-#[ignore = "BUG: src/interp/mod.rs setup() maps a tracepoint record as an unchecked region, so the \
-            common_* header (bytes 0..8) is readable; the kernel's tp_prog_is_valid_access refuses \
-            `off < sizeof(void *)`: `invalid bpf_context access off=0 size=2`"]
 fn tracepoint_common_header_is_not_readable() {
     let input = Input::Tracepoint(record(59, [0; 6]));
     let e = run_err(&llvm(".prog tracepoint\nr0 = *(u16 *)(r1 + 0)\nexit\n"), &input);
@@ -466,4 +483,18 @@ fn syscall_ctx_write_back_matches_the_kernel() {
     assert_eq!(interp.r0, 42);
     assert_eq!(kernel.r0, interp.r0);
     assert_eq!(kernel.ctx_out, interp.ctx_out);
+}
+
+/// `lock *(u32 *)(r1 + 48) += r2`: an atomic add to `cb[0]`, a field the program may load and store.
+const CTX_ATOMIC: &str = ".prog tc\nr2 = 1\nlock *(u32 *)(r1 + 48) += r2\nr0 = 0\nexit\n";
+
+#[test]
+fn atomics_on_the_context_are_refused() {
+    let e = run_err(&llvm(CTX_ATOMIC), &Input::skb(frame(), SkbFields::default()));
+    assert!(matches!(e.kind, ErrorKind::BadCtxAccess { offset: 48, .. }), "{e}");
+    assert!(e.to_string().contains("atomic"), "{e}");
+    assert_eq!(e.pc, Some(1));
+    if kernel::require_or_skip("atomics_on_the_context_are_refused") {
+        assert!(kernel_rejects(&llvm(CTX_ATOMIC), &Input::skb(frame(), SkbFields::default())));
+    }
 }

@@ -139,7 +139,7 @@ fn xdp_context_is_read_only_and_checked() {
     let mut p = prog("ldxh %r0, [%r1+0]\nexit\n");
     p.prog_type = ProgType::Xdp;
     let e = Vm::new(&p).unwrap().run(&Input::xdp(packet())).unwrap_err();
-    assert!(e.to_string().contains("must be accessed whole"), "{e}");
+    assert!(e.to_string().contains("data must be accessed with size 4"), "{e}");
 }
 
 #[test]

@@ -101,7 +101,8 @@ fn sk_buff_access_socket_vs_tc() {
         assert!(l.check_access(0, 4, true).is_err(), "len is read-only");
         assert!(l.check_access(88, 4, false).is_err(), "family: sk_skb only");
         assert!(l.check_access(144, 8, false).is_err(), "flow_keys: flow dissector only");
-        assert!(l.check_access(180, 1, false).is_err(), "tstamp_type");
+        assert!(l.check_access(180, 1, true).is_err(), "tstamp_type is never writable");
+        assert!(l.check_access(180, 2, false).is_err(), "tstamp_type is one byte");
         assert!(l.check_access(182, 2, false).is_err(), "padding");
         assert!(l.check_access(192, 4, false).is_err(), "past the end");
         assert!(l.check_access(-4, 4, false).is_err());
@@ -111,6 +112,8 @@ fn sk_buff_access_socket_vs_tc() {
     assert!(sock.check_access(76, 4, false).is_err());
     assert!(sock.check_access(8, 4, true).is_err(), "mark not writable in a socket filter");
     assert!(sock.check_access(72, 4, false).is_err(), "tc_classid");
+    assert!(sock.check_access(180, 1, false).is_err(), "tstamp_type: tc only");
+    assert!(tc.check_access(180, 1, false).is_ok(), "tstamp_type: tc reads it, one byte");
     // tc: packet pointers (exact size), mark/priority/tc_index writable.
     assert_eq!(tc.check_access(76, 4, false).unwrap().kind, FieldKind::PacketStart);
     assert!(tc.check_access(76, 2, false).is_err(), "no narrow packet pointer loads");

@@ -22,6 +22,7 @@ pub fn exec(
 ) -> Result<(), Fault> {
     let addr = regs[(d & 15) as usize].wrapping_add(off as i64 as u64);
     let wide = size == 8;
+    mem.refuse_ctx_atomic(addr, if wide { 8 } else { 4 })?;
     let old = if wide { mem.read::<8>(addr)? } else { mem.read::<4>(addr)? };
     let src = regs[(s & 15) as usize];
     let new = match op {

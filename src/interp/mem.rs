@@ -20,8 +20,9 @@ pub fn load_packet(mem: &Memory, off: i32, size: u8) -> Option<u64> {
     if off < 0 {
         return None; // SKF_LL_OFF / SKF_NET_OFF ancillary areas are not modelled
     }
-    let data = super::ctx::get_u32(&mem.ctx, 76) as u64;
-    let end = super::ctx::get_u32(&mem.ctx, 80) as u64;
+    let (data, end) = mem.packet_fields?;
+    let data = super::ctx::get_u32(&mem.ctx, data) as u64;
+    let end = super::ctx::get_u32(&mem.ctx, end) as u64;
     let start = data.checked_add(off as u64)?;
     if start + size as u64 > end {
         return None;

@@ -22,6 +22,7 @@
 //! The gaps between stack frames are unmapped, so running off a frame is reported precisely.
 
 use super::error::{Access, ErrorKind};
+use crate::runtime::ctx::CtxLayout;
 use crate::runtime::Map;
 
 /// End of the null page: addresses below it are reported as null dereferences.
@@ -90,21 +91,6 @@ pub enum Backing {
     Map(usize),
 }
 
-/// One rule of a context layout: a field the program may access.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CtxField {
-    /// Field name, for messages.
-    pub name: &'static str,
-    /// Byte offset in the context.
-    pub offset: u32,
-    /// Field size in bytes.
-    pub size: u32,
-    /// The program may store to it.
-    pub writable: bool,
-    /// Only whole-field loads are allowed (pointer fields such as `data`, `data_end`).
-    pub whole_only: bool,
-}
-
 /// A mapped range of the virtual address space.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Region {
@@ -121,8 +107,25 @@ pub struct Region {
     /// Human name for messages ("stack of frame 0", "packet", "value of map `counts`").
     /// (Borrowed for the fixed regions, so setting up a run allocates no names.)
     pub name: std::borrow::Cow<'static, str>,
-    /// Accesses must be validated against a context layout (the slow path).
+    /// Accesses must be validated against [`Memory::ctx_layout`] (the slow path).
     pub checked: bool,
+}
+
+/// How far past a checked context region's start an access still counts as a context access:
+/// the reach of one instruction's 16-bit offset from the context pointer, which the kernel's
+/// verifier judges with the context's rules (`invalid bpf_context access off=192 size=4`).
+const CTX_REACH: u64 = 1 << 15;
+
+impl Region {
+    /// The bytes from `base` on that this region answers for: its length, or for a checked
+    /// context, everything an instruction can reach from the context pointer.
+    fn reach(&self) -> u64 {
+        if self.checked {
+            self.len.max(CTX_REACH)
+        } else {
+            self.len
+        }
+    }
 }
 
 /// A faulting access, before it is tied to an instruction.
@@ -144,8 +147,12 @@ pub struct Memory {
     pub maps: Vec<Map>,
     /// Mapped regions.
     pub regions: Vec<Region>,
-    /// Field rules of the context, when accesses to it are checked.
-    pub ctx_fields: Vec<CtxField>,
+    /// The kernel's layout of the context, which accesses to `checked` regions are validated
+    /// against (`None` when the context is a plain buffer: `mem`, `syscall`).
+    pub ctx_layout: Option<&'static CtxLayout>,
+    /// Byte offsets in [`Memory::ctx`] of the `data` and `data_end` fields, when the context
+    /// has packet pointers (looked up once per run, not per `BPF_LD_ABS`).
+    pub packet_fields: Option<(usize, usize)>,
     /// A copy of the last-hit unchecked region: tried first, since loops hammer the same region.
     /// Kept as plain fields so the fast path reads no table and no `Vec`.
     hot: Hot,
@@ -255,36 +262,61 @@ impl Memory {
     fn find_slow(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
         for r in &self.regions {
             let o = addr.wrapping_sub(r.base);
-            if o < r.len && size as u64 <= r.len - o {
-                if access == Access::Write && !r.writable {
-                    return Err(Fault(ErrorKind::ReadOnly { addr, region: r.name.to_string() }));
-                }
-                if r.checked {
-                    self.check_ctx(o, size, access)?;
-                } else {
-                    self.hot =
-                        Hot { base: r.base, len: r.len, writable: r.writable, backing: r.backing, start: r.start };
-                }
-                return Ok((r.backing, r.start + o as usize));
+            if o >= r.reach() {
+                continue;
             }
+            // The context's layout speaks first, as the verifier would: also for stores to a
+            // read-only context and for accesses at or running past its end.
+            if r.checked {
+                self.check_ctx(o, size, access)?;
+            }
+            if o >= r.len || size as u64 > r.len - o {
+                continue;
+            }
+            if access == Access::Write && !r.writable {
+                return Err(Fault(ErrorKind::ReadOnly { addr, region: r.name.to_string() }));
+            }
+            if !r.checked {
+                self.hot = Hot { base: r.base, len: r.len, writable: r.writable, backing: r.backing, start: r.start };
+            }
+            return Ok((r.backing, r.start + o as usize));
         }
         Err(Fault(self.describe(addr, size, access)))
     }
 
-    /// Validates a context access against the context's field rules.
+    /// Validates an access at `offset` into the context with the kernel's rules for the program
+    /// type ([`CtxLayout::check_access`]), worded like the verifier's refusal plus which field
+    /// and why.
+    #[cold]
     fn check_ctx(&self, offset: u64, size: usize, access: Access) -> Result<(), Fault> {
-        let bad = |reason: String| Fault(ErrorKind::BadCtxAccess { offset, size, access, reason });
-        let end = offset + size as u64;
-        let Some(f) =
-            self.ctx_fields.iter().find(|f| offset >= f.offset as u64 && end <= f.offset as u64 + f.size as u64)
-        else {
-            return Err(bad("no context field covers these bytes".into()));
-        };
-        if access == Access::Write && !f.writable {
-            return Err(bad(format!("field `{}` is read-only", f.name)));
+        let Some(layout) = self.ctx_layout else { return Ok(()) };
+        let Err(e) = layout.check_access(offset as i64, size as u32, access == Access::Write) else { return Ok(()) };
+        let mut reason = e.reason;
+        // Name the field touched when the rule's explanation does not already (misalignment,
+        // spans, the end of the structure).
+        if let Some(f) = u32::try_from(offset).ok().and_then(|o| layout.field_containing(o)) {
+            let name = f.element_name(offset as u32);
+            if !reason.contains(f.name) {
+                reason = format!("{reason}, at `{name}` in {}", layout.struct_name);
+            }
         }
-        if f.whole_only && (offset != f.offset as u64 || size as u32 != f.size) {
-            return Err(bad(format!("field `{}` must be accessed whole ({} bytes)", f.name, f.size)));
+        Err(Fault(ErrorKind::BadCtxAccess { offset, size, access, reason }))
+    }
+
+    /// Refuses a `BPF_ATOMIC` on the context, as the verifier does whatever the field
+    /// (`BPF_ATOMIC stores into R1 ctx is not allowed`): the kernel's context is a rewritten view
+    /// of its own structures, with no memory a read-modify-write could work on. One compare on
+    /// the atomics' path.
+    #[inline(always)]
+    pub fn refuse_ctx_atomic(&self, addr: u64, size: usize) -> Result<(), Fault> {
+        let o = addr.wrapping_sub(CTX_BASE);
+        if o < CTX_REACH && self.ctx_layout.is_some() {
+            return Err(Fault(ErrorKind::BadCtxAccess {
+                offset: o,
+                size,
+                access: Access::Write,
+                reason: "atomic operations on the context are not allowed".into(),
+            }));
         }
         Ok(())
     }
@@ -357,10 +389,13 @@ impl Memory {
     fn locate(&self, addr: u64, size: usize) -> Result<(Backing, usize), Fault> {
         for r in &self.regions {
             let o = addr.wrapping_sub(r.base);
+            if o >= r.reach() {
+                continue;
+            }
+            if r.checked {
+                self.check_ctx(o, size, Access::Read)?;
+            }
             if o < r.len && size as u64 <= r.len - o {
-                if r.checked {
-                    self.check_ctx(o, size, Access::Read)?;
-                }
                 return Ok((r.backing, r.start + o as usize));
             }
         }

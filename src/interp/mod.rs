@@ -272,7 +272,11 @@ impl Vm {
         let pt = self.prog.prog_type;
         let m = &mut self.mem;
         m.stack.iter_mut().for_each(|b| *b = 0);
-        m.ctx_fields.clear();
+        // One source of truth for contexts: the kernel's layouts and access rules.
+        let ctx_layout = crate::runtime::ctx::ctx_layout(pt);
+        m.ctx_layout = ctx_layout;
+        m.packet_fields = ctx_layout.and_then(ctx::packet_fields);
+        let no_layout = || RuntimeError::new(ErrorKind::Invalid(format!("no context layout for {pt} programs")));
         let mut regions = Memory::stack_regions();
         let headroom = memory::PACKET_HEADROOM as usize;
         let packet_region = |data_off: usize, len: usize| Region {
@@ -313,29 +317,30 @@ impl Vm {
                 }
             }
             (ProgType::Xdp, Input::Xdp { packet, ingress_ifindex, rx_queue_index }) => {
-                let (ctx, fields) = ctx::xdp_md(packet.len(), *ingress_ifindex, *rx_queue_index);
-                m.ctx = ctx;
-                m.ctx_fields = fields;
+                let layout = ctx_layout.ok_or_else(no_layout)?;
+                m.ctx = ctx::xdp_md(layout, packet.len(), *ingress_ifindex, *rx_queue_index);
                 m.packet = vec![0; headroom];
                 m.packet.extend_from_slice(packet);
                 regions.push(packet_region(headroom, packet.len()));
-                regions.push(ctx_region(ctx::XDP_MD_SIZE, false, true));
+                regions.push(ctx_region(m.ctx.len(), false, true));
                 memory::CTX_BASE
             }
             (ProgType::Socket | ProgType::Tc, Input::Skb { packet, fields }) => {
+                let layout = ctx_layout.ok_or_else(no_layout)?;
                 let data_off = if pt == ProgType::Socket { ctx::ETH_HLEN.min(packet.len()) } else { 0 };
-                let (ctx, rules) = ctx::sk_buff(packet, data_off, fields, pt == ProgType::Tc);
-                m.ctx = ctx;
-                m.ctx_fields = rules;
+                m.ctx = ctx::sk_buff(layout, packet, data_off, fields);
                 m.packet = vec![0; headroom];
                 m.packet.extend_from_slice(packet);
                 regions.push(packet_region(headroom + data_off, packet.len() - data_off));
-                regions.push(ctx_region(ctx::SK_BUFF_SIZE, true, true));
+                // Writable as far as the layout allows (cb; mark, priority... in tc).
+                regions.push(ctx_region(m.ctx.len(), true, true));
                 memory::CTX_BASE
             }
             (ProgType::Tracepoint, Input::Tracepoint(args)) => {
+                // The record is as long as the input says; what may be read of it (not the
+                // common_* header, nothing past the sys_enter record) is the layout's rule.
                 m.ctx = args.clone();
-                regions.push(ctx_region(args.len(), false, false));
+                regions.push(ctx_region(args.len(), false, true));
                 memory::CTX_BASE
             }
             (ProgType::Syscall, Input::Syscall(buf)) => {
@@ -387,8 +392,7 @@ impl Vm {
             exec_trace: st.exec_trace,
             ..RunOutcome::default()
         };
-        if matches!(pt, ProgType::Xdp | ProgType::Socket | ProgType::Tc) {
-            let (data_field, end_field) = if pt == ProgType::Xdp { (0, 4) } else { (76, 80) };
+        if let Some((data_field, end_field)) = self.mem.packet_fields {
             let base = memory::PACKET_BASE as usize;
             let data = (ctx::get_u32(&self.mem.ctx, data_field) as usize).saturating_sub(base);
             let end = (ctx::get_u32(&self.mem.ctx, end_field) as usize).saturating_sub(base);

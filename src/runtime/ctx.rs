@@ -217,8 +217,10 @@ fn sk_buff(tc: bool) -> CtxLayout {
         fld("gso_segs", 164, 4, 4, Scalar, ro),
         fld("sk", 168, 8, 8, SockOrNull, Access::RO_EXACT),
         fld("gso_size", 176, 4, 4, Scalar, ro),
-        // tstamp_type is readable only through BTF-aware access; then 3 bytes of padding.
-        fld("tstamp_type", 180, 1, 1, Scalar, Access::NONE),
+        // tstamp_type: tc may load it, one byte (`tc_cls_act_is_valid_access` returns
+        // `size == sizeof(__u8)` before the common rules); socket filters not. Then 3 bytes of
+        // padding.
+        fld("tstamp_type", 180, 1, 1, Scalar, tc_only(Access::RO)),
         fld("hwtstamp", 184, 8, 8, Scalar, tc_only(Access::RO_EXACT)),
     ];
     CtxLayout { struct_name: "struct __sk_buff", size: 192, fields, any_aligned_read: false }
