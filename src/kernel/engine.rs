@@ -41,9 +41,9 @@ impl KernelEngine {
     }
 }
 
-/// Writes `v` at the `__sk_buff` field `name` (element `idx`).
-fn put_skb_field(ctx: &mut [u8], name: &str, idx: u32, v: u32) {
-    let field = ctx_layout(ProgType::Socket).and_then(|l| l.fields.iter().find(|f| f.name == name).copied());
+/// Writes `v` at field `name` (element `idx`) of the context layout of `prog_type`.
+fn put_field(ctx: &mut [u8], prog_type: ProgType, name: &str, idx: u32, v: u32) {
+    let field = ctx_layout(prog_type).and_then(|l| l.fields.iter().find(|f| f.name == name).copied());
     if let Some(f) = field {
         let at = (f.offset + idx * f.elem) as usize;
         if let Some(slot) = ctx.get_mut(at..at + 4) {
@@ -64,12 +64,11 @@ fn translate(prog_type: ProgType, input: &Input) -> Result<Buffers, EngineError>
             let ctx = if (*ingress_ifindex, *rx_queue_index) == (1, 0) {
                 None
             } else {
-                // struct xdp_md: data 0, data_end 4, data_meta 8, ingress_ifindex 12,
-                // rx_queue_index 16, egress_ifindex 20.
-                let mut md = vec![0u8; 24];
-                md[4..8].copy_from_slice(&(packet.len() as u32).to_le_bytes());
-                md[12..16].copy_from_slice(&ingress_ifindex.to_le_bytes());
-                md[16..20].copy_from_slice(&rx_queue_index.to_le_bytes());
+                // test_run takes data = 0 and data_end = the packet length in the xdp_md it is given.
+                let mut md = vec![0u8; ctx_layout(ProgType::Xdp).map_or(24, |l| l.size as usize)];
+                put_field(&mut md, ProgType::Xdp, "data_end", 0, packet.len() as u32);
+                put_field(&mut md, ProgType::Xdp, "ingress_ifindex", 0, *ingress_ifindex);
+                put_field(&mut md, ProgType::Xdp, "rx_queue_index", 0, *rx_queue_index);
                 Some(md)
             };
             (Some(packet.clone()), ctx)
@@ -86,12 +85,12 @@ fn translate(prog_type: ProgType, input: &Input) -> Result<Buffers, EngineError>
             }
             let size = ctx_layout(prog_type).map_or(192, |l| l.size as usize);
             let mut ctx = vec![0u8; size];
-            put_skb_field(&mut ctx, "mark", 0, fields.mark);
-            put_skb_field(&mut ctx, "priority", 0, fields.priority);
-            put_skb_field(&mut ctx, "ingress_ifindex", 0, fields.ingress_ifindex);
-            put_skb_field(&mut ctx, "ifindex", 0, fields.ifindex);
+            put_field(&mut ctx, ProgType::Socket, "mark", 0, fields.mark);
+            put_field(&mut ctx, ProgType::Socket, "priority", 0, fields.priority);
+            put_field(&mut ctx, ProgType::Socket, "ingress_ifindex", 0, fields.ingress_ifindex);
+            put_field(&mut ctx, ProgType::Socket, "ifindex", 0, fields.ifindex);
             for (i, v) in fields.cb.iter().enumerate() {
-                put_skb_field(&mut ctx, "cb", i as u32, *v);
+                put_field(&mut ctx, ProgType::Socket, "cb", i as u32, *v);
             }
             let any = ctx.iter().any(|b| *b != 0);
             (Some(packet.clone()), any.then_some(ctx))
