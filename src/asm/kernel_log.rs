@@ -15,25 +15,6 @@ fn wreg(width: Width, r: Reg) -> String {
     }
 }
 
-fn alu_op(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Add => "+=",
-        BinOp::Sub => "-=",
-        BinOp::Mul => "*=",
-        BinOp::Div => "/=",
-        BinOp::SDiv => "s/=",
-        BinOp::Mod => "%=",
-        BinOp::SMod => "s%=",
-        BinOp::Or => "|=",
-        BinOp::And => "&=",
-        BinOp::Lsh => "<<=",
-        BinOp::Rsh => ">>=",
-        BinOp::Arsh => "s>>=",
-        BinOp::Xor => "^=",
-        BinOp::Mov | BinOp::MovSx8 | BinOp::MovSx16 | BinOp::MovSx32 => "=",
-    }
-}
-
 fn movsx_cast(op: BinOp) -> &'static str {
     match op {
         BinOp::MovSx8 => "(s8)",
@@ -68,9 +49,9 @@ fn atomic_alu(op: AtomicOp) -> &'static str {
 pub fn format_insn(insn: &Insn, ctx: &FormatCtx) -> String {
     match *insn {
         Insn::Bin { width, op, dst, src: Operand::Reg(s) } => {
-            format!("{} {} {}{}", wreg(width, dst), alu_op(op), movsx_cast(op), wreg(width, s))
+            format!("{} {} {}{}", wreg(width, dst), op.operator(), movsx_cast(op), wreg(width, s))
         }
-        Insn::Bin { width, op, dst, src: Operand::Imm(i) } => format!("{} {} {i}", wreg(width, dst), alu_op(op)),
+        Insn::Bin { width, op, dst, src: Operand::Imm(i) } => format!("{} {} {i}", wreg(width, dst), op.operator()),
         Insn::Neg { width, dst } => format!("{} = -{}", wreg(width, dst), wreg(width, dst)),
         Insn::Endian { op, bits, dst } => match op {
             EndianOp::ToLe => format!("r{0} = le{bits} r{0}", dst.num()),

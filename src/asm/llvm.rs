@@ -1072,25 +1072,6 @@ fn operand_text(src: Operand, width: Width) -> String {
     }
 }
 
-fn alu_op(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Add => "+=",
-        BinOp::Sub => "-=",
-        BinOp::Mul => "*=",
-        BinOp::Div => "/=",
-        BinOp::SDiv => "s/=",
-        BinOp::Mod => "%=",
-        BinOp::SMod => "s%=",
-        BinOp::Or => "|=",
-        BinOp::And => "&=",
-        BinOp::Lsh => "<<=",
-        BinOp::Rsh => ">>=",
-        BinOp::Arsh => "s>>=",
-        BinOp::Xor => "^=",
-        BinOp::Mov | BinOp::MovSx8 | BinOp::MovSx16 | BinOp::MovSx32 => "=",
-    }
-}
-
 /// Formats one instruction the way llvm-objdump-19 prints it (see the module docs for the forms
 /// objdump cannot print); `parse_insn` reads the result back to the same instruction.
 pub fn format_insn(insn: &Insn, ctx: &FormatCtx) -> String {
@@ -1102,7 +1083,7 @@ pub fn format_insn(insn: &Insn, ctx: &FormatCtx) -> String {
                 BinOp::MovSx8 => format!("{d} = (s8){s}"),
                 BinOp::MovSx16 => format!("{d} = (s16){s}"),
                 BinOp::MovSx32 => format!("{d} = (s32){s}"),
-                _ => format!("{d} {} {s}", alu_op(op)),
+                _ => format!("{d} {} {s}", op.operator()),
             }
         }
         Insn::Neg { width, dst } => format!("{0} = -{0}", reg(dst, width)),

@@ -181,6 +181,27 @@ impl BinOp {
         }
     }
 
+    /// The compound-assignment operator of the kernel/LLVM syntax (`+=`, `s/=`, `s>>=`; `=` for
+    /// the moves).
+    pub const fn operator(self) -> &'static str {
+        match self {
+            BinOp::Add => "+=",
+            BinOp::Sub => "-=",
+            BinOp::Mul => "*=",
+            BinOp::Div => "/=",
+            BinOp::SDiv => "s/=",
+            BinOp::Mod => "%=",
+            BinOp::SMod => "s%=",
+            BinOp::Or => "|=",
+            BinOp::And => "&=",
+            BinOp::Lsh => "<<=",
+            BinOp::Rsh => ">>=",
+            BinOp::Arsh => "s>>=",
+            BinOp::Xor => "^=",
+            BinOp::Mov | BinOp::MovSx8 | BinOp::MovSx16 | BinOp::MovSx32 => "=",
+        }
+    }
+
     /// True for the sign-extending moves, which only take a register source.
     pub const fn is_movsx(self) -> bool {
         matches!(self, BinOp::MovSx8 | BinOp::MovSx16 | BinOp::MovSx32)
