@@ -70,7 +70,8 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
 
     let mut columns = Vec::new();
     let mut kernel_log = String::new();
-    let mut kernel_error: Option<EngineError> = None;
+    // Rejections and runtime errors, shown as diagnostics on the source after the table.
+    let mut engine_errors: Vec<EngineError> = Vec::new();
     for &name in engine::ENGINES {
         let mut col = Column { name, verdict: String::new(), result: Err(String::new()), maps: vec![] };
         let opened: Result<Box<dyn Engine>, EngineError> = if name == "kernel" {
@@ -105,9 +106,7 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
                     other => format!("error: {other}"),
                 };
                 col.result = Err(e.to_string());
-                if name == "kernel" {
-                    kernel_error = Some(e);
-                }
+                engine_errors.push(e);
                 columns.push(col);
                 continue;
             }
@@ -124,6 +123,7 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
                 Err(e) => {
                     col.verdict = "runtime error".into();
                     col.result = Err(e.to_string());
+                    engine_errors.push(e);
                 }
             }
         }
@@ -171,7 +171,7 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
         if args.log || args.log_level.is_some() {
             println!("\nkernel verifier log:\n{}", kernel_log.trim_end());
         }
-        if let Some(e) = &kernel_error {
+        for e in &engine_errors {
             eprint!("{}", render_engine_error(ctx, &program, e));
         }
         if differences.is_empty() {
