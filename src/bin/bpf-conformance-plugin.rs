@@ -9,19 +9,10 @@ use ebpf_lab::program::Program;
 use std::io::Read;
 use std::process::ExitCode;
 
-/// Parses hex bytes, ignoring whitespace (`"b7 00"` and `"b700"` are the same).
+/// Parses hex bytes, ignoring whitespace anywhere (`"b7 00"`, `"b700"` and `"b 700"` are the same).
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits ({})", digits.len()));
-    }
-    digits
-        .chunks(2)
-        .map(|pair| {
-            let s = std::str::from_utf8(pair).map_err(|_| "invalid hex".to_string())?;
-            u8::from_str_radix(s, 16).map_err(|_| format!("invalid hex byte `{s}`"))
-        })
-        .collect()
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    ebpf_lab::load::parse_hex(&digits).map_err(|(_, e)| e)
 }
 
 fn run() -> Result<u64, String> {
