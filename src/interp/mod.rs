@@ -418,7 +418,10 @@ impl Vm {
         self.programs.len()
     }
 
-    /// A runtime error at decoded index `idx`.
+    /// A runtime error at decoded index `idx`. Out of line and cold, so the run loop keeps
+    /// only a call on its error paths.
+    #[cold]
+    #[inline(never)]
     fn error_at(&self, idx: usize, kind: ErrorKind) -> RuntimeError {
         let idx = idx.min(self.code.pcs.len() - 1);
         let pc = self.code.pcs[idx];
@@ -433,7 +436,9 @@ impl Vm {
     }
 
     /// The run loop. `TRACE` selects, at compile time, whether each step is logged, so the
-    /// untraced loop pays nothing for the feature.
+    /// untraced loop pays nothing for the feature. Never inlined, and everything rare it calls is
+    /// out of line and cold, so the loop's code layout does not move with unrelated changes.
+    #[inline(never)]
     fn exec<const TRACE: bool>(&mut self, st: &mut State) -> Result<u64, RuntimeError> {
         let mut pc: usize = 0;
         // The register file and the budget counter live on the heap, not in this frame: AMD Zen
@@ -488,12 +493,20 @@ impl Vm {
         // Every loaded program's ops, held apart from `self` so the loop can index a plain slice
         // while helpers borrow the VM; a tail call just switches slices.
         let all: Vec<std::rc::Rc<[Op]>> = self.programs.iter().map(|(_, c)| Self::code_for::<TRACE>(c)).collect();
+        // The fetch below skips the index check; this is what makes that sound, checked once
+        // per run (a few compares per op of the program, not per executed op).
+        if !all.iter().all(|c| decoded::pc_stays_in(c)) {
+            return Err(RuntimeError::new(ErrorKind::Invalid("decoded program breaks the run loop's invariant".into())));
+        }
         let code_of = |current: usize| all.get(current).map_or(&[][..], |c| &c[..]);
         let mut code: &[Op] = code_of(self.current);
         let result = loop {
-            let Some(op) = code.get(pc) else {
-                break Err(self.error_at(pc, ErrorKind::FellOffEnd));
-            };
+            // SAFETY: `pc < code.len()` here. Every program in `all` passed
+            // `decoded::pc_stays_in`: `pc` starts at 0 of a non-empty slice (also after a tail
+            // call); jumps, calls and returns only set it to a checked target or to the op after
+            // a `CallLocal`, which is not the last op; falling through (by one op, or by two after
+            // a superinstruction) never passes the final `FellOff`, which ends the run.
+            let op = unsafe { code.get_unchecked(pc) };
             let before = if TRACE { cpu.regs } else { [0; 16] };
             let idx = pc;
             pc += 1;
