@@ -139,11 +139,9 @@ struct Frame {
     saved: [u64; 4],
 }
 
-/// The hot mutable state of the run loop, kept together on the heap (see `Vm::exec`).
+/// The register file of the run loop, kept on the heap (see `Vm::exec`).
 struct Cpu {
     regs: [u64; 16],
-    /// Instructions executed minus the start of the current straight-line run (wrapping).
-    base: u64,
 }
 
 /// Register and control state of a run.
@@ -440,19 +438,26 @@ impl Vm {
     /// out of line and cold, so the loop's code layout does not move with unrelated changes.
     #[inline(never)]
     fn exec<const TRACE: bool>(&mut self, st: &mut State) -> Result<u64, RuntimeError> {
-        // The register file and the budget counter live on the heap, not in this frame: AMD Zen
+        // The register file lives on the heap, not in this frame: AMD Zen
         // predicts that a load from an `rsp`-relative slot reads what an earlier store to that
         // slot wrote ("memory renaming"); with the slot chosen by a register number, or stores
         // spread over several slots, that prediction kept failing and flushed the pipeline
         // about once per loop iteration (a 3-op loop took 13 ns instead of 4).
-        let mut cpu = Box::new(Cpu { regs: st.regs, base: 0 });
+        let mut cpu = Box::new(Cpu { regs: st.regs });
+        // The budget counter, by contrast, is a plain local: it lives in a register or in one
+        // fixed `rsp`-relative slot, which that prediction handles well. On the heap (as it
+        // once was, next to the registers) every taken jump waited for a store-to-load forward
+        // of it: the counting loop took 4.4 ns per iteration instead of 3.1.
+        let mut base: u64;
         // Every loaded program's ops, held apart from `self` so the loop can index a plain slice
         // while helpers borrow the VM; a tail call just switches slices.
         let all: Vec<std::rc::Rc<[Op]>> = self.programs.iter().map(|(_, c)| Self::code_for::<TRACE>(c)).collect();
         // The fetch below skips the index check; this is what makes that sound, checked once
         // per run (a few compares per op of the program, not per executed op).
         if !all.iter().all(|c| decoded::pc_stays_in(c)) {
-            return Err(RuntimeError::new(ErrorKind::Invalid("decoded program breaks the run loop's invariant".into())));
+            return Err(RuntimeError::new(ErrorKind::Invalid(
+                "decoded program breaks the run loop's invariant".into(),
+            )));
         }
         let code_of = |current: usize| all.get(current).map_or(&[][..], |c| &c[..]);
         let mut code: &[Op] = code_of(self.current);
@@ -496,18 +501,18 @@ impl Vm {
         // The budget is charged per straight-line run: when control transfers (taken jump, call,
         // return, exit) the run is added to the count. The count stays exact and the loop pays
         // nothing on fall-through instructions; a runaway loop is caught at its jump.
-        // One variable does it, counted in bytes of ops (`OP` per op): `cpu.base` is
+        // One variable does it, counted in bytes of ops (`OP` per op): `base` is
         // `16 * executed - ip` at the start of the current straight-line run (wrapping), so
         // `base + ip` is 16 times the count so far, and after `charge!` `base` *is* that until
         // `jump!` rebases it. (A budget beyond `u64::MAX / 16`, some 10^18 instructions, is
         // unlimited in practice and saturates.)
         let budget = self.options.budget;
         let budget_b = budget.saturating_mul(OP);
-        cpu.base = 0u64.wrapping_sub(ip as u64);
+        base = 0u64.wrapping_sub(ip as u64);
         macro_rules! charge {
             () => {
-                cpu.base = cpu.base.wrapping_add(ip as u64);
-                if cpu.base > budget_b {
+                base = base.wrapping_add(ip as u64);
+                if base > budget_b {
                     break Err(self.error_at(here!(), ErrorKind::BudgetExhausted { budget }));
                 }
             };
@@ -515,12 +520,12 @@ impl Vm {
         macro_rules! jump {
             ($t:expr) => {{
                 // `charge!` then rebase, with one store.
-                let count = cpu.base.wrapping_add(ip as u64);
+                let count = base.wrapping_add(ip as u64);
                 if count > budget_b {
                     break Err(self.error_at(here!(), ErrorKind::BudgetExhausted { budget }));
                 }
                 ip = code.as_ptr().wrapping_add($t as usize);
-                cpu.base = count.wrapping_sub(ip as u64);
+                base = count.wrapping_sub(ip as u64);
             }};
         }
         let result = loop {
@@ -834,7 +839,7 @@ impl Vm {
                         self.switch_program(target);
                         code = code_of(self.current);
                         ip = code.as_ptr();
-                        cpu.base = cpu.base.wrapping_sub(ip as u64);
+                        base = base.wrapping_sub(ip as u64);
                     }
                 }
                 Op::Callx { d } => {
@@ -875,7 +880,7 @@ impl Vm {
                 self.trace_step(st, idx, &before, &cpu.regs);
             }
         };
-        st.executed = cpu.base / OP;
+        st.executed = base / OP;
         result
     }
 
