@@ -459,7 +459,9 @@ impl Vm {
                 "decoded program breaks the run loop's invariant".into(),
             )));
         }
-        let code_of = |current: usize| all.get(current).map_or(&[][..], |c| &c[..]);
+        // (A missing program, which `switch_program` never selects, would run a lone `FellOff`:
+        // the fetch must never see an empty slice.)
+        let code_of = |current: usize| all.get(current).map_or(&[Op::FellOff][..], |c| &c[..]);
         let mut code: &[Op] = code_of(self.current);
         // The loop walks a pointer over the ops: a fetch is one load, with no index to scale or
         // check (see the SAFETY note at the fetch). The op index is recomputed from it only
