@@ -448,7 +448,7 @@ impl Vm {
         // fixed `rsp`-relative slot, which that prediction handles well. On the heap (as it
         // once was, next to the registers) every taken jump waited for a store-to-load forward
         // of it: the counting loop took 4.4 ns per iteration instead of 3.1.
-        let mut base: u64;
+        let mut room: u64;
         // Every loaded program's ops, held apart from `self` so the loop can index a plain slice
         // while helpers borrow the VM; a tail call just switches slices.
         let all: Vec<std::rc::Rc<[Op]>> = self.programs.iter().map(|(_, c)| Self::code_for::<TRACE>(c)).collect();
@@ -503,18 +503,19 @@ impl Vm {
         // The budget is charged per straight-line run: when control transfers (taken jump, call,
         // return, exit) the run is added to the count. The count stays exact and the loop pays
         // nothing on fall-through instructions; a runaway loop is caught at its jump.
-        // One variable does it, counted in bytes of ops (`OP` per op): `base` is
-        // `16 * executed - ip` at the start of the current straight-line run (wrapping), so
-        // `base + ip` is 16 times the count so far, and after `charge!` `base` *is* that until
-        // `jump!` rebases it. (A budget beyond `u64::MAX / 16`, some 10^18 instructions, is
-        // unlimited in practice and saturates.)
+        // One variable does it, counted in bytes of ops (`OP` per op) and held as what is left:
+        // `room - ip` is `limit - 16 * executed` (wrapping), `limit` being 16 times the budget,
+        // so the run is over budget exactly when that goes negative; after `charge!` `room`
+        // *is* it until `jump!` rebases it. One variable and no stored limit to compare with
+        // keep the taken-jump path short. (`limit` stops at `i64::MAX`: a budget beyond some
+        // 5 * 10^17 instructions is unlimited in practice.)
         let budget = self.options.budget;
-        let budget_b = budget.saturating_mul(OP);
-        base = 0u64.wrapping_sub(ip as u64);
+        let limit = budget.saturating_mul(OP).min(i64::MAX as u64);
+        room = limit.wrapping_add(ip as u64);
         macro_rules! charge {
             () => {
-                base = base.wrapping_add(ip as u64);
-                if base > budget_b {
+                room = room.wrapping_sub(ip as u64);
+                if (room as i64) < 0 {
                     break Err(self.error_at(here!(), ErrorKind::BudgetExhausted { budget }));
                 }
             };
@@ -522,12 +523,12 @@ impl Vm {
         macro_rules! jump {
             ($t:expr) => {{
                 // `charge!` then rebase, with one store.
-                let count = base.wrapping_add(ip as u64);
-                if count > budget_b {
+                let left = room.wrapping_sub(ip as u64);
+                if (left as i64) < 0 {
                     break Err(self.error_at(here!(), ErrorKind::BudgetExhausted { budget }));
                 }
                 ip = code.as_ptr().wrapping_add($t as usize);
-                base = count.wrapping_sub(ip as u64);
+                room = left.wrapping_add(ip as u64);
             }};
         }
         let result = loop {
@@ -841,7 +842,7 @@ impl Vm {
                         self.switch_program(target);
                         code = code_of(self.current);
                         ip = code.as_ptr();
-                        base = base.wrapping_sub(ip as u64);
+                        room = room.wrapping_add(ip as u64);
                     }
                 }
                 Op::Callx { d } => {
@@ -882,7 +883,7 @@ impl Vm {
                 self.trace_step(st, idx, &before, &cpu.regs);
             }
         };
-        st.executed = base / OP;
+        st.executed = limit.wrapping_sub(room) / OP;
         result
     }
 
