@@ -86,6 +86,12 @@ fn cases() -> Vec<Case> {
 }
 
 fn main() {
+    // `INTERP_BENCH_RUNS=<case>:<engine>:<n>` runs one engine on one case `n` times and exits, for
+    // instruction counting under `valgrind --tool=callgrind` (the difference between two `n`
+    // divided by their difference is the cost of one run, setup excluded, free of timing noise).
+    if let Ok(spec) = std::env::var("INTERP_BENCH_RUNS") {
+        return count_runs(&spec);
+    }
     let mut c = Criterion::default().configure_from_args();
     let mut summary = Vec::new();
     for case in cases() {
@@ -128,6 +134,35 @@ fn main() {
             theirs.as_secs_f64() * 1e6,
             theirs.as_secs_f64() / ours.as_secs_f64()
         );
+    }
+}
+
+/// Runs `case:engine:n` (engine `ebpf-lab` or `rbpf`) `n` times; see `main`.
+fn count_runs(spec: &str) {
+    let mut parts = spec.split(':');
+    let (Some(name), Some(engine), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
+        panic!("INTERP_BENCH_RUNS wants case:engine:n, got {spec}");
+    };
+    let n: u32 = n.parse().expect("run count");
+    let case = cases().into_iter().find(|c| c.name == name).expect("known case");
+    let prog = assemble(case.name, case.src, Some(Syntax::Ubpf)).expect("benchmark program assembles");
+    let bytes = prog.to_bytes();
+    match engine {
+        "ebpf-lab" => {
+            let mut vm = Vm::new(&prog).expect("decodes");
+            let input = Input::mem(case.mem.clone());
+            for _ in 0..n {
+                black_box(vm.run(black_box(&input)).unwrap().r0);
+            }
+        }
+        "rbpf" => {
+            let rbpf_vm = rbpf::EbpfVmRaw::new(Some(&bytes)).expect("rbpf loads");
+            for _ in 0..n {
+                let mut m = case.mem.clone();
+                black_box(rbpf_vm.execute_program(black_box(&mut m)).unwrap());
+            }
+        }
+        _ => panic!("unknown engine {engine}"),
     }
 }
 

@@ -746,6 +746,57 @@ pub fn fuse(ops: &[Op]) -> Vec<Op> {
     out
 }
 
+/// Whether the run loop's index stays within `ops` whatever the program does, which lets the
+/// loop fetch without an index check: `ops` is non-empty and ends with `FellOff` (which ends the
+/// run, so nothing falls through past it); every jump and call target is an index of `ops`;
+/// a superinstruction (which continues two ops on) is never at the last two positions; and a
+/// `CallLocal` (whose return lands on the next op) is not last. [`decode`] and [`fuse`] make
+/// every program so; the loop checks it once per run rather than trust that.
+pub fn pc_stays_in(ops: &[Op]) -> bool {
+    let n = ops.len();
+    if ops.last() != Some(&Op::FellOff) {
+        return false;
+    }
+    ops.iter().enumerate().all(|(i, op)| {
+        let target_ok = |t: u32| (t as usize) < n;
+        match *op {
+            Op::Ja { t }
+            | Op::Jmp32I { t, .. }
+            | Op::Jmp32R { t, .. }
+            | Op::JeqI { t, .. }
+            | Op::JeqR { t, .. }
+            | Op::JneI { t, .. }
+            | Op::JneR { t, .. }
+            | Op::JgtI { t, .. }
+            | Op::JgtR { t, .. }
+            | Op::JgeI { t, .. }
+            | Op::JgeR { t, .. }
+            | Op::JltI { t, .. }
+            | Op::JltR { t, .. }
+            | Op::JleI { t, .. }
+            | Op::JleR { t, .. }
+            | Op::JsgtI { t, .. }
+            | Op::JsgtR { t, .. }
+            | Op::JsgeI { t, .. }
+            | Op::JsgeR { t, .. }
+            | Op::JsltI { t, .. }
+            | Op::JsltR { t, .. }
+            | Op::JsleI { t, .. }
+            | Op::JsleR { t, .. }
+            | Op::JsetI { t, .. }
+            | Op::JsetR { t, .. } => target_ok(t),
+            Op::CallLocal { t } => target_ok(t) && i + 1 < n,
+            Op::AddJltI { t, .. }
+            | Op::AddJneI { t, .. }
+            | Op::AddJltR { t, .. }
+            | Op::AddJgtR { t, .. }
+            | Op::AddJneR { t, .. } => target_ok(t) && i + 2 < n,
+            Op::LdxDW2 { .. } | Op::StxDW2 { .. } | Op::MovAdd64R { .. } | Op::MovAdd64I { .. } => i + 2 < n,
+            _ => true,
+        }
+    })
+}
+
 /// The 64-bit immediate added by `op` when it is `dst += k` / `dst -= k` with `k` an `i32`.
 fn add_imm(op: Op) -> Option<(R, i32)> {
     match op {
@@ -956,5 +1007,20 @@ mod tests {
         let fused = fuse(&[add1, jlt, Op::Exit, Op::FellOff]);
         assert_eq!(fused[1], jlt);
         assert_eq!(fuse(&[Op::Add64I { d: 1, k: 1 }, Op::FellOff]).len(), 2);
+    }
+
+    #[test]
+    fn the_run_loop_invariant_holds_for_decoded_programs_and_catches_breaks() {
+        let add1 = Op::Add64I { d: 1, k: 1 };
+        let jlt = Op::JltI { d: 1, k: 10, t: 0 };
+        let ops = [add1, jlt, Op::Exit, Op::FellOff];
+        assert!(pc_stays_in(&ops));
+        assert!(pc_stays_in(&fuse(&ops)));
+        // No final `FellOff`, a target past the end, a pair reaching past the end.
+        assert!(!pc_stays_in(&[add1, Op::Exit]));
+        assert!(!pc_stays_in(&[]));
+        assert!(!pc_stays_in(&[Op::Ja { t: 2 }, Op::FellOff]));
+        assert!(!pc_stays_in(&[Op::AddJltI { d: 1, k: 1, b: 3, t: 0 }, Op::FellOff]));
+        assert!(!pc_stays_in(&[Op::CallLocal { t: 0 }, Op::FellOff][..1]));
     }
 }

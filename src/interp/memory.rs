@@ -258,6 +258,8 @@ impl Memory {
         self.find_slow(addr, size, access)
     }
 
+    // Out of line: a miss of the last-hit cache is rare in loops, and the scan would bloat the
+    // run loop, where `read`/`write` are inlined.
     #[inline(never)]
     fn find_slow(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
         for r in &self.regions {
@@ -321,7 +323,10 @@ impl Memory {
         Ok(())
     }
 
-    /// Describes an unmapped address relative to the nearest region.
+    /// Describes an unmapped address relative to the nearest region. (Only faults get here:
+    /// cold and out of line, so the run loop's access paths stay short.)
+    #[cold]
+    #[inline(never)]
     pub fn describe(&self, addr: u64, size: usize, access: Access) -> ErrorKind {
         if addr < NULL_PAGE_END {
             return ErrorKind::NullDeref { addr, access };
