@@ -121,7 +121,6 @@ pub fn render_engine_error(ctx: &Ctx, program: &Program, e: &EngineError) -> Str
 }
 
 fn print_human(
-    program: &Program,
     prog_type: crate::program::ProgType,
     run: &EngineRun,
     changes: &[MapChange],
@@ -171,7 +170,6 @@ fn print_human(
             println!("  [{}] {} -> {}", show_bytes(&k), show(&b), show(&a));
         }
     }
-    let _ = program;
     if let Some(out) = &o.packet_out {
         match input_packet {
             Some(inp) if inp == out.as_slice() => println!("packet: unchanged ({} bytes)", out.len()),
@@ -261,7 +259,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
     if args.json {
         println!("{}", run_json(engine.name(), program.prog_type, &run, &changes).render());
     } else {
-        print_human(&program, program.prog_type, &run, &changes, packet_in, args.trace);
+        print_human(program.prog_type, &run, &changes, packet_in, args.trace);
     }
     0
 }

@@ -1,24 +1,6 @@
-//! Conditional jumps. The hottest conditions have their own decoded ops; the rest come here.
+//! Conditional jumps. Every 64-bit condition has its own decoded op; the 32-bit ones come here.
 
 use crate::isa::JmpCond;
-
-/// Decides a 64-bit (`BPF_JMP`) condition.
-#[inline(always)]
-pub fn holds64(cond: JmpCond, a: u64, b: u64) -> bool {
-    match cond {
-        JmpCond::Eq => a == b,
-        JmpCond::Gt => a > b,
-        JmpCond::Ge => a >= b,
-        JmpCond::Set => a & b != 0,
-        JmpCond::Ne => a != b,
-        JmpCond::Sgt => (a as i64) > (b as i64),
-        JmpCond::Sge => (a as i64) >= (b as i64),
-        JmpCond::Lt => a < b,
-        JmpCond::Le => a <= b,
-        JmpCond::Slt => (a as i64) < (b as i64),
-        JmpCond::Sle => (a as i64) <= (b as i64),
-    }
-}
 
 /// Decides a 32-bit (`BPF_JMP32`) condition on the low halves.
 #[inline(always)]

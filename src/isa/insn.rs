@@ -302,29 +302,6 @@ impl JmpCond {
             JmpCond::Sle => "s<=",
         }
     }
-
-    /// Decides the condition on two 64-bit values (for JMP32, pass the zero-extended low halves
-    /// with `width` = W32 so signed comparisons use 32-bit signs).
-    #[inline(always)]
-    pub fn holds(self, width: Width, a: u64, b: u64) -> bool {
-        let (sa, sb) = match width {
-            Width::W64 => (a as i64, b as i64),
-            Width::W32 => (a as u32 as i32 as i64, b as u32 as i32 as i64),
-        };
-        match self {
-            JmpCond::Eq => a == b,
-            JmpCond::Gt => a > b,
-            JmpCond::Ge => a >= b,
-            JmpCond::Set => a & b != 0,
-            JmpCond::Ne => a != b,
-            JmpCond::Sgt => sa > sb,
-            JmpCond::Sge => sa >= sb,
-            JmpCond::Lt => a < b,
-            JmpCond::Le => a <= b,
-            JmpCond::Slt => sa < sb,
-            JmpCond::Sle => sa <= sb,
-        }
-    }
 }
 
 /// Read-modify-write operations of `BPF_ATOMIC`.
