@@ -726,6 +726,11 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
     let mut op_pcs: Vec<usize> = pcs[..n].to_vec();
     op_pcs.push(total);
     let fast = fuse(&ops);
+    // The run loop fetches without an index check; this is what makes that sound, checked once
+    // per program rather than on every run.
+    if !pc_stays_in(&ops) || !pc_stays_in(&fast) {
+        return Err(RuntimeError::new(ErrorKind::Invalid("decoded program breaks the run loop's invariant".into())));
+    }
     Ok(Decoded { ops: ops.into(), fast: fast.into(), pcs: op_pcs })
 }
 

@@ -452,13 +452,8 @@ impl Vm {
         // Every loaded program's ops, held apart from `self` so the loop can index a plain slice
         // while helpers borrow the VM; a tail call just switches slices.
         let all: Vec<std::rc::Rc<[Op]>> = self.programs.iter().map(|(_, c)| Self::code_for::<TRACE>(c)).collect();
-        // The fetch below skips the index check; this is what makes that sound, checked once
-        // per run (a few compares per op of the program, not per executed op).
-        if !all.iter().all(|c| decoded::pc_stays_in(c)) {
-            return Err(RuntimeError::new(ErrorKind::Invalid(
-                "decoded program breaks the run loop's invariant".into(),
-            )));
-        }
+        // The fetch below skips the index check: every program here was made by
+        // `decoded::decode`, which refuses ops that break `decoded::pc_stays_in`.
         // (A missing program, which `switch_program` never selects, would run a lone `FellOff`:
         // the fetch must never see an empty slice.)
         let code_of = |current: usize| all.get(current).map_or(&[Op::FellOff][..], |c| &c[..]);
@@ -532,8 +527,8 @@ impl Vm {
             }};
         }
         let result = loop {
-            // SAFETY: `ip` points to an op of `code` (index < `code.len()`) here. Every program in `all` passed
-            // `decoded::pc_stays_in`: `pc` starts at 0 of a non-empty slice (also after a tail
+            // SAFETY: `ip` points to an op of `code` (index < `code.len()`) here. Every program in
+            // `all` passed `decoded::pc_stays_in` when it was decoded: `pc` starts at 0 of a non-empty slice (also after a tail
             // call); jumps, calls and returns only set it to a checked target or to the op after
             // a `CallLocal`, which is not the last op; falling through (by one op, or by two after
             // a superinstruction) never passes the final `FellOff`, which ends the run.
