@@ -28,3 +28,4 @@ pub mod kernel;
 pub mod load;
 pub mod program;
 pub mod runtime;
+pub mod verifier;
