@@ -160,6 +160,26 @@ fn shifts_neg_and_alignment_are_sound_and_optimal_at_8_bits() {
 }
 
 #[test]
+fn step_is_the_next_member_at_8_bits() {
+    for t in all_tnums(8) {
+        let m = members(t);
+        let tmax = t.value | t.mask;
+        for z in 0..256u64 {
+            let want = if z >= tmax { tmax } else { m.iter().copied().filter(|&x| x > z).min().unwrap() };
+            assert_eq!(t.step(z), want, "step({t}, {z})");
+        }
+    }
+}
+
+#[test]
+fn bswap_reverses_the_bytes_of_every_member() {
+    let t = Tnum { value: 0x0102_0304_0506_0708, mask: 0xf0 };
+    assert_eq!(t.bswap(16), Tnum { value: 0x0807, mask: 0xf000 });
+    assert_eq!(t.bswap(32), Tnum { value: 0x0807_0605, mask: 0xf000_0000 });
+    assert_eq!(t.bswap(64), Tnum { value: 0x0807_0605_0403_0201, mask: 0xf0 << 56 });
+}
+
+#[test]
 fn range_is_the_smallest_tnum_of_the_range_at_8_bits() {
     for min in 0..256u64 {
         for max in min..256u64 {
@@ -225,6 +245,14 @@ proptest! {
         prop_assert!(a.contains(Tnum::constant(x)));
         let r = Tnum::range(x.min(y), x.max(y));
         prop_assert!(r.contains_value(x) && r.contains_value(y));
+        for bits in [16u32, 32, 64] {
+            let keep = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+            let swapped = (x & keep).swap_bytes() >> (64 - bits);
+            prop_assert!(a.bswap(bits).contains_value(swapped));
+        }
+        let next = a.step(x);
+        prop_assert!(a.contains_value(next));
+        prop_assert!(next > x || next == a.value | a.mask);
         if a.contains_value(y) {
             prop_assert!(a.overlaps(b));
             prop_assert!(a.intersect(b).contains_value(y));

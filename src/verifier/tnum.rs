@@ -209,6 +209,40 @@ impl Tnum {
         self.with_subreg(Tnum::constant(value as u64))
     }
 
+    /// The smallest member greater than `z` (`tnum_step`); the largest member when there is
+    /// none, the smallest when `z` is below it.
+    pub fn step(self, z: u64) -> u64 {
+        let tmax = self.value | self.mask;
+        if z >= tmax {
+            return tmax;
+        }
+        if z < self.value {
+            return self.value;
+        }
+        // The answer agrees with `z` above some bit `i`, has 1 at `i` where `z` has 0, and is
+        // as small as possible below. The lowest such `i` gives the smallest answer.
+        let clash = (z ^ self.value) & !self.mask;
+        for i in 0..64 {
+            let bit = 1u64 << i;
+            let above_ok = i == 63 || clash >> (i + 1) == 0;
+            if z & bit == 0 && (self.mask | self.value) & bit != 0 && above_ok {
+                let high = if i == 63 { 0 } else { (z >> (i + 1)) << (i + 1) };
+                return high | bit | (self.value & (bit - 1));
+            }
+        }
+        tmax
+    }
+
+    /// The low `bits` (16, 32 or 64) with their bytes reversed, the rest cleared
+    /// (`tnum_bswap16/32/64`).
+    pub fn bswap(self, bits: u32) -> Tnum {
+        match bits {
+            16 => Tnum { value: (self.value as u16).swap_bytes() as u64, mask: (self.mask as u16).swap_bytes() as u64 },
+            32 => Tnum { value: (self.value as u32).swap_bytes() as u64, mask: (self.mask as u32).swap_bytes() as u64 },
+            _ => Tnum { value: self.value.swap_bytes(), mask: self.mask.swap_bytes() },
+        }
+    }
+
     /// True when the low 32 bits are all known (`tnum_subreg_is_const`).
     pub const fn subreg_is_const(self) -> bool {
         self.mask as u32 == 0
