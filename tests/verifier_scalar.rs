@@ -391,3 +391,303 @@ fn describe_speaks_plainly() {
     assert_eq!(scaled.describe(), "scalar in [0, 2040], a multiple of 8");
     assert_eq!(ScalarValue::loaded(1, true).describe(), "scalar in [-128, 127]");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The live kernel as the judge: random straight-line programs of loads, ALU operations and
+// conditional jumps on scalars; after every instruction on the first path the kernel's log
+// (level 2) prints the registers it touched, and each must read exactly as ours.
+
+mod kernel_diff {
+    use super::*;
+    use ebpf_lab::kernel::{self, KernelProgram, LoadOptions};
+    use std::fmt::Write;
+
+    use proptest::test_runner::{RngAlgorithm, TestRng};
+
+    /// Reproducible programs: proptest's generator, seeded per program.
+    struct Gen(TestRng);
+
+    impl Gen {
+        fn seeded(seed: u64) -> Gen {
+            let mut bytes = [0u8; 16];
+            bytes[..8].copy_from_slice(&seed.to_le_bytes());
+            bytes[8] = 1;
+            Gen(TestRng::from_seed(RngAlgorithm::XorShift, &bytes))
+        }
+        fn next(&mut self) -> u64 {
+            proptest::prelude::Rng::next_u64(&mut self.0)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+            xs[self.below(xs.len() as u64) as usize]
+        }
+        /// Immediates that make interesting ranges: small, masks, negative, large.
+        fn imm(&mut self) -> i32 {
+            match self.below(5) {
+                0 => self.below(16) as i32,
+                1 => (1i32 << self.below(31)) - 1,
+                2 => -(self.below(300) as i32),
+                3 => self.below(70000) as i32,
+                _ => self.next() as i32,
+            }
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    enum Src {
+        Reg(u8),
+        Imm(i32),
+    }
+
+    #[derive(Clone, Copy)]
+    enum Op {
+        Load { dst: u8, size: u8, off: u8, signed: bool },
+        Alu { op: BinOp, width: Width, dst: u8, src: Src },
+        Neg { width: Width, dst: u8 },
+        End { op: EndianOp, bits: u32, dst: u8 },
+        Jmp { cond: JmpCond, width: Width, dst: u8, src: Src },
+    }
+
+    /// The scalar registers (r1 is the buffer, r10 the frame).
+    const REGS: [u8; 9] = [0, 2, 3, 4, 5, 6, 7, 8, 9];
+
+    fn reg(width: Width, r: u8) -> String {
+        match width {
+            Width::W32 => format!("w{r}"),
+            Width::W64 => format!("r{r}"),
+        }
+    }
+
+    fn src_text(width: Width, src: Src) -> String {
+        match src {
+            Src::Reg(r) => reg(width, r),
+            Src::Imm(i) => i.to_string(),
+        }
+    }
+
+    fn text(op: Op) -> String {
+        match op {
+            Op::Load { dst, size, off, signed } => {
+                let t = if signed { "s" } else { "u" };
+                format!("r{dst} = *({t}{} *)(r1 + {off})", size * 8)
+            }
+            Op::Alu { op, width, dst, src } => {
+                let d = reg(width, dst);
+                let s = src_text(width, src);
+                match op {
+                    BinOp::MovSx8 => format!("{d} = (s8){s}"),
+                    BinOp::MovSx16 => format!("{d} = (s16){s}"),
+                    BinOp::MovSx32 => format!("{d} = (s32){s}"),
+                    _ => format!("{d} {} {s}", op.operator()),
+                }
+            }
+            Op::Neg { width, dst } => format!("{0} = -{0}", reg(width, dst)),
+            Op::End { op, bits, dst } => {
+                let name = match op {
+                    EndianOp::ToLe => "le",
+                    EndianOp::ToBe => "be",
+                    EndianOp::Swap => "bswap",
+                };
+                format!("r{dst} = {name}{bits} r{dst}")
+            }
+            Op::Jmp { cond, width, dst, src } => {
+                format!("if {} {} {} goto +1", reg(width, dst), cond.operator(), src_text(width, src))
+            }
+        }
+    }
+
+    fn random_op(rng: &mut Gen) -> Op {
+        let dst = rng.pick(&REGS);
+        let width = rng.pick(&WIDTHS);
+        let src = if rng.below(2) == 0 { Src::Reg(rng.pick(&REGS)) } else { Src::Imm(rng.imm()) };
+        match rng.below(10) {
+            0 => {
+                let size = rng.pick(&[1u8, 2, 4, 8]);
+                let signed = size < 8 && rng.below(3) == 0;
+                Op::Load { dst, size, off: rng.below((9 - size) as u64) as u8, signed }
+            }
+            1..=5 => {
+                let mut op = rng.pick(&BinOp::ALL);
+                // Moves between registers link them (scalar ids), which is the engine's to
+                // model: only immediates are moved.
+                let src = match op {
+                    BinOp::Mov => Src::Imm(rng.imm()),
+                    BinOp::MovSx8 | BinOp::MovSx16 | BinOp::MovSx32 => {
+                        op = BinOp::Add;
+                        src
+                    }
+                    // The kernel refuses a division by the immediate 0.
+                    BinOp::Div | BinOp::SDiv | BinOp::Mod | BinOp::SMod => match src {
+                        Src::Imm(0) => Src::Imm(3),
+                        s => s,
+                    },
+                    BinOp::Lsh | BinOp::Rsh | BinOp::Arsh => match src {
+                        Src::Imm(_) => Src::Imm(rng.below(if width == Width::W32 { 32 } else { 64 }) as i32),
+                        s => s,
+                    },
+                    _ => src,
+                };
+                Op::Alu { op, width, dst, src }
+            }
+            6 => Op::Neg { width, dst },
+            7 => Op::End {
+                op: rng.pick(&[EndianOp::ToLe, EndianOp::ToBe, EndianOp::Swap]),
+                bits: rng.pick(&[16, 32, 64]),
+                dst,
+            },
+            _ => Op::Jmp { cond: rng.pick(&JmpCond::ALL), width, dst, src },
+        }
+    }
+
+    /// `R3_w=scalar(...) R4=5` -> [(3, "scalar(...)"), (4, "5")], precision marks dropped.
+    fn parse_regs(state: &str) -> Vec<(u8, String)> {
+        let mut starts = Vec::new();
+        let b = state.as_bytes();
+        for i in 0..b.len() {
+            if b[i] == b'R' && (i == 0 || b[i - 1] == b' ') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                starts.push(i);
+            }
+        }
+        let mut out = Vec::new();
+        for (k, &s) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).map_or(state.len(), |&e| e - 1);
+            let item = &state[s + 1..end];
+            let Some((name, value)) = item.split_once('=') else { continue };
+            let Ok(n) = name.trim_end_matches("_w").parse::<u8>() else { continue };
+            out.push((n, value.trim_start_matches('P').to_string()));
+        }
+        out
+    }
+
+    /// Runs one random program; returns the number of register states compared, or the first
+    /// difference.
+    fn one(seed: u64) -> Result<usize, String> {
+        let mut rng = Gen::seeded(seed);
+        let mut ops: Vec<Op> = REGS
+            .iter()
+            .map(|&dst| {
+                let size = rng.pick(&[1u8, 2, 4, 8]);
+                Op::Load { dst, size, off: rng.below((9 - size) as u64) as u8, signed: size < 8 && rng.below(3) == 0 }
+            })
+            .collect();
+        for _ in 0..24 {
+            ops.push(random_op(&mut rng));
+        }
+        let mut src = String::from(".prog mem\n");
+        for op in &ops {
+            writeln!(src, "  {}", text(*op)).unwrap();
+        }
+        src.push_str("  r0 = 0\n  exit\n");
+        let program = ebpf_lab::asm::assemble("diff.s", &src, None).map_err(|e| format!("{e:?}\n{src}"))?;
+        let opts = LoadOptions { mem_len: 8, log_level: 2, ..Default::default() };
+        let k = KernelProgram::load(&program, &opts).map_err(|e| format!("{e:?}"))?;
+        let log = &k.verdict().log;
+        if !k.verdict().accepted() {
+            return Err(format!("rejected:\n{src}\n{}", log.lines().rev().take(3).collect::<Vec<_>>().join("\n")));
+        }
+        // The first path: instruction lines in order up to its exit.
+        let lines: Vec<(usize, &str)> = log
+            .lines()
+            .filter_map(|l| {
+                let digits = l.bytes().take_while(u8::is_ascii_digit).count();
+                let rest = l.get(digits..)?.strip_prefix(": (")?;
+                Some((l[..digits].parse().ok()?, rest))
+            })
+            .take_while(|(_, rest)| !rest.starts_with("95)"))
+            .collect();
+        let mut regs = [ScalarValue::unknown(); 11];
+        let (mut pc, mut compared, mut line) = (0usize, 0usize, 0usize);
+        while pc < ops.len() {
+            let Some(&(kpc, rest)) = lines.get(line) else {
+                return Err(format!("log ended before pc {pc}:\n{src}\n{log}"));
+            };
+            if kpc != pc {
+                return Err(format!("kernel at pc {kpc}, ebpf-lab at {pc}:\n{src}\n{log}"));
+            }
+            line += 1;
+            let before = regs;
+            let mut next = pc + 1;
+            match ops[pc] {
+                Op::Load { dst, size, signed, .. } => regs[dst as usize] = ScalarValue::loaded(size, signed),
+                Op::Alu { op, width, dst, src } => {
+                    let s = match src {
+                        Src::Reg(r) => regs[r as usize],
+                        Src::Imm(i) => ScalarValue::constant(i as i64 as u64),
+                    };
+                    let d = &mut regs[dst as usize];
+                    // The path with -1 is followed first.
+                    if let Some((now, _)) = d.fork_before(op, &s) {
+                        *d = now;
+                    }
+                    *d = d.alu(op, width, &s);
+                }
+                Op::Neg { width, dst } => regs[dst as usize] = regs[dst as usize].neg(width),
+                Op::End { op, bits, dst } => regs[dst as usize] = regs[dst as usize].endian(op, bits),
+                Op::Jmp { cond, width, dst, src } => {
+                    let s = match src {
+                        Src::Reg(r) => regs[r as usize],
+                        Src::Imm(i) => ScalarValue::constant(i as i64 as u64),
+                    };
+                    let d = regs[dst as usize];
+                    let same = matches!(src, Src::Reg(r) if r == dst);
+                    match d.branch_taken(cond, width, if same { &d } else { &s }) {
+                        Some(true) => next = pc + 2,
+                        Some(false) => {}
+                        None if matches!(src, Src::Reg(r) if r == dst) => {
+                            regs[dst as usize] = d.refine_same(cond, width, false).ok_or("fall-through refused")?;
+                        }
+                        None => {
+                            let (a, b) = d.refine(cond, width, &s, false).ok_or("fall-through refused")?;
+                            regs[dst as usize] = a;
+                            if let Src::Reg(r) = src {
+                                regs[r as usize] = b;
+                            }
+                        }
+                    }
+                }
+            }
+            let state = rest.split_once(" ; ").map_or("", |(_, s)| s);
+            let state = state.trim_start().trim_start_matches("frame1:").trim();
+            for (n, kernel_text) in parse_regs(state) {
+                if n == 1 || n == 10 {
+                    continue;
+                }
+                let ours = regs[n as usize].to_string();
+                if ours != kernel_text {
+                    return Err(format!(
+                        "pc {pc} `{}`: R{n} kernel `{kernel_text}`, ebpf-lab `{ours}` (before: {:?})\n{src}",
+                        text(ops[pc]),
+                        before[n as usize]
+                    ));
+                }
+                compared += 1;
+            }
+            pc = next;
+        }
+        Ok(compared)
+    }
+
+    #[test]
+    fn scalar_states_match_the_kernel_log() {
+        if !kernel::require_or_skip("scalar_states_match_the_kernel_log") {
+            return;
+        }
+        // EBPF_LAB_SCALAR_DIFF=N runs N programs (the CI default is 150).
+        let n: u64 = std::env::var("EBPF_LAB_SCALAR_DIFF").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
+        let (mut compared, mut failures) = (0, Vec::new());
+        for seed in 0..n {
+            match one(seed) {
+                Ok(c) => compared += c,
+                Err(e) => failures.push(format!("seed {seed}: {e}")),
+            }
+        }
+        println!(
+            "scalar states vs kernel: {n} programs, {compared} register states compared, {} differ",
+            failures.len()
+        );
+        let firsts: Vec<&str> = failures.iter().filter_map(|f| f.lines().next()).collect();
+        assert!(failures.is_empty(), "{}\n{}\n\nfirst in full:\n{}", failures.len(), firsts.join("\n"), failures[0]);
+    }
+}

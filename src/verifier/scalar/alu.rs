@@ -12,7 +12,8 @@ impl ScalarValue {
     /// Precision is the kernel's: division and modulo (by anything, even constants) give an
     /// unknown 64-bit value, as do shifts whose amount is not a constant below the width; a
     /// shift the kernel refuses outright (an immediate out of range) is the caller's to refuse
-    /// first. The kernel forks a value in `[-1, 0]` before an `And`; that is the caller's too.
+    /// first. The kernel first splits a value in `[-1, 0]` before an `And` or `Or` with a
+    /// constant: see [`fork_before`](Self::fork_before).
     pub fn alu(&self, op: BinOp, width: Width, src: &ScalarValue) -> ScalarValue {
         let alu32 = width == Width::W32;
         match op {
@@ -67,6 +68,27 @@ impl ScalarValue {
         }
         dst.sync();
         dst
+    }
+
+    /// The kernel's split before `And` or `Or` with a constant (`maybe_fork_scalars`): a value
+    /// in `[-1, 0]` (64-bit, else its low half in s32 `[-1, 0]`) becomes `-1` on the path
+    /// followed now and `0` on a path pushed to redo the same instruction. `None`: no split.
+    /// The operation itself is then [`alu`](Self::alu) on the first.
+    pub fn fork_before(&self, op: BinOp, src: &ScalarValue) -> Option<(ScalarValue, ScalarValue)> {
+        if !matches!(op, BinOp::And | BinOp::Or) || !src.var_off.is_const() {
+            return None;
+        }
+        let (mut now, mut later) = (*self, *self);
+        if self.smin == -1 && self.smax == 0 {
+            now.mark_known(u64::MAX);
+            later.mark_known(0);
+        } else if self.s32_min == -1 && self.s32_max == 0 {
+            now.mark_known32(u32::MAX);
+            later.mark_known32(0);
+        } else {
+            return None;
+        }
+        Some((now, later))
     }
 
     /// `-self` at `width`: `0 - self` for the ranges, `tnum_neg` for the bits.
@@ -319,9 +341,15 @@ impl ScalarValue {
 
     fn lsh64(&mut self, src: &ScalarValue) {
         let (lo, hi) = (src.umin, src.umax);
-        // `x << 32` of a non-negative s32 keeps its sign: the `<<32 s>>32` idiom.
-        self.smax = if lo == 32 && hi == 32 && self.s32_max >= 0 { (self.s32_max as i64) << 32 } else { i64::MAX };
-        self.smin = if lo == 32 && hi == 32 && self.s32_min >= 0 { (self.s32_min as i64) << 32 } else { i64::MIN };
+        // `x << 32` is the low half times 2^32, signed as the low half is: the `<<32 s>>32`
+        // idiom keeps its bounds.
+        if lo == 32 && hi == 32 {
+            self.smin = (self.s32_min as i64) << 32;
+            self.smax = (self.s32_max as i64) << 32;
+        } else {
+            self.smin = i64::MIN;
+            self.smax = i64::MAX;
+        }
         if self.umax > 1u64 << (63 - hi) {
             self.umin = 0;
             self.umax = u64::MAX;
