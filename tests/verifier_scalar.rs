@@ -561,6 +561,31 @@ mod kernel_diff {
         out
     }
 
+    /// Compares the scalar registers the kernel printed with ours; the number compared.
+    fn same_states(
+        kernel_state: &str,
+        regs: &[ScalarValue; 11],
+        before: &[ScalarValue; 11],
+        at: &dyn Fn() -> String,
+    ) -> Result<usize, String> {
+        let mut compared = 0;
+        for (n, kernel_text) in parse_regs(kernel_state) {
+            if n == 1 || n == 10 {
+                continue;
+            }
+            let ours = regs[n as usize].to_string();
+            if ours != kernel_text {
+                return Err(format!(
+                    "{}: R{n} kernel `{kernel_text}`, ebpf-lab `{ours}` (before: {:?})",
+                    at(),
+                    before[n as usize]
+                ));
+            }
+            compared += 1;
+        }
+        Ok(compared)
+    }
+
     /// Runs one random program; returns the number of register states compared, or the first
     /// difference.
     fn one(seed: u64) -> Result<usize, String> {
@@ -598,6 +623,7 @@ mod kernel_diff {
             .take_while(|(_, rest)| !rest.starts_with("95)"))
             .collect();
         let mut regs = [ScalarValue::unknown(); 11];
+        let mut pushed = std::collections::HashMap::new();
         let (mut pc, mut compared, mut line) = (0usize, 0usize, 0usize);
         while pc < ops.len() {
             let Some(&(kpc, rest)) = lines.get(line) else {
@@ -632,39 +658,49 @@ mod kernel_diff {
                     };
                     let d = regs[dst as usize];
                     let same = matches!(src, Src::Reg(r) if r == dst);
-                    match d.branch_taken(cond, width, if same { &d } else { &s }) {
-                        Some(true) => next = pc + 2,
-                        Some(false) => {}
-                        None if matches!(src, Src::Reg(r) if r == dst) => {
-                            regs[dst as usize] = d.refine_same(cond, width, false).ok_or("fall-through refused")?;
-                        }
-                        None => {
-                            let (a, b) = d.refine(cond, width, &s, false).ok_or("fall-through refused")?;
-                            regs[dst as usize] = a;
+                    // Both edges: the jump's is pushed (and printed later as `from pc to pc+2`).
+                    let mut edges = [regs; 2];
+                    for (edge, taken) in edges.iter_mut().zip([false, true]) {
+                        if same {
+                            if let Some(v) = d.refine_same(cond, width, taken) {
+                                edge[dst as usize] = v;
+                            }
+                        } else if let Some((a, b)) = d.refine(cond, width, &s, taken) {
+                            edge[dst as usize] = a;
                             if let Src::Reg(r) = src {
-                                regs[r as usize] = b;
+                                edge[r as usize] = b;
                             }
                         }
                     }
+                    match d.branch_taken(cond, width, if same { &d } else { &s }) {
+                        Some(true) => next = pc + 2,
+                        Some(false) => {}
+                        None => {
+                            pushed.entry(pc).or_insert(edges[1]);
+                        }
+                    }
+                    regs = edges[0];
                 }
             }
             let state = rest.split_once(" ; ").map_or("", |(_, s)| s);
             let state = state.trim_start().trim_start_matches("frame1:").trim();
-            for (n, kernel_text) in parse_regs(state) {
-                if n == 1 || n == 10 {
-                    continue;
-                }
-                let ours = regs[n as usize].to_string();
-                if ours != kernel_text {
-                    return Err(format!(
-                        "pc {pc} `{}`: R{n} kernel `{kernel_text}`, ebpf-lab `{ours}` (before: {:?})\n{src}",
-                        text(ops[pc]),
-                        before[n as usize]
-                    ));
-                }
-                compared += 1;
-            }
+            let at = || format!("pc {pc} `{}`", text(ops[pc]));
+            compared += same_states(state, &regs, &before, &at).map_err(|e| format!("{e}\n{src}"))?;
             pc = next;
+        }
+        // The jump edges, as the kernel pops them: the first `from X to X+2` for each X on the
+        // first path is the state pushed there.
+        let mut seen = std::collections::HashSet::new();
+        for l in log.lines() {
+            let Some((head, state)) = l.strip_prefix("from ").and_then(|r| r.split_once(": ")) else { continue };
+            let Some(x) = head.split(' ').next().and_then(|x| x.parse::<usize>().ok()) else { continue };
+            if !seen.insert(x) {
+                continue;
+            }
+            let Some(edge) = pushed.get(&x) else { continue };
+            let state = state.trim_start_matches("frame1:").trim();
+            let at = || format!("jump edge of pc {x} `{}`", text(ops[x]));
+            compared += same_states(state, edge, edge, &at).map_err(|e| format!("{e}\n{src}"))?;
         }
         Ok(compared)
     }
