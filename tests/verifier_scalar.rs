@@ -170,6 +170,10 @@ proptest! {
                 }
             }
             prop_assert!(a.zext32().contains(x as u32 as u64));
+            for (size, bits) in [(1u8, 8u8), (2, 16), (4, 32)] {
+                prop_assert!(a.truncated(size, false).contains(x & ((1u64 << bits) - 1)));
+                prop_assert!(a.truncated(size, true).contains(sext(x, bits)));
+            }
             for size in [1u8, 2, 4, 8] {
                 let bits = size * 8;
                 let zero = if size == 8 { x } else { x & ((1u64 << bits) - 1) };
