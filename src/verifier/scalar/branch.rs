@@ -166,12 +166,12 @@ impl ScalarValue {
             Rel::Cond(JmpCond::Slt | JmpCond::Sgt) => inward(&mut v.smin, &mut v.smax),
             _ => {}
         }
-        // Synced and checked once as each operand: twice.
-        for _ in 0..2 {
-            v.sync();
-            if v.violates_invariants() {
-                v.mark_unbounded();
-            }
+        // Synced as each operand (twice), then checked: a contradiction leaves the ranges
+        // forgotten, not re-derived.
+        v.sync();
+        v.sync();
+        if v.violates_invariants() {
+            v.mark_unbounded();
         }
         Some(v)
     }
