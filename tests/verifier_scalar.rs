@@ -410,6 +410,28 @@ fn branches_refine_as_the_kernel_logs_them() {
 }
 
 #[test]
+fn same_register_and_fork_cases_print_as_the_kernel_logs_them() {
+    use JmpCond::*;
+    // `if r5 >= r5 goto` on a u16: the fall-through (`r5 < r5`) moves both ends inwards.
+    let r5 = ScalarValue::loaded(2, false);
+    let f = r5.refine_same(Ge, Width::W64, false).expect("followed");
+    assert_eq!(f.to_string(), "scalar(smin=umin=smin32=umin32=1,smax=umax=smax32=umax32=0xfffe,var_off=(0x0; 0xffff))");
+    assert_eq!(r5.refine_same(Ge, Width::W64, true), Some(r5));
+    // On {0, 1} that contradicts itself: the ranges are forgotten, the bits kept.
+    let bit = u8_load().alu(BinOp::And, Width::W64, &imm(1));
+    let f = bit.refine_same(Ge, Width::W32, false).expect("followed");
+    assert_eq!(f.to_string(), "scalar(var_off=(0x0; 0x1))");
+    // `r2 = -(r2 & 1); r2 &= 5`: the kernel follows -1 first (R2=5) and comes back with 0.
+    let m = bit.neg(Width::W64);
+    assert_eq!(m.to_string(), "scalar(smin=smin32=-1,smax=smax32=0)");
+    let (now, later) = m.fork_before(BinOp::And, &imm(5)).expect("split");
+    assert_eq!(now.alu(BinOp::And, Width::W64, &imm(5)).to_string(), "5");
+    assert_eq!(later.alu(BinOp::And, Width::W64, &imm(5)).to_string(), "0");
+    assert!(m.fork_before(BinOp::Xor, &imm(5)).is_none());
+    assert!(u8_load().fork_before(BinOp::And, &imm(5)).is_none());
+}
+
+#[test]
 fn describe_speaks_plainly() {
     assert_eq!(ScalarValue::constant(0).describe(), "0");
     assert_eq!(imm(-3).describe(), "-3");
