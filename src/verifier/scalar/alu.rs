@@ -194,13 +194,7 @@ impl ScalarValue {
             self.s32_max.checked_mul(src.s32_min),
             self.s32_max.checked_mul(src.s32_max),
         ];
-        match products.iter().copied().collect::<Option<Vec<i32>>>() {
-            Some(p) => {
-                self.s32_min = *p.iter().min().unwrap_or(&i32::MIN);
-                self.s32_max = *p.iter().max().unwrap_or(&i32::MAX);
-            }
-            None => (self.s32_min, self.s32_max) = (i32::MIN, i32::MAX),
-        }
+        (self.s32_min, self.s32_max) = min_max(products).unwrap_or((i32::MIN, i32::MAX));
     }
 
     fn mul64(&mut self, src: &ScalarValue) {
@@ -214,13 +208,7 @@ impl ScalarValue {
             self.smax.checked_mul(src.smin),
             self.smax.checked_mul(src.smax),
         ];
-        match products.iter().copied().collect::<Option<Vec<i64>>>() {
-            Some(p) => {
-                self.smin = *p.iter().min().unwrap_or(&i64::MIN);
-                self.smax = *p.iter().max().unwrap_or(&i64::MAX);
-            }
-            None => (self.smin, self.smax) = (i64::MIN, i64::MAX),
-        }
+        (self.smin, self.smax) = min_max(products).unwrap_or((i64::MIN, i64::MAX));
     }
 
     /// The s32 range is the u32 one when that does not cross the sign bit.
@@ -406,6 +394,16 @@ impl ScalarValue {
         self.mark_unbounded32();
         self.update_bounds();
     }
+}
+
+/// The smallest and largest of four products, unless one overflowed.
+fn min_max<T: Ord + Copy>(products: [Option<T>; 4]) -> Option<(T, T)> {
+    let mut out: Option<(T, T)> = None;
+    for p in products {
+        let p = p?;
+        out = Some(out.map_or((p, p), |(lo, hi)| (lo.min(p), hi.max(p))));
+    }
+    out
 }
 
 /// Whether the kernel computes a range for `op` at all (`is_safe_to_compute_dst_reg_range`):
