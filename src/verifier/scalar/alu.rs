@@ -66,7 +66,7 @@ impl ScalarValue {
         if alu32 {
             dst.zext_32_to_64();
         }
-        dst.sync();
+        dst.sync_checked();
         dst
     }
 
@@ -100,7 +100,7 @@ impl ScalarValue {
         if width == Width::W32 {
             dst.zext_32_to_64();
         }
-        dst.sync();
+        dst.sync_checked();
         dst
     }
 
@@ -115,7 +115,7 @@ impl ScalarValue {
         if bits == 16 || bits == 32 {
             dst.coerce_to_size((bits / 8) as u8);
         }
-        dst.sync();
+        dst.sync_checked();
         dst
     }
 
@@ -134,7 +134,7 @@ impl ScalarValue {
                 dst.coerce_subreg_to_size_sx(size);
             }
             dst.zext_32_to_64();
-            dst.sync();
+            dst.sync_checked();
         } else if size != 0 {
             dst.coerce_to_size_sx(size);
         }

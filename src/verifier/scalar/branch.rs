@@ -137,12 +137,8 @@ impl ScalarValue {
         let rel = if taken { Rel::Cond(cond) } else { negated(cond) };
         let (mut a, mut b) = (*self, *other);
         refine_cond_op(&mut a, &mut b, rel, width == Width::W32);
-        for v in [&mut a, &mut b] {
-            v.sync();
-            if v.violates_invariants() {
-                v.mark_unbounded();
-            }
-        }
+        a.sync_checked();
+        b.sync_checked();
         Some((a, b))
     }
 }
