@@ -4,7 +4,7 @@
 //!
 //! Every operation is sound (the result contains every concrete result of every member) and all
 //! but `mul` are optimal (the smallest such tnum), as the kernel's are: checked exhaustively in
-//! tests/verifier_tnum.rs, every 8-bit tnum for one operand, every pair of 6-bit ones for two.
+//! tests/verifier_tnum.rs, every 8-bit tnum for one operand, every pair of 5-bit ones for two.
 
 use std::fmt;
 
