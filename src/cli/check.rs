@@ -131,7 +131,8 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
         columns.push(col);
     }
 
-    let differences = differences(&program, &columns);
+    let varying = varying_helpers(&program);
+    let (differences, varied) = split_varying(differences(&program, &columns), &varying);
     if args.json {
         let engines = columns
             .iter()
@@ -163,23 +164,32 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
                 if args.log || args.log_level.is_some() { Json::str(kernel_log.clone()) } else { Json::Null },
             ),
             ("engines", Json::Arr(engines)),
-            ("differences", Json::Arr(differences.iter().map(|d| Json::str(d.clone())).collect())),
+            ("differences", Json::Arr(differences.iter().map(|d| Json::str(d.text.clone())).collect())),
+            ("varying", Json::Arr(varied.iter().map(|d| Json::str(d.text.clone())).collect())),
+            ("varying_helpers", Json::Arr(varying.iter().map(|h| Json::str(h.clone())).collect())),
         ]);
         println!("{}", out.render());
     } else {
-        print_table(&program, &columns, &differences);
+        print_table(&program, &columns, &differences, &varied);
         if args.log || args.log_level.is_some() {
             println!("\nkernel verifier log:\n{}", kernel_log.trim_end());
         }
         for e in &engine_errors {
             eprint!("{}", render_engine_error(ctx, &program, e));
         }
+        if !varied.is_empty() {
+            println!(
+                "\n~ rows differ because the program calls {}, whose results differ from run to run; \
+                 not counted as engine differences",
+                varying.join(", ")
+            );
+        }
         if differences.is_empty() {
             println!("\nall engines agree");
         } else {
             println!("\n{} difference(s):", differences.len());
             for d in &differences {
-                println!("  - {d}");
+                println!("  - {}", d.text);
             }
         }
     }
@@ -223,13 +233,39 @@ fn out_text(o: Option<&Vec<u8>>) -> String {
     }
 }
 
-/// Every way the engines' results differ, in words.
-fn differences(program: &Program, cols: &[Column]) -> Vec<String> {
+/// One way the engines' results differ: the table row it is on and what it is, in words.
+struct Difference {
+    row: String,
+    text: String,
+}
+
+/// The helpers `program` calls whose results vary between runs (clocks, random numbers, the
+/// CPU), by C name: values derived from them cannot agree between engines.
+fn varying_helpers(program: &Program) -> Vec<String> {
+    use crate::isa::{CallTarget, Insn};
+    let mut names: Vec<String> = program
+        .insns
+        .iter()
+        .filter_map(|i| match i {
+            Insn::Call(CallTarget::Helper(id)) if crate::runtime::helpers::varies_between_runs(*id as u32) => {
+                crate::runtime::helpers::helper(*id as u32).map(|h| h.c_name())
+            }
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Every way the engines' results differ.
+fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
     let mut diffs = Vec::new();
+    let mut push = |row: &str, text: String| diffs.push(Difference { row: row.to_string(), text });
     for c in cols {
         if let Err(e) = &c.result {
             let what = if e.is_empty() || c.verdict.starts_with("REJECTED") { &c.verdict } else { e };
-            diffs.push(format!("{}: {what}", c.name));
+            push("verdict", format!("{}: {what}", c.name));
         }
     }
     let ran: Vec<(&Column, &EngineRun)> = cols.iter().filter_map(|c| c.result.as_ref().ok().map(|r| (c, r))).collect();
@@ -238,47 +274,59 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<String> {
         let bits = a.r0_bits.min(b.r0_bits);
         let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
         if a.outcome.r0 & mask != b.outcome.r0 & mask {
-            diffs.push(format!("r0: {} says {}, {} says {}", ca.name, r0_text(a), cb.name, r0_text(b)));
+            push("r0", format!("r0: {} says {}, {} says {}", ca.name, r0_text(a), cb.name, r0_text(b)));
         }
         for (i, def) in program.maps.iter().enumerate() {
             if ca.maps.get(i) != cb.maps.get(i) {
-                diffs.push(format!(
-                    "map {}: {} has {}, {} has {}",
-                    def.name,
-                    ca.name,
-                    entries_text(&ca.maps[i]),
-                    cb.name,
-                    entries_text(&cb.maps[i])
-                ));
+                let row = format!("map {}", def.name);
+                push(
+                    &row,
+                    format!(
+                        "{row}: {} has {}, {} has {}",
+                        ca.name,
+                        entries_text(&ca.maps[i]),
+                        cb.name,
+                        entries_text(&cb.maps[i])
+                    ),
+                );
             }
         }
         if let (Some(pa), Some(pb)) = (&a.outcome.packet_out, &b.outcome.packet_out) {
             if pa != pb {
-                diffs.push(format!(
-                    "packet out: {} has {}, {} has {}",
-                    ca.name,
-                    out_text(Some(pa)),
-                    cb.name,
-                    out_text(Some(pb))
-                ));
+                push(
+                    "packet out",
+                    format!(
+                        "packet out: {} has {}, {} has {}",
+                        ca.name,
+                        out_text(Some(pa)),
+                        cb.name,
+                        out_text(Some(pb))
+                    ),
+                );
             }
         }
         if let (Some(xa), Some(xb)) = (&a.outcome.ctx_out, &b.outcome.ctx_out) {
             if xa != xb {
-                diffs.push(format!(
-                    "ctx out: {} has {}, {} has {}",
-                    ca.name,
-                    out_text(Some(xa)),
-                    cb.name,
-                    out_text(Some(xb))
-                ));
+                push(
+                    "ctx out",
+                    format!("ctx out: {} has {}, {} has {}", ca.name, out_text(Some(xa)), cb.name, out_text(Some(xb))),
+                );
             }
         }
     }
     diffs
 }
 
-fn print_table(program: &Program, cols: &[Column], diffs: &[String]) {
+/// Splits `diffs` into engine differences and results that differ because the program reads a
+/// clock or random numbers (`varying` names those helpers): a verdict difference always counts.
+fn split_varying(diffs: Vec<Difference>, varying: &[String]) -> (Vec<Difference>, Vec<Difference>) {
+    if varying.is_empty() {
+        return (diffs, Vec::new());
+    }
+    diffs.into_iter().partition(|d| d.row == "verdict")
+}
+
+fn print_table(program: &Program, cols: &[Column], diffs: &[Difference], varied: &[Difference]) {
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     rows.push(("verdict".into(), cols.iter().map(|c| c.verdict.clone()).collect()));
     let cell = |c: &Column, f: &dyn Fn(&EngineRun) -> String| c.result.as_ref().map_or("-".to_string(), f);
@@ -313,9 +361,15 @@ fn print_table(program: &Program, cols: &[Column], diffs: &[String]) {
     }
     println!("{}", header.trim_end());
     for (label, cells) in &rows {
-        let differs = cells.windows(2).any(|w| w[0] != w[1]) && label != "verdict"
-            || (label == "verdict" && cols.iter().any(|c| c.result.is_err()));
-        let mark = if differs && !diffs.is_empty() { "≠" } else { " " };
+        // A mark only where a counted difference is: cells can differ in form (r0 "(low 32)",
+        // a `-` where one engine has no such output) without being a difference.
+        let mark = if diffs.iter().any(|d| &d.row == label) {
+            "≠"
+        } else if varied.iter().any(|d| &d.row == label) {
+            "~"
+        } else {
+            " "
+        };
         let mut line = format!("{mark} {label:label_w$}");
         for (cell, w) in cells.iter().zip(&col_w) {
             let cell: String = if cell.chars().count() > *w {

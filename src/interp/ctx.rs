@@ -87,8 +87,48 @@ pub fn xdp_md(layout: &'static CtxLayout, len: usize, ingress_ifindex: u32, rx_q
     b.bytes
 }
 
+/// `PACKET_HOST`: the frame is addressed to this host.
+pub const PACKET_HOST: u32 = 0;
+/// `PACKET_MULTICAST`: a multicast (or, on loopback, broadcast) destination.
+pub const PACKET_MULTICAST: u32 = 2;
+/// `PACKET_OTHERHOST`: addressed to another host.
+pub const PACKET_OTHERHOST: u32 = 3;
+
+/// `skb->pkt_type` as `eth_type_trans` sets it in a test run, which happens on the loopback
+/// device: its address and its broadcast address are both all zeros, so a zero destination is
+/// `PACKET_HOST`, any group address (ff:ff:ff:ff:ff:ff included) `PACKET_MULTICAST`, anything
+/// else `PACKET_OTHERHOST`.
+pub fn loopback_pkt_type(frame: &[u8]) -> u32 {
+    match frame.get(..6) {
+        Some(dst) if dst.iter().all(|b| *b == 0) => PACKET_HOST,
+        Some(dst) if dst[0] & 1 != 0 => PACKET_MULTICAST,
+        Some(_) => PACKET_OTHERHOST,
+        None => PACKET_HOST,
+    }
+}
+
+/// `skb->protocol` as `eth_type_trans` computes it, in network byte order: the EtherType when it
+/// is one (>= 0x600), else `ETH_P_802_3` for raw IPX frames (payload starting ff ff) and
+/// `ETH_P_802_2` for the rest.
+pub fn eth_protocol(frame: &[u8]) -> u16 {
+    let Some(t) = frame.get(12..14) else { return 0 };
+    let ty = u16::from_be_bytes([t[0], t[1]]);
+    let host = if ty >= 0x600 {
+        ty
+    } else if frame.get(14..16) == Some(&[0xff, 0xff]) {
+        0x0001
+    } else {
+        0x0004
+    };
+    host.to_be()
+}
+
 /// `struct __sk_buff` (laid out by `layout`, the socket filter's or tc's) for `packet`, whose
-/// data starts `data_off` bytes into the packet buffer (after the headroom).
+/// data starts `data_off` bytes into the packet buffer (after the headroom), with the values
+/// `BPF_PROG_TEST_RUN` gives the fields it does not take from the caller: `pkt_type` and
+/// `protocol` from `eth_type_trans` on loopback, `ifindex` 1 (loopback) unless a larger one is
+/// given, `wire_len` the skb's length (the kernel backend always passes a context, which makes
+/// `convert___skb_to_skb` set it so).
 ///
 /// The packet pointers are filled in for every program type, also where the program may not
 /// read them (socket filters): the interpreter itself finds the packet through them
@@ -98,17 +138,16 @@ pub fn sk_buff(layout: &'static CtxLayout, packet: &[u8], data_off: usize, f: &S
     let len = packet.len().saturating_sub(data_off) as u32;
     let mut b = Builder::new(layout);
     b.put("len", 0, len);
+    b.put("pkt_type", 0, loopback_pkt_type(packet));
     b.put("mark", 0, f.mark);
-    // protocol is the big-endian EtherType as stored in the skb (BPF_PROG_TEST_RUN takes it from
-    // the Ethernet header), loaded as a number: its bytes keep network order.
-    if let Some(p) = packet.get(12..14) {
-        b.put("protocol", 0, u32::from(u16::from_le_bytes([p[0], p[1]])));
-    }
+    // protocol is big endian as stored in the skb, loaded as a number: its bytes keep network
+    // order.
+    b.put("protocol", 0, u32::from(eth_protocol(packet)));
     b.put("vlan_present", 0, u32::from(f.vlan_tci != 0));
     b.put("vlan_tci", 0, f.vlan_tci);
     b.put("priority", 0, f.priority);
     b.put("ingress_ifindex", 0, f.ingress_ifindex);
-    b.put("ifindex", 0, f.ifindex);
+    b.put("ifindex", 0, f.ifindex.max(1));
     b.put("tc_index", 0, f.tc_index);
     for (i, cb) in f.cb.iter().enumerate() {
         b.put("cb", i as u32, *cb);
@@ -117,7 +156,7 @@ pub fn sk_buff(layout: &'static CtxLayout, packet: &[u8], data_off: usize, f: &S
     b.put("data", 0, data);
     b.put("data_end", 0, data + len);
     b.put("data_meta", 0, data);
-    b.put("wire_len", 0, packet.len() as u32);
+    b.put("wire_len", 0, len);
     b.bytes
 }
 

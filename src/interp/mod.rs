@@ -394,7 +394,14 @@ impl Vm {
             let base = memory::PACKET_BASE as usize;
             let data = (ctx::get_u32(&self.mem.ctx, data_field) as usize).saturating_sub(base);
             let end = (ctx::get_u32(&self.mem.ctx, end_field) as usize).saturating_sub(base);
-            out.packet_out = Some(self.mem.packet.get(data..end).unwrap_or(&[]).to_vec());
+            let mut packet = Vec::new();
+            if pt == ProgType::Socket {
+                // A socket filter's test run hands the packet back with the link-layer header
+                // pushed in front again, zeroed (`bpf_prog_test_run_skb`: `memset(__skb_push())`).
+                packet.resize(ctx::ETH_HLEN, 0);
+            }
+            packet.extend_from_slice(self.mem.packet.get(data..end).unwrap_or(&[]));
+            out.packet_out = Some(packet);
         }
         if matches!(pt, ProgType::Syscall | ProgType::Tc | ProgType::Socket) {
             out.ctx_out = Some(self.mem.ctx.clone());
