@@ -13,11 +13,15 @@
 //! 4. **Relocate the maps.** An `lddw` with an `R_BPF_64_64` relocation against a map symbol
 //!    becomes `lddw dst, map_by_idx(N)` (`BPF_PSEUDO_MAP_IDX`), N indexing [`Program::maps`].
 //!
-//! Global variables (`.data`, `.rodata`, `.bss`) and CO-RE relocations are not supported. Function
+//! 5. **Apply CO-RE.** Each `.BTF.ext` CO-RE relocation of the linked code is resolved against
+//!    the running kernel's BTF (see [`core`]); one that cannot be is an error naming the field.
+//!
+//! Global variables (`.data`, `.rodata`, `.bss`) are not supported. Function
 //! addresses (`bpf_loop` callbacks) are linked as `BPF_PSEUDO_FUNC`, but the kernel only accepts
 //! them with BTF `func_info`, which the kernel backend does not pass yet.
 
 pub mod btf;
+pub mod core;
 
 use crate::isa;
 use crate::program::{MapDef, ProgType, Program};
@@ -99,6 +103,8 @@ struct Object<'a> {
     /// Maps by (section, offset of the map's symbol).
     map_at: HashMap<(usize, u64), usize>,
     maps: Vec<MapDef>,
+    /// The object's BTF and its CO-RE relocations by section name (empty without `.BTF.ext`).
+    core: Option<(btf::Btf, HashMap<String, Vec<core::CoreRelo>>)>,
 }
 
 /// Reads the program of an ELF object. `section` picks the program by its section name (e.g.
@@ -122,8 +128,9 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         let target = elf.section_headers.get(*idx).map_or(0, |s| s.sh_info as usize);
         relocs.entry(target).or_default().extend(rs.iter());
     }
-    let mut obj = Object { file: name, bytes, elf, relocs, map_at: HashMap::new(), maps: Vec::new() };
+    let mut obj = Object { file: name, bytes, elf, relocs, map_at: HashMap::new(), maps: Vec::new(), core: None };
     obj.collect_maps()?;
+    obj.collect_core()?;
     let main = obj.pick_program(section)?;
     let prog_type = prog_type_of_section(obj.section_name(main.shndx));
     let code = obj.link(main)?;
@@ -241,6 +248,43 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// Reads the CO-RE relocations of `.BTF.ext`, with the `.BTF` they are described against.
+    fn collect_core(&mut self) -> Result<(), ElfError> {
+        let (Some(ext), Some(btf)) = (self.section_index(".BTF.ext"), self.section_index(".BTF")) else {
+            return Ok(());
+        };
+        let btf = btf::Btf::parse(self.section_data(btf)?).map_err(|e| self.err(format!("section `.BTF`: {e}")))?;
+        let relos = core::parse_btf_ext(self.section_data(ext)?, &btf).map_err(|e| self.err(e))?;
+        if !relos.is_empty() {
+            self.core = Some((btf, relos));
+        }
+        Ok(())
+    }
+
+    /// Applies the CO-RE relocations of function `f`, whose body starts at `code[base..]`.
+    fn apply_core(&self, f: &Func, code: &mut [u8], base: usize) -> Result<(), ElfError> {
+        let Some((local, relos)) = &self.core else { return Ok(()) };
+        let sec = self.section_name(f.shndx);
+        let Some(relos) = relos.get(sec) else { return Ok(()) };
+        for r in relos.iter().filter(|r| (f.start..f.end).contains(&(r.insn_off as usize))) {
+            let at = r.insn_off as usize - f.start;
+            let fail = |m: String| {
+                self.err(format!(
+                    "section `{sec}` offset {:#x} (instruction {} of `{}`): {m}",
+                    r.insn_off,
+                    at / 8,
+                    f.name
+                ))
+            };
+            let target = core::vmlinux_btf().map_err(|e| {
+                fail(format!("the program has CO-RE relocations and the kernel's BTF is unavailable: {e}"))
+            })?;
+            let res = core::resolve(r, local, target).map_err(&fail)?;
+            core::patch(code, base + at, r, res).map_err(fail)?;
+        }
+        Ok(())
+    }
+
     /// Reads the maps of `.maps` (BTF) and `maps` (legacy) into `self.maps`.
     fn collect_maps(&mut self) -> Result<(), ElfError> {
         let btf_section = self.section_index(".maps");
@@ -323,6 +367,7 @@ impl<'a> Object<'a> {
             let base = code.len();
             placed.push(base);
             code.extend_from_slice(body);
+            self.apply_core(&f, &mut code, base)?;
             let mut relocated = Vec::new();
             let relocs = self.relocs.get(&f.shndx).map_or(&[][..], |v| &v[..]);
             for r in relocs.iter().filter(|r| (f.start as u64..f.end as u64).contains(&r.r_offset)) {

@@ -1,0 +1,77 @@
+//! CO-RE relocations of clang-built objects, resolved against the running kernel's BTF
+//! (`/sys/kernel/btf/vmlinux`): local struct and enum views whose layout differs from the
+//! kernel's read the kernel's fields after relocation, in the interpreter and the kernel alike,
+//! and a field the kernel lacks is an error naming it, never a run of unrelocated code.
+
+mod c_common;
+use c_common::{clang_or_skip, compile_c};
+use ebpf_lab::elf::program_from_elf;
+use ebpf_lab::interp::{Input, Vm};
+use ebpf_lab::kernel;
+use std::path::Path;
+
+/// Local views of `struct iphdr` and `enum xdp_action`, with only some fields and other values:
+/// unrelocated, `daddr` would be read at offset 0 and `protocol` at 4.
+const CORE_XDP: &str = r#"
+#include "lab.h"
+struct iphdr___lab { __u32 daddr; __u8 protocol; } __attribute__((preserve_access_index));
+enum xdp_action___lab { XDP_PASS___lab = 7 };
+
+SEC("xdp")
+int core_xdp(struct xdp_md *ctx)
+{
+	unsigned char *data = (unsigned char *)(long)ctx->data;
+	unsigned char *data_end = (unsigned char *)(long)ctx->data_end;
+	if (data + 34 > data_end)
+		return 0;
+	struct iphdr___lab *ip = (void *)(data + 14);
+	__u32 sz = __builtin_preserve_type_info(*(struct iphdr___lab *)0, 1 /* type size */);
+	__u32 pass = __builtin_preserve_enum_value(*(enum xdp_action___lab *)XDP_PASS___lab, 1 /* value */);
+	__u32 has = __builtin_preserve_field_info(ip->protocol, 2 /* exists */);
+	__u32 off = __builtin_preserve_field_info(ip->protocol, 0 /* byte offset */);
+	return (ip->daddr >> 24) << 24 | ip->protocol << 16 | sz << 8 | pass << 4 | has | off << 1;
+}
+char LICENSE[] SEC("license") = "GPL";
+"#;
+
+fn udp_packet() -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/udp.pkt")).unwrap()
+}
+
+#[test]
+fn fields_types_and_enumerators_are_relocated_to_the_kernels_layout() {
+    if !clang_or_skip("fields_types_and_enumerators_are_relocated_to_the_kernels_layout")
+        || !Path::new(ebpf_lab::elf::core::VMLINUX_BTF).exists()
+    {
+        return;
+    }
+    let o = compile_c("core_xdp", CORE_XDP);
+    let p = program_from_elf("core_xdp.o", &std::fs::read(o).unwrap(), None).unwrap();
+    let input = Input::xdp(udp_packet());
+    let r0 = Vm::new(&p).unwrap().run(&input).unwrap().r0;
+    // daddr 10.0.0.2 (its last byte is the top of a little-endian load), protocol 17 (UDP),
+    // sizeof(struct iphdr) 20, XDP_PASS 2, protocol exists (1) at byte 9 (<< 1: 18).
+    assert_eq!(r0, 0x0200_0000 | 17 << 16 | 20 << 8 | 2 << 4 | 1 | 9 << 1, "{r0:#x}");
+    if !kernel::require_or_skip("fields_types_and_enumerators_are_relocated_to_the_kernels_layout") {
+        return;
+    }
+    let mut k = ebpf_lab::engine::open("kernel", &p, &Default::default(), &input).unwrap();
+    assert_eq!(k.run(&input).unwrap().outcome.r0 & 0xffff_ffff, r0);
+}
+
+#[test]
+fn a_field_the_kernel_lacks_is_an_error_naming_it() {
+    if !clang_or_skip("a_field_the_kernel_lacks_is_an_error_naming_it")
+        || !Path::new(ebpf_lab::elf::core::VMLINUX_BTF).exists()
+    {
+        return;
+    }
+    let src = CORE_XDP.replace("__u8 protocol;", "__u8 protocol; __u32 no_such_field;").replace(
+        "return (ip->daddr",
+        "if (__builtin_preserve_field_info(ip->no_such_field, 2)) return 1;\n\treturn ip->no_such_field + (ip->daddr",
+    );
+    let o = compile_c("core_missing", &src);
+    let e = program_from_elf("core_missing.o", &std::fs::read(o).unwrap(), None).unwrap_err().to_string();
+    assert!(e.contains("`struct iphdr___lab.no_such_field`") && e.contains("no such field"), "{e}");
+    assert!(e.contains("instruction") && e.contains("core_xdp"), "names the place: {e}");
+}
