@@ -188,6 +188,8 @@ pub struct Program {
     pub source: Option<Source>,
     /// Byte range in `source` of each instruction (parallel to `insns`; empty without source).
     pub spans: Vec<Range<usize>>,
+    /// Sections of global variables (C programs), each held in one of `maps`.
+    pub globals: Vec<crate::global_data::GlobalSection>,
 }
 
 impl Program {

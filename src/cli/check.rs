@@ -6,7 +6,7 @@
 
 use super::input::InputArgs;
 use super::json::{hex, Json};
-use super::run::{render_engine_error, run_json, show_bytes, MapChange};
+use super::run::{globals_json, render_engine_error, run_json, show_bytes, MapChange};
 use super::{Ctx, SyntaxArg, EXIT_INPUT, EXIT_PROGRAM};
 use crate::diag::{self, Diagnostic};
 use crate::engine::{self, Engine, EngineError, EngineOptions, EngineRun, MapEntries};
@@ -144,7 +144,11 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
                         .zip(&c.maps)
                         .map(|(def, after)| MapChange { def, before: vec![], after: after.clone() })
                         .collect();
-                    run_json(c.name, program.prog_type, run, &changes)
+                    let mut json = run_json(c.name, program.prog_type, run, &changes);
+                    if let Json::Obj(fields) = &mut json {
+                        fields.push(("globals".into(), globals_json(&program, &changes)));
+                    }
+                    json
                 }
                 Err(e) => Json::obj([
                     ("engine", Json::str(c.name)),
@@ -277,7 +281,16 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
             push("r0", format!("r0: {} says {}, {} says {}", ca.name, r0_text(a), cb.name, r0_text(b)));
         }
         for (i, def) in program.maps.iter().enumerate() {
-            if ca.maps.get(i) != cb.maps.get(i) {
+            if ca.maps.get(i) == cb.maps.get(i) {
+                continue;
+            }
+            // Global variables differ one by one; bytes outside any variable as the map.
+            let vars = global_rows(program, i, ca).into_iter().zip(global_rows(program, i, cb));
+            let differing: Vec<_> = vars.filter(|(a, b)| a != b).collect();
+            for ((row, va), (_, vb)) in &differing {
+                push(row, format!("{row}: {} has {va}, {} has {vb}", ca.name, cb.name));
+            }
+            if differing.is_empty() {
                 let row = format!("map {}", def.name);
                 push(
                     &row,
@@ -317,6 +330,20 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
     diffs
 }
 
+/// The rows of map `index` if it holds global variables: ("global NAME", value) for each.
+fn global_rows(program: &Program, index: usize, col: &Column) -> Vec<(String, String)> {
+    let Some(g) = crate::global_data::section_of_map(program, index) else { return Vec::new() };
+    let value = col.maps.get(index).and_then(|e| e.first()).map_or(&[][..], |(_, v)| v.as_slice());
+    g.vars
+        .iter()
+        .map(|v| {
+            let bytes = g.var_bytes(v, value);
+            let shown = if bytes.is_empty() { "-".into() } else { crate::global_data::show_value(bytes) };
+            (format!("global {}", v.name), shown)
+        })
+        .collect()
+}
+
 /// Splits `diffs` into engine differences and results that differ because the program reads a
 /// clock or random numbers (`varying` names those helpers): a verdict difference always counts.
 fn split_varying(diffs: Vec<Difference>, varying: &[String]) -> (Vec<Difference>, Vec<Difference>) {
@@ -332,6 +359,17 @@ fn print_table(program: &Program, cols: &[Column], diffs: &[Difference], varied:
     let cell = |c: &Column, f: &dyn Fn(&EngineRun) -> String| c.result.as_ref().map_or("-".to_string(), f);
     rows.push(("r0".into(), cols.iter().map(|c| cell(c, &r0_text)).collect()));
     for (i, def) in program.maps.iter().enumerate() {
+        if let Some(g) = crate::global_data::section_of_map(program, i) {
+            // A row per variable; string literals (read-only, no variables) are not shown.
+            let per_col: Vec<Vec<(String, String)>> = cols.iter().map(|c| global_rows(program, i, c)).collect();
+            for (k, v) in g.vars.iter().enumerate() {
+                let label = format!("global {}", v.name);
+                rows.push((label, per_col.iter().map(|r| r.get(k).map_or("-".into(), |(_, s)| s.clone())).collect()));
+            }
+            if !g.vars.is_empty() || g.read_only {
+                continue;
+            }
+        }
         rows.push((
             format!("map {}", def.name),
             cols.iter().map(|c| c.maps.get(i).map_or("-".into(), entries_text)).collect(),

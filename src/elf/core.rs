@@ -232,10 +232,12 @@ pub fn resolve(r: &CoreRelo, local: &Btf, target: &Btf) -> Result<Resolved, Stri
                 (Some(_), TYPE_EXISTS) => 1,
                 (Some(id), _) => u64::from(target.size_of(id)?),
                 (None, TYPE_EXISTS) => 0,
-                (None, _) => return Err(format!(
+                (None, _) => {
+                    return Err(format!(
                     "CO-RE relocation ({}) of type `{root_name}`: the running kernel has no such type ({VMLINUX_BTF})",
                     kind_name(kind)
-                )),
+                ))
+                }
             };
             Ok(Resolved { local: local_v, target: target_v, sizes: None })
         }

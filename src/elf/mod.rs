@@ -16,13 +16,16 @@
 //! 5. **Apply CO-RE.** Each `.BTF.ext` CO-RE relocation of the linked code is resolved against
 //!    the running kernel's BTF (see [`core`]); one that cannot be is an error naming the field.
 //!
-//! Global variables (`.data`, `.rodata`, `.bss`) are not supported. Function
+//! Global variables (`.data`, `.bss`, `.rodata`, `.rodata.str1.1`, ...) become one array map per
+//! section, as libbpf makes them (see [`crate::global_data`]): an `lddw` relocated against one
+//! becomes `lddw dst, map_idx_value(N, OFFSET)` (`BPF_PSEUDO_MAP_IDX_VALUE`). Function
 //! addresses (`bpf_loop` callbacks) are linked as `BPF_PSEUDO_FUNC`, but the kernel only accepts
 //! them with BTF `func_info`, which the kernel backend does not pass yet.
 
 pub mod btf;
 pub mod core;
 
+use crate::global_data::{GlobalSection, GlobalVar};
 use crate::isa;
 use crate::program::{MapDef, ProgType, Program};
 use goblin::elf::{section_header as sh, sym, Elf};
@@ -103,6 +106,9 @@ struct Object<'a> {
     /// Maps by (section, offset of the map's symbol).
     map_at: HashMap<(usize, u64), usize>,
     maps: Vec<MapDef>,
+    /// Sections of global variables, and the map of each by section index.
+    globals: Vec<GlobalSection>,
+    global_map: HashMap<usize, usize>,
     /// The object's BTF and its CO-RE relocations by section name (empty without `.BTF.ext`).
     core: Option<(btf::Btf, HashMap<String, Vec<core::CoreRelo>>)>,
 }
@@ -128,14 +134,25 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         let target = elf.section_headers.get(*idx).map_or(0, |s| s.sh_info as usize);
         relocs.entry(target).or_default().extend(rs.iter());
     }
-    let mut obj = Object { file: name, bytes, elf, relocs, map_at: HashMap::new(), maps: Vec::new(), core: None };
+    let mut obj = Object {
+        file: name,
+        bytes,
+        elf,
+        relocs,
+        map_at: HashMap::new(),
+        maps: Vec::new(),
+        core: None,
+        globals: Vec::new(),
+        global_map: HashMap::new(),
+    };
     obj.collect_maps()?;
+    obj.collect_globals();
     obj.collect_core()?;
     let main = obj.pick_program(section)?;
     let prog_type = prog_type_of_section(obj.section_name(main.shndx));
     let code = obj.link(main)?;
     let insns = isa::decode(&code).map_err(|e| err(format!("instruction {}: {e}", e.pc)))?;
-    Ok(Program { insns, maps: obj.maps, prog_type, source: None, spans: Vec::new() })
+    Ok(Program { insns, maps: obj.maps, prog_type, source: None, spans: Vec::new(), globals: obj.globals })
 }
 
 impl<'a> Object<'a> {
@@ -245,6 +262,53 @@ impl<'a> Object<'a> {
                 .or(code.first())
                 .map(|&i| first(i))
                 .ok_or_else(|| self.err("the object has no code (no executable section)".into())),
+        }
+    }
+
+    /// Makes a map of each non-empty section of global variables (`.data`, `.bss`, `.rodata`, and
+    /// `.data.*`, `.bss.*`, `.rodata.*` as libbpf names them), with the section's bytes as its
+    /// value and the section's object symbols as its variables.
+    fn collect_globals(&mut self) {
+        let is_global = |name: &str| {
+            [".data", ".bss", ".rodata"]
+                .iter()
+                .any(|p| name == *p || name.strip_prefix(p).is_some_and(|r| r.starts_with('.')))
+        };
+        for idx in 0..self.elf.section_headers.len() {
+            let name = self.section_name(idx);
+            let sh = &self.elf.section_headers[idx];
+            if !is_global(name) || sh.sh_size == 0 || !matches!(sh.sh_type, sh::SHT_PROGBITS | sh::SHT_NOBITS) {
+                continue;
+            }
+            let Ok(size) = u32::try_from(sh.sh_size) else { continue };
+            let mut init = self.section_data(idx).map(<[u8]>::to_vec).unwrap_or_default();
+            init.resize(size as usize, 0);
+            let mut vars: Vec<GlobalVar> = self
+                .elf
+                .syms
+                .iter()
+                .filter(|s| s.st_shndx == idx && s.st_type() == sym::STT_OBJECT && s.st_name != 0)
+                .filter(|s| s.st_value.saturating_add(s.st_size) <= u64::from(size) && s.st_size > 0)
+                .map(|s| GlobalVar {
+                    name: self.sym_name(&s).to_string(),
+                    offset: s.st_value as u32,
+                    size: s.st_size as u32,
+                })
+                .collect();
+            vars.sort_by_key(|v| v.offset);
+            let read_only = name.starts_with(".rodata");
+            let map = self.maps.len();
+            self.maps.push(MapDef {
+                name: name.to_string(),
+                map_type: crate::program::MapType::Array,
+                key_size: 4,
+                value_size: size,
+                max_entries: 1,
+                // BPF_F_RDONLY_PROG: programs may not write .rodata.
+                flags: if read_only { 0x80 } else { 0 },
+            });
+            self.global_map.insert(idx, map);
+            self.globals.push(GlobalSection { map, init, vars, read_only });
         }
     }
 
@@ -408,16 +472,24 @@ impl<'a> Object<'a> {
                             code[pos + 1] = (code[pos + 1] & 0x0f) | (isa::ImmSrc::MapIdx.code() << 4);
                             code[pos + 4..pos + 8].copy_from_slice(&(map as i32).to_le_bytes());
                             code[pos + 12..pos + 16].copy_from_slice(&0i32.to_le_bytes());
-                        } else if [".rodata", ".data", ".bss"].iter().any(|p| target_sec.starts_with(p)) {
-                            return Err(what(&format!(
-                                "in section `{target_sec}`: global variables are not supported yet"
-                            )));
+                        } else if let Some(&map) = self.global_map.get(&s.st_shndx) {
+                            // A global variable: the section's map, at the symbol's offset plus
+                            // the immediate (the offset itself for a section symbol).
+                            let off = s.st_value.wrapping_add(imm as u32 as u64);
+                            let off = i32::try_from(off).map_err(|_| what("has an offset past 2 GiB"))?;
+                            code[pos + 1] = (code[pos + 1] & 0x0f) | (isa::ImmSrc::MapIdxValue.code() << 4);
+                            code[pos + 4..pos + 8].copy_from_slice(&(map as i32).to_le_bytes());
+                            code[pos + 12..pos + 16].copy_from_slice(&off.to_le_bytes());
                         } else if self.is_code(s.st_shndx) {
                             // A function's address (a callback for bpf_loop and friends): the
                             // byte offset is the symbol's plus the immediate.
                             let target = s.st_value as i64 + i64::from(imm);
                             let (func, offset) = self.place(&mut layout, s.st_shndx, target).map_err(|m| what(&m))?;
                             pending.push(Pending { pos, func, offset, is_addr: true });
+                        } else if s.st_shndx == 0 {
+                            return Err(what(
+                                "is an extern (libbpf's `.kconfig`/`.ksyms` variables), which ebpf-lab does not support",
+                            ));
                         } else if matches!(target_sec, ".maps" | "maps") {
                             return Err(what(&format!("points into `{target_sec}` but not at the start of a map")));
                         } else {

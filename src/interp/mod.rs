@@ -190,6 +190,14 @@ impl Vm {
                 .map_err(|e| RuntimeError::new(ErrorKind::Invalid(format!("map `{}` (#{i}): {e}", def.name))))?;
             mem.maps.push(map);
         }
+        // Global variables start from their sections' bytes, as libbpf writes them before load.
+        for g in &prog.globals {
+            if let Some(map) = mem.maps.get_mut(g.map) {
+                map.user_update(&0u32.to_le_bytes(), &g.init, 0).map_err(|e| {
+                    RuntimeError::new(ErrorKind::Invalid(format!("global section `{}`: {e}", prog.maps[g.map].name)))
+                })?;
+            }
+        }
         Ok(Vm {
             prog: prog.clone(),
             code: code.clone(),
