@@ -190,6 +190,9 @@ pub struct Program {
     pub spans: Vec<Range<usize>>,
     /// Sections of global variables (C programs), each held in one of `maps`.
     pub globals: Vec<crate::global_data::GlobalSection>,
+    /// Instructions poisoned for CO-RE relocations the running kernel cannot satisfy (index into
+    /// `insns`, and the field, type or enumerator it lacks), so an engine reaching one can say so.
+    pub core_poisoned: Vec<(usize, String)>,
 }
 
 impl Program {

@@ -59,19 +59,39 @@ fn fields_types_and_enumerators_are_relocated_to_the_kernels_layout() {
     assert_eq!(k.run(&input).unwrap().outcome.r0 & 0xffff_ffff, r0);
 }
 
+/// `CORE_XDP` with a field the kernel's `struct iphdr` lacks, read behind `guard`.
+fn missing_field_program(name: &str, guard: &str) -> ebpf_lab::program::Program {
+    let src = CORE_XDP
+        .replace("__u8 protocol;", "__u8 protocol; __u32 no_such_field;")
+        .replace("return (ip->daddr", &format!("if ({guard}) return 5;\n\treturn ip->no_such_field + (ip->daddr"));
+    let o = compile_c(name, &src);
+    program_from_elf(name, &std::fs::read(o).unwrap(), None).unwrap()
+}
+
 #[test]
-fn a_field_the_kernel_lacks_is_an_error_naming_it() {
-    if !clang_or_skip("a_field_the_kernel_lacks_is_an_error_naming_it")
+fn a_missing_field_is_poisoned_so_guarded_code_loads_and_reaching_it_names_the_field() {
+    if !clang_or_skip("a_missing_field_is_poisoned_so_guarded_code_loads_and_reaching_it_names_the_field")
         || !Path::new(ebpf_lab::elf::core::VMLINUX_BTF).exists()
     {
         return;
     }
-    let src = CORE_XDP.replace("__u8 protocol;", "__u8 protocol; __u32 no_such_field;").replace(
-        "return (ip->daddr",
-        "if (__builtin_preserve_field_info(ip->no_such_field, 2)) return 1;\n\treturn ip->no_such_field + (ip->daddr",
-    );
-    let o = compile_c("core_missing", &src);
-    let e = program_from_elf("core_missing.o", &std::fs::read(o).unwrap(), None).unwrap_err().to_string();
+    let input = Input::xdp(udp_packet());
+    // Behind bpf_core_field_exists (relocated to 0), the poisoned load is dead code.
+    let guarded = missing_field_program("core_guarded", "!__builtin_preserve_field_info(ip->no_such_field, 2)");
+    assert_eq!(Vm::new(&guarded).unwrap().run(&input).unwrap().r0, 5);
+    // Reached, it stops the run and names the field; it never reads the compiler's offset.
+    let reached = missing_field_program("core_reached", "ctx->ingress_ifindex == 12345");
+    let e = Vm::new(&reached).unwrap().run(&input).unwrap_err().to_string();
     assert!(e.contains("`struct iphdr___lab.no_such_field`") && e.contains("no such field"), "{e}");
-    assert!(e.contains("instruction") && e.contains("core_xdp"), "names the place: {e}");
+    assert!(e.contains("poisoned"), "{e}");
+    if !kernel::require_or_skip("a_missing_field_is_poisoned_so_guarded_code_loads_and_reaching_it_names_the_field") {
+        return;
+    }
+    let mut k = ebpf_lab::engine::open("kernel", &guarded, &Default::default(), &input).unwrap();
+    assert_eq!(k.run(&input).unwrap().outcome.r0 & 0xffff_ffff, 5);
+    match ebpf_lab::engine::open("kernel", &reached, &Default::default(), &input) {
+        Err(ebpf_lab::engine::EngineError::Rejected { log, .. }) => assert!(log.contains("unknown#195896080"), "{log}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("the kernel must refuse a reachable poisoned instruction"),
+    }
 }

@@ -376,6 +376,7 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
         source: Some(Source { name: name.to_string(), text: text.to_string() }),
         spans,
         globals: Vec::new(),
+        core_poisoned: Vec::new(),
     })
 }
 

@@ -5,9 +5,12 @@
 //! same field, type or enumerator by name in the running kernel's BTF
 //! (`/sys/kernel/btf/vmlinux`) and rewrites the constant.
 //!
-//! A relocation that cannot be resolved is an error naming the field: the program is never run
-//! with the compiler's guess (libbpf instead poisons the instruction, which the verifier then
-//! rejects if it is reachable). The `*_EXISTS` kinds resolve to 0 instead, which is their purpose.
+//! A field, type or enumerator the kernel lacks is never run with the compiler's guess: as libbpf
+//! does, its instruction is *poisoned* (replaced by a call of the non-existent helper
+//! [`POISON_HELPER`]), so a program that guards the access with `bpf_core_field_exists` (whose
+//! `*_EXISTS` relocation resolves to 0) still loads, and one that reaches it fails — in the
+//! kernel's verifier, and in the interpreter with the field named. Malformed relocations are
+//! errors naming the field.
 
 use super::btf::{Btf, Kind, Member};
 use std::collections::HashMap;
@@ -30,6 +33,9 @@ const TYPE_EXISTS: u32 = 8;
 const TYPE_SIZE: u32 = 9;
 const ENUMVAL_EXISTS: u32 = 10;
 const ENUMVAL_VALUE: u32 = 11;
+
+/// The helper id of a poisoned instruction (libbpf's `0xbad2310`, "bad relo").
+pub const POISON_HELPER: i32 = 0x0bad_2310;
 
 /// The kind's name as libbpf prints it.
 fn kind_name(kind: u32) -> &'static str {
@@ -159,8 +165,18 @@ pub struct Resolved {
     pub sizes: Option<(u32, u32)>,
 }
 
+/// What a relocation comes to in the running kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// The kernel has the field, type or enumerator: the instruction gets its value.
+    Found(Resolved),
+    /// It does not (the message names it): the instruction is poisoned, as libbpf does, so
+    /// code behind a `bpf_core_field_exists` check still loads and code that reaches it fails.
+    Missing(String),
+}
+
 /// Resolves relocation `r` of the object's BTF `local` against the kernel's `target`.
-pub fn resolve(r: &CoreRelo, local: &Btf, target: &Btf) -> Result<Resolved, String> {
+pub fn resolve(r: &CoreRelo, local: &Btf, target: &Btf) -> Result<Resolution, String> {
     let root = local.skip_aliases(r.type_id)?;
     let root_name = local.name_of(root).to_string();
     let root_code = local.get(root).map_or(0, |t| t.code);
@@ -207,19 +223,21 @@ pub fn resolve(r: &CoreRelo, local: &Btf, target: &Btf) -> Result<Resolved, Stri
                 (Some(f), _) => f,
                 (None, FIELD_EXISTS) => (0, None),
                 (None, _) => {
-                    return Err(format!(
+                    return Ok(Resolution::Missing(format!(
                         "CO-RE relocation ({}) of {described}: the running kernel has no such field ({VMLINUX_BTF})",
                         kind_name(kind)
-                    ))
+                    )))
                 }
             };
             let sizes = match (kind, target_size) {
                 (FIELD_BYTE_OFFSET, Some(t)) => Some((field_size(local, local_pos)?, t)),
                 _ => None,
             };
-            Ok(Resolved { local: local_v, target: target_v, sizes })
+            Ok(Resolution::Found(Resolved { local: local_v, target: target_v, sizes }))
         }
-        TYPE_ID_LOCAL => Ok(Resolved { local: u64::from(r.type_id), target: u64::from(r.type_id), sizes: None }),
+        TYPE_ID_LOCAL => {
+            Ok(Resolution::Found(Resolved { local: u64::from(r.type_id), target: u64::from(r.type_id), sizes: None }))
+        }
         TYPE_ID_TARGET | TYPE_EXISTS | TYPE_SIZE => {
             let local_v = match kind {
                 TYPE_ID_TARGET => u64::from(r.type_id),
@@ -233,13 +251,13 @@ pub fn resolve(r: &CoreRelo, local: &Btf, target: &Btf) -> Result<Resolved, Stri
                 (Some(id), _) => u64::from(target.size_of(id)?),
                 (None, TYPE_EXISTS) => 0,
                 (None, _) => {
-                    return Err(format!(
+                    return Ok(Resolution::Missing(format!(
                     "CO-RE relocation ({}) of type `{root_name}`: the running kernel has no such type ({VMLINUX_BTF})",
                     kind_name(kind)
-                ))
+                )))
                 }
             };
-            Ok(Resolved { local: local_v, target: target_v, sizes: None })
+            Ok(Resolution::Found(Resolved { local: local_v, target: target_v, sizes: None }))
         }
         ENUMVAL_EXISTS | ENUMVAL_VALUE => {
             let Some(Kind::Enum(values)) = local.get(root).map(|t| &t.kind) else {
@@ -265,12 +283,12 @@ pub fn resolve(r: &CoreRelo, local: &Btf, target: &Btf) -> Result<Resolved, Stri
                 (Some(v), _) => v as u64,
                 (None, ENUMVAL_EXISTS) => 0,
                 (None, _) => {
-                    return Err(format!(
+                    return Ok(Resolution::Missing(format!(
                         "CO-RE relocation (enumval_value) of `enum {root_name}::{name}`: the running kernel has no such enumerator ({VMLINUX_BTF})"
-                    ))
+                    )))
                 }
             };
-            Ok(Resolved { local: local_v, target: target_v, sizes: None })
+            Ok(Resolution::Found(Resolved { local: local_v, target: target_v, sizes: None }))
         }
         k => Err(format!("CO-RE relocation kind {k} ({}) on `{root_name}` is not supported by ebpf-lab", kind_name(k))),
     }
@@ -511,4 +529,15 @@ pub fn patch(code: &mut [u8], pos: usize, r: &CoreRelo, res: Resolved) -> Result
         _ => return Err(format!("CO-RE relocation on an instruction (opcode {opcode:#04x}) that holds no constant")),
     }
     Ok(())
+}
+
+/// Poisons the instruction at `code[pos..]` (both halves of an `lddw`): `call 0xbad2310`.
+pub fn poison(code: &mut [u8], pos: usize) {
+    let slots = if code.get(pos) == Some(&0x18) { 2 } else { 1 };
+    for at in (pos..pos + 8 * slots).step_by(8) {
+        if let Some(insn) = code.get_mut(at..at + 8) {
+            insn[..4].copy_from_slice(&[0x85, 0, 0, 0]);
+            insn[4..8].copy_from_slice(&POISON_HELPER.to_le_bytes());
+        }
+    }
 }

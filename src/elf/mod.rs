@@ -85,6 +85,10 @@ struct Func {
     name: String,
 }
 
+/// An instruction poisoned by CO-RE: its byte position in the linked code, and what the kernel
+/// lacks.
+type Poisoned = (usize, String);
+
 /// A call or function address whose `imm` is fixed once the layout is known.
 struct Pending {
     /// Byte position of the instruction in the linked code.
@@ -150,9 +154,22 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
     obj.collect_core()?;
     let main = obj.pick_program(section)?;
     let prog_type = prog_type_of_section(obj.section_name(main.shndx));
-    let code = obj.link(main)?;
+    let (code, poisoned) = obj.link(main)?;
     let insns = isa::decode(&code).map_err(|e| err(format!("instruction {}: {e}", e.pc)))?;
-    Ok(Program { insns, maps: obj.maps, prog_type, source: None, spans: Vec::new(), globals: obj.globals })
+    let slots = isa::slot_pcs(&insns);
+    let core_poisoned = poisoned
+        .into_iter()
+        .filter_map(|(pos, what)| Some((slots.iter().position(|&s| s == pos / 8)?, what)))
+        .collect();
+    Ok(Program {
+        insns,
+        maps: obj.maps,
+        prog_type,
+        source: None,
+        spans: Vec::new(),
+        globals: obj.globals,
+        core_poisoned,
+    })
 }
 
 impl<'a> Object<'a> {
@@ -325,8 +342,15 @@ impl<'a> Object<'a> {
         Ok(())
     }
 
-    /// Applies the CO-RE relocations of function `f`, whose body starts at `code[base..]`.
-    fn apply_core(&self, f: &Func, code: &mut [u8], base: usize) -> Result<(), ElfError> {
+    /// Applies the CO-RE relocations of function `f`, whose body starts at `code[base..]`; the
+    /// instructions poisoned for what the kernel lacks go to `poisoned` as (byte position, what).
+    fn apply_core(
+        &self,
+        f: &Func,
+        code: &mut [u8],
+        base: usize,
+        poisoned: &mut Vec<Poisoned>,
+    ) -> Result<(), ElfError> {
         let Some((local, relos)) = &self.core else { return Ok(()) };
         let sec = self.section_name(f.shndx);
         let Some(relos) = relos.get(sec) else { return Ok(()) };
@@ -343,8 +367,13 @@ impl<'a> Object<'a> {
             let target = core::vmlinux_btf().map_err(|e| {
                 fail(format!("the program has CO-RE relocations and the kernel's BTF is unavailable: {e}"))
             })?;
-            let res = core::resolve(r, local, target).map_err(&fail)?;
-            core::patch(code, base + at, r, res).map_err(fail)?;
+            match core::resolve(r, local, target).map_err(&fail)? {
+                core::Resolution::Found(res) => core::patch(code, base + at, r, res).map_err(fail)?,
+                core::Resolution::Missing(what) => {
+                    core::poison(code, base + at);
+                    poisoned.push((base + at, what));
+                }
+            }
         }
         Ok(())
     }
@@ -408,8 +437,10 @@ impl<'a> Object<'a> {
         })
     }
 
-    /// Lays out `main` and every function it reaches, applies relocations and returns the code.
-    fn link(&self, main: Func) -> Result<Vec<u8>, ElfError> {
+    /// Lays out `main` and every function it reaches, applies relocations and returns the code,
+    /// with the byte positions of instructions poisoned by CO-RE and why.
+    fn link(&self, main: Func) -> Result<(Vec<u8>, Vec<Poisoned>), ElfError> {
+        let mut poisoned = Vec::new();
         let mut layout = vec![main];
         let mut placed = Vec::new(); // byte position of each layout entry in `code`
         let mut code = Vec::new();
@@ -431,7 +462,7 @@ impl<'a> Object<'a> {
             let base = code.len();
             placed.push(base);
             code.extend_from_slice(body);
-            self.apply_core(&f, &mut code, base)?;
+            self.apply_core(&f, &mut code, base, &mut poisoned)?;
             let mut relocated = Vec::new();
             let relocs = self.relocs.get(&f.shndx).map_or(&[][..], |v| &v[..]);
             for r in relocs.iter().filter(|r| (f.start as u64..f.end as u64).contains(&r.r_offset)) {
@@ -539,7 +570,7 @@ impl<'a> Object<'a> {
             }
             code[p.pos + 4..p.pos + 8].copy_from_slice(&rel.to_le_bytes());
         }
-        Ok(code)
+        Ok((code, poisoned))
     }
 
     /// The layout entry holding byte `target` of code section `shndx` (appending its function if

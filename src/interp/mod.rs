@@ -439,6 +439,18 @@ impl Vm {
         let idx = idx.min(self.code.pcs.len() - 1);
         let pc = self.code.pcs[idx];
         let index = (idx < self.prog.insns.len()).then_some(idx);
+        // A call the ELF reader poisoned for an unresolvable CO-RE relocation: name what is missing.
+        let kind = match (&kind, index) {
+            (ErrorKind::UnknownHelper { id }, Some(i)) if *id == crate::elf::core::POISON_HELPER as i64 => {
+                match self.prog.core_poisoned.iter().find(|(at, _)| *at == i) {
+                    Some((_, what)) => ErrorKind::Invalid(format!(
+                        "{what}; the loader poisoned this instruction, as libbpf does, and the program reached it"
+                    )),
+                    None => kind,
+                }
+            }
+            _ => kind,
+        };
         RuntimeError { kind, pc: Some(pc), index, location: index.and_then(|i| self.prog.location(i)) }
     }
 
