@@ -193,6 +193,9 @@ pub struct Program {
     /// Instructions poisoned for CO-RE relocations the running kernel cannot satisfy (index into
     /// `insns`, and the field, type or enumerator it lacks), so an engine reaching one can say so.
     pub core_poisoned: Vec<(usize, String)>,
+    /// The ELF section the program came from, when it came from an object (its name gave the
+    /// program type).
+    pub elf_section: Option<String>,
 }
 
 impl Program {

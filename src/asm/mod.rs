@@ -377,6 +377,7 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
         spans,
         globals: Vec::new(),
         core_poisoned: Vec::new(),
+        elf_section: None,
     })
 }
 

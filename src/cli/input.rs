@@ -120,7 +120,10 @@ impl InputArgs {
                 let all: Vec<_> = ProgType::ALL.iter().map(|t| t.name()).collect();
                 format!("unknown program type `{name}` (one of: {})", all.join(", "))
             }),
-            None => Ok(program.prog_type),
+            None => match program.elf_section.as_deref().and_then(crate::elf::unknown_section_hint) {
+                Some(hint) => Err(hint),
+                None => Ok(program.prog_type),
+            },
         }
     }
 

@@ -75,6 +75,68 @@ pub fn prog_type_of_section(section: &str) -> ProgType {
     }
 }
 
+/// Why section `section` gives no program type ebpf-lab can trust, with the `--prog-type` to
+/// pass; `None` when the name is one libbpf knows (or `.text`, plain code run as `mem`).
+/// Old-style names (`xdp1`, `socket1`, `xdp_prog`) ran under iproute2 or the kernel's samples'
+/// own loaders, which took the type from elsewhere: guessing `mem` would run them on the wrong
+/// context.
+pub fn unknown_section_hint(section: &str) -> Option<String> {
+    let head = section.split('/').next().unwrap_or("");
+    if section == ".text" || matches!(head, "tcx" | "xdp.frags") || ProgType::from_name(head).is_some() {
+        return None;
+    }
+    let lower = head.to_ascii_lowercase();
+    let guess = [
+        ("xdp", ("an XDP", "xdp")),
+        ("sock", ("a socket filter", "socket")),
+        ("tc", ("a tc", "tc")),
+        ("cls", ("a tc", "tc")),
+        ("ingress", ("a tc", "tc")),
+        ("egress", ("a tc", "tc")),
+    ]
+    .iter()
+    .find(|(prefix, _)| lower.starts_with(prefix))
+    .map(|(_, t)| *t);
+    let unmodelled = [
+        "kprobe",
+        "kretprobe",
+        "uprobe",
+        "uretprobe",
+        "fentry",
+        "fexit",
+        "lsm",
+        "raw_tracepoint",
+        "raw_tp",
+        "cgroup",
+        "cgroup_skb",
+        "sk_lookup",
+        "lwt_in",
+        "lwt_out",
+        "lwt_xmit",
+        "perf_event",
+        "iter",
+        "struct_ops",
+        "sockops",
+        "sk_skb",
+        "sk_msg",
+        "flow_dissector",
+        "action",
+    ];
+    let all: Vec<&str> = ProgType::ALL.iter().map(|t| t.name()).collect();
+    Some(match guess {
+        Some((what, t)) => format!(
+            "section `{section}` is not a program type libbpf knows; if it is {what} program, pass --prog-type {t}"
+        ),
+        None if unmodelled.contains(&head) => format!(
+            "section `{section}`: ebpf-lab does not model `{head}` programs yet; pass --prog-type mem to run the code on a plain buffer"
+        ),
+        None => format!(
+            "section `{section}` names no program type; pass --prog-type TYPE (one of: {})",
+            all.join(", ")
+        ),
+    })
+}
+
 /// A contiguous piece of code: one function (or a whole section without function symbols).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Func {
@@ -154,6 +216,7 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
     obj.collect_core()?;
     let main = obj.pick_program(section)?;
     let prog_type = prog_type_of_section(obj.section_name(main.shndx));
+    let section_name = obj.section_name(main.shndx).to_string();
     let (code, poisoned) = obj.link(main)?;
     let insns = isa::decode(&code).map_err(|e| err(format!("instruction {}: {e}", e.pc)))?;
     let slots = isa::slot_pcs(&insns);
@@ -169,6 +232,7 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         spans: Vec::new(),
         globals: obj.globals,
         core_poisoned,
+        elf_section: Some(section_name),
     })
 }
 
@@ -344,13 +408,7 @@ impl<'a> Object<'a> {
 
     /// Applies the CO-RE relocations of function `f`, whose body starts at `code[base..]`; the
     /// instructions poisoned for what the kernel lacks go to `poisoned` as (byte position, what).
-    fn apply_core(
-        &self,
-        f: &Func,
-        code: &mut [u8],
-        base: usize,
-        poisoned: &mut Vec<Poisoned>,
-    ) -> Result<(), ElfError> {
+    fn apply_core(&self, f: &Func, code: &mut [u8], base: usize, poisoned: &mut Vec<Poisoned>) -> Result<(), ElfError> {
         let Some((local, relos)) = &self.core else { return Ok(()) };
         let sec = self.section_name(f.shndx);
         let Some(relos) = relos.get(sec) else { return Ok(()) };
