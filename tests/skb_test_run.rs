@@ -1,7 +1,8 @@
 //! What `BPF_PROG_TEST_RUN` really does for socket filters and tc programs, held against the
 //! running kernel: every readable `__sk_buff` field on frames that steer `eth_type_trans` down
 //! each of its paths, the packet a socket filter's run hands back (the link-layer header pushed
-//! back, zeroed), and the legacy packet loads' negative offsets (`SKF_NET_OFF`, `SKF_LL_OFF`).
+//! back, zeroed), the dummy socket `__sk_buff.sk` points to, and the legacy packet loads'
+//! negative offsets (`SKF_NET_OFF`, `SKF_LL_OFF`).
 
 mod interp_common;
 use ebpf_lab::interp::{Input, SkbFields};
@@ -77,6 +78,33 @@ fn every_readable_sk_buff_field_matches_the_kernels_test_run() {
         }
     }
     assert!(checked > 300, "only {checked} field reads compared");
+}
+
+#[test]
+fn the_test_runs_socket_matches_the_kernels_field_by_field() {
+    if !kernel::require_or_skip("the_test_runs_socket_matches_the_kernels_field_by_field") {
+        return;
+    }
+    let sock = ebpf_lab::runtime::ctx::bpf_sock_layout();
+    let mut checked = 0;
+    for pt in [ProgType::Socket, ProgType::Tc] {
+        let sk = ctx_layout(pt).unwrap().field("sk").unwrap().offset;
+        for f in sock.fields.iter().filter(|f| f.access.read) {
+            for elem in 0..f.size / f.elem {
+                let off = f.offset + elem * f.elem;
+                // r0 = sk ? sk->field : 0xdead (the kernel insists on the NULL check).
+                let src = format!(
+                    ".prog {pt}\nr2 = *(u64 *)(r1 + {sk})\nr0 = 0xdead\nif r2 == 0 goto +1\nr0 = *(u32 *)(r2 + {off})\nexit\n"
+                );
+                for (what, packet) in frames() {
+                    let (interp, kernel) = both(&llvm(&src), &Input::skb(packet, SkbFields::default()));
+                    assert_eq!(interp.r0, kernel.r0, "{pt} sk->{} on a frame {what}", f.element_name(off));
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} socket field reads compared");
 }
 
 #[test]

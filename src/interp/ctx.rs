@@ -8,7 +8,7 @@
 //! observable behaviour by building the UAPI structure itself and checking each access with
 //! [`CtxLayout::check_access`](crate::runtime::ctx::CtxLayout::check_access).
 
-use super::memory::{PACKET_BASE, PACKET_HEADROOM};
+use super::memory::{PACKET_BASE, PACKET_HEADROOM, SOCK_BASE};
 use crate::runtime::ctx::{CtxLayout, FieldKind};
 
 /// Ethernet header length: socket filters see the packet from the network header on, as
@@ -157,6 +157,50 @@ pub fn sk_buff(layout: &'static CtxLayout, packet: &[u8], data_off: usize, f: &S
     b.put("data_end", 0, data + len);
     b.put("data_meta", 0, data);
     b.put("wire_len", 0, len);
+    // The test run's socket (`sk_alloc` in `bpf_prog_test_run_skb`): never NULL.
+    if let Some(f) = layout.field("sk") {
+        let at = f.offset as usize;
+        b.bytes[at..at + 8].copy_from_slice(&SOCK_BASE.to_le_bytes());
+    }
+    b.bytes
+}
+
+/// `AF_INET`.
+const AF_INET: u32 = 2;
+/// `AF_INET6`.
+const AF_INET6: u32 = 10;
+/// `TCP_CLOSE`: the state `sock_init_data` leaves a socket in.
+const TCP_CLOSE: u32 = 7;
+
+/// The `struct bpf_sock` of the socket `BPF_PROG_TEST_RUN` attaches to the skb: family
+/// `AF_INET`/`AF_INET6` by the frame's EtherType (else 0) with the IP header's addresses as
+/// its own (source) and peer (destination) ones when the header is all there, state
+/// `TCP_CLOSE`, no receive queue (-1), no ports, no bound device.
+pub fn test_run_sock(frame: &[u8]) -> Vec<u8> {
+    let mut b = Builder::new(crate::runtime::ctx::bpf_sock_layout());
+    let net = frame.get(ETH_HLEN..).unwrap_or(&[]);
+    let word = |at: usize| net.get(at..at + 4).map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+    match eth_protocol(frame).to_be() {
+        0x0800 => {
+            b.put("family", 0, AF_INET);
+            if net.len() >= 20 {
+                b.put("src_ip4", 0, word(12));
+                b.put("dst_ip4", 0, word(16));
+            }
+        }
+        0x86dd => {
+            b.put("family", 0, AF_INET6);
+            if net.len() >= 40 {
+                for i in 0..4 {
+                    b.put("src_ip6", i, word(8 + 4 * i as usize));
+                    b.put("dst_ip6", i, word(24 + 4 * i as usize));
+                }
+            }
+        }
+        _ => {}
+    }
+    b.put("state", 0, TCP_CLOSE);
+    b.put("rx_queue_mapping", 0, u32::MAX);
     b.bytes
 }
 

@@ -338,6 +338,18 @@ impl Vm {
                 m.packet = vec![0; headroom];
                 m.packet.extend_from_slice(packet);
                 regions.push(packet_region(headroom + data_off, packet.len() - data_off));
+                // `__sk_buff.sk` points here. Socket and tc programs have no input buffer, so its
+                // backing holds the socket.
+                m.input = ctx::test_run_sock(packet);
+                regions.push(Region {
+                    base: memory::SOCK_BASE,
+                    len: m.input.len() as u64,
+                    writable: false,
+                    backing: Backing::Input,
+                    start: 0,
+                    name: "struct bpf_sock".into(),
+                    checked: false,
+                });
                 // Writable as far as the layout allows (cb; mark, priority... in tc).
                 regions.push(ctx_region(m.ctx.len(), true, true));
                 memory::CTX_BASE
