@@ -47,3 +47,30 @@ fn run_refuses_an_unknown_section_until_told_the_type() {
     assert_eq!(ok.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&ok.stderr));
     assert!(out.starts_with("r0 = 0x2e (46)"), "__sk_buff.len of a socket filter: {out}");
 }
+
+#[test]
+fn pinned_maps_load_unpinned() {
+    if !clang_or_skip("pinned_maps_load_unpinned") {
+        return;
+    }
+    let src = r#"
+#include "lab.h"
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, 1 /* LIBBPF_PIN_BY_NAME */);
+	__uint(numa_node, 0);
+} stats SEC(".maps");
+SEC("xdp") int f(struct xdp_md *ctx) { __u32 k = 0; return bpf_map_lookup_elem(&stats, &k) ? XDP_PASS : XDP_DROP; }
+char LICENSE[] SEC("license") = "GPL";
+"#;
+    let o = compile_c("pinned", src);
+    let p = ebpf_lab::elf::program_from_elf("pinned.o", &std::fs::read(o).unwrap(), None).unwrap();
+    assert_eq!((p.maps[0].name.as_str(), p.maps[0].max_entries), ("stats", 4));
+    let bad = src.replace("__uint(pinning, 1", "__uint(pinning, 7");
+    let o = compile_c("pinned_bad", &bad);
+    let e = ebpf_lab::elf::program_from_elf("pinned_bad.o", &std::fs::read(o).unwrap(), None).unwrap_err();
+    assert!(e.to_string().contains("field `pinning` is not supported"), "{e}");
+}

@@ -327,7 +327,10 @@ impl Btf {
                 "value_size" => set(&mut value_size, field, self.uint_field(ty).map_err(bad)?)?,
                 "key" => set(&mut key_size, field, self.type_field(ty).map_err(bad)?)?,
                 "value" => set(&mut value_size, field, self.type_field(ty).map_err(bad)?)?,
-                "pinning" if self.uint_field(ty) == Ok(0) => {}
+                // LIBBPF_PIN_NONE or LIBBPF_PIN_BY_NAME: ebpf-lab's maps live for one run and are
+                // never pinned; numa_node only places memory. Both change no behaviour.
+                "pinning" if matches!(self.uint_field(ty), Ok(0 | 1)) => {}
+                "numa_node" if self.uint_field(ty).is_ok() => {}
                 other => return Err(format!("map `{name}`: field `{other}` is not supported")),
             }
         }
