@@ -5,6 +5,8 @@
 
 mod c_common;
 use c_common::{clang_or_skip, compile_c};
+use ebpf_lab::elf::btf::Btf;
+use ebpf_lab::elf::core::{parse_btf_ext, resolve, Resolution};
 use ebpf_lab::elf::program_from_elf;
 use ebpf_lab::interp::{Input, Vm};
 use ebpf_lab::kernel;
@@ -93,5 +95,81 @@ fn a_missing_field_is_poisoned_so_guarded_code_loads_and_reaching_it_names_the_f
         Err(ebpf_lab::engine::EngineError::Rejected { log, .. }) => assert!(log.contains("unknown#195896080"), "{log}"),
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("the kernel must refuse a reachable poisoned instruction"),
+    }
+}
+
+/// The bytes of section `name` of object `o`.
+fn section(o: &Path, name: &str) -> Vec<u8> {
+    let bytes = std::fs::read(o).unwrap();
+    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+    let s = elf.section_headers.iter().find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(name)).unwrap();
+    bytes[s.sh_offset as usize..(s.sh_offset + s.sh_size) as usize].to_vec()
+}
+
+/// The `.BTF` and CO-RE relocations of a compiled object.
+fn btf_and_relos(o: &Path) -> (Btf, Vec<ebpf_lab::elf::core::CoreRelo>) {
+    let btf = Btf::parse(&section(o, ".BTF")).unwrap();
+    let relos = parse_btf_ext(&section(o, ".BTF.ext"), &btf).unwrap().into_values().flatten().collect();
+    (btf, relos)
+}
+
+#[test]
+fn members_are_found_by_name_through_anonymous_unions_and_bitfields_keep_their_shifts() {
+    if !clang_or_skip("members_are_found_by_name_through_anonymous_unions_and_bitfields_keep_their_shifts") {
+        return;
+    }
+    // The program's view: y in an anonymous union at 4, bitfield f2 at bits 67..72 (byte 8).
+    let local = compile_c(
+        "core_local",
+        r#"
+#include "lab.h"
+struct pkt { __u32 x; union { __u32 y; __u16 z; }; __u8 f1:3, f2:5; } __attribute__((preserve_access_index));
+SEC("xdp") int f(struct pkt *p) {
+	return p->y + __builtin_preserve_field_info(p->f2, 0) + __builtin_preserve_field_info(p->f2, 1)
+	     + __builtin_preserve_field_info(p->f2, 4) + __builtin_preserve_field_info(p->f2, 5);
+}
+"#,
+    );
+    // The "kernel's" layout: f2 first in byte 8 (bits 64..69), y in an anonymous struct at 16.
+    let target = compile_c(
+        "core_target",
+        r#"
+#include "lab.h"
+struct pkt { __u64 pad; __u8 f2:5, f1:3; __u32 x; struct { __u32 y; }; };
+struct pkt g;
+SEC("xdp") int f(struct xdp_md *ctx) { return g.x; }
+"#,
+    );
+    let (local_btf, relos) = btf_and_relos(&local);
+    let (target_btf, _) = btf_and_relos(&target);
+    let mut got: Vec<(u32, u64, u64)> = relos
+        .iter()
+        .map(|r| match resolve(r, &local_btf, &target_btf).unwrap() {
+            Resolution::Found(v) => (r.kind, v.local, v.target),
+            Resolution::Missing(why) => panic!("{why}"),
+        })
+        .collect();
+    got.sort();
+    // (kind, local, target): byte offsets of y and f2, f2's byte size, and its u64 shifts.
+    let want = [(0, 4, 16), (0, 8, 8), (1, 1, 1), (4, 56, 59), (5, 59, 59)];
+    assert_eq!(got, want);
+    // Against its own BTF every relocation keeps the compiler's value.
+    for r in &relos {
+        let Resolution::Found(v) = resolve(r, &local_btf, &local_btf).unwrap() else { panic!("missing") };
+        assert_eq!(v.local, v.target, "{r:?}");
+    }
+}
+
+#[test]
+fn truncated_btf_ext_sections_are_errors_not_panics() {
+    if !clang_or_skip("truncated_btf_ext_sections_are_errors_not_panics") {
+        return;
+    }
+    let o = compile_c("core_trunc", CORE_XDP);
+    let btf = Btf::parse(&section(&o, ".BTF")).unwrap();
+    let ext = section(&o, ".BTF.ext");
+    assert!(!parse_btf_ext(&ext, &btf).unwrap().is_empty());
+    for len in 0..ext.len() {
+        let _ = parse_btf_ext(&ext[..len], &btf); // Ok with fewer records, or an error
     }
 }

@@ -336,7 +336,8 @@ fn local_steps(btf: &Btf, root: u32, access: &[u32]) -> Result<(Vec<Step>, Strin
 fn walk(btf: &Btf, root: u32, access: &[u32], steps: Option<&[Step]>) -> Result<FieldPos, String> {
     let root = btf.skip_aliases(root)?;
     let first = u64::from(*access.first().unwrap_or(&0));
-    let mut pos = FieldPos { bit_off: first * u64::from(btf.size_of(root).unwrap_or(0)) * 8, ty: root, bitfield: 0 };
+    let bits_of = |n: u64, size: u32| n.saturating_mul(u64::from(size)).saturating_mul(8);
+    let mut pos = FieldPos { bit_off: bits_of(first, btf.size_of(root).unwrap_or(0)), ty: root, bitfield: 0 };
     match steps {
         None => {
             for &i in access.iter().skip(1) {
@@ -347,7 +348,7 @@ fn walk(btf: &Btf, root: u32, access: &[u32], steps: Option<&[Step]>) -> Result<
                         pos = step_member(pos, m);
                     }
                     Some(Kind::Array { elem, .. }) => {
-                        pos.bit_off += u64::from(i) * u64::from(btf.size_of(*elem)?) * 8;
+                        pos.bit_off = pos.bit_off.saturating_add(bits_of(u64::from(i), btf.size_of(*elem)?));
                         pos.ty = *elem;
                     }
                     _ => return Err("not a struct or array".into()),
@@ -360,7 +361,7 @@ fn walk(btf: &Btf, root: u32, access: &[u32], steps: Option<&[Step]>) -> Result<
                 match (step, btf.get(id).map(|t| &t.kind)) {
                     (Step::Member(name), Some(Kind::Struct(_))) => {
                         let (off, m) = find_member(btf, id, name, 0).ok_or("no such member")?;
-                        pos.bit_off += off;
+                        pos.bit_off = pos.bit_off.saturating_add(off);
                         pos = step_member(pos, &m);
                     }
                     (Step::Index(i), Some(Kind::Array { elem, nelems })) => {
@@ -368,7 +369,7 @@ fn walk(btf: &Btf, root: u32, access: &[u32], steps: Option<&[Step]>) -> Result<
                         if *nelems != 0 && i >= nelems {
                             return Err("index out of the array".into());
                         }
-                        pos.bit_off += u64::from(*i) * u64::from(btf.size_of(*elem)?) * 8;
+                        pos.bit_off = pos.bit_off.saturating_add(bits_of(u64::from(*i), btf.size_of(*elem)?));
                         pos.ty = *elem;
                     }
                     _ => return Err("shape differs".into()),
@@ -380,7 +381,7 @@ fn walk(btf: &Btf, root: u32, access: &[u32], steps: Option<&[Step]>) -> Result<
 }
 
 fn step_member(pos: FieldPos, m: &Member) -> FieldPos {
-    FieldPos { bit_off: pos.bit_off + u64::from(m.bit_offset), ty: m.ty, bitfield: m.bitfield_size }
+    FieldPos { bit_off: pos.bit_off.saturating_add(u64::from(m.bit_offset)), ty: m.ty, bitfield: m.bitfield_size }
 }
 
 /// Member `name` of struct/union `id`, also inside anonymous members, with the bit offset of the
@@ -404,12 +405,21 @@ fn find_member(btf: &Btf, id: u32, name: &str, depth: usize) -> Option<(u64, Mem
 /// Whether a local field type and a target field type are alike enough to relocate between
 /// (libbpf's `bpf_core_fields_are_compat`, loosely: the same sort of thing, composites by name).
 fn compatible(local: &Btf, l: u32, target: &Btf, t: u32) -> bool {
+    compatible_depth(local, l, target, t, 0)
+}
+
+fn compatible_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: usize) -> bool {
+    if depth > 32 {
+        return false; // an array-of-array cycle in a malformed BTF
+    }
     let (Ok(l), Ok(t)) = (local.skip_aliases(l), target.skip_aliases(t)) else { return false };
     let (Some(lt), Some(tt)) = (local.get(l), target.get(t)) else { return false };
     match (&lt.kind, &tt.kind) {
         (Kind::Int(_) | Kind::Enum(_), Kind::Int(_) | Kind::Enum(_)) => true,
         (Kind::Scalar, Kind::Scalar) | (Kind::Ptr, Kind::Ptr) => true,
-        (Kind::Array { elem: le, .. }, Kind::Array { elem: te, .. }) => compatible(local, *le, target, *te),
+        (Kind::Array { elem: le, .. }, Kind::Array { elem: te, .. }) => {
+            compatible_depth(local, *le, target, *te, depth + 1)
+        }
         (Kind::Struct(_), Kind::Struct(_)) => {
             lt.code == tt.code && essential(local.str_at(lt.name_off)) == essential(target.str_at(tt.name_off))
         }
@@ -432,7 +442,7 @@ fn bitfield_load(btf: &Btf, pos: FieldPos) -> Result<(u64, u32, u64), String> {
     let bits = u64::from(pos.bitfield);
     let mut sz = u64::from(size.max(1));
     let mut off = pos.bit_off / 8 / sz * sz;
-    while pos.bit_off + bits - off * 8 > sz * 8 {
+    while pos.bit_off.saturating_add(bits) - off * 8 > sz * 8 {
         if sz >= 8 {
             return Err("a bitfield wider than 8 bytes".into());
         }
@@ -445,6 +455,9 @@ fn bitfield_load(btf: &Btf, pos: FieldPos) -> Result<(u64, u32, u64), String> {
 /// The value of field relocation `kind` for the field at `pos`.
 fn field_value(btf: &Btf, kind: u32, pos: FieldPos) -> Result<u64, String> {
     let (off, size, bits) = bitfield_load(btf, pos)?;
+    // Shifts that bring the field to the top of a u64 and back down: only for fields of up to
+    // 8 bytes.
+    let shift = |used: u64| 64u64.checked_sub(used).ok_or_else(|| format!("a {size}-byte field has no u64 shifts"));
     Ok(match kind {
         FIELD_BYTE_OFFSET => off,
         FIELD_BYTE_SIZE => u64::from(size),
@@ -457,8 +470,8 @@ fn field_value(btf: &Btf, kind: u32, pos: FieldPos) -> Result<u64, String> {
                 _ => false,
             })
         }
-        FIELD_LSHIFT_U64 => 64 - (pos.bit_off + bits - off * 8),
-        _ => 64 - bits,
+        FIELD_LSHIFT_U64 => shift(pos.bit_off.saturating_add(bits).saturating_sub(off.saturating_mul(8)))?,
+        _ => shift(bits)?,
     })
 }
 
@@ -486,8 +499,11 @@ pub fn patch(code: &mut [u8], pos: usize, r: &CoreRelo, res: Resolved) -> Result
             if imm as u32 as u64 != res.local & 0xffff_ffff {
                 return Err(unexpected(i64::from(imm)));
             }
-            let v =
-                u32::try_from(res.target).map_err(|_| format!("CO-RE value {} does not fit 32 bits", res.target))?;
+            // A negative enumerator is a sign-extended 32-bit immediate.
+            let v = u32::try_from(res.target)
+                .ok()
+                .or_else(|| i32::try_from(res.target as i64).ok().map(|v| v as u32))
+                .ok_or_else(|| format!("CO-RE value {} does not fit 32 bits", res.target))?;
             code[pos + 4..pos + 8].copy_from_slice(&v.to_le_bytes());
         }
         // LDX, ST, STX: the field offset is the instruction's offset.
