@@ -57,6 +57,24 @@ fn clock_dependent_rows_are_said_to_be_so_not_counted() {
     let (code, out) = check("kt.s", "call bpf_ktime_get_ns\nexit\n", &[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.lines().any(|l| l.starts_with("~ r0")), "{out}");
-    assert!(out.contains("calls bpf_ktime_get_ns"), "{out}");
+    assert!(out.contains("depend on what bpf_ktime_get_ns returns"), "{out}");
     assert!(!out.contains('≠'), "{out}");
+}
+
+#[test]
+fn a_program_reading_the_clock_still_has_its_real_differences_counted() {
+    if !ebpf_lab::kernel::require_or_skip("a_program_reading_the_clock_still_has_its_real_differences_counted") {
+        return;
+    }
+    // r0 is the task's pid (a real difference: the interpreter's task is a fixed one); the clock
+    // is read but does not reach r0, so the difference is counted.
+    let src = ".prog syscall\ncall bpf_ktime_get_ns\ncall bpf_get_current_pid_tgid\nexit\n";
+    let (code, out) = check("kt_pid.s", src, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("≠ r0")), "{out}");
+    // The clock reaches r0: not counted.
+    let src = ".prog syscall\ncall bpf_get_current_pid_tgid\ncall bpf_ktime_get_ns\nexit\n";
+    let (code, out) = check("pid_kt.s", src, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("~ r0")), "{out}");
 }

@@ -107,11 +107,14 @@ pub struct RunOptions {
     pub cpu: u32,
     /// Number of CPUs (per-CPU maps have this many copies of each value).
     pub ncpus: u32,
+    /// `CLOCK_MONOTONIC` at the start, in nanoseconds (the clock then advances 1 µs per helper
+    /// call, so runs are reproducible).
+    pub clock_start: u64,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions { budget: DEFAULT_BUDGET, trace: false, seed: 0x5eed, cpu: 0, ncpus: 1 }
+        RunOptions { budget: DEFAULT_BUDGET, trace: false, seed: 0x5eed, cpu: 0, ncpus: 1, clock_start: 1_000_000_000 }
     }
 }
 
@@ -198,6 +201,7 @@ impl Vm {
                 })?;
             }
         }
+        let clock = options.clock_start;
         Ok(Vm {
             prog: prog.clone(),
             code: code.clone(),
@@ -206,7 +210,7 @@ impl Vm {
             mem,
             rng: options.seed,
             options,
-            clock: 1_000_000_000,
+            clock,
         })
     }
 
