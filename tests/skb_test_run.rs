@@ -108,6 +108,24 @@ fn the_test_runs_socket_matches_the_kernels_field_by_field() {
 }
 
 #[test]
+fn a_frame_the_test_run_refuses_is_refused_by_both_engines() {
+    // An IPv4 EtherType with only 10 bytes of IP header.
+    let mut short = frame([0; 6], 0x0800);
+    short.truncate(24);
+    let p = llvm(".prog tc\nr0 = 0\nexit\n");
+    let e = ebpf_lab::interp::Vm::new(&p).unwrap().run(&Input::skb(short.clone(), SkbFields::default())).unwrap_err();
+    assert!(e.to_string().contains("an IPv4 header needs 20 bytes"), "{e}");
+    let mut arp = frame([0; 6], 0x0806);
+    arp.truncate(24);
+    assert_eq!(run_ok(&p, &Input::skb(arp, SkbFields::default())).r0, 0, "not IP: no header needed");
+    if !kernel::require_or_skip("a_frame_the_test_run_refuses_is_refused_by_both_engines") {
+        return;
+    }
+    let input = Input::skb(short, SkbFields::default());
+    assert!(open("kernel", &p, &input).run(&input).is_err(), "the kernel refuses it too");
+}
+
+#[test]
 fn loopback_defaults_are_the_kernels() {
     let tc = ctx_layout(ProgType::Tc).unwrap();
     let read = |name: &str, packet: Vec<u8>| {

@@ -165,6 +165,24 @@ pub fn sk_buff(layout: &'static CtxLayout, packet: &[u8], data_off: usize, f: &S
     b.bytes
 }
 
+/// Why `BPF_PROG_TEST_RUN` refuses `frame` for a socket filter or tc program, if it does: in
+/// current kernels (a 2026 fix, also in the stable series) an IPv4 or IPv6 EtherType must be
+/// followed by a whole IP header, which the test run reads to give its socket addresses.
+pub fn refused_frame(frame: &[u8]) -> Option<String> {
+    let (name, header) = match eth_protocol(frame).to_be() {
+        0x0800 => ("IPv4", 20),
+        0x86dd => ("IPv6", 40),
+        _ => return None,
+    };
+    (frame.len() < ETH_HLEN + header).then(|| {
+        format!(
+            "the kernel's test run refuses this {}-byte frame: its EtherType says {name}, and an {name} header needs \
+             {header} bytes after the Ethernet header",
+            frame.len()
+        )
+    })
+}
+
 /// `AF_INET`.
 const AF_INET: u32 = 2;
 /// `AF_INET6`.

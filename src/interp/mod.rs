@@ -337,6 +337,9 @@ impl Vm {
             }
             (ProgType::Socket | ProgType::Tc, Input::Skb { packet, fields }) => {
                 let layout = ctx_layout.ok_or_else(no_layout)?;
+                if let Some(why) = ctx::refused_frame(packet) {
+                    return Err(RuntimeError::new(ErrorKind::BadInput(why)));
+                }
                 let data_off = if pt == ProgType::Socket { ctx::ETH_HLEN.min(packet.len()) } else { 0 };
                 m.ctx = ctx::sk_buff(layout, packet, data_off, fields);
                 m.packet = vec![0; headroom];
