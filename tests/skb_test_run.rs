@@ -197,3 +197,20 @@ fn legacy_loads_reach_the_network_and_link_layer_headers_like_the_kernel() {
         }
     }
 }
+
+#[test]
+fn run_calls_a_socket_filters_packet_unchanged_despite_the_zeroed_header() {
+    let dir = std::env::temp_dir().join(format!("ebpf-lab-skb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("keep.s");
+    std::fs::write(&file, ".prog socket\nr0 = 0\nexit\n").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("run")
+        .arg(&file)
+        .args(["--packet", "examples/udp.pkt"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("packet: unchanged (60 bytes; the Ethernet header comes back zeroed"), "{out}");
+}

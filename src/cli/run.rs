@@ -218,8 +218,20 @@ fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_
         }
     }
     if let Some(out) = &o.packet_out {
+        // A socket filter's test run hands the packet back behind a zeroed Ethernet header.
+        let eth = crate::interp::ETH_HLEN;
+        let zeroed_eth = prog_type == crate::program::ProgType::Socket
+            && out.len() >= eth
+            && out[..eth].iter().all(|b| *b == 0)
+            && input_packet.is_some_and(|inp| inp.get(eth..) == out.get(eth..));
         match input_packet {
             Some(inp) if inp == out.as_slice() => println!("packet: unchanged ({} bytes)", out.len()),
+            Some(_) if zeroed_eth => {
+                println!(
+                    "packet: unchanged ({} bytes; the Ethernet header comes back zeroed, as from the test run)",
+                    out.len()
+                )
+            }
             _ => println!("packet out ({} bytes): {}", out.len(), hex(out)),
         }
     }

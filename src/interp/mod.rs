@@ -26,7 +26,7 @@ pub mod error;
 pub mod mem;
 pub mod memory;
 
-pub use ctx::SkbFields;
+pub use ctx::{SkbFields, ETH_HLEN};
 pub use error::{Access, ErrorKind, RuntimeError};
 
 use crate::asm::disasm::FormatCtx;
