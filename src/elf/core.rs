@@ -178,8 +178,11 @@ pub enum Resolution {
 /// Resolves relocation `r` of the object's BTF `local` against the kernel's `target`.
 pub fn resolve(r: &CoreRelo, local: &Btf, target: &Btf) -> Result<Resolution, String> {
     let root = local.skip_aliases(r.type_id)?;
-    let root_name = local.name_of(root).to_string();
-    let root_code = local.get(root).map_or(0, |t| t.code);
+    // Candidates are found by the name the relocation gives: a typedef's own (`typedef struct
+    // {...} foo_t` matches the kernel's `foo_t`), else the type's behind its qualifiers.
+    let named = if local.name_of(r.type_id).is_empty() { root } else { r.type_id };
+    let root_name = local.name_of(named).to_string();
+    let root_code = local.get(named).map_or(0, |t| t.code);
     let access: Vec<u32> = r
         .access
         .split(':')
@@ -199,7 +202,7 @@ pub fn resolve(r: &CoreRelo, local: &Btf, target: &Btf) -> Result<Resolution, St
     let kind = r.kind;
     match kind {
         FIELD_BYTE_OFFSET..=FIELD_RSHIFT_U64 => {
-            let (steps, described) = local_steps(local, root, &access)?;
+            let (steps, described) = local_steps(local, root, &root_name, &access)?;
             let local_pos = walk(local, root, &access, None)?;
             let local_v = field_value(local, kind, local_pos)?;
             // A struct matches a struct, a union a union.
@@ -296,9 +299,14 @@ pub fn resolve(r: &CoreRelo, local: &Btf, target: &Btf) -> Result<Resolution, St
 
 /// The named steps of a local access path, and the field it describes in C notation
 /// (`struct iphdr.daddr`, `struct s.arr[2]`).
-fn local_steps(btf: &Btf, root: u32, access: &[u32]) -> Result<(Vec<Step>, String), String> {
+fn local_steps(btf: &Btf, root: u32, root_name: &str, access: &[u32]) -> Result<(Vec<Step>, String), String> {
     let code = btf.get(root).map_or(0, |t| t.code);
-    let mut described = format!("`{} {}", if code == 5 { "union" } else { "struct" }, btf.name_of(root));
+    let keyword = match code {
+        5 => "union ",
+        4 if btf.name_of(root) == root_name => "struct ",
+        _ => "",
+    };
+    let mut described = format!("`{keyword}{root_name}");
     let mut steps = Vec::new();
     let mut id = root;
     for &i in access.iter().skip(1) {
