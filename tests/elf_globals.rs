@@ -155,4 +155,12 @@ fn check_sets_globals_and_shows_them_per_variable() {
         Command::new(env!("CARGO_BIN_EXE_ebpf-lab")).arg("run").arg(&o).args(["--global", "nope=1"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no global variable `nope` (globals: "));
+    let frozen = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .arg("run")
+        .arg(&o)
+        .args(["--map", ".rodata:0=5"])
+        .output()
+        .unwrap();
+    assert_eq!(frozen.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&frozen.stderr).contains("set its variables with --global"));
 }

@@ -239,6 +239,12 @@ impl InputArgs {
                     if names.is_empty() { "none".into() } else { names.join(", ") }
                 )
             })?;
+            let index = program.map_index(name).unwrap_or(0);
+            if crate::global_data::section_of_map(program, index).is_some_and(|g| g.read_only) {
+                return Err(format!(
+                    "--map: `{name}` is frozen before the program loads, as libbpf freezes it; set its variables with --global NAME=VALUE"
+                ));
+            }
             fills.push(MapFill {
                 map: name.to_string(),
                 key: sized_bytes(k, def.key_size as usize, "key")?,
