@@ -46,7 +46,7 @@ pub struct Diagnostic {
     pub message: String,
     /// Byte range in the source it refers to, if any.
     pub span: Option<Range<usize>>,
-    /// The label under the caret (defaults to the message).
+    /// Extra words under the caret (none by default: the message is on the first line).
     pub label: Option<String>,
     /// How to fix it.
     pub help: Option<String>,
@@ -107,10 +107,12 @@ pub fn render(source: Option<&Source>, d: &Diagnostic, color: bool) -> String {
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
     };
-    let mut report = Report::build(report_kind, (name, span.clone()))
+    // The message is said once, on the first line; the snippet only shows where (its label is
+    // extra words, when there are any), so ariadne's own `Error: message` header is left out.
+    let label = Label::new((name, span.clone())).with_message(d.label.as_deref().unwrap_or("here"));
+    let mut report = Report::build(report_kind, (name, span))
         .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
-        .with_message(&d.message)
-        .with_label(Label::new((name, span)).with_message(d.label.as_deref().unwrap_or(&d.message)));
+        .with_label(label);
     for n in &d.notes {
         report = report.with_note(n);
     }
@@ -119,7 +121,8 @@ pub fn render(source: Option<&Source>, d: &Diagnostic, color: bool) -> String {
     }
     let mut buf = Vec::new();
     if report.finish().write((name, ariadne::Source::from(src.text.as_str())), &mut buf).is_ok() {
-        out.push_str(&String::from_utf8_lossy(&buf));
+        let text = String::from_utf8_lossy(&buf);
+        out.push_str(text.split_once('\n').map_or("", |(_, snippet)| snippet));
     }
     out
 }
@@ -154,6 +157,7 @@ mod tests {
         assert!(out.contains("r11 = 2"), "{out}");
         assert!(out.contains("eBPF has r0-r10"), "{out}");
         assert!(!out.contains('\u{1b}'), "no colour when disabled: {out}");
+        assert_eq!(out.matches("bad register").count(), 1, "the message is said once: {out}");
     }
 
     #[test]

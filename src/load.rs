@@ -128,20 +128,31 @@ pub fn load_program(path: &Path, syntax: Option<Syntax>) -> Result<Program, Load
     if bytes.starts_with(b"\x7fELF") {
         return crate::elf::program_from_elf(&name, &bytes, section).map_err(|e| LoadError::plain(e.to_string()));
     }
+    if path.extension().is_some_and(|e| e == "o") {
+        return Err(LoadError::plain(format!(
+            "{name}: not an ELF object (a `.o` file starts with the bytes 7f 45 4c 46); build it with \
+             `clang -target bpf -c`"
+        )));
+    }
     if let Some(section) = section {
         return Err(LoadError::plain(format!(
             "{name}: `:{section}` picks a section of an ELF object, and this is not one"
         )));
     }
-    match file_kind(path, &bytes) {
-        FileKind::Raw => program_from_bytes(&name, &bytes),
+    let program = match file_kind(path, &bytes) {
+        FileKind::Raw => program_from_bytes(&name, &bytes)?,
         kind => {
             let text = String::from_utf8(bytes).map_err(|e| {
                 LoadError::plain(format!("{name}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
             })?;
-            program_from_text(&name, &text, kind, syntax)
+            program_from_text(&name, &text, kind, syntax)?
         }
+    };
+    if program.insns.is_empty() {
+        // Every engine would refuse it for a reason of its own; the input is what is wrong.
+        return Err(LoadError::plain(format!("{name}: the program is empty (a program needs at least an `exit`)")));
     }
+    Ok(program)
 }
 
 #[cfg(test)]

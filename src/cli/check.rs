@@ -227,8 +227,9 @@ fn out_text(o: Option<&Vec<u8>>) -> String {
 fn differences(program: &Program, cols: &[Column]) -> Vec<String> {
     let mut diffs = Vec::new();
     for c in cols {
-        if let Err(e) = &c.result {
-            let what = if e.is_empty() || c.verdict.starts_with("REJECTED") { &c.verdict } else { e };
+        if c.result.is_err() {
+            // The error itself is shown once, as a diagnostic on the source.
+            let what = if c.verdict.starts_with("REJECTED") { "rejected the program" } else { "stopped with an error" };
             diffs.push(format!("{}: {what}", c.name));
         }
     }

@@ -107,12 +107,21 @@ pub fn render_engine_error(ctx: &Ctx, program: &Program, e: &EngineError) -> Str
                 program.span(index)
             });
             let why = verifier_log::reason(log).unwrap_or_else(|| error.explanation());
-            let tail: Vec<&str> = log.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+            // The path that led to the refused instruction, without the reason said above.
+            let lines: Vec<&str> = log.lines().collect();
+            let last_insn = lines.iter().rposition(|l| {
+                let d = l.bytes().take_while(u8::is_ascii_digit).count();
+                d > 0 && l[d..].starts_with(": (")
+            });
+            let path = last_insn.map_or(&[][..], |i| &lines[i.saturating_sub(11)..=i]);
+            let help = verifier_log::hint(&why).map(str::to_string).unwrap_or_else(|| {
+                "the log (`check --log`) shows the path to the refused instruction and the register state there"
+                    .to_string()
+            });
             let mut d = Diagnostic::error(format!("the kernel verifier rejected the program: {why}"), span)
-                .with_help(Some(error.explanation()));
-            d.label = Some(why);
-            if !tail.is_empty() {
-                d = d.with_note(format!("verifier log (last lines):\n{}", tail.join("\n")));
+                .with_help(Some(help));
+            if !path.is_empty() {
+                d = d.with_note(format!("the verifier's path (last instructions):\n{}", path.join("\n")));
             }
             diag::render(program.source.as_ref(), &d, ctx.color_err)
         }

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod sys;
 pub mod verifier_log;
+pub mod wrapper;
 
 pub use backend::{KernelInput, KernelProgram, KernelRun, LoadOptions, Verdict};
 pub use engine::KernelEngine;
