@@ -79,29 +79,72 @@ impl From<&crate::asm::AsmError> for Diagnostic {
     }
 }
 
+/// How many diagnostics of one file are shown; past this, only how many more there are. A
+/// grader feeding a broken submission gets the first errors fast, not thousands of snippets.
+pub const MAX_SHOWN: usize = 50;
+
 /// Renders a diagnostic. With a source and a span: a first line `file:line:col: error: message`
 /// (so editors and graders can jump to it), then ariadne's snippet with the caret. Without:
 /// `error: message` plus help and notes.
 pub fn render(source: Option<&Source>, d: &Diagnostic, color: bool) -> String {
-    let kind = match d.severity {
+    render_all(source, std::slice::from_ref(d), color)
+}
+
+/// Renders diagnostics of one source, in time linear in the source and the diagnostics: the
+/// source's line index is built once for all of them. Past [`MAX_SHOWN`], says how many more.
+pub fn render_all(source: Option<&Source>, diags: &[Diagnostic], color: bool) -> String {
+    let mut out = String::new();
+    let mut index: Option<(Vec<usize>, ariadne::Source<&str>)> = None;
+    for d in diags.iter().take(MAX_SHOWN) {
+        match (source, &d.span) {
+            (Some(src), Some(span)) => {
+                let (starts, cache) = index.get_or_insert_with(|| {
+                    let starts = std::iter::once(0).chain(src.text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+                    (starts, ariadne::Source::from(src.text.as_str()))
+                });
+                render_snippet(&mut out, src, starts, cache, d, clamp(span.clone(), &src.text), color);
+            }
+            _ => render_plain(&mut out, d),
+        }
+    }
+    if diags.len() > MAX_SHOWN {
+        let rest = diags.len() - MAX_SHOWN;
+        let what = if diags[MAX_SHOWN..].iter().all(|d| d.severity == Severity::Warning) { "warning" } else { "error" };
+        out.push_str(&format!("{what}: {rest} more not shown (fix the ones above first)\n"));
+    }
+    out
+}
+
+fn kind_word(d: &Diagnostic) -> &'static str {
+    match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
-    };
-    let (src, span) = match (source, &d.span) {
-        (Some(src), Some(span)) => (src, clamp(span.clone(), &src.text)),
-        _ => {
-            let mut out = format!("{kind}: {}\n", d.message);
-            for n in &d.notes {
-                out.push_str(&format!("  = note: {n}\n"));
-            }
-            if let Some(h) = &d.help {
-                out.push_str(&format!("  = help: {h}\n"));
-            }
-            return out;
-        }
-    };
-    let (line, col) = src.line_col(span.start);
-    let mut out = format!("{}:{line}:{col}: {kind}: {}\n", src.name, d.message);
+    }
+}
+
+fn render_plain(out: &mut String, d: &Diagnostic) {
+    out.push_str(&format!("{}: {}\n", kind_word(d), d.message));
+    for n in &d.notes {
+        out.push_str(&format!("  = note: {n}\n"));
+    }
+    if let Some(h) = &d.help {
+        out.push_str(&format!("  = help: {h}\n"));
+    }
+}
+
+fn render_snippet(
+    out: &mut String,
+    src: &Source,
+    starts: &[usize],
+    cache: &ariadne::Source<&str>,
+    d: &Diagnostic,
+    span: Range<usize>,
+    color: bool,
+) {
+    // Line: the last line start at or before the span; column: characters from there.
+    let line = starts.partition_point(|&s| s <= span.start);
+    let col = src.text[starts[line - 1]..span.start].chars().count() + 1;
+    out.push_str(&format!("{}:{line}:{col}: {}: {}\n", src.name, kind_word(d), d.message));
     let name = src.name.as_str();
     let report_kind = match d.severity {
         Severity::Error => ReportKind::Error,
@@ -120,11 +163,10 @@ pub fn render(source: Option<&Source>, d: &Diagnostic, color: bool) -> String {
         report = report.with_help(h);
     }
     let mut buf = Vec::new();
-    if report.finish().write((name, ariadne::Source::from(src.text.as_str())), &mut buf).is_ok() {
+    if report.finish().write((name, cache), &mut buf).is_ok() {
         let text = String::from_utf8_lossy(&buf);
         out.push_str(text.split_once('\n').map_or("", |(_, snippet)| snippet));
     }
-    out
 }
 
 /// Keeps a span inside the text and on character boundaries (a caret at end of file is fine).
@@ -169,6 +211,19 @@ mod tests {
             let out = render(Some(&s), &Diagnostic::error("x", Some(span)), false);
             assert!(out.contains("error: x"), "{out}");
         }
+    }
+
+    #[test]
+    fn past_fifty_errors_only_the_count_of_the_rest() {
+        let text: String = (0..60).map(|i| format!("bad{i}\n")).collect();
+        let s = src(&text);
+        let starts: Vec<usize> = text.match_indices("bad").map(|(at, _)| at).collect();
+        let diags: Vec<Diagnostic> =
+            (0..60).map(|i| Diagnostic::error(format!("bad line {i}"), Some(starts[i]..starts[i] + 3))).collect();
+        let out = render_all(Some(&s), &diags, false);
+        assert!(out.contains("prog.s:50:1: error: bad line 49\n"), "{out}");
+        assert!(!out.contains("bad line 50"), "{out}");
+        assert!(out.ends_with("error: 10 more not shown (fix the ones above first)\n"), "{out}");
     }
 
     #[test]

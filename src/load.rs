@@ -23,7 +23,7 @@ impl LoadError {
 
     /// Renders every diagnostic.
     pub fn render(&self, color: bool) -> String {
-        self.diagnostics.iter().map(|d| crate::diag::render(self.source.as_ref(), d, color)).collect()
+        crate::diag::render_all(self.source.as_ref(), &self.diagnostics, color)
     }
 }
 

@@ -52,3 +52,24 @@ fn tail_calls_from_every_frame_depth() {
         assert_eq!(r0, want, "tail call at depth {depth}");
     }
 }
+
+#[test]
+fn call_only_ubpf_listings_are_detected_as_ubpf_and_round_trip() {
+    use ebpf_lab::asm::{assemble, detect_syntax, disasm::disassemble, Syntax};
+    use ebpf_lab::isa::{CallTarget, Insn, Reg};
+    use ebpf_lab::program::Program;
+    let r1 = Reg::new(1).unwrap();
+    for insns in [
+        vec![Insn::Call(CallTarget::Local(0)), Insn::Exit],
+        vec![Insn::Call(CallTarget::Local(-1))],
+        vec![Insn::Callx { dst: r1 }, Insn::Exit],
+    ] {
+        let p = Program::from_insns(insns);
+        let text = disassemble(&p, Syntax::Ubpf);
+        assert_eq!(detect_syntax(&text), Syntax::Ubpf, "{text}");
+        let back = assemble("t.s", &text, None).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        assert_eq!(back.to_bytes(), p.to_bytes(), "{text}");
+    }
+    // A label called `local` is still LLVM syntax.
+    assert_eq!(detect_syntax("call local\nexit\nlocal:\nr0 = 0\nexit\n"), Syntax::Llvm);
+}
