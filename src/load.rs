@@ -66,8 +66,11 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, (usize, String)> {
         if t.is_empty() {
             continue;
         }
-        if t.len() % 2 != 0 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !t.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err((start, format!("`{t}` is not a sequence of hex byte pairs")));
+        }
+        if t.len() % 2 != 0 {
+            return Err((start, format!("`{t}` has an odd number of hex digits (a byte is two: `0{t}`?)")));
         }
         for i in (0..t.len()).step_by(2) {
             out.push(u8::from_str_radix(&t[i..i + 2], 16).expect("checked hex digits"));
@@ -152,7 +155,23 @@ pub fn load_program(path: &Path, syntax: Option<Syntax>) -> Result<Program, Load
         // Every engine would refuse it for a reason of its own; the input is what is wrong.
         return Err(LoadError::plain(format!("{name}: the program is empty (a program needs at least an `exit`)")));
     }
-    Ok(program)
+    undeclared_map(&program).map_or(Ok(program), |(i, idx)| {
+        Err(LoadError::plain(format!(
+            "{name}: instruction {i} uses map #{idx}, which the file does not declare (bytecode has no map \
+             declarations: run the `.s` with its `.map NAME TYPE key=K value=V max=N` lines, or an ELF object)"
+        )))
+    })
+}
+
+/// The first instruction that refers to a map the program does not declare, and the map index.
+fn undeclared_map(program: &Program) -> Option<(usize, i32)> {
+    use crate::isa::{ImmSrc, Insn};
+    program.insns.iter().enumerate().find_map(|(i, insn)| match *insn {
+        Insn::LoadImm64 {
+            src: ImmSrc::MapFd | ImmSrc::MapIdx | ImmSrc::MapValue | ImmSrc::MapIdxValue, imm, ..
+        } if usize::try_from(imm).map_or(true, |m| m >= program.maps.len()) => Some((i, imm)),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -170,6 +189,6 @@ mod tests {
     #[test]
     fn raw_bytes_with_a_bad_instruction_name_its_index() {
         let e = program_from_bytes("p.bin", &[0xb7, 0, 0, 0, 0, 0, 0, 0, 0x8f, 0, 0, 0, 0, 0, 0, 0]).unwrap_err();
-        assert!(e.render(false).contains("p.bin: insn 1: unknown opcode 8f (byte offset 8)"), "{}", e.render(false));
+        assert!(e.render(false).contains("p.bin: insn 1: unknown opcode 0x8f (byte offset 8)"), "{}", e.render(false));
     }
 }

@@ -56,6 +56,10 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    if let Err(e) = built.check_for_kernel() {
+        eprint!("{}", diag::render(None, &Diagnostic::error(e, None), ctx.color_err));
+        return EXIT_INPUT;
+    }
     if let Err(why) = kernel::availability() {
         let d = Diagnostic::error(format!("the kernel is unavailable: {why}"), None)
             .with_help(Some("`check` compares against the running kernel: run as root (or with CAP_BPF)".into()));

@@ -207,12 +207,35 @@ pub fn run_json(engine: &str, prog_type: crate::program::ProgType, run: &EngineR
         ("r0_hex", Json::str(format!("{:#x}", o.r0))),
         ("r0_bits", Json::U64(run.r0_bits as u64)),
         ("return", describe_return(prog_type, o.r0).map_or(Json::Null, Json::str)),
-        ("insns_executed", Json::U64(o.insns_executed)),
+        // Every run executes at least its `exit`: 0 means the engine cannot count (the kernel).
+        ("insns_executed", if o.insns_executed > 0 { Json::U64(o.insns_executed) } else { Json::Null }),
         ("trace_printk", Json::Arr(o.trace_lines.iter().map(|l| Json::str(l.clone())).collect())),
         ("trace", Json::Arr(o.exec_trace.iter().map(|l| Json::str(l.clone())).collect())),
         ("maps", Json::Obj(maps)),
         ("packet_out", o.packet_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
         ("ctx_out", o.ctx_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
+    ])
+}
+
+/// An engine error in one line: a rejection in the verifier's own words.
+fn error_text(e: &EngineError) -> String {
+    match e {
+        EngineError::Rejected { error, log } => format!(
+            "the kernel verifier rejected the program: {}",
+            crate::kernel::verifier_log::reason(log).unwrap_or_else(|| error.explanation())
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// JSON of a run that failed: the engine, the error and the exit code (the diagnostic with its
+/// snippet goes to standard error as usual).
+fn failure_json(engine: &str, error: &str, exit: i32) -> Json {
+    Json::obj([
+        ("engine", Json::str(engine)),
+        ("ok", Json::Bool(false)),
+        ("error", Json::str(error)),
+        ("exit", Json::U64(exit as u64)),
     ])
 }
 
@@ -222,6 +245,10 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    if let Err(e) = built.check_for_kernel().or_else(|e| if args.engine == "kernel" { Err(e) } else { Ok(()) }) {
+        eprint!("{}", diag::render(None, &Diagnostic::error(e, None), ctx.color_err));
+        return EXIT_INPUT;
+    }
     let options = EngineOptions {
         run: RunOptions { budget: args.budget, trace: args.trace, seed: args.seed, ..RunOptions::default() },
         kernel: LoadOptions::default(),
@@ -230,15 +257,23 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
         Ok(e) => e,
         Err(e) => {
             eprint!("{}", render_engine_error(ctx, &program, &e));
-            return match e {
+            let code = match e {
                 EngineError::Kernel(_) | EngineError::Unsupported(_) => EXIT_INPUT,
                 _ => EXIT_PROGRAM,
             };
+            if args.json {
+                println!("{}", failure_json(&args.engine, &error_text(&e), code).render());
+            }
+            return code;
         }
     };
     for f in &built.fills {
         if let Err(e) = engine.map_update(&f.map, &f.key, &f.value) {
-            eprint!("{}", diag::render(None, &Diagnostic::error(format!("--map {}: {e}", f.map), None), ctx.color_err));
+            let message = format!("--map {}: {e}", f.map);
+            eprint!("{}", diag::render(None, &Diagnostic::error(message.clone(), None), ctx.color_err));
+            if args.json {
+                println!("{}", failure_json(&args.engine, &message, EXIT_INPUT).render());
+            }
             return EXIT_INPUT;
         }
     }
@@ -249,10 +284,14 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
         Ok(r) => r,
         Err(e) => {
             eprint!("{}", render_engine_error(ctx, &program, &e));
-            return match e {
+            let code = match e {
                 EngineError::Unsupported(_) => EXIT_INPUT,
                 _ => EXIT_PROGRAM,
             };
+            if args.json {
+                println!("{}", failure_json(&args.engine, &error_text(&e), code).render());
+            }
+            return code;
         }
     };
     let changes: Vec<MapChange> = program

@@ -54,7 +54,7 @@ pub fn hint(reason: &str) -> Option<&'static str> {
         ("map_value_or_null", "bpf_map_lookup_elem returns NULL when the key is missing: test `if r0 == 0 goto ...` before using the pointer"),
         ("_or_null", "this pointer may be NULL: compare it with 0 and use it only on the non-NULL branch"),
         ("invalid mem access 'scalar'", "this register holds a number, not a pointer: only pointers the verifier knows (ctx, stack, map values, packet) can be dereferenced"),
-        ("division by zero", "dividing by the constant 0 is refused at load time (a register divisor that is 0 at run time gives 0, and x % 0 gives x)"),
+        ("div by zero", "dividing by the constant 0 is refused at load time (a register divisor that is 0 at run time gives 0, and x % 0 gives x)"),
         ("infinite loop detected", "this loop can run forever: make the loop variable move toward the exit condition on every iteration"),
         ("back-edge", "loops need privileges (CAP_BPF) or must be unrolled"),
         ("recursive call", "bpf-to-bpf calls may not recurse: turn the recursion into a bounded loop"),
@@ -105,7 +105,7 @@ mod tests {
         assert!(hint("R0 !read_ok").unwrap().contains("set it"));
         assert!(hint("R3 !read_ok").unwrap().contains("only r1 and r10"));
         assert!(hint("R0 invalid mem access 'map_value_or_null'").unwrap().contains("if r0 == 0"));
-        assert!(hint("division by zero").unwrap().contains("constant 0"));
+        assert!(hint("div by zero").unwrap().contains("constant 0"));
         assert!(hint("infinite loop detected at insn 1").unwrap().contains("forever"));
         assert!(hint("recursive call from insn 4 to 2").unwrap().contains("recurse"));
         assert_eq!(hint("something new"), None);
