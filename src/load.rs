@@ -155,11 +155,18 @@ pub fn load_program(path: &Path, syntax: Option<Syntax>) -> Result<Program, Load
         // Every engine would refuse it for a reason of its own; the input is what is wrong.
         return Err(LoadError::plain(format!("{name}: the program is empty (a program needs at least an `exit`)")));
     }
-    undeclared_map(&program).map_or(Ok(program), |(i, idx)| {
-        Err(LoadError::plain(format!(
+    Ok(program)
+}
+
+/// Checks, before a run, that every map the program refers to is declared: raw bytecode cannot
+/// declare maps, so a `.bin` that uses one is an input that cannot run (exit 2), said so with how
+/// to declare them. (Disassembling it is fine.)
+pub fn check_maps_declared(name: &str, program: &Program) -> Result<(), String> {
+    undeclared_map(program).map_or(Ok(()), |(i, idx)| {
+        Err(format!(
             "{name}: instruction {i} uses map #{idx}, which the file does not declare (bytecode has no map \
              declarations: run the `.s` with its `.map NAME TYPE key=K value=V max=N` lines, or an ELF object)"
-        )))
+        ))
     })
 }
 

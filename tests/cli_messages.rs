@@ -45,6 +45,8 @@ fn bad_input_exits_2_with_the_right_words() {
     let (code, _, err) = run(&["run", p(&bin)]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("uses map #0") && err.contains(".map NAME TYPE"), "{err}");
+    // Reading it needs no map declarations.
+    assert_eq!(run(&["disasm", p(&bin)]).0, 0);
     let two = scratch("two.s", b"r0 = 2\nexit\n");
     let two_bin = two.with_extension("bin");
     assert_eq!(run(&["asm", p(&two), "-o", p(&two_bin)]).0, 0);

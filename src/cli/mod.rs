@@ -117,10 +117,12 @@ pub fn load_for_run(
     input: &input::InputArgs,
 ) -> Result<(crate::program::Program, input::RunInput), i32> {
     let mut program = load(ctx, path, syntax)?;
-    let built = input.prog_type(&program).and_then(|t| {
-        program.prog_type = t;
-        input.build(&program)
-    });
+    let built = crate::load::check_maps_declared(&path.display().to_string(), &program)
+        .and_then(|()| input.prog_type(&program))
+        .and_then(|t| {
+            program.prog_type = t;
+            input.build(&program)
+        });
     built.map(|b| (program, b)).map_err(|e| {
         eprint!("{}", crate::diag::render(None, &crate::diag::Diagnostic::error(e, None), ctx.color_err));
         EXIT_INPUT
