@@ -1,4 +1,4 @@
-//! Every input that ever crashed a fuzz target (see `fuzz/README.md`), kept as a stable test.
+//! Every input that ever crashed a fuzz target (README.md, "Fuzzing"), kept as a stable test.
 
 mod interp_common;
 use ebpf_lab::interp::{Input, Vm};

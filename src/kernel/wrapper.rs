@@ -140,8 +140,9 @@ impl Wrapped {
                     continue;
                 };
                 let rest = &body[digits..];
-                out.push_str(indent);
-                out.push_str(&pc.to_string());
+                // Right-aligned as the kernel prints the live-registers table (`%8d:`).
+                let width = if indent.is_empty() { 0 } else { indent.len() + digits };
+                out.push_str(&format!("{pc:>width$}"));
                 match rest.find("(05) goto pc").or_else(|| rest.find("(06) gotol pc")) {
                     Some(at) if self.is_main_exit(pc) => {
                         out.push_str(&rest[..at]);
