@@ -18,6 +18,7 @@
 //! number and drops the wrapper's own lines, so the student sees their program's log only.
 
 use crate::isa::{self, BinOp, ImmSrc, Insn, Operand, Reg, Size, Width};
+use crate::runtime::helpers::BPF_FUNC_TAIL_CALL;
 
 /// How a `mem` program's buffer reaches it: the fd of the one-element array map holding the
 /// buffer (none for an empty buffer, where r1 = 0 as in the interpreter) and its length.
@@ -46,7 +47,8 @@ pub struct Wrapped {
 /// Wraps `program` (see the module docs). `r0_map_fd` asks for the epilogue; it is left out when
 /// the wrapper could change the verdict: a main program without `exit` (the epilogue would be
 /// unreachable) or a jump or call whose target lies outside the program (it would land in the
-/// wrapper instead of being refused). `mem` adds the r1/r2 prologue.
+/// wrapper instead of being refused), and a program that makes tail calls. `mem` adds the r1/r2
+/// prologue.
 pub fn wrap(insns: &[Insn], r0_map_fd: Option<i32>, mem: Option<MemBuffer>) -> Wrapped {
     let mut out = Vec::new();
     if let Some(m) = mem {
@@ -59,7 +61,11 @@ pub fn wrap(insns: &[Insn], r0_map_fd: Option<i32>, mem: Option<MemBuffer>) -> W
     }
     let pcs = isa::slot_pcs(insns);
     let exits = main_exits(insns, &pcs);
-    let fd = r0_map_fd.filter(|_| !exits.is_empty() && targets_in_range(insns, &pcs));
+    // A tail call never returns: its target's `exit` would leave without passing the epilogue,
+    // and the r0 map would hold a stale value. Such programs report the 32 bits test_run gives.
+    let tail_call =
+        insns.iter().any(|i| matches!(i, Insn::Call(isa::CallTarget::Helper(id)) if *id as u32 == BPF_FUNC_TAIL_CALL));
+    let fd = r0_map_fd.filter(|_| !exits.is_empty() && !tail_call && targets_in_range(insns, &pcs));
     let Some(fd) = fd else {
         let shift = isa::slot_pcs(&out).last().copied().unwrap_or(0);
         out.extend_from_slice(insns);
@@ -245,6 +251,7 @@ mod tests {
             [Insn::Jmp { width: Width::W64, cond: isa::JmpCond::Eq, dst: Reg::R0, src: Operand::Imm(0), off: -5 }];
         assert!(!wrap(&out_of_range, Some(7), None).captures_r0);
         assert!(!wrap(&[mov(0), Insn::Ja { off: -2, long: false }], Some(7), None).captures_r0);
+        assert!(!wrap(&[Insn::Call(CallTarget::Helper(12)), Insn::Exit], Some(7), None).captures_r0);
         let mem = wrap(&[Insn::Exit], None, Some(MemBuffer { map_fd: None, len: 4 }));
         assert_eq!((mem.shift, mem.insns.len()), (2, 3));
     }
