@@ -116,4 +116,11 @@ fn kernel_help_follows_the_message() {
         assert!(out.contains("kernel: rejected the program"), "{out}");
         assert_eq!(err.matches("the kernel verifier rejected the program").count(), 1, "{err}");
     }
+    // Structural rejections that name no instruction still point at the guilty one.
+    let no_exit = scratch("noexit.s", b"r0 = 0\nr0 += 1\n");
+    let (_, _, err) = run(&["check", p(&no_exit)]);
+    assert!(err.contains("noexit.s:2:1: error: the kernel verifier rejected the program: last insn"), "{err}");
+    let bad_call = scratch("badcall.s", b"mov %r0, 0\ncall local +5\nexit\n");
+    let (_, _, err) = run(&["check", p(&bad_call)]);
+    assert!(err.contains("badcall.s:2:1: error: the kernel verifier rejected the program: call to invalid"), "{err}");
 }

@@ -102,7 +102,8 @@ pub fn render_engine_error(ctx: &Ctx, program: &Program, e: &EngineError) -> Str
         EngineError::Rejected { error, log } => {
             use crate::kernel::verifier_log;
             // Point at the instruction the verifier refused, in the verifier's own words.
-            let span = verifier_log::guilty_pc(log).and_then(|pc| {
+            let pc = verifier_log::guilty_pc(log).or_else(|| unnamed_insn(program, log));
+            let span = pc.and_then(|pc| {
                 let index = crate::isa::insn_at_slot(&program.insns).get(pc).copied().flatten()?;
                 program.span(index)
             });
@@ -215,6 +216,25 @@ pub fn run_json(engine: &str, prog_type: crate::program::ProgType, run: &EngineR
         ("packet_out", o.packet_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
         ("ctx_out", o.ctx_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
     ])
+}
+
+/// The instruction a structural rejection means without naming it: the last one for a missing
+/// `exit`, the first call out of the program for an invalid destination.
+fn unnamed_insn(program: &Program, log: &str) -> Option<usize> {
+    let why = crate::kernel::verifier_log::reason(log)?;
+    let pcs = program.slot_pcs();
+    let end = *pcs.last()? as i64;
+    if why.contains("last insn is not an exit or jmp") {
+        return pcs.len().checked_sub(2).map(|i| pcs[i]);
+    }
+    if why.contains("call to invalid destination") {
+        return program.insns.iter().zip(&pcs).find_map(|(insn, &pc)| {
+            let target = pc as i64 + 1 + insn.branch_offset()?;
+            let is_call = !matches!(insn, crate::isa::Insn::Ja { .. } | crate::isa::Insn::Jmp { .. });
+            (is_call && !(0..end).contains(&target)).then_some(pc)
+        });
+    }
+    None
 }
 
 /// An engine error in one line: a rejection in the verifier's own words.
