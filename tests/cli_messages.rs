@@ -85,6 +85,13 @@ fn run_json_is_json_also_on_failure() {
     let (code, out, _) = run(&["run", "--json", p(&wild)]);
     assert_eq!(code, 1);
     assert!(out.starts_with("{\"engine\":\"interp\",\"ok\":false,\"error\":\"insn 1"), "{out}");
+    // Bad input too.
+    let (code, out, _) = run(&["run", "--json", p(&scratch("empty_json.s", b""))]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("\"ok\":false") && out.contains("the program is empty") && out.contains("\"exit\":2"),
+        "{out}"
+    );
     if ebpf_lab::kernel::require_or_skip("run_json_is_json_also_on_failure") {
         let two = scratch("two_json.s", b"r0 = 2\nexit\n");
         let (code, out, _) = run(&["run", "--json", "--engine", "kernel", p(&two)]);

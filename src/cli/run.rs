@@ -261,12 +261,20 @@ fn failure_json(engine: &str, error: &str, exit: i32) -> Json {
 
 /// Runs `run`.
 pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
-    let (program, built) = match super::load_for_run(ctx, &args.file, args.syntax, &args.input) {
+    let (program, built) = match super::load_for_run_explained(ctx, &args.file, args.syntax, &args.input) {
         Ok(loaded) => loaded,
-        Err(code) => return code,
+        Err((code, message)) => {
+            if args.json {
+                println!("{}", failure_json(&args.engine, &message, code).render());
+            }
+            return code;
+        }
     };
     if let Err(e) = built.check_for_kernel().or_else(|e| if args.engine == "kernel" { Err(e) } else { Ok(()) }) {
-        eprint!("{}", diag::render(None, &Diagnostic::error(e, None), ctx.color_err));
+        eprint!("{}", diag::render(None, &Diagnostic::error(e.clone(), None), ctx.color_err));
+        if args.json {
+            println!("{}", failure_json(&args.engine, &e, EXIT_INPUT).render());
+        }
         return EXIT_INPUT;
     }
     let options = EngineOptions {
