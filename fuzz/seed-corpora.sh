@@ -8,7 +8,7 @@ root=..
 lab="${EBPF_LAB:-$root/target/debug/ebpf-lab}"
 [ -x "$lab" ] || (cd "$root" && cargo build --quiet)
 conf="$root/../shared/conformance/bpf_conformance"
-mkdir -p corpus/{asm_llvm,asm_ubpf,decode,elf,interp,roundtrip}
+mkdir -p corpus/{asm_llvm,asm_ubpf,decode,elf,interp,roundtrip,verifier}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -28,6 +28,8 @@ for s in "$tmp"/*.s; do
     cp "$tmp/$name.bin" corpus/roundtrip/
     # The interp target's first byte picks the type and memory size: mem, 16 bytes.
     { printf '\x40'; cat "$tmp/$name.bin"; } > "corpus/interp/$name"
+    # The verifier target's first two bytes: buffer length 16, buffer seed 3.
+    { printf '\x10\x03'; cat "$tmp/$name.bin"; } > "corpus/verifier/$name"
     "$lab" disasm --syntax llvm "$tmp/$name.bin" > "corpus/asm_llvm/$name.s"
     "$lab" disasm --syntax ubpf "$tmp/$name.bin" > "corpus/asm_ubpf/$name.s"
 done
