@@ -237,17 +237,6 @@ fn unnamed_insn(program: &Program, log: &str) -> Option<usize> {
     None
 }
 
-/// An engine error in one line: a rejection in the verifier's own words.
-fn error_text(e: &EngineError) -> String {
-    match e {
-        EngineError::Rejected { error, log } => format!(
-            "the kernel verifier rejected the program: {}",
-            crate::kernel::verifier_log::reason(log).unwrap_or_else(|| error.explanation())
-        ),
-        other => other.to_string(),
-    }
-}
-
 /// JSON of a run that failed: the engine, the error and the exit code (the diagnostic with its
 /// snippet goes to standard error as usual).
 fn failure_json(engine: &str, error: &str, exit: i32) -> Json {
@@ -290,7 +279,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
                 _ => EXIT_PROGRAM,
             };
             if args.json {
-                println!("{}", failure_json(&args.engine, &error_text(&e), code).render());
+                println!("{}", failure_json(&args.engine, &e.to_string(), code).render());
             }
             return code;
         }
@@ -317,7 +306,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
                 _ => EXIT_PROGRAM,
             };
             if args.json {
-                println!("{}", failure_json(&args.engine, &error_text(&e), code).render());
+                println!("{}", failure_json(&args.engine, &e.to_string(), code).render());
             }
             return code;
         }
