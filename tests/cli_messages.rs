@@ -56,6 +56,9 @@ fn bad_input_exits_2_with_the_right_words() {
     let (code, _, err) = run(&["check", "--prog-type", "xdp", "--packet-hex", "ffff", p(&two)]);
     assert_eq!(code, 2);
     assert!(err.contains("at least 14 bytes"), "{err}");
+    let (code, out, _) = run(&["check", "--json", "--prog-type", "xdp", "--packet-hex", "ffff", p(&two)]);
+    assert_eq!(code, 2);
+    assert!(out.starts_with("{\"agree\":false,\"error\":\"the packet is 2 bytes"), "{out}");
     let (code, _, err) = run(&["run", "--mem", "123", p(&two)]);
     assert_eq!(code, 2);
     assert!(err.contains("odd number of hex digits") && !err.contains("at byte"), "{err}");
