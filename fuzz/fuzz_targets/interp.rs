@@ -16,11 +16,8 @@ fn map(name: &str, map_type: MapType, key_size: u32, value_size: u32) -> MapDef 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, code)) = data.split_first() else { return };
     let Ok(mut p) = Program::from_bytes(code) else { return };
-    p.maps = vec![
-        map("progs", MapType::ProgArray, 4, 4),
-        map("arr", MapType::Array, 4, 8),
-        map("h", MapType::Hash, 8, 8),
-    ];
+    p.maps =
+        vec![map("progs", MapType::ProgArray, 4, 4), map("arr", MapType::Array, 4, 8), map("h", MapType::Hash, 8, 8)];
     let mem: Vec<u8> = (0..(pick >> 2) as u8).collect();
     let (prog_type, input) = match pick & 3 {
         0 | 1 => (ProgType::Mem, Input::mem(mem)),
