@@ -46,7 +46,7 @@ pub struct Diagnostic {
     pub message: String,
     /// Byte range in the source it refers to, if any.
     pub span: Option<Range<usize>>,
-    /// The label under the caret (defaults to the message).
+    /// Extra words under the caret (none by default: the message is on the first line).
     pub label: Option<String>,
     /// How to fix it.
     pub help: Option<String>,
@@ -79,38 +79,83 @@ impl From<&crate::asm::AsmError> for Diagnostic {
     }
 }
 
+/// How many diagnostics of one file are shown; past this, only how many more there are. A
+/// grader feeding a broken submission gets the first errors fast, not thousands of snippets.
+pub const MAX_SHOWN: usize = 50;
+
 /// Renders a diagnostic. With a source and a span: a first line `file:line:col: error: message`
 /// (so editors and graders can jump to it), then ariadne's snippet with the caret. Without:
 /// `error: message` plus help and notes.
 pub fn render(source: Option<&Source>, d: &Diagnostic, color: bool) -> String {
-    let kind = match d.severity {
+    render_all(source, std::slice::from_ref(d), color)
+}
+
+/// Renders diagnostics of one source, in time linear in the source and the diagnostics: the
+/// source's line index is built once for all of them. Past [`MAX_SHOWN`], says how many more.
+pub fn render_all(source: Option<&Source>, diags: &[Diagnostic], color: bool) -> String {
+    let mut out = String::new();
+    let mut index: Option<(Vec<usize>, ariadne::Source<&str>)> = None;
+    for d in diags.iter().take(MAX_SHOWN) {
+        match (source, &d.span) {
+            (Some(src), Some(span)) => {
+                let (starts, cache) = index.get_or_insert_with(|| {
+                    let starts = std::iter::once(0).chain(src.text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+                    (starts, ariadne::Source::from(src.text.as_str()))
+                });
+                render_snippet(&mut out, src, starts, cache, d, clamp(span.clone(), &src.text), color);
+            }
+            _ => render_plain(&mut out, d),
+        }
+    }
+    if diags.len() > MAX_SHOWN {
+        let rest = diags.len() - MAX_SHOWN;
+        let what = if diags[MAX_SHOWN..].iter().all(|d| d.severity == Severity::Warning) { "warning" } else { "error" };
+        out.push_str(&format!("{what}: {rest} more not shown (fix the ones above first)\n"));
+    }
+    out
+}
+
+fn kind_word(d: &Diagnostic) -> &'static str {
+    match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
-    };
-    let (src, span) = match (source, &d.span) {
-        (Some(src), Some(span)) => (src, clamp(span.clone(), &src.text)),
-        _ => {
-            let mut out = format!("{kind}: {}\n", d.message);
-            for n in &d.notes {
-                out.push_str(&format!("  = note: {n}\n"));
-            }
-            if let Some(h) = &d.help {
-                out.push_str(&format!("  = help: {h}\n"));
-            }
-            return out;
-        }
-    };
-    let (line, col) = src.line_col(span.start);
-    let mut out = format!("{}:{line}:{col}: {kind}: {}\n", src.name, d.message);
+    }
+}
+
+fn render_plain(out: &mut String, d: &Diagnostic) {
+    out.push_str(&format!("{}: {}\n", kind_word(d), d.message));
+    for n in &d.notes {
+        out.push_str(&format!("  = note: {n}\n"));
+    }
+    if let Some(h) = &d.help {
+        out.push_str(&format!("  = help: {h}\n"));
+    }
+}
+
+fn render_snippet(
+    out: &mut String,
+    src: &Source,
+    starts: &[usize],
+    cache: &ariadne::Source<&str>,
+    d: &Diagnostic,
+    span: Range<usize>,
+    color: bool,
+) {
+    // Line: the last line start at or before the span; column: characters from there.
+    let line = starts.partition_point(|&s| s <= span.start);
+    let col = src.text[starts[line - 1]..span.start].chars().count() + 1;
+    out.push_str(&format!("{}:{line}:{col}: {}: {}\n", src.name, kind_word(d), d.message));
     let name = src.name.as_str();
     let report_kind = match d.severity {
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
     };
-    let mut report = Report::build(report_kind, (name, span.clone()))
+    // The message is said once, on the first line; the snippet only shows where (its label is
+    // extra words, when there are any), so ariadne's own `Error: message` header is left out.
+    let label = Label::new((name, span.clone())).with_message(d.label.as_deref().unwrap_or("here"));
+    let mut report = Report::build(report_kind, (name, span))
         .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
-        .with_message(&d.message)
-        .with_label(Label::new((name, span)).with_message(d.label.as_deref().unwrap_or(&d.message)));
+        .with_label(label);
     for n in &d.notes {
         report = report.with_note(n);
     }
@@ -118,10 +163,10 @@ pub fn render(source: Option<&Source>, d: &Diagnostic, color: bool) -> String {
         report = report.with_help(h);
     }
     let mut buf = Vec::new();
-    if report.finish().write((name, ariadne::Source::from(src.text.as_str())), &mut buf).is_ok() {
-        out.push_str(&String::from_utf8_lossy(&buf));
+    if report.finish().write((name, cache), &mut buf).is_ok() {
+        let text = String::from_utf8_lossy(&buf);
+        out.push_str(text.split_once('\n').map_or("", |(_, snippet)| snippet));
     }
-    out
 }
 
 /// Keeps a span inside the text and on character boundaries (a caret at end of file is fine).
@@ -154,6 +199,7 @@ mod tests {
         assert!(out.contains("r11 = 2"), "{out}");
         assert!(out.contains("eBPF has r0-r10"), "{out}");
         assert!(!out.contains('\u{1b}'), "no colour when disabled: {out}");
+        assert_eq!(out.matches("bad register").count(), 1, "the message is said once: {out}");
     }
 
     #[test]
@@ -165,6 +211,19 @@ mod tests {
             let out = render(Some(&s), &Diagnostic::error("x", Some(span)), false);
             assert!(out.contains("error: x"), "{out}");
         }
+    }
+
+    #[test]
+    fn past_fifty_errors_only_the_count_of_the_rest() {
+        let text: String = (0..60).map(|i| format!("bad{i}\n")).collect();
+        let s = src(&text);
+        let starts: Vec<usize> = text.match_indices("bad").map(|(at, _)| at).collect();
+        let diags: Vec<Diagnostic> =
+            (0..60).map(|i| Diagnostic::error(format!("bad line {i}"), Some(starts[i]..starts[i] + 3))).collect();
+        let out = render_all(Some(&s), &diags, false);
+        assert!(out.contains("prog.s:50:1: error: bad line 49\n"), "{out}");
+        assert!(!out.contains("bad line 50"), "{out}");
+        assert!(out.ends_with("error: 10 more not shown (fix the ones above first)\n"), "{out}");
     }
 
     #[test]

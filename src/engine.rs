@@ -43,9 +43,12 @@ impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EngineError::Runtime(e) => write!(f, "{e}"),
-            EngineError::Rejected { error, .. } => {
-                write!(f, "rejected by the kernel verifier: {}", error.explanation())
-            }
+            // In the verifier's own words; the errno's meaning only when the log has none.
+            EngineError::Rejected { error, log } => write!(
+                f,
+                "the kernel verifier rejected the program: {}",
+                crate::kernel::verifier_log::reason(log).unwrap_or_else(|| error.explanation())
+            ),
             EngineError::Kernel(e) => write!(f, "{e}"),
             EngineError::Unsupported(why) => write!(f, "{why}"),
         }

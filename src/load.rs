@@ -23,7 +23,7 @@ impl LoadError {
 
     /// Renders every diagnostic.
     pub fn render(&self, color: bool) -> String {
-        self.diagnostics.iter().map(|d| crate::diag::render(self.source.as_ref(), d, color)).collect()
+        crate::diag::render_all(self.source.as_ref(), &self.diagnostics, color)
     }
 }
 
@@ -66,8 +66,11 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, (usize, String)> {
         if t.is_empty() {
             continue;
         }
-        if t.len() % 2 != 0 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !t.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err((start, format!("`{t}` is not a sequence of hex byte pairs")));
+        }
+        if t.len() % 2 != 0 {
+            return Err((start, format!("`{t}` has an odd number of hex digits (a byte is two: `0{t}`?)")));
         }
         for i in (0..t.len()).step_by(2) {
             out.push(u8::from_str_radix(&t[i..i + 2], 16).expect("checked hex digits"));
@@ -128,20 +131,54 @@ pub fn load_program(path: &Path, syntax: Option<Syntax>) -> Result<Program, Load
     if bytes.starts_with(b"\x7fELF") {
         return crate::elf::program_from_elf(&name, &bytes, section).map_err(|e| LoadError::plain(e.to_string()));
     }
+    if path.extension().is_some_and(|e| e == "o") {
+        return Err(LoadError::plain(format!(
+            "{name}: not an ELF object (a `.o` file starts with the bytes 7f 45 4c 46); build it with \
+             `clang -target bpf -c`"
+        )));
+    }
     if let Some(section) = section {
         return Err(LoadError::plain(format!(
             "{name}: `:{section}` picks a section of an ELF object, and this is not one"
         )));
     }
-    match file_kind(path, &bytes) {
-        FileKind::Raw => program_from_bytes(&name, &bytes),
+    let program = match file_kind(path, &bytes) {
+        FileKind::Raw => program_from_bytes(&name, &bytes)?,
         kind => {
             let text = String::from_utf8(bytes).map_err(|e| {
                 LoadError::plain(format!("{name}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
             })?;
-            program_from_text(&name, &text, kind, syntax)
+            program_from_text(&name, &text, kind, syntax)?
         }
+    };
+    if program.insns.is_empty() {
+        // Every engine would refuse it for a reason of its own; the input is what is wrong.
+        return Err(LoadError::plain(format!("{name}: the program is empty (a program needs at least an `exit`)")));
     }
+    Ok(program)
+}
+
+/// Checks, before a run, that every map the program refers to is declared: raw bytecode cannot
+/// declare maps, so a `.bin` that uses one is an input that cannot run (exit 2), said so with how
+/// to declare them. (Disassembling it is fine.)
+pub fn check_maps_declared(name: &str, program: &Program) -> Result<(), String> {
+    undeclared_map(program).map_or(Ok(()), |(i, idx)| {
+        Err(format!(
+            "{name}: instruction {i} uses map #{idx}, which the file does not declare (bytecode has no map \
+             declarations: run the `.s` with its `.map NAME TYPE key=K value=V max=N` lines, or an ELF object)"
+        ))
+    })
+}
+
+/// The first instruction that refers to a map the program does not declare, and the map index.
+fn undeclared_map(program: &Program) -> Option<(usize, i32)> {
+    use crate::isa::{ImmSrc, Insn};
+    program.insns.iter().enumerate().find_map(|(i, insn)| match *insn {
+        Insn::LoadImm64 {
+            src: ImmSrc::MapFd | ImmSrc::MapIdx | ImmSrc::MapValue | ImmSrc::MapIdxValue, imm, ..
+        } if usize::try_from(imm).map_or(true, |m| m >= program.maps.len()) => Some((i, imm)),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -159,6 +196,6 @@ mod tests {
     #[test]
     fn raw_bytes_with_a_bad_instruction_name_its_index() {
         let e = program_from_bytes("p.bin", &[0xb7, 0, 0, 0, 0, 0, 0, 0, 0x8f, 0, 0, 0, 0, 0, 0, 0]).unwrap_err();
-        assert!(e.render(false).contains("p.bin: insn 1: unknown opcode 8f (byte offset 8)"), "{}", e.render(false));
+        assert!(e.render(false).contains("p.bin: insn 1: unknown opcode 0x8f (byte offset 8)"), "{}", e.render(false));
     }
 }

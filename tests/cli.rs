@@ -79,7 +79,7 @@ fn usage_and_unreadable_files_exit_2() {
     std::fs::write(&odd, [0x95u8, 0, 0, 0, 0, 0, 0, 0, 0x8f, 0, 0, 0, 0, 0, 0, 0]).unwrap();
     let o = run(&["disasm", s(&odd)]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("insn 1: unknown opcode 8f"), "{:?}", text(&o));
+    assert!(text(&o).1.contains("insn 1: unknown opcode 0x8f"), "{:?}", text(&o));
     assert_eq!(run(&["--help"]).status.code(), Some(0));
 }
 

@@ -542,3 +542,29 @@ proptest! {
         }
     }
 }
+
+/// A fuzz find: a relocation's symbol value near `i64::MAX` (or past it) overflowed the target
+/// computation, on both the call and the function-address paths. It is an error naming the file.
+#[test]
+fn relocations_against_huge_symbol_values_are_errors() {
+    if !llvm_or_skip("relocations_against_huge_symbol_values_are_errors") {
+        return;
+    }
+    for (name, source) in [("calls_huge", CALLS), ("callback_huge", CALLBACK)] {
+        let obj = std::fs::read(compile(name, source)).unwrap();
+        let elf = goblin::elf::Elf::parse(&obj).unwrap();
+        let symtab = elf.section_headers.iter().find(|s| s.sh_type == goblin::elf::section_header::SHT_SYMTAB).unwrap();
+        let targets: Vec<usize> = elf.shdr_relocs.iter().flat_map(|(_, rs)| rs.iter().map(|r| r.r_sym)).collect();
+        assert!(!targets.is_empty(), "{name}: no relocations");
+        for value in [i64::MAX as u64 - 8, i64::MAX as u64, u64::MAX - 8] {
+            let mut bytes = obj.clone();
+            for &sym in &targets {
+                // st_value is at byte 8 of an Elf64_Sym (24 bytes).
+                let at = symtab.sh_offset as usize + sym * 24 + 8;
+                bytes[at..at + 8].copy_from_slice(&value.to_le_bytes());
+            }
+            let e = program_from_elf("h.o", &bytes, None).unwrap_err().to_string();
+            assert!(e.starts_with("h.o: "), "{name}: {e}");
+        }
+    }
+}

@@ -45,7 +45,7 @@ fn runtime_error_exits_nonzero() {
 fn malformed_input_exits_nonzero() {
     let (ok, msg) = plugin(None, "b7 00 0");
     assert!(!ok);
-    assert!(msg.contains("not a sequence of hex byte pairs"), "{msg}");
+    assert!(msg.contains("odd number of hex digits"), "{msg}");
     let (ok, msg) = plugin(None, "ff 00 00 00 00 00 00 00");
     assert!(!ok);
     assert!(msg.contains("unknown opcode"), "{msg}");

@@ -65,7 +65,7 @@ fn every_valid_opcode_class_is_represented() {
 fn unknown_opcodes_are_named_in_hex() {
     let e = decode_err(&[raw(0x8f, 0, 0, 0, 0)]);
     assert_eq!(e, DecodeErrorKind::UnknownOpcode(0x8f));
-    assert_eq!(e.to_string(), "unknown opcode 8f");
+    assert_eq!(e.to_string(), "unknown opcode 0x8f");
     // ldxdw in MEMSX mode does not exist (sign extension of 8 bytes is a no-op).
     assert_eq!(decode_err(&[raw(0x99, 0, 0, 0, 0)]), DecodeErrorKind::UnknownOpcode(0x99));
     // bswap with the TO_BE bit in ALU64 is not defined.
@@ -75,19 +75,19 @@ fn unknown_opcodes_are_named_in_hex() {
 #[test]
 fn reserved_fields_use_the_kernels_words() {
     let cases: &[([u8; 8], &str)] = &[
-        (raw(0x07, 0, 1, 0, 1), "BPF_ALU uses reserved fields"), // add imm with src
-        (raw(0x07, 0, 0, 2, 1), "BPF_ALU uses reserved fields"), // add imm with off 2
-        (raw(0x0f, 0, 1, 0, 5), "BPF_ALU uses reserved fields"), // add reg with imm
-        (raw(0xbf, 0, 1, 1, 0), "BPF_MOV uses reserved fields"), // mov reg off 1
-        (raw(0xbc, 0, 1, 32, 0), "BPF_MOV uses reserved fields"), // movsx32 in ALU32
-        (raw(0x87, 0, 0, 0, 1), "BPF_NEG uses reserved fields"), // neg with imm
-        (raw(0xd4, 0, 0, 0, 8), "BPF_END uses reserved fields"), // le8
-        (raw(0x05, 1, 0, 0, 0), "BPF_JA uses reserved fields"),  // ja with dst
-        (raw(0x05, 0, 0, 0, 1), "BPF_JA uses reserved fields"),  // ja with imm
-        (raw(0x06, 0, 0, 1, 0), "BPF_JA uses reserved fields"),  // gotol with off
-        (raw(0x95, 0, 0, 0, 1), "BPF_EXIT uses reserved fields"), // exit with imm
-        (raw(0x85, 1, 0, 0, 1), "BPF_CALL uses reserved fields"), // call with dst
-        (raw(0x85, 0, 3, 0, 1), "BPF_CALL uses reserved fields"), // call src 3
+        (raw(0x07, 0, 1, 0, 1), "BPF_ALU64 uses reserved fields"), // add imm with src
+        (raw(0x07, 0, 0, 2, 1), "BPF_ALU64 uses reserved fields"), // add imm with off 2
+        (raw(0x0f, 0, 1, 0, 5), "BPF_ALU64 uses reserved fields"), // add reg with imm
+        (raw(0xbf, 0, 1, 1, 0), "BPF_MOV uses reserved fields"),   // mov reg off 1
+        (raw(0xbc, 0, 1, 32, 0), "BPF_MOV uses reserved fields"),  // movsx32 in ALU32
+        (raw(0x87, 0, 0, 0, 1), "BPF_NEG uses reserved fields"),   // neg with imm
+        (raw(0xd4, 0, 0, 0, 8), "BPF_END uses reserved fields"),   // le8
+        (raw(0x05, 1, 0, 0, 0), "BPF_JA uses reserved fields"),    // ja with dst
+        (raw(0x05, 0, 0, 0, 1), "BPF_JA uses reserved fields"),    // ja with imm
+        (raw(0x06, 0, 0, 1, 0), "BPF_JA uses reserved fields"),    // gotol with off
+        (raw(0x95, 0, 0, 0, 1), "BPF_EXIT uses reserved fields"),  // exit with imm
+        (raw(0x85, 1, 0, 0, 1), "BPF_CALL uses reserved fields"),  // call with dst
+        (raw(0x85, 0, 3, 0, 1), "BPF_CALL uses reserved fields"),  // call src 3
         (raw(0x15, 0, 1, 0, 0), "BPF_JMP/JMP32 uses reserved fields"), // jeq imm with src
         (raw(0x1d, 0, 1, 0, 4), "BPF_JMP/JMP32 uses reserved fields"), // jeq reg with imm
         (raw(0x61, 0, 1, 0, 4), "BPF_LDX uses reserved fields"),

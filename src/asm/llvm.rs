@@ -606,7 +606,9 @@ fn call(p: &mut Parser<'_>) -> PResult<Stmt> {
     }
     if let Some(bare) = t.text.strip_prefix("bpf_") {
         let mut e = AsmError::new(t.span.clone(), format!("unknown helper `{}`", t.text));
-        if let Some(best) = closest(bare, helper_names()) {
+        // A name cut short (`bpf_map_lookup`) means the helper it begins, before any typo.
+        let completion = helper_names().filter(|h| h.starts_with(bare)).min_by_key(|h| h.len());
+        if let Some(best) = completion.or_else(|| closest(bare, helper_names())) {
             e = e.with_help(format!("did you mean `bpf_{best}`?"));
         }
         return Err(e);

@@ -176,8 +176,16 @@ pub fn detect_syntax(text: &str) -> Syntax {
             return Syntax::Llvm;
         }
         // `call kfunc(1, 2)` has a comma but is no evidence for uBPF; `exit` and `call` are
-        // the same words in both syntaxes.
-        if matches!(first, "exit" | "call" | "callx") {
+        // the same words in both syntaxes. uBPF alone writes `call local +N` (LLVM may have a
+        // label named `local`, but then nothing follows it) and `call %r1`.
+        if first == "call" {
+            let args: Vec<&str> = code.split_whitespace().skip(1).collect();
+            if matches!(args.as_slice(), ["local", _, ..]) || args.first().is_some_and(|a| a.starts_with('%')) {
+                return Syntax::Ubpf;
+            }
+            continue;
+        }
+        if matches!(first, "exit" | "callx") {
             continue;
         }
         if code.contains('%') || code.contains(',') || code.contains('[') {
@@ -215,13 +223,14 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
     let syntax = syntax.unwrap_or_else(|| detect_syntax(text));
     let mut errors = Vec::new();
     let mut stmts: Vec<(Stmt, Range<usize>)> = Vec::new();
-    let mut labels: HashMap<String, (usize, Range<usize>)> = HashMap::new();
+    // Each label's statement index, span and line (for "defined twice").
+    let mut labels: HashMap<String, (usize, Range<usize>, usize)> = HashMap::new();
     let mut maps: Vec<MapDef> = Vec::new();
     let mut map_spans: Vec<Range<usize>> = Vec::new();
     let mut prog_type: Option<ProgType> = None;
 
     let mut line_start = 0;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1..).zip(text.split_inclusive('\n')) {
         let base = line_start;
         line_start += line.len();
         let mut code = strip_comment(line.trim_end_matches(['\n', '\r']));
@@ -236,14 +245,13 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
                 break;
             }
             let span = off + lead..off + lead + label.len();
-            if let Some((_, prev)) = labels.get(label) {
-                let (pl, _) = Source { name: String::new(), text: text.to_string() }.line_col(prev.start);
+            if let Some(&(_, _, pl)) = labels.get(label) {
                 errors.push(
                     AsmError::new(span.clone(), format!("label `{label}` is defined twice"))
                         .with_help(format!("the first definition is on line {pl}")),
                 );
             } else {
-                labels.insert(label.to_string(), (stmts.len(), span));
+                labels.insert(label.to_string(), (stmts.len(), span, line_no));
             }
             off += lead + colon + 1;
             code = &trimmed[colon + 1..];
@@ -300,7 +308,7 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
             None => stmt.insn,
             Some(Fixup::Label { name, span: lspan }) => {
                 let target = match labels.get(&name) {
-                    Some((idx, _)) => Some(*idx),
+                    Some((idx, _, _)) => Some(*idx),
                     // uBPF convention: `exit` as a jump target means the first exit instruction.
                     None if syntax == Syntax::Ubpf && name == "exit" => first_exit,
                     None => None,
@@ -487,26 +495,38 @@ fn split_words(s: &str, off: usize) -> Vec<(&str, Range<usize>)> {
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wlen = word.chars().count();
     candidates
         .into_iter()
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .filter_map(|c| {
+            let clen = c.chars().count();
+            let limit = (clen.max(wlen) / 3).max(1);
+            // The distance is at least the difference in length: most candidates stop here.
+            if clen.abs_diff(wlen) > limit {
+                return None;
+            }
+            let d = edit_distance(word, c);
+            (d <= limit).then_some((d, c))
+        })
         .min()
         .map(|(_, c)| c)
 }
 
-/// Levenshtein distance.
+/// Levenshtein distance (one row of the table, reused).
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
+        // `diag` is the previous row's entry left of the one being replaced.
+        let mut diag = row[0];
+        row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            let next = (diag + usize::from(ca != *cb)).min(row[j + 1] + 1).min(row[j] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
         }
-        prev = cur;
     }
-    prev[b.len()]
+    row[b.len()]
 }
 
 /// Used by parsers to tell a condition's operator from a label name, kept here so both share it.

@@ -174,11 +174,15 @@ fn mnemonics() -> &'static HashMap<String, Op> {
 }
 
 /// Every mnemonic the parser accepts (plus `lock`), sorted — for suggestions and documentation.
-pub fn mnemonic_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = mnemonics().keys().map(String::as_str).collect();
-    names.push("lock");
-    names.sort_unstable();
-    names
+pub fn mnemonic_names() -> &'static [&'static str] {
+    // Built once: every unknown mnemonic of a file is compared with it.
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: Vec<&'static str> = mnemonics().keys().map(String::as_str).collect();
+        names.push("lock");
+        names.sort_unstable();
+        names
+    })
 }
 
 /// Parses one instruction statement (comments, labels and directives already removed).
@@ -311,10 +315,10 @@ fn unknown_mnemonic(mn: Tok, line: Tok) -> AsmError {
 
 /// The closest candidate by edit distance, or else one that differs by swapping two adjacent
 /// letters (`mvo` for `mov`), a typo plain edit distance counts twice.
-fn suggest<'a>(word: &str, candidates: Vec<&'a str>) -> Option<&'a str> {
+fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     closest(word, candidates.iter().copied()).or_else(|| {
         let w: Vec<char> = word.chars().collect();
-        candidates.into_iter().find(|c| {
+        candidates.iter().copied().find(|c| {
             let c: Vec<char> = c.chars().collect();
             c.len() == w.len()
                 && (0..w.len().saturating_sub(1)).any(|i| {

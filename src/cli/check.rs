@@ -50,17 +50,38 @@ fn sorted(mut e: MapEntries) -> MapEntries {
     e
 }
 
+/// With `--json`, the answer to a check that could not start: no agreement, and why.
+fn refused_json(json: bool, error: &str) {
+    if json {
+        let out = Json::obj([("agree", Json::Bool(false)), ("error", Json::str(error)), ("exit", Json::U64(2))]);
+        println!("{}", out.render());
+    }
+}
+
 /// Runs `check`.
 pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
-    let (program, built) = match super::load_for_run(ctx, &args.file, args.syntax, &args.input) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
+    // Bad input and an unavailable kernel end the check before any engine runs; with --json
+    // they are answered in JSON too.
+    let refuse = |message: String, help: Option<String>| {
+        eprint!("{}", diag::render(None, &Diagnostic::error(message.clone(), None).with_help(help), ctx.color_err));
+        refused_json(args.json, &message);
+        EXIT_INPUT
     };
+    let (program, built) = match super::load_for_run_explained(ctx, &args.file, args.syntax, &args.input) {
+        Ok(loaded) => loaded,
+        Err((code, message)) => {
+            refused_json(args.json, &message);
+            return code;
+        }
+    };
+    if let Err(e) = built.check_for_kernel() {
+        return refuse(e, None);
+    }
     if let Err(why) = kernel::availability() {
-        let d = Diagnostic::error(format!("the kernel is unavailable: {why}"), None)
-            .with_help(Some("`check` compares against the running kernel: run as root (or with CAP_BPF)".into()));
-        eprint!("{}", diag::render(None, &d, ctx.color_err));
-        return EXIT_INPUT;
+        return refuse(
+            format!("the kernel is unavailable: {why}"),
+            Some("`check` compares against the running kernel: run as root (or with CAP_BPF)".into()),
+        );
     }
     let log_level = args.log_level.unwrap_or(if args.log { 2 } else { 1 });
     let options = EngineOptions {
@@ -268,8 +289,9 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
     let mut diffs = Vec::new();
     let mut push = |row: &str, text: String| diffs.push(Difference { row: row.to_string(), text });
     for c in cols {
-        if let Err(e) = &c.result {
-            let what = if e.is_empty() || c.verdict.starts_with("REJECTED") { &c.verdict } else { e };
+        if c.result.is_err() {
+            // The error itself is shown once, as a diagnostic on the source.
+            let what = if c.verdict.starts_with("REJECTED") { "rejected the program" } else { "stopped with an error" };
             push("verdict", format!("{}: {what}", c.name));
         }
     }

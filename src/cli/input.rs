@@ -70,7 +70,10 @@ fn parse_int(s: &str) -> Result<u64, String> {
         Some(h) => u64::from_str_radix(h, 16),
         None => t.parse::<u64>(),
     }
-    .map_err(|_| format!("`{s}` is not an integer"))?;
+    .map_err(|e| match e.kind() {
+        std::num::IntErrorKind::PosOverflow => format!("`{s}` does not fit in 8 bytes"),
+        _ => format!("`{s}` is not an integer"),
+    })?;
     Ok(if neg { v.wrapping_neg() } else { v })
 }
 
@@ -83,7 +86,7 @@ fn sized_bytes(text: &str, size: usize, what: &str) -> Result<Vec<u8>, String> {
         }
         return Ok(bytes);
     }
-    let v = parse_int(text)?;
+    let v = parse_int(text).map_err(|e| format!("{what} {e}"))?;
     let bytes = v.to_le_bytes();
     if size < 8 && v >> (size * 8) != 0 && (v as i64) >= 0 {
         return Err(format!("{what} {text} does not fit in {size} bytes"));
@@ -98,7 +101,10 @@ fn read_file(path: &PathBuf) -> Result<Vec<u8>, String> {
 }
 
 fn hex(text: &str, what: &str) -> Result<Vec<u8>, String> {
-    crate::load::parse_hex(text).map_err(|(at, e)| format!("--{what}: {e} (at byte {at})"))
+    crate::load::parse_hex(text).map_err(|(at, e)| match at {
+        0 => format!("--{what}: {e}"),
+        _ => format!("--{what}: {e} (at character {at})"),
+    })
 }
 
 /// Splits `name[idx]` into the name and the index.
@@ -109,6 +115,24 @@ fn indexed(name: &str) -> Result<(&str, usize), String> {
             Ok((n, idx.parse().map_err(|_| format!("`{name}`: bad index"))?))
         }
         None => Ok((name, 0)),
+    }
+}
+
+/// `ETH_HLEN`: the kernel's test_run refuses a shorter packet for xdp, socket and tc programs.
+const ETH_HLEN: usize = 14;
+
+impl RunInput {
+    /// Checks that the kernel can take this input: an error of the input (exit 2), not a
+    /// difference between engines, when it cannot.
+    pub fn check_for_kernel(&self) -> Result<(), String> {
+        match &self.input {
+            Input::Xdp { packet, .. } | Input::Skb { packet, .. } if packet.len() < ETH_HLEN => Err(format!(
+                "the packet is {} bytes; the kernel runs xdp, socket and tc programs only on packets of at \
+                 least {ETH_HLEN} bytes (an Ethernet header)",
+                packet.len()
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -154,7 +178,10 @@ impl InputArgs {
         };
         let packet_type = matches!(prog_type, ProgType::Xdp | ProgType::Socket | ProgType::Tc);
         if packet.is_some() && !packet_type {
-            return Err(format!("--packet is for xdp, socket and tc programs; this one is `{prog_type}` (use --mem)"));
+            return Err(format!(
+                "--packet is for xdp, socket and tc programs; this one is `{prog_type}`: say which with \
+                 `--prog-type xdp` (or socket, tc)"
+            ));
         }
         if mem.is_some() && !matches!(prog_type, ProgType::Mem | ProgType::Syscall) {
             return Err(format!("--mem is for mem and syscall programs; this one is `{prog_type}`"));

@@ -116,15 +116,30 @@ pub fn load_for_run(
     syntax: Option<SyntaxArg>,
     input: &input::InputArgs,
 ) -> Result<(crate::program::Program, input::RunInput), i32> {
-    let mut program = load(ctx, path, syntax)?;
-    let built = input.prog_type(&program).and_then(|t| {
-        program.prog_type = t;
-        input.apply_globals(&mut program)?;
-        input.build(&program)
-    });
+    load_for_run_explained(ctx, path, syntax, input).map_err(|(code, _)| code)
+}
+
+/// [`load_for_run`], also giving the failure's first message in one line (for `--json`).
+pub fn load_for_run_explained(
+    ctx: &Ctx,
+    path: &std::path::Path,
+    syntax: Option<SyntaxArg>,
+    input: &input::InputArgs,
+) -> Result<(crate::program::Program, input::RunInput), (i32, String)> {
+    let mut program = crate::load::load_program(path, syntax.map(Into::into)).map_err(|e| {
+        eprint!("{}", e.render(ctx.color_err));
+        (EXIT_INPUT, e.diagnostics.first().map_or_else(String::new, |d| d.message.clone()))
+    })?;
+    let built = crate::load::check_maps_declared(&path.display().to_string(), &program)
+        .and_then(|()| input.prog_type(&program))
+        .and_then(|t| {
+            program.prog_type = t;
+            input.apply_globals(&mut program)?;
+            input.build(&program)
+        });
     built.map(|b| (program, b)).map_err(|e| {
-        eprint!("{}", crate::diag::render(None, &crate::diag::Diagnostic::error(e, None), ctx.color_err));
-        EXIT_INPUT
+        eprint!("{}", crate::diag::render(None, &crate::diag::Diagnostic::error(e.clone(), None), ctx.color_err));
+        (EXIT_INPUT, e)
     })
 }
 

@@ -103,17 +103,27 @@ pub fn render_engine_error(ctx: &Ctx, program: &Program, e: &EngineError) -> Str
         EngineError::Rejected { error, log } => {
             use crate::kernel::verifier_log;
             // Point at the instruction the verifier refused, in the verifier's own words.
-            let span = verifier_log::guilty_pc(log).and_then(|pc| {
+            let pc = verifier_log::guilty_pc(log).or_else(|| unnamed_insn(program, log));
+            let span = pc.and_then(|pc| {
                 let index = crate::isa::insn_at_slot(&program.insns).get(pc).copied().flatten()?;
                 program.span(index)
             });
             let why = verifier_log::reason(log).unwrap_or_else(|| error.explanation());
-            let tail: Vec<&str> = log.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+            // The path that led to the refused instruction, without the reason said above.
+            let lines: Vec<&str> = log.lines().collect();
+            let last_insn = lines.iter().rposition(|l| {
+                let d = l.bytes().take_while(u8::is_ascii_digit).count();
+                d > 0 && l[d..].starts_with(": (")
+            });
+            let path = last_insn.map_or(&[][..], |i| &lines[i.saturating_sub(11)..=i]);
+            let help = verifier_log::hint(&why).map(str::to_string).unwrap_or_else(|| {
+                "the log (`check --log`) shows the path to the refused instruction and the register state there"
+                    .to_string()
+            });
             let mut d = Diagnostic::error(format!("the kernel verifier rejected the program: {why}"), span)
-                .with_help(Some(error.explanation()));
-            d.label = Some(why);
-            if !tail.is_empty() {
-                d = d.with_note(format!("verifier log (last lines):\n{}", tail.join("\n")));
+                .with_help(Some(help));
+            if !path.is_empty() {
+                d = d.with_note(format!("the verifier's path (last instructions):\n{}", path.join("\n")));
             }
             diag::render(program.source.as_ref(), &d, ctx.color_err)
         }
@@ -257,7 +267,8 @@ pub fn run_json(engine: &str, prog_type: crate::program::ProgType, run: &EngineR
         ("r0_hex", Json::str(format!("{:#x}", o.r0))),
         ("r0_bits", Json::U64(run.r0_bits as u64)),
         ("return", describe_return(prog_type, o.r0).map_or(Json::Null, Json::str)),
-        ("insns_executed", Json::U64(o.insns_executed)),
+        // Every run executes at least its `exit`: 0 means the engine cannot count (the kernel).
+        ("insns_executed", if o.insns_executed > 0 { Json::U64(o.insns_executed) } else { Json::Null }),
         ("trace_printk", Json::Arr(o.trace_lines.iter().map(|l| Json::str(l.clone())).collect())),
         ("trace", Json::Arr(o.exec_trace.iter().map(|l| Json::str(l.clone())).collect())),
         ("maps", Json::Obj(maps)),
@@ -266,12 +277,54 @@ pub fn run_json(engine: &str, prog_type: crate::program::ProgType, run: &EngineR
     ])
 }
 
+/// The instruction a structural rejection means without naming it: the last one for a missing
+/// `exit`, the first call out of the program for an invalid destination.
+fn unnamed_insn(program: &Program, log: &str) -> Option<usize> {
+    let why = crate::kernel::verifier_log::reason(log)?;
+    let pcs = program.slot_pcs();
+    let end = *pcs.last()? as i64;
+    if why.contains("last insn is not an exit or jmp") {
+        return pcs.len().checked_sub(2).map(|i| pcs[i]);
+    }
+    if why.contains("call to invalid destination") {
+        return program.insns.iter().zip(&pcs).find_map(|(insn, &pc)| {
+            let target = pc as i64 + 1 + insn.branch_offset()?;
+            let is_call = !matches!(insn, crate::isa::Insn::Ja { .. } | crate::isa::Insn::Jmp { .. });
+            (is_call && !(0..end).contains(&target)).then_some(pc)
+        });
+    }
+    None
+}
+
+/// JSON of a run that failed: the engine, the error and the exit code (the diagnostic with its
+/// snippet goes to standard error as usual).
+fn failure_json(engine: &str, error: &str, exit: i32) -> Json {
+    Json::obj([
+        ("engine", Json::str(engine)),
+        ("ok", Json::Bool(false)),
+        ("error", Json::str(error)),
+        ("exit", Json::U64(exit as u64)),
+    ])
+}
+
 /// Runs `run`.
 pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
-    let (program, built) = match super::load_for_run(ctx, &args.file, args.syntax, &args.input) {
+    let (program, built) = match super::load_for_run_explained(ctx, &args.file, args.syntax, &args.input) {
         Ok(loaded) => loaded,
-        Err(code) => return code,
+        Err((code, message)) => {
+            if args.json {
+                println!("{}", failure_json(&args.engine, &message, code).render());
+            }
+            return code;
+        }
     };
+    if let Err(e) = built.check_for_kernel().or_else(|e| if args.engine == "kernel" { Err(e) } else { Ok(()) }) {
+        eprint!("{}", diag::render(None, &Diagnostic::error(e.clone(), None), ctx.color_err));
+        if args.json {
+            println!("{}", failure_json(&args.engine, &e, EXIT_INPUT).render());
+        }
+        return EXIT_INPUT;
+    }
     let options = EngineOptions {
         run: RunOptions { budget: args.budget, trace: args.trace, seed: args.seed, ..RunOptions::default() },
         kernel: LoadOptions::default(),
@@ -280,15 +333,23 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
         Ok(e) => e,
         Err(e) => {
             eprint!("{}", render_engine_error(ctx, &program, &e));
-            return match e {
+            let code = match e {
                 EngineError::Kernel(_) | EngineError::Unsupported(_) => EXIT_INPUT,
                 _ => EXIT_PROGRAM,
             };
+            if args.json {
+                println!("{}", failure_json(&args.engine, &e.to_string(), code).render());
+            }
+            return code;
         }
     };
     for f in &built.fills {
         if let Err(e) = engine.map_update(&f.map, &f.key, &f.value) {
-            eprint!("{}", diag::render(None, &Diagnostic::error(format!("--map {}: {e}", f.map), None), ctx.color_err));
+            let message = format!("--map {}: {e}", f.map);
+            eprint!("{}", diag::render(None, &Diagnostic::error(message.clone(), None), ctx.color_err));
+            if args.json {
+                println!("{}", failure_json(&args.engine, &message, EXIT_INPUT).render());
+            }
             return EXIT_INPUT;
         }
     }
@@ -299,10 +360,14 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
         Ok(r) => r,
         Err(e) => {
             eprint!("{}", render_engine_error(ctx, &program, &e));
-            return match e {
+            let code = match e {
                 EngineError::Unsupported(_) => EXIT_INPUT,
                 _ => EXIT_PROGRAM,
             };
+            if args.json {
+                println!("{}", failure_json(&args.engine, &e.to_string(), code).render());
+            }
+            return code;
         }
     };
     let changes: Vec<MapChange> = program

@@ -572,7 +572,7 @@ impl<'a> Object<'a> {
                         } else if self.is_code(s.st_shndx) {
                             // A function's address (a callback for bpf_loop and friends): the
                             // byte offset is the symbol's plus the immediate.
-                            let target = s.st_value as i64 + i64::from(imm);
+                            let target = symbol_target(s.st_value, i64::from(imm)).map_err(|m| what(&m))?;
                             let (func, offset) = self.place(&mut layout, s.st_shndx, target).map_err(|m| what(&m))?;
                             pending.push(Pending { pos, func, offset, is_addr: true });
                         } else if s.st_shndx == 0 {
@@ -594,7 +594,7 @@ impl<'a> Object<'a> {
                         }
                         // As libbpf: the callee's instruction is the symbol's plus imm + 1
                         // (imm = -1 for a call to a global function's symbol).
-                        let target = s.st_value as i64 + (i64::from(imm) + 1) * 8;
+                        let target = symbol_target(s.st_value, (i64::from(imm) + 1) * 8).map_err(|m| what(&m))?;
                         let (func, offset) = self.place(&mut layout, s.st_shndx, target).map_err(|m| what(&m))?;
                         pending.push(Pending { pos, func, offset, is_addr: false });
                     }
@@ -654,4 +654,13 @@ impl<'a> Object<'a> {
         layout.push(f);
         Ok((layout.len() - 1, target - layout[layout.len() - 1].start))
     }
+}
+
+/// The byte a relocation aims at: the symbol's value plus `addend`, refused when it does not fit
+/// (a crafted symbol value near `u64::MAX` or `i64::MAX` must not wrap into a real offset).
+fn symbol_target(value: u64, addend: i64) -> Result<i64, String> {
+    i64::try_from(value)
+        .ok()
+        .and_then(|v| v.checked_add(addend))
+        .ok_or_else(|| format!("has a symbol value {value:#x} that is far outside any section"))
 }

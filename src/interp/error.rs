@@ -120,7 +120,8 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ErrorKind::OutOfBounds { addr, size, access, place } => {
-                write!(f, "invalid {access} of {size} bytes at {addr:#x}: {place}")
+                let unit = if *size == 1 { "byte" } else { "bytes" };
+                write!(f, "invalid {access} of {size} {unit} at {addr:#x}: {place}")
             }
             ErrorKind::NullDeref { addr, access } => {
                 write!(f, "invalid {access} at address {addr:#x}: null pointer dereference")

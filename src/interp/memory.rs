@@ -347,9 +347,11 @@ impl Memory {
                 best = Some((dist, place));
             }
         }
+        // Near a region it is an overrun of that region; farther away (a wild pointer) naming the
+        // nearest region would mislead (a program without calls has no "stack of frame 7").
         let place = match best {
-            Some((d, p)) if d < 0x1000_0000 => p,
-            _ => "not in any mapped region".to_string(),
+            Some((d, p)) if d < STACK_STRIDE => p,
+            _ => "not in any memory the program can access (a wild pointer)".to_string(),
         };
         ErrorKind::OutOfBounds { addr, size, access, place }
     }

@@ -138,7 +138,11 @@ pub struct RunOutcome {
 /// A saved caller frame of a bpf-to-bpf call.
 #[derive(Clone, Copy, Debug)]
 struct Frame {
+    /// Op index to return to, in program `prog`.
     ret: usize,
+    /// The program (index in `Vm::programs`) that made the call: after a tail call from a
+    /// subprogram the target runs in the subprogram's frame, and its `exit` returns here.
+    prog: usize,
     saved: [u64; 4],
 }
 
@@ -574,10 +578,14 @@ impl Vm {
         }
         let result = loop {
             // SAFETY: `ip` points to an op of `code` (index < `code.len()`) here. Every program in
-            // `all` passed `decoded::pc_stays_in` when it was decoded: `pc` starts at 0 of a non-empty slice (also after a tail
-            // call); jumps, calls and returns only set it to a checked target or to the op after
-            // a `CallLocal`, which is not the last op; falling through (by one op, or by two after
-            // a superinstruction) never passes the final `FellOff`, which ends the run.
+            // `all` passed `decoded::pc_stays_in` when it was decoded, and `code` is always the
+            // ops of `self.current`: `pc` starts at 0 of a non-empty slice (at the start and
+            // after a tail call); jumps and calls only set it to a target checked in the same
+            // program; a return sets it to the op after a `CallLocal` (which is not the last op)
+            // of the program that made the call, which the frame records and which becomes
+            // `code` again first (a tail call from a subprogram changes `code` under the frame);
+            // falling through (by one op, or by two after a superinstruction) never passes the
+            // final `FellOff`, which ends the run.
             let op = unsafe { &*ip };
             ip = ip.wrapping_add(1);
             let before = if TRACE { cpu.regs } else { [0; 16] };
@@ -900,7 +908,8 @@ impl Vm {
                     if st.frames.len() + 1 >= MAX_CALL_FRAMES {
                         break Err(self.error_at(here!(), ErrorKind::CallDepth { max: MAX_CALL_FRAMES }));
                     }
-                    st.frames.push(Frame { ret: pc!(), saved: [cpu.regs[6], cpu.regs[7], cpu.regs[8], cpu.regs[9]] });
+                    let saved = [cpu.regs[6], cpu.regs[7], cpu.regs[8], cpu.regs[9]];
+                    st.frames.push(Frame { ret: pc!(), prog: self.current, saved });
                     cpu.regs[10] = memory::frame_pointer(st.frames.len());
                     jump!(t);
                 }
@@ -915,6 +924,12 @@ impl Vm {
                     Some(f) => {
                         cpu.regs[6..10].copy_from_slice(&f.saved);
                         cpu.regs[10] = memory::frame_pointer(st.frames.len());
+                        if f.prog != self.current {
+                            // A tail call replaced the callee: back to the caller's program
+                            // first, so `f.ret` indexes the ops it was taken from.
+                            self.switch_program(f.prog);
+                            code = code_of(self.current);
+                        }
                         jump!(f.ret);
                     }
                 },

@@ -82,7 +82,7 @@ pub struct DecodeError {
 impl fmt::Display for DecodeErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecodeErrorKind::UnknownOpcode(op) => write!(f, "unknown opcode {op:02x}"),
+            DecodeErrorKind::UnknownOpcode(op) => write!(f, "unknown opcode {op:#04x}"),
             DecodeErrorKind::ReservedField { family, field } => {
                 write!(f, "{family} uses reserved fields (`{field}` must be zero or a defined value)")
             }
@@ -277,16 +277,18 @@ fn decode_alu(raw: RawInsn) -> Result<Insn, DecodeErrorKind> {
         | alu::MOD
         | alu::XOR
         | alu::ARSH => {
+            // The kernel's name of the instruction class.
+            let family = if width == Width::W64 { "BPF_ALU64" } else { "BPF_ALU" };
             let signed = match raw.off {
                 0 => false,
                 1 if op == alu::DIV || op == alu::MOD => true,
-                _ => return Err(reserved("BPF_ALU", "off")),
+                _ => return Err(reserved(family, "off")),
             };
             let src = if is_x {
-                zero("BPF_ALU", "imm", raw.imm as i64)?;
+                zero(family, "imm", raw.imm as i64)?;
                 Operand::Reg(reg(raw.src)?)
             } else {
-                zero("BPF_ALU", "src", raw.src as i64)?;
+                zero(family, "src", raw.src as i64)?;
                 Operand::Imm(raw.imm)
             };
             let bin = match op {

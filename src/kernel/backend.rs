@@ -16,25 +16,17 @@
 //! repeat at all.
 //!
 //! ## The full 64-bit r0
-//! test_run reports only the low 32 bits of r0. To see all 64, the program runs as a
-//! subprogram of a four-instruction wrapper that stores r0 into a one-element array map
-//! through a direct map-value pointer (`BPF_PSEUDO_MAP_VALUE`, so the wrapper needs no stack and
-//! the program keeps its whole 512-byte budget):
-//! ```text
-//!   [r1 = map_value(buf) ll]    ; mem programs only: the conformance convention,
-//!   [r2 = LEN]                  ;   r1 = buffer (r1 = 0 when empty), r2 = length
-//!   call +N                     ; the program, unchanged, as a bpf-to-bpf call
-//!   r1 = map_value(r0_map) ll
-//!   *(u64 *)(r1 + 0) = r0
-//!   exit
-//! ```
-//! The verdict and the verifier log always come from loading the program itself, unwrapped, so
-//! instruction numbers in the log are the program's own. Programs the wrapper cannot host (legacy
-//! `LD_ABS`/`LD_IND` may not mix with bpf-to-bpf calls) run unwrapped and report 32 bits.
+//! test_run reports only the low 32 bits of r0. To see all 64, the program runs inside the
+//! [`wrapper`]: every `exit` of the main program becomes a jump to a three-instruction epilogue
+//! that stores r0 into a one-element array map, so the wrapper costs no frame, no stack and no
+//! instruction number. `mem` programs are also verified inside it (it sets r1/r2 for them); the
+//! log is turned back into the program's own. Other types are verified as written. A program the
+//! wrapper cannot host (a main program with no `exit`) runs unwrapped and reports 32 bits.
 
 use super::error::KernelError;
 use super::sys::{self, map_type as kmap, prog_flags, prog_type as kprog, MapFd, ProgFd, ProgLoad, TestRun};
-use crate::isa::{self, CallTarget, ImmSrc, Insn, Reg};
+use super::wrapper::{self, MemBuffer, Wrapped};
+use crate::isa::{self, Insn};
 use crate::program::{MapType, ProgType, Program};
 use std::os::fd::AsRawFd;
 
@@ -155,46 +147,6 @@ fn object_name(name: &str) -> String {
     name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').take(15).collect()
 }
 
-/// How a `mem` program's buffer reaches it: the fd of the one-element array map holding the
-/// buffer (none for an empty buffer, where r1 = 0 as in the interpreter) and its length.
-#[derive(Clone, Copy, Debug)]
-pub struct MemBuffer {
-    /// Array map whose element 0 is the buffer.
-    pub map_fd: Option<i32>,
-    /// Buffer length, put in r2.
-    pub len: u32,
-}
-
-/// The wrapper around `program` that records all 64 bits of r0 (see the module docs). For `mem`
-/// programs it also sets r1 to the buffer (a map value) and r2 to its length. Returns the
-/// instructions and the number of slots before the program.
-pub fn wrap_for_r0(program: &Program, r0_map_fd: i32, mem: Option<MemBuffer>) -> (Vec<Insn>, usize) {
-    let r2 = Reg::new(2).expect("r2");
-    let mut prologue = Vec::new();
-    if let Some(m) = mem {
-        prologue.push(match m.map_fd {
-            Some(fd) => Insn::LoadImm64 { dst: Reg::R1, src: ImmSrc::MapValue, imm: fd, next_imm: 0 },
-            None => Insn::Bin { width: isa::Width::W64, op: isa::BinOp::Mov, dst: Reg::R1, src: isa::Operand::Imm(0) },
-        });
-        let len = isa::Operand::Imm(m.len as i32);
-        prologue.push(Insn::Bin { width: isa::Width::W64, op: isa::BinOp::Mov, dst: r2, src: len });
-    }
-    // Slots after the call: lddw (2) + store (1) + exit (1).
-    prologue.push(Insn::Call(CallTarget::Local(4)));
-    prologue.push(Insn::LoadImm64 { dst: Reg::R1, src: ImmSrc::MapValue, imm: r0_map_fd, next_imm: 0 });
-    prologue.push(Insn::Store { size: isa::Size::DW, dst: Reg::R1, off: 0, src: isa::Operand::Reg(Reg::R0) });
-    prologue.push(Insn::Exit);
-    let slots = isa::slot_pcs(&prologue).last().copied().unwrap_or(0);
-    prologue.extend_from_slice(&program.insns);
-    (prologue, slots)
-}
-
-/// True when the kernel would refuse `program` inside the wrapper for a reason of the wrapper's
-/// own making (legacy packet loads cannot be mixed with bpf-to-bpf calls).
-fn needs_unwrapped(program: &Program) -> bool {
-    program.insns.iter().any(|i| matches!(i, Insn::LegacyLoad { .. }))
-}
-
 impl KernelProgram {
     /// Creates the program's maps and loads it. A rejection is not an `Err`: it is the verdict
     /// (see [`KernelProgram::verdict`]); `Err` means the kernel could not be asked at all (no
@@ -230,17 +182,19 @@ impl KernelProgram {
             } else {
                 None
             };
-            let (wrapped, shift) =
-                wrap_for_r0(program, r0_map.as_raw_fd(), Some(MemBuffer { map_fd, len: opts.mem_len }));
-            match load_insns(&wrapped, vtype, opts, &name, &fds) {
-                Ok(loaded) => {
-                    let verified_insns = sys::prog_info(&loaded.fd).ok().map(|i| i.verified_insns);
-                    runner = Some(Runner { fd: loaded.fd, r0_map: Some(r0_map) });
-                    Verdict { log: renumber_log(&loaded.log, shift), verified_insns, error: None }
-                }
-                Err(e) => {
-                    Verdict { log: renumber_log(e.log().unwrap_or(""), shift), verified_insns: None, error: Some(e) }
-                }
+            let mem = Some(MemBuffer { map_fd, len: opts.mem_len });
+            let wrapped = wrapper::wrap(&program.insns, Some(r0_map.as_raw_fd()), mem);
+            let (verdict, loaded, foreign) = verdict_of(&wrapped, vtype, opts, &name, &fds);
+            if foreign && wrapped.captures_r0 {
+                // The rejection speaks of the epilogue: ask again without it, so the reason is
+                // the program's own.
+                let bare = wrapper::wrap(&program.insns, None, mem);
+                let (verdict, loaded, _) = verdict_of(&bare, vtype, opts, &name, &fds);
+                runner = loaded.map(|fd| Runner { fd, r0_map: None });
+                verdict
+            } else {
+                runner = loaded.map(|fd| Runner { fd, r0_map: wrapped.captures_r0.then_some(r0_map) });
+                verdict
             }
         } else {
             match load_insns(&program.insns, vtype, opts, &name, &fds) {
@@ -336,10 +290,10 @@ impl KernelProgram {
         let rtype = run_type(self.prog_type);
         let fds: Vec<i32> = self.maps.iter().map(|m| m.as_raw_fd()).collect();
         let opts = LoadOptions::default();
-        if !needs_unwrapped(program) {
-            let r0_map = sys::map_create(kmap::ARRAY, 4, 8, 1, 0, "ebpf_lab_r0")?;
-            let (wrapped, _) = wrap_for_r0(program, r0_map.as_raw_fd(), None);
-            if let Ok(loaded) = load_insns(&wrapped, rtype, &opts, "ebpf_lab_run", &fds) {
+        let r0_map = sys::map_create(kmap::ARRAY, 4, 8, 1, 0, "ebpf_lab_r0")?;
+        let wrapped = wrapper::wrap(&program.insns, Some(r0_map.as_raw_fd()), None);
+        if wrapped.captures_r0 {
+            if let Ok(loaded) = load_insns(&wrapped.insns, rtype, &opts, "ebpf_lab_run", &fds) {
                 return Ok(Runner { fd: loaded.fd, r0_map: Some(r0_map) });
             }
         }
@@ -398,6 +352,30 @@ fn init_globals(program: &Program, maps: &[MapFd]) -> Result<(), KernelError> {
     Ok(())
 }
 
+/// Loads a wrapped program for its verdict. The verdict's log (and the error's) is the program's
+/// own; also returns the loaded program and whether the log spoke of the wrapper (see
+/// [`Wrapped::unwrap_log`]).
+fn verdict_of(
+    w: &Wrapped,
+    kernel_type: u32,
+    opts: &LoadOptions,
+    name: &str,
+    fds: &[i32],
+) -> (Verdict, Option<ProgFd>, bool) {
+    match load_insns(&w.insns, kernel_type, opts, name, fds) {
+        Ok(loaded) => {
+            let verified_insns = sys::prog_info(&loaded.fd).ok().map(|i| i.verified_insns);
+            let (log, _) = w.unwrap_log(&loaded.log);
+            (Verdict { log, verified_insns, error: None }, Some(loaded.fd), false)
+        }
+        Err(e) => {
+            let (log, foreign) = w.unwrap_log(e.log().unwrap_or(""));
+            let error = e.with_log(log.clone());
+            (Verdict { log, verified_insns: None, error: Some(error) }, None, foreign)
+        }
+    }
+}
+
 fn load_insns(
     insns: &[Insn],
     kernel_type: u32,
@@ -426,37 +404,6 @@ fn read_r0(runner: &Runner, retval: u32) -> Result<(u64, u32), KernelError> {
         }
         None => Ok((retval as u64, 32)),
     }
-}
-
-/// Rewrites instruction numbers in a verifier log of the wrapped program to the program's own:
-/// `N: ...` and `from N to M:` lose the wrapper's `shift`; the wrapper's own lines are marked.
-pub fn renumber_log(log: &str, shift: usize) -> String {
-    let fix = |n: usize| if n >= shift { (n - shift).to_string() } else { format!("wrapper+{n}") };
-    let mut out = String::with_capacity(log.len());
-    for line in log.split_inclusive('\n') {
-        let digits = line.bytes().take_while(u8::is_ascii_digit).count();
-        if digits > 0 && line[digits..].starts_with(':') {
-            if let Ok(n) = line[..digits].parse::<usize>() {
-                out.push_str(&fix(n));
-                out.push_str(&line[digits..]);
-                continue;
-            }
-        }
-        if let Some(rest) = line.strip_prefix("from ") {
-            let mut parts = rest.splitn(4, ' ');
-            if let (Some(a), Some("to"), Some(b), Some(tail)) = (parts.next(), parts.next(), parts.next(), parts.next())
-            {
-                if let (Ok(a), Some(bn)) =
-                    (a.parse::<usize>(), b.strip_suffix(':').and_then(|b| b.parse::<usize>().ok()))
-                {
-                    out.push_str(&format!("from {} to {}: {tail}", fix(a), fix(bn)));
-                    continue;
-                }
-            }
-        }
-        out.push_str(line);
-    }
-    out
 }
 
 /// Pins the calling thread to one CPU while alive, restoring its previous affinity on drop.

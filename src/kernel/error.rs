@@ -111,11 +111,9 @@ impl KernelError {
         self
     }
 
-    /// Attach the verifier log (ignored when empty).
+    /// Attach the verifier log, replacing any (none when empty).
     pub(crate) fn with_log(mut self, log: String) -> Self {
-        if !log.is_empty() {
-            self.log = Some(log);
-        }
+        self.log = (!log.is_empty()).then_some(log);
         self
     }
 

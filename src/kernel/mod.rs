@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod sys;
 pub mod verifier_log;
+pub mod wrapper;
 
 pub use backend::{KernelInput, KernelProgram, KernelRun, LoadOptions, Verdict};
 pub use engine::KernelEngine;
@@ -21,7 +22,7 @@ pub use sys::{
 
 /// Gate for tests that need the real kernel. Returns `true` when BPF
 /// programs can be loaded. Otherwise prints one line
-/// `skipping: <reason> [<test>]` and returns `false` — unless the
+/// `skipping: <reason> [<test>]` (once per test name, however often it is asked) and returns `false` — unless the
 /// environment sets `EBPF_LAB_REQUIRE_KERNEL=1`, in which case it panics
 /// with the reason so CI cannot silently skip.
 pub fn require_or_skip(test: &str) -> bool {
@@ -31,10 +32,17 @@ pub fn require_or_skip(test: &str) -> bool {
             if std::env::var("EBPF_LAB_REQUIRE_KERNEL").as_deref() == Ok("1") {
                 panic!("{test}: kernel required (EBPF_LAB_REQUIRE_KERNEL=1) but unavailable: {why}");
             }
-            // Write to the stderr handle rather than with eprintln!: the
-            // test harness captures the print macros of passing tests, and
-            // a skip must stay visible in the CI log.
-            let _ = writeln!(std::io::stderr(), "skipping: {why} [{test}]");
+            // One line per test: a proptest asks once per case, and thousands of identical
+            // lines would bury the log.
+            static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+            let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+            if !said.iter().any(|t| t == test) {
+                said.push(test.to_string());
+                // Write to the stderr handle rather than with eprintln!: the
+                // test harness captures the print macros of passing tests, and
+                // a skip must stay visible in the CI log.
+                let _ = writeln!(std::io::stderr(), "skipping: {why} [{test}]");
+            }
             false
         }
     }

@@ -1,0 +1,75 @@
+//! Every input that ever crashed a fuzz target (README.md, "Fuzzing"), kept as a stable test.
+
+mod interp_common;
+use ebpf_lab::interp::{Input, Vm};
+use interp_common::llvm;
+
+const PROGS: &str = ".map progs prog_array key=4 value=4 max=4\n";
+
+/// A main program that calls `depth` nested subprograms; the deepest makes the tail call (the
+/// main program itself when `depth` is 0). Each caller adds 10 to r0 after its call returns.
+fn tail_call_at_depth(depth: usize) -> String {
+    let mut src = format!("{PROGS}r0 = 0\n");
+    for i in 1..=depth {
+        src.push_str(&format!("call f{i}\nr0 += 10\nexit\nf{i}:\n"));
+    }
+    src.push_str("r2 = map(progs) ll\nr3 = 0\ncall 12\nr0 = 99\nexit\n");
+    src
+}
+
+#[test]
+fn a_tail_call_from_a_subprogram_returns_to_the_subprograms_caller() {
+    // The fuzz input: the callee's return point indexed the calling program, and after the tail
+    // call `exit` resumed at that index in the two-op target (an out-of-bounds read).
+    let main =
+        llvm(&format!("{PROGS}r0 = 0\nr0 = 0\ncall sub\nexit\nsub:\nr2 = map(progs) ll\nr3 = 0\ncall 12\nexit\n"));
+    let mut vm = Vm::new(&main).unwrap();
+    let t = vm.add_program(&llvm("r0 = 2\nexit\n")).unwrap();
+    vm.map_mut("progs").unwrap().user_update(&0u32.to_le_bytes(), &t.to_le_bytes(), 0).unwrap();
+    assert_eq!(vm.run(&Input::mem(vec![])).unwrap().r0, 2);
+    // Runs again from a clean state.
+    assert_eq!(vm.run(&Input::mem(vec![])).unwrap().r0, 2);
+}
+
+#[test]
+fn tail_calls_from_every_frame_depth() {
+    // The target calls a subprogram of its own, so its frames index it, not the caller.
+    let target = llvm("r0 = 1\ncall g\nexit\ng:\nr0 += 1\nexit\n");
+    for depth in 0..8 {
+        let mut vm = Vm::new(&llvm(&tail_call_at_depth(depth))).unwrap();
+        let t = vm.add_program(&target).unwrap();
+        vm.map_mut("progs").unwrap().user_update(&0u32.to_le_bytes(), &t.to_le_bytes(), 0).unwrap();
+        // The target's exit returns to the caller of the frame that made the tail call.
+        let want = 2 + 10 * depth as u64;
+        let r0 = if depth < 7 {
+            vm.run(&Input::mem(vec![])).unwrap().r0
+        } else {
+            // Eight frames are in use at depth 7: the target's own call is one too many.
+            let e = vm.run(&Input::mem(vec![])).unwrap_err();
+            assert!(matches!(e.kind, ebpf_lab::interp::ErrorKind::CallDepth { .. }), "{e}");
+            want
+        };
+        assert_eq!(r0, want, "tail call at depth {depth}");
+    }
+}
+
+#[test]
+fn call_only_ubpf_listings_are_detected_as_ubpf_and_round_trip() {
+    use ebpf_lab::asm::{assemble, detect_syntax, disasm::disassemble, Syntax};
+    use ebpf_lab::isa::{CallTarget, Insn, Reg};
+    use ebpf_lab::program::Program;
+    let r1 = Reg::new(1).unwrap();
+    for insns in [
+        vec![Insn::Call(CallTarget::Local(0)), Insn::Exit],
+        vec![Insn::Call(CallTarget::Local(-1))],
+        vec![Insn::Callx { dst: r1 }, Insn::Exit],
+    ] {
+        let p = Program::from_insns(insns);
+        let text = disassemble(&p, Syntax::Ubpf);
+        assert_eq!(detect_syntax(&text), Syntax::Ubpf, "{text}");
+        let back = assemble("t.s", &text, None).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        assert_eq!(back.to_bytes(), p.to_bytes(), "{text}");
+    }
+    // A label called `local` is still LLVM syntax.
+    assert_eq!(detect_syntax("call local\nexit\nlocal:\nr0 = 0\nexit\n"), Syntax::Llvm);
+}
