@@ -247,6 +247,7 @@ impl KernelProgram {
         // test_run executes on the calling thread's CPU; pin it to CPU 0 so per-CPU maps and
         // bpf_get_smp_processor_id() match the interpreter's default CPU.
         let _pin = PinnedToCpu::new(0);
+        arm_r0(runner)?;
         if let Some(buf) = &self.mem_map {
             sys::map_update(buf, &0u32.to_ne_bytes(), input.ctx.unwrap_or(&[]), 0)?;
             let retval = sys::prog_test_run_syscall(&runner.fd, &mut [])?;
@@ -395,12 +396,28 @@ fn load_insns(
     })
 }
 
+/// What the r0 map holds before a run: its low half (all ones) differs from the 0 that a program
+/// ended early by a failed `LD_ABS`/`LD_IND` returns, which never reaches the epilogue.
+const R0_UNSET: u64 = u64::MAX;
+
+/// Puts [`R0_UNSET`] in the r0 map, so a run that leaves without the epilogue is recognised.
+fn arm_r0(runner: &Runner) -> Result<(), KernelError> {
+    match &runner.r0_map {
+        Some(m) => sys::map_update(m, &0u32.to_ne_bytes(), &R0_UNSET.to_ne_bytes(), 0),
+        None => Ok(()),
+    }
+}
+
+/// r0 after a run: the epilogue's 64-bit copy when the program passed it (its low half then equals
+/// test_run's `retval`); otherwise the run was aborted (a legacy packet load out of bounds), which
+/// sets all of r0 to `retval` (0).
 fn read_r0(runner: &Runner, retval: u32) -> Result<(u64, u32), KernelError> {
     match &runner.r0_map {
         Some(m) => {
             let mut v = [0u8; 8];
             sys::map_lookup(m, &0u32.to_ne_bytes(), &mut v)?;
-            Ok((u64::from_ne_bytes(v), 64))
+            let stored = u64::from_ne_bytes(v);
+            Ok((if stored as u32 == retval { stored } else { retval as u64 }, 64))
         }
         None => Ok((retval as u64, 32)),
     }
