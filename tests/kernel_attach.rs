@@ -1,0 +1,222 @@
+//! Programs attached to real kernel hooks: they see real events, their printk lines reach the
+//! trace pipe, and detaching leaves no program, map or link behind.
+
+use ebpf_lab::kernel::attach::{self, live_ids, map_ids_of, Attachment, Hook, ObjKind};
+use ebpf_lab::kernel::trace_pipe::TracePipe;
+use ebpf_lab::kernel::{require_or_skip, KernelProgram, LoadOptions};
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Mutex;
+
+/// One XDP program per interface: tests attaching to `lo` take turns.
+static LO: Mutex<()> = Mutex::new(());
+
+fn load(example: &str, hook: &Hook) -> KernelProgram {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(example);
+    let program = ebpf_lab::load::load_program(&path, None).expect("example assembles");
+    let opts = LoadOptions { kernel_prog_type: Some(hook.kernel_prog_type()), ..LoadOptions::default() };
+    let k = KernelProgram::load(&program, &opts).expect("kernel reachable");
+    assert!(k.verdict().accepted(), "{example} rejected: {}", k.verdict().log);
+    k
+}
+
+fn counter(k: &KernelProgram) -> u64 {
+    let entries = k.map_entries(0).unwrap();
+    u64::from_ne_bytes(entries[0].1[..8].try_into().unwrap())
+}
+
+/// The kernel ids of everything one attached program holds.
+struct Ids {
+    prog: u32,
+    maps: Vec<u32>,
+    link: Option<u32>,
+}
+
+fn ids(k: &KernelProgram, a: &Attachment) -> Ids {
+    let fd = k.prog_fd().unwrap();
+    let prog = ebpf_lab::kernel::prog_info(fd).unwrap().id;
+    let ids = Ids { prog, maps: map_ids_of(fd), link: a.link_id() };
+    assert!(live_ids(ObjKind::Prog).contains(&ids.prog));
+    for m in &ids.maps {
+        assert!(live_ids(ObjKind::Map).contains(m));
+    }
+    if let Some(l) = ids.link {
+        assert!(live_ids(ObjKind::Link).contains(&l), "link {l} is listed while attached");
+    }
+    ids
+}
+
+/// After the attachment and the program are dropped, none of their ids is live. Freeing is
+/// finished by the kernel's deferred work, so the check looks again for a while before failing.
+fn assert_gone(ids: &Ids) {
+    let left = || {
+        let mut left = Vec::new();
+        if live_ids(ObjKind::Prog).contains(&ids.prog) {
+            left.push(format!("program {}", ids.prog));
+        }
+        let maps = live_ids(ObjKind::Map);
+        left.extend(ids.maps.iter().filter(|m| maps.contains(m)).map(|m| format!("map {m}")));
+        if let Some(l) = ids.link.filter(|l| live_ids(ObjKind::Link).contains(l)) {
+            left.push(format!("link {l}"));
+        }
+        left
+    };
+    for _ in 0..100 {
+        if left().is_empty() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("left behind after detaching: {:?}", left());
+}
+
+#[test]
+fn a_tracepoint_program_counts_every_execve() {
+    if !require_or_skip("a_tracepoint_program_counts_every_execve") {
+        return;
+    }
+    let hook = Hook::tracepoint("syscalls/sys_enter_execve").unwrap();
+    let k = load("attach_execve.s", &hook);
+    let a = attach::attach(k.prog_fd().unwrap(), &hook).unwrap();
+    let ids = ids(&k, &a);
+    const N: u64 = 5;
+    for _ in 0..N {
+        assert!(Command::new("/bin/true").status().unwrap().success());
+    }
+    // Other processes may exec too: at least ours are counted.
+    let n = counter(&k);
+    assert!(n >= N, "counted {n} execve, ran {N}");
+    drop(a);
+    let after = counter(&k);
+    assert!(Command::new("/bin/true").status().unwrap().success());
+    assert_eq!(counter(&k), after, "detached: an execve no longer counts");
+    drop(k);
+    assert_gone(&ids);
+}
+
+/// Sends `n` datagrams to 127.0.0.1 and returns the port they went to.
+fn send_udp(n: usize) -> u16 {
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = rx.local_addr().unwrap().port();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for _ in 0..n {
+        tx.send_to(b"ebpf-lab", ("127.0.0.1", port)).unwrap();
+    }
+    port
+}
+
+#[test]
+fn an_xdp_program_on_lo_counts_udp_to_localhost_and_prints_each_port() {
+    if !require_or_skip("an_xdp_program_on_lo_counts_udp_to_localhost_and_prints_each_port") {
+        return;
+    }
+    let _lo = LO.lock().unwrap_or_else(|e| e.into_inner());
+    let hook = Hook::Xdp("lo".into());
+    let k = load("attach_xdp_udp.s", &hook);
+    let mut pipe = TracePipe::open().unwrap();
+    let a = attach::attach(k.prog_fd().unwrap(), &hook).unwrap();
+    let ids = ids(&k, &a);
+    let port = send_udp(4);
+    let n = counter(&k);
+    assert!(n >= 4, "counted {n} datagrams, sent 4");
+    drop(a);
+    let mut mine = 0;
+    for _ in 0..50 {
+        mine += pipe.read_lines().iter().filter(|l| l.message == format!("udp port {port}")).count();
+        if mine >= 4 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(mine, 4, "one printk line per datagram to port {port}");
+    let before = counter(&k);
+    send_udp(2);
+    assert_eq!(counter(&k), before, "detached: packets no longer counted");
+    drop(k);
+    assert_gone(&ids);
+}
+
+#[test]
+fn a_socket_filter_on_lo_sees_the_packets() {
+    if !require_or_skip("a_socket_filter_on_lo_sees_the_packets") {
+        return;
+    }
+    let hook = Hook::Socket("lo".into());
+    // The counter does not read its context, so the execve counter serves as a socket filter too.
+    let k = load("attach_execve.s", &hook);
+    let a = attach::attach(k.prog_fd().unwrap(), &hook).unwrap();
+    let ids = ids(&k, &a);
+    send_udp(3);
+    let n = counter(&k);
+    assert!(n >= 3, "the filter ran {n} times for 3 datagrams");
+    drop(a);
+    drop(k);
+    assert_gone(&ids);
+}
+
+#[test]
+fn a_raw_tracepoint_program_runs_on_syscalls() {
+    if !require_or_skip("a_raw_tracepoint_program_runs_on_syscalls") {
+        return;
+    }
+    let hook = Hook::RawTracepoint("sys_enter".into());
+    let k = load("attach_execve.s", &hook);
+    let a = attach::attach(k.prog_fd().unwrap(), &hook).unwrap();
+    let ids = ids(&k, &a);
+    assert!(ids.link.is_some(), "a raw tracepoint is a link");
+    std::fs::metadata("/").unwrap();
+    assert!(counter(&k) >= 1);
+    drop(a);
+    drop(k);
+    assert_gone(&ids);
+}
+
+#[test]
+fn attach_errors_say_what_is_wrong() {
+    assert!(Hook::tracepoint("sys_enter_execve").unwrap_err().to_string().contains("CATEGORY/NAME"));
+    if !require_or_skip("attach_errors_say_what_is_wrong") {
+        return;
+    }
+    let hook = Hook::tracepoint("no_such_category/no_such_event").unwrap();
+    let k = load("attach_execve.s", &hook);
+    let e = attach::attach(k.prog_fd().unwrap(), &hook).unwrap_err();
+    assert!(e.to_string().contains("no tracepoint no_such_category/no_such_event"), "{e}");
+    let e = attach::attach(k.prog_fd().unwrap(), &Hook::Xdp("no_such_if0".into())).unwrap_err();
+    assert!(e.to_string().contains("no network interface `no_such_if0`"), "{e}");
+}
+
+#[test]
+fn the_cli_attaches_for_a_while_and_reports_json() {
+    if !require_or_skip("the_cli_attaches_for_a_while_and_reports_json") {
+        return;
+    }
+    let _lo = LO.lock().unwrap_or_else(|e| e.into_inner());
+    let child = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["attach", "examples/attach_xdp_udp.s", "--xdp", "lo", "--for", "1s", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Keep sending until the run ends, so some datagrams arrive while it is attached.
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = rx.local_addr().unwrap().port();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let out = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = tx.send_to(b"x", ("127.0.0.1", port));
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        let out = child.wait_with_output().unwrap();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        out
+    });
+    assert!(out.status.success(), "{out:?}");
+    let json = String::from_utf8(out.stdout).unwrap();
+    assert!(json.starts_with("{\"hook\":\"XDP hook of lo\",\"maps\":{\"udp\":[{\"key\":\"00000000\""), "{json}");
+    assert!(!json.contains("\"value\":\"0000000000000000\""), "packets were counted: {json}");
+    assert!(json.contains(&format!("\"message\":\"udp port {port}\"")), "{json}");
+}
