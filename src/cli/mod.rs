@@ -5,6 +5,7 @@
 
 mod asm;
 mod attach;
+mod cbpf;
 mod check;
 mod disasm;
 mod input;
@@ -72,6 +73,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Attach a program to a real kernel hook for a while, showing its printk lines and maps.
     Attach(attach::AttachArgs),
+    /// Show a classic BPF program (`tcpdump -dd` or bpf_asm) and the eBPF the kernel converts it to.
+    Cbpf(cbpf::CbpfArgs),
 }
 
 /// Shared output settings for commands.
@@ -101,6 +104,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Attach(args) => attach::run(&ctx, args),
+        Command::Cbpf(args) => cbpf::run(&ctx, args),
     }
 }
 
