@@ -220,3 +220,97 @@ fn the_cli_attaches_for_a_while_and_reports_json() {
     assert!(!json.contains("\"value\":\"0000000000000000\""), "packets were counted: {json}");
     assert!(json.contains(&format!("\"message\":\"udp port {port}\"")), "{json}");
 }
+
+#[test]
+fn ctrl_c_detaches_early_and_still_reports() {
+    if !require_or_skip("ctrl_c_detaches_early_and_still_reports") {
+        return;
+    }
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["attach", "examples/attach_execve.s", "--tracepoint", "syscalls/sys_enter_execve", "--for", "10m"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert!(first.starts_with("attached to the tracepoint syscalls/sys_enter_execve for 600s"), "{first}");
+    assert!(Command::new("/bin/true").status().unwrap().success());
+    // SAFETY: signals our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(rest.starts_with("detached (interrupted); maps:\n  execs (array, 1 entries)\n    [0] "), "{rest}");
+    assert!(!rest.contains("[0] 0\n"), "the execve was counted: {rest}");
+}
+
+#[test]
+fn without_root_attach_exits_2_and_says_what_is_needed() {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env("NO_COLOR", "1").args([
+        "attach",
+        "examples/attach_execve.s",
+        "--tracepoint",
+        "syscalls/sys_enter_execve",
+        "--for",
+        "1s",
+    ]);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        cmd.uid(65534).gid(65534);
+    }
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("attaching to the tracepoint syscalls/sys_enter_execve needs root"), "{err}");
+    assert!(err.contains("run it with sudo"), "{err}");
+}
+
+#[test]
+fn the_trace_pipe_keeps_only_the_marked_programs_lines() {
+    if !require_or_skip("the_trace_pipe_keeps_only_the_marked_programs_lines") {
+        return;
+    }
+    use ebpf_lab::kernel::trace_pipe::{mark_program, new_marker};
+    let _lo = LO.lock().unwrap_or_else(|e| e.into_inner());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/attach_xdp_udp.s");
+    let program = ebpf_lab::load::load_program(&path, None).unwrap();
+    let marker = new_marker();
+    let marked = mark_program(&program, &marker).expect("the program can be marked");
+    let hook = Hook::Xdp("lo".into());
+    let opts = LoadOptions { kernel_prog_type: Some(hook.kernel_prog_type()), ..LoadOptions::default() };
+    let k = KernelProgram::load(&marked, &opts).unwrap();
+    assert!(k.verdict().accepted(), "{}", k.verdict().log);
+    // Another program printing at the same time, unmarked.
+    let other = ebpf_lab::asm::assemble(
+        "other.s",
+        ".prog syscall\nr1 = 0x74726f7020706475 ll\n*(u64 *)(r10 - 16) = r1\nr1 = 0x0a642520\n\
+         *(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -16\nr2 = 13\nr3 = 7\ncall bpf_trace_printk\nr0 = 0\nexit\n",
+        Some(ebpf_lab::asm::Syntax::Llvm),
+    )
+    .unwrap();
+    let mut other_k = KernelProgram::load(&other, &LoadOptions::default()).unwrap();
+    let mut pipe = TracePipe::open().unwrap();
+    pipe.only_marked(&marker);
+    let a = attach::attach(k.prog_fd().unwrap(), &hook).unwrap();
+    let port = send_udp(3);
+    other_k.run(&other, &Default::default()).unwrap();
+    send_udp(0);
+    drop(a);
+    let mut mine = Vec::new();
+    for _ in 0..50 {
+        mine.extend(pipe.read_lines().into_iter().map(|l| l.message));
+        if mine.len() >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    mine.extend(pipe.read_lines().into_iter().map(|l| l.message));
+    assert_eq!(mine, vec![format!("udp port {port}"); 3], "only the marked program's lines, no marker lines");
+}

@@ -7,7 +7,7 @@ use super::{Ctx, SyntaxArg, EXIT_INPUT, EXIT_PROGRAM};
 use crate::diag::{self, Diagnostic};
 use crate::kernel::attach::{self, Hook};
 use crate::kernel::backend::MapEntries;
-use crate::kernel::trace_pipe::{PrintkLine, TracePipe};
+use crate::kernel::trace_pipe::{self, PrintkLine, TracePipe};
 use crate::kernel::{KernelProgram, LoadOptions};
 use crate::program::{MapType, ProgType, Program};
 use clap::Args;
@@ -154,7 +154,20 @@ pub fn run(ctx: &Ctx, args: AttachArgs) -> i32 {
         }
     }
     let opts = LoadOptions { log_level: 1, kernel_prog_type: Some(hook.kernel_prog_type()), ..LoadOptions::default() };
-    let kprog = match KernelProgram::load(&program, &opts) {
+    // Mark the program's printk lines so the pipe can tell them from other programs'; if the
+    // marked form is refused, load the program as written and show every program's lines.
+    let marker = trace_pipe::new_marker();
+    let marked = trace_pipe::mark_program(&program, &marker);
+    let mut kprog = None;
+    if let Some(m) = &marked {
+        match KernelProgram::load(m, &opts) {
+            Ok(k) if k.verdict().accepted() => kprog = Some(k),
+            Ok(_) => {}
+            Err(e) => return fail(ctx, args.json, e.to_string(), None, EXIT_INPUT),
+        }
+    }
+    let filtered = kprog.is_some();
+    let kprog = match kprog.map_or_else(|| KernelProgram::load(&program, &opts), Ok) {
         Ok(k) => k,
         Err(e) => return fail(ctx, args.json, e.to_string(), None, EXIT_INPUT),
     };
@@ -172,6 +185,9 @@ pub fn run(ctx: &Ctx, args: AttachArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(ctx, args.json, e.to_string(), None, EXIT_INPUT),
     };
+    if filtered {
+        pipe.only_marked(&marker);
+    }
     let attachment = match attach::attach(fd, &hook) {
         Ok(a) => a,
         Err(e) => return fail(ctx, args.json, format!("cannot attach to the {hook}: {e}"), None, EXIT_INPUT),

@@ -4,8 +4,16 @@
 //! `bpf_trace/bpf_trace_printk` event enabled: it sees printk lines from the moment it opens,
 //! none of the other trace events, and it does not steal lines from the global `trace_pipe`
 //! that other tools (or other runs) read. The instance is removed on drop.
+//!
+//! The trace event does not say which program printed, so [`mark_program`] makes the program
+//! say it: every `call bpf_trace_printk` becomes a call to an appended subprogram that prints
+//! the original line, then a per-run marker line. A program runs on one CPU without migrating,
+//! so the line just before a marker on the same CPU is this program's; the pipe keeps only
+//! those.
 
 use super::attach::AttachError;
+use crate::isa::{self, BinOp, CallTarget, ImmSrc, Insn, Operand, Reg, Size, Width};
+use crate::program::Program;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -45,6 +53,66 @@ pub struct TracePipe {
     dir: PathBuf,
     pipe: Option<std::fs::File>,
     partial: String,
+    /// Keep only lines announced by this marker (see [`mark_program`]).
+    marker: Option<String>,
+    /// The last unclaimed line of each CPU, waiting for a marker.
+    pending: Vec<(String, PrintkLine)>,
+}
+
+/// The text of this run's marker lines: unique per process and per call.
+pub fn new_marker() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("ebpf_lab {:05}.{:02}", std::process::id() % 100_000, N.fetch_add(1, Ordering::Relaxed) % 100)
+}
+
+/// `program` with each `call bpf_trace_printk` printing `marker` first (see the module docs)
+/// (unchanged when it prints nothing), or `None` when it cannot host a subprogram (legacy packet
+/// loads may not mix with bpf-to-bpf calls). `marker` must be at most 22 bytes.
+pub fn mark_program(program: &Program, marker: &str) -> Option<Program> {
+    let printk = crate::runtime::helpers::helper_by_name("trace_printk")?.id as i32;
+    let is_printk = |i: &Insn| matches!(i, Insn::Call(CallTarget::Helper(id)) if *id == printk);
+    if !program.insns.iter().any(is_printk) {
+        return Some(program.clone());
+    }
+    if marker.len() > 22 || program.insns.iter().any(|i| matches!(i, Insn::LegacyLoad { .. })) {
+        return None;
+    }
+    let pcs = isa::slot_pcs(&program.insns);
+    let sub = *pcs.last()? as i32;
+    let mut out = program.clone();
+    for (i, insn) in out.insns.iter_mut().enumerate() {
+        if is_printk(insn) {
+            *insn = Insn::Call(CallTarget::Local(sub - pcs[i] as i32 - 1));
+        }
+    }
+    let r = |n| Reg::new(n).expect("register");
+    let mov = |d: u8, s: u8| Insn::Bin { width: Width::W64, op: BinOp::Mov, dst: r(d), src: Operand::Reg(r(s)) };
+    // The marker, NUL-terminated, on the subprogram's own stack at r10 - 24.
+    let mut text = [0u8; 24];
+    let line = format!("{marker}\n");
+    text[..line.len()].copy_from_slice(line.as_bytes());
+    let call = Insn::Call(CallTarget::Helper(printk));
+    // The program's own line first, with its registers untouched (printk reads only the
+    // arguments its format uses, which may leave r3-r5 unset), then the marker.
+    let mut body = vec![call, mov(6, 0)];
+    for (k, chunk) in text.chunks(8).enumerate() {
+        let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        body.push(Insn::LoadImm64 { dst: Reg::R1, src: ImmSrc::Imm, imm: v as u32 as i32, next_imm: (v >> 32) as i32 });
+        body.push(Insn::Store { size: Size::DW, dst: Reg::R10, off: -24 + 8 * k as i16, src: Operand::Reg(Reg::R1) });
+    }
+    body.push(mov(1, 10));
+    body.push(Insn::Bin { width: Width::W64, op: BinOp::Add, dst: Reg::R1, src: Operand::Imm(-24) });
+    body.push(Insn::Bin { width: Width::W64, op: BinOp::Mov, dst: r(2), src: Operand::Imm(line.len() as i32 + 1) });
+    body.push(call);
+    body.push(mov(0, 6));
+    body.push(Insn::Exit);
+    out.insns.extend(body);
+    // The subprogram has no source lines; keep the spans parallel to the instructions.
+    if !out.spans.is_empty() {
+        let last = out.spans.last().cloned().unwrap_or(0..0);
+        out.spans.resize(out.insns.len(), last);
+    }
+    Some(out)
 }
 
 impl TracePipe {
@@ -59,7 +127,7 @@ impl TracePipe {
         ));
         std::fs::create_dir(&dir)
             .map_err(|e| AttachError::from_message(format!("cannot create trace instance {}: {e}", dir.display())))?;
-        let mut tp = TracePipe { dir, pipe: None, partial: String::new() };
+        let mut tp = TracePipe { dir, pipe: None, partial: String::new(), marker: None, pending: Vec::new() };
         let enable = tp.dir.join("events/bpf_trace/bpf_trace_printk/enable");
         std::fs::write(&enable, "1")
             .map_err(|e| AttachError::from_message(format!("cannot enable {}: {e}", enable.display())))?;
@@ -70,6 +138,11 @@ impl TracePipe {
             .map_err(|e| AttachError::from_message(format!("cannot open the trace pipe: {e}")))?;
         tp.pipe = Some(pipe);
         Ok(tp)
+    }
+
+    /// Keeps only the lines announced by `marker` from now on.
+    pub fn only_marked(&mut self, marker: &str) {
+        self.marker = Some(marker.to_string());
     }
 
     /// The lines printed since the last call (complete lines only).
@@ -85,8 +158,18 @@ impl TracePipe {
         let mut out = Vec::new();
         while let Some(end) = self.partial.find('\n') {
             let line: String = self.partial.drain(..=end).collect();
-            if let Some(l) = parse_line(line.trim_end()) {
-                out.push(l);
+            let Some((cpu, l)) = parse_cpu_line(line.trim_end()) else { continue };
+            match &self.marker {
+                None => out.push(l),
+                Some(m) if l.message.trim_end() == m => {
+                    if let Some(at) = self.pending.iter().position(|(c, _)| *c == cpu) {
+                        out.push(self.pending.swap_remove(at).1);
+                    }
+                }
+                Some(_) => match self.pending.iter_mut().find(|(c, _)| *c == cpu) {
+                    Some(slot) => slot.1 = l,
+                    None => self.pending.push((cpu, l)),
+                },
             }
         }
         out
@@ -103,10 +186,17 @@ impl Drop for TracePipe {
 
 /// Parses a trace line: `  comm-pid  [cpu] flags  secs.usecs: bpf_trace_printk: text`.
 pub fn parse_line(line: &str) -> Option<PrintkLine> {
+    parse_cpu_line(line).map(|(_, l)| l)
+}
+
+/// [`parse_line`], with the `[cpu]` field.
+fn parse_cpu_line(line: &str) -> Option<(String, PrintkLine)> {
     const EVENT: &str = ": bpf_trace_printk: ";
     let at = line.find(EVENT)?;
-    let task = line[..at].split_whitespace().next().unwrap_or("").to_string();
-    Some(PrintkLine { task, message: line[at + EVENT.len()..].to_string() })
+    let mut head = line[..at].split_whitespace();
+    let task = head.next().unwrap_or("").to_string();
+    let cpu = head.find(|w| w.starts_with('[')).unwrap_or("").to_string();
+    Some((cpu, PrintkLine { task, message: line[at + EVENT.len()..].to_string() }))
 }
 
 #[cfg(test)]
