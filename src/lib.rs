@@ -23,6 +23,7 @@ pub mod conformance;
 pub mod diag;
 pub mod elf;
 pub mod engine;
+pub mod global_data;
 pub mod interp;
 pub mod isa;
 pub mod kernel;

@@ -188,6 +188,14 @@ pub struct Program {
     pub source: Option<Source>,
     /// Byte range in `source` of each instruction (parallel to `insns`; empty without source).
     pub spans: Vec<Range<usize>>,
+    /// Sections of global variables (C programs), each held in one of `maps`.
+    pub globals: Vec<crate::global_data::GlobalSection>,
+    /// Instructions poisoned for CO-RE relocations the running kernel cannot satisfy (index into
+    /// `insns`, and the field, type or enumerator it lacks), so an engine reaching one can say so.
+    pub core_poisoned: Vec<(usize, String)>,
+    /// The ELF section the program came from, when it came from an object (its name gave the
+    /// program type).
+    pub elf_section: Option<String>,
 }
 
 impl Program {

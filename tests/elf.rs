@@ -397,16 +397,13 @@ fn unsupported_features_are_named() {
     if !llvm_or_skip("unsupported_features_are_named") {
         return;
     }
-    let global = r#"
+    let kconfig = r#"
 #include "lab.h"
-__u64 hits;
-SEC("xdp") int f(struct xdp_md *ctx) { hits++; return XDP_PASS; }
+extern unsigned int LINUX_KERNEL_VERSION __attribute__((section(".kconfig"), weak));
+SEC("xdp") int f(struct xdp_md *ctx) { return LINUX_KERNEL_VERSION > 0; }
 "#;
-    let e = read_err(&compile("global", global), None);
-    assert!(
-        e.contains("`hits`") && e.contains("`.bss`") && e.contains("global variables are not supported yet"),
-        "{e}"
-    );
+    let e = read_err(&compile("kconfig", kconfig), None);
+    assert!(e.contains("`LINUX_KERNEL_VERSION`") && e.contains("extern") && e.contains("does not support"), "{e}");
 
     let stack = r#"
 #include "lab.h"

@@ -375,6 +375,9 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
         prog_type: prog_type.unwrap_or_default(),
         source: Some(Source { name: name.to_string(), text: text.to_string() }),
         spans,
+        globals: Vec::new(),
+        core_poisoned: Vec::new(),
+        elf_section: None,
     })
 }
 

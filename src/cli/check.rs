@@ -4,13 +4,13 @@
 //! Exit 0 when all engines agree, 1 on any difference (a rejection counts: the kernel would not
 //! run the program), 2 when the kernel is unavailable or the input is bad.
 
-use super::input::InputArgs;
+use super::input::{InputArgs, RunInput};
 use super::json::{hex, Json};
-use super::run::{render_engine_error, run_json, show_bytes, MapChange};
+use super::run::{globals_json, render_engine_error, run_json, show_bytes, MapChange};
 use super::{Ctx, SyntaxArg, EXIT_INPUT, EXIT_PROGRAM};
 use crate::diag::{self, Diagnostic};
 use crate::engine::{self, Engine, EngineError, EngineOptions, EngineRun, MapEntries};
-use crate::interp::RunOptions;
+use crate::interp::{RunOptions, Vm};
 use crate::kernel::{self, KernelEngine, LoadOptions};
 use crate::program::Program;
 use clap::Args;
@@ -131,7 +131,9 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
         columns.push(col);
     }
 
-    let differences = differences(&program, &columns);
+    let varying = varying_helpers(&program);
+    let unstable = if varying.is_empty() { Vec::new() } else { unstable_rows(&program, &options, &built, &columns) };
+    let (differences, varied) = split_varying(differences(&program, &columns), &unstable);
     if args.json {
         let engines = columns
             .iter()
@@ -143,7 +145,11 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
                         .zip(&c.maps)
                         .map(|(def, after)| MapChange { def, before: vec![], after: after.clone() })
                         .collect();
-                    run_json(c.name, program.prog_type, run, &changes)
+                    let mut json = run_json(c.name, program.prog_type, run, &changes);
+                    if let Json::Obj(fields) = &mut json {
+                        fields.push(("globals".into(), globals_json(&program, &changes)));
+                    }
+                    json
                 }
                 Err(e) => Json::obj([
                     ("engine", Json::str(c.name)),
@@ -163,23 +169,32 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
                 if args.log || args.log_level.is_some() { Json::str(kernel_log.clone()) } else { Json::Null },
             ),
             ("engines", Json::Arr(engines)),
-            ("differences", Json::Arr(differences.iter().map(|d| Json::str(d.clone())).collect())),
+            ("differences", Json::Arr(differences.iter().map(|d| Json::str(d.text.clone())).collect())),
+            ("varying", Json::Arr(varied.iter().map(|d| Json::str(d.text.clone())).collect())),
+            ("varying_helpers", Json::Arr(varying.iter().map(|h| Json::str(h.clone())).collect())),
         ]);
         println!("{}", out.render());
     } else {
-        print_table(&program, &columns, &differences);
+        print_table(&program, &columns, &differences, &varied);
         if args.log || args.log_level.is_some() {
             println!("\nkernel verifier log:\n{}", kernel_log.trim_end());
         }
         for e in &engine_errors {
             eprint!("{}", render_engine_error(ctx, &program, e));
         }
+        if !varied.is_empty() {
+            println!(
+                "\n~ rows depend on what {} returns, which changes from run to run: not counted as engine \
+                 differences",
+                varying.join(", ")
+            );
+        }
         if differences.is_empty() {
             println!("\nall engines agree");
         } else {
             println!("\n{} difference(s):", differences.len());
             for d in &differences {
-                println!("  - {d}");
+                println!("  - {}", d.text);
             }
         }
     }
@@ -223,13 +238,39 @@ fn out_text(o: Option<&Vec<u8>>) -> String {
     }
 }
 
-/// Every way the engines' results differ, in words.
-fn differences(program: &Program, cols: &[Column]) -> Vec<String> {
+/// One way the engines' results differ: the table row it is on and what it is, in words.
+struct Difference {
+    row: String,
+    text: String,
+}
+
+/// The helpers `program` calls whose results vary between runs (clocks, random numbers, the
+/// CPU), by C name: values derived from them cannot agree between engines.
+fn varying_helpers(program: &Program) -> Vec<String> {
+    use crate::isa::{CallTarget, Insn};
+    let mut names: Vec<String> = program
+        .insns
+        .iter()
+        .filter_map(|i| match i {
+            Insn::Call(CallTarget::Helper(id)) if crate::runtime::helpers::varies_between_runs(*id as u32) => {
+                crate::runtime::helpers::helper(*id as u32).map(|h| h.c_name())
+            }
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Every way the engines' results differ.
+fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
     let mut diffs = Vec::new();
+    let mut push = |row: &str, text: String| diffs.push(Difference { row: row.to_string(), text });
     for c in cols {
         if let Err(e) = &c.result {
             let what = if e.is_empty() || c.verdict.starts_with("REJECTED") { &c.verdict } else { e };
-            diffs.push(format!("{}: {what}", c.name));
+            push("verdict", format!("{}: {what}", c.name));
         }
     }
     let ran: Vec<(&Column, &EngineRun)> = cols.iter().filter_map(|c| c.result.as_ref().ok().map(|r| (c, r))).collect();
@@ -238,52 +279,136 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<String> {
         let bits = a.r0_bits.min(b.r0_bits);
         let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
         if a.outcome.r0 & mask != b.outcome.r0 & mask {
-            diffs.push(format!("r0: {} says {}, {} says {}", ca.name, r0_text(a), cb.name, r0_text(b)));
+            push("r0", format!("r0: {} says {}, {} says {}", ca.name, r0_text(a), cb.name, r0_text(b)));
         }
         for (i, def) in program.maps.iter().enumerate() {
-            if ca.maps.get(i) != cb.maps.get(i) {
-                diffs.push(format!(
-                    "map {}: {} has {}, {} has {}",
-                    def.name,
-                    ca.name,
-                    entries_text(&ca.maps[i]),
-                    cb.name,
-                    entries_text(&cb.maps[i])
-                ));
+            if ca.maps.get(i) == cb.maps.get(i) {
+                continue;
+            }
+            // Global variables differ one by one; bytes outside any variable as the map.
+            let vars = global_rows(program, i, ca).into_iter().zip(global_rows(program, i, cb));
+            let differing: Vec<_> = vars.filter(|(a, b)| a != b).collect();
+            for ((row, va), (_, vb)) in &differing {
+                push(row, format!("{row}: {} has {va}, {} has {vb}", ca.name, cb.name));
+            }
+            if differing.is_empty() {
+                let row = format!("map {}", def.name);
+                push(
+                    &row,
+                    format!(
+                        "{row}: {} has {}, {} has {}",
+                        ca.name,
+                        entries_text(&ca.maps[i]),
+                        cb.name,
+                        entries_text(&cb.maps[i])
+                    ),
+                );
             }
         }
         if let (Some(pa), Some(pb)) = (&a.outcome.packet_out, &b.outcome.packet_out) {
             if pa != pb {
-                diffs.push(format!(
-                    "packet out: {} has {}, {} has {}",
-                    ca.name,
-                    out_text(Some(pa)),
-                    cb.name,
-                    out_text(Some(pb))
-                ));
+                push(
+                    "packet out",
+                    format!(
+                        "packet out: {} has {}, {} has {}",
+                        ca.name,
+                        out_text(Some(pa)),
+                        cb.name,
+                        out_text(Some(pb))
+                    ),
+                );
             }
         }
         if let (Some(xa), Some(xb)) = (&a.outcome.ctx_out, &b.outcome.ctx_out) {
             if xa != xb {
-                diffs.push(format!(
-                    "ctx out: {} has {}, {} has {}",
-                    ca.name,
-                    out_text(Some(xa)),
-                    cb.name,
-                    out_text(Some(xb))
-                ));
+                push(
+                    "ctx out",
+                    format!("ctx out: {} has {}, {} has {}", ca.name, out_text(Some(xa)), cb.name, out_text(Some(xb))),
+                );
             }
         }
     }
     diffs
 }
 
-fn print_table(program: &Program, cols: &[Column], diffs: &[String]) {
+/// The rows of map `index` if it holds global variables: ("global NAME", value) for each.
+fn global_rows(program: &Program, index: usize, col: &Column) -> Vec<(String, String)> {
+    let Some(g) = crate::global_data::section_of_map(program, index) else { return Vec::new() };
+    let value = col.maps.get(index).and_then(|e| e.first()).map_or(&[][..], |(_, v)| v.as_slice());
+    g.vars
+        .iter()
+        .map(|v| {
+            let bytes = g.var_bytes(v, value);
+            let shown = if bytes.is_empty() { "-".into() } else { crate::global_data::show_value(bytes) };
+            (format!("global {}", v.name), shown)
+        })
+        .collect()
+}
+
+/// The rows whose values move when only the clock, the random numbers and the CPU do: the
+/// interpreter runs the program a second time with another clock start, seed and CPU, and every
+/// row where the two interpreter runs differ depends on them. If that run fails, every row is
+/// taken to depend on them.
+fn unstable_rows(program: &Program, options: &EngineOptions, built: &RunInput, cols: &[Column]) -> Vec<String> {
+    let Some(first) = cols.iter().find(|c| c.name == "interp") else { return Vec::new() };
+    let mut run = options.run.clone();
+    run.seed ^= 0x9e37_79b9_7f4a_7c15;
+    run.clock_start = run.clock_start.wrapping_mul(7).wrapping_add(123_456_789);
+    if program.insns.iter().any(|i| matches!(i, crate::isa::Insn::Call(crate::isa::CallTarget::Helper(8 | 42)))) {
+        run.cpu = (run.cpu + 1) % run.ncpus.max(2);
+        run.ncpus = run.ncpus.max(2);
+    }
+    let all = || {
+        let mut rows = vec!["r0".to_string(), "packet out".into(), "ctx out".into()];
+        rows.extend(program.maps.iter().map(|m| format!("map {}", m.name)));
+        for g in &program.globals {
+            rows.extend(g.vars.iter().map(|v| format!("global {}", v.name)));
+        }
+        rows
+    };
+    let Ok(mut vm) = Vm::with_options(program, run) else { return all() };
+    if built.fills.iter().any(|f| Engine::map_update(&mut vm, &f.map, &f.key, &f.value).is_err()) {
+        return all();
+    }
+    let Ok(outcome) = vm.run(&built.input) else { return all() };
+    let second = Column {
+        name: "interp",
+        verdict: first.verdict.clone(),
+        result: Ok(EngineRun { outcome, r0_bits: 64 }),
+        maps: program.maps.iter().map(|m| sorted(Engine::map_entries(&vm, &m.name).unwrap_or_default())).collect(),
+    };
+    let same_first = Column {
+        name: first.name,
+        verdict: first.verdict.clone(),
+        result: first.result.clone(),
+        maps: first.maps.clone(),
+    };
+    differences(program, &[same_first, second]).into_iter().map(|d| d.row).collect()
+}
+
+/// Splits `diffs` into engine differences and rows that differ because they depend on a clock,
+/// random numbers or the CPU (`unstable`): a verdict difference always counts.
+fn split_varying(diffs: Vec<Difference>, unstable: &[String]) -> (Vec<Difference>, Vec<Difference>) {
+    diffs.into_iter().partition(|d| d.row == "verdict" || !unstable.contains(&d.row))
+}
+
+fn print_table(program: &Program, cols: &[Column], diffs: &[Difference], varied: &[Difference]) {
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     rows.push(("verdict".into(), cols.iter().map(|c| c.verdict.clone()).collect()));
     let cell = |c: &Column, f: &dyn Fn(&EngineRun) -> String| c.result.as_ref().map_or("-".to_string(), f);
     rows.push(("r0".into(), cols.iter().map(|c| cell(c, &r0_text)).collect()));
     for (i, def) in program.maps.iter().enumerate() {
+        if let Some(g) = crate::global_data::section_of_map(program, i) {
+            // A row per variable; string literals (read-only, no variables) are not shown.
+            let per_col: Vec<Vec<(String, String)>> = cols.iter().map(|c| global_rows(program, i, c)).collect();
+            for (k, v) in g.vars.iter().enumerate() {
+                let label = format!("global {}", v.name);
+                rows.push((label, per_col.iter().map(|r| r.get(k).map_or("-".into(), |(_, s)| s.clone())).collect()));
+            }
+            if !g.vars.is_empty() || g.read_only {
+                continue;
+            }
+        }
         rows.push((
             format!("map {}", def.name),
             cols.iter().map(|c| c.maps.get(i).map_or("-".into(), entries_text)).collect(),
@@ -313,9 +438,15 @@ fn print_table(program: &Program, cols: &[Column], diffs: &[String]) {
     }
     println!("{}", header.trim_end());
     for (label, cells) in &rows {
-        let differs = cells.windows(2).any(|w| w[0] != w[1]) && label != "verdict"
-            || (label == "verdict" && cols.iter().any(|c| c.result.is_err()));
-        let mark = if differs && !diffs.is_empty() { "≠" } else { " " };
+        // A mark only where a counted difference is: cells can differ in form (r0 "(low 32)",
+        // a `-` where one engine has no such output) without being a difference.
+        let mark = if diffs.iter().any(|d| &d.row == label) {
+            "≠"
+        } else if varied.iter().any(|d| &d.row == label) {
+            "~"
+        } else {
+            " "
+        };
         let mut line = format!("{mark} {label:label_w$}");
         for (cell, w) in cells.iter().zip(&col_w) {
             let cell: String = if cell.chars().count() > *w {

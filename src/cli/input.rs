@@ -33,6 +33,11 @@ pub struct InputArgs {
     /// endian in the map's key or value size) or `hex:BYTES`. Repeatable.
     #[arg(long = "map", value_name = "NAME:KEY=VALUE")]
     pub map: Vec<String>,
+    /// Set a C global variable before the program is loaded: `NAME=VALUE`, an integer (little
+    /// endian in the variable's size) or `hex:BYTES`; `.rodata` ones too, as libbpf's skeletons
+    /// do before load. Repeatable.
+    #[arg(long = "global", value_name = "NAME=VALUE")]
+    pub global: Vec<String>,
 }
 
 /// A map entry to pre-fill.
@@ -115,8 +120,23 @@ impl InputArgs {
                 let all: Vec<_> = ProgType::ALL.iter().map(|t| t.name()).collect();
                 format!("unknown program type `{name}` (one of: {})", all.join(", "))
             }),
-            None => Ok(program.prog_type),
+            None => match program.elf_section.as_deref().and_then(crate::elf::unknown_section_hint) {
+                Some(hint) => Err(hint),
+                None => Ok(program.prog_type),
+            },
         }
+    }
+
+    /// Applies `--global NAME=VALUE` to the image of the program's global sections.
+    pub fn apply_globals(&self, program: &mut Program) -> Result<(), String> {
+        for g in &self.global {
+            let (name, value) = g.split_once('=').ok_or_else(|| format!("--global `{g}`: expected NAME=VALUE"))?;
+            let name = name.trim();
+            let (_, var) = crate::global_data::find_global(program, name).map_err(|e| format!("--global: {e}"))?;
+            let bytes = sized_bytes(value, var.size as usize, "value").map_err(|e| format!("--global {name}: {e}"))?;
+            crate::global_data::set_global(program, name, &bytes).map_err(|e| format!("--global: {e}"))?;
+        }
+        Ok(())
     }
 
     /// Builds the input and the map fills, checking them against the program.
@@ -219,6 +239,12 @@ impl InputArgs {
                     if names.is_empty() { "none".into() } else { names.join(", ") }
                 )
             })?;
+            let index = program.map_index(name).unwrap_or(0);
+            if crate::global_data::section_of_map(program, index).is_some_and(|g| g.read_only) {
+                return Err(format!(
+                    "--map: `{name}` is frozen before the program loads, as libbpf freezes it; set its variables with --global NAME=VALUE"
+                ));
+            }
             fills.push(MapFill {
                 map: name.to_string(),
                 key: sized_bytes(k, def.key_size as usize, "key")?,

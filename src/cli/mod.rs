@@ -127,6 +127,7 @@ pub fn load_for_run(
     let mut program = load(ctx, path, syntax)?;
     let built = input.prog_type(&program).and_then(|t| {
         program.prog_type = t;
+        input.apply_globals(&mut program)?;
         input.build(&program)
     });
     built.map(|b| (program, b)).map_err(|e| {

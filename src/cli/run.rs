@@ -6,6 +6,7 @@ use super::json::{hex, Json};
 use super::{Ctx, SyntaxArg, EXIT_INPUT, EXIT_PROGRAM};
 use crate::diag::{self, Diagnostic};
 use crate::engine::{self, EngineError, EngineOptions, EngineRun, MapEntries};
+use crate::global_data;
 use crate::interp::RunOptions;
 use crate::kernel::LoadOptions;
 use crate::program::{MapDef, Program};
@@ -120,13 +121,49 @@ pub fn render_engine_error(ctx: &Ctx, program: &Program, e: &EngineError) -> Str
     }
 }
 
-fn print_human(
-    prog_type: crate::program::ProgType,
-    run: &EngineRun,
-    changes: &[MapChange],
-    input_packet: Option<&[u8]>,
-    trace: bool,
-) {
+/// The value of map `index` (the one entry of a global section's map) in `entries`.
+fn section_value(entries: &MapEntries) -> &[u8] {
+    entries.first().map_or(&[], |(_, v)| v.as_slice())
+}
+
+/// Each global variable after the run, with its value before where it changed:
+/// (name, after, before).
+pub fn global_values(program: &Program, changes: &[MapChange]) -> Vec<(String, String, Option<String>)> {
+    let mut out = Vec::new();
+    for (i, c) in changes.iter().enumerate() {
+        let Some(g) = global_data::section_of_map(program, i) else { continue };
+        for v in &g.vars {
+            let after = g.var_bytes(v, section_value(&c.after));
+            let before = g.var_bytes(v, section_value(&c.before));
+            let was = (!c.before.is_empty() && before != after).then(|| global_data::show_value(before));
+            out.push((v.name.clone(), global_data::show_value(after), was));
+        }
+    }
+    out
+}
+
+/// The global variables as JSON: name -> {value (hex), shown, before (hex, when changed)}.
+pub fn globals_json(program: &Program, changes: &[MapChange]) -> Json {
+    let mut fields = Vec::new();
+    for (i, c) in changes.iter().enumerate() {
+        let Some(g) = global_data::section_of_map(program, i) else { continue };
+        for v in &g.vars {
+            let after = g.var_bytes(v, section_value(&c.after));
+            fields.push((
+                v.name.clone(),
+                Json::obj([
+                    ("section", Json::str(program.maps[g.map].name.clone())),
+                    ("value", Json::str(hex(after))),
+                    ("shown", Json::str(global_data::show_value(after))),
+                ]),
+            ));
+        }
+    }
+    Json::Obj(fields)
+}
+
+fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_packet: Option<&[u8]>, trace: bool) {
+    let prog_type = program.prog_type;
     let o = &run.outcome;
     let r0 = if run.r0_bits == 64 {
         format!("{:#x} ({})", o.r0, o.r0 as i64)
@@ -152,9 +189,19 @@ fn print_human(
             println!("  {l}");
         }
     }
-    for c in changes {
+    let globals = global_values(program, changes);
+    if !globals.is_empty() {
+        println!("globals:");
+        for (name, after, before) in globals {
+            match before {
+                Some(b) => println!("  {name} = {after} (was {b})"),
+                None => println!("  {name} = {after}"),
+            }
+        }
+    }
+    for (i, c) in changes.iter().enumerate() {
         let changed = c.changed();
-        if changed.is_empty() {
+        if changed.is_empty() || global_data::section_of_map(program, i).is_some() {
             continue;
         }
         println!(
@@ -171,8 +218,20 @@ fn print_human(
         }
     }
     if let Some(out) = &o.packet_out {
+        // A socket filter's test run hands the packet back behind a zeroed Ethernet header.
+        let eth = crate::interp::ETH_HLEN;
+        let zeroed_eth = prog_type == crate::program::ProgType::Socket
+            && out.len() >= eth
+            && out[..eth].iter().all(|b| *b == 0)
+            && input_packet.is_some_and(|inp| inp.get(eth..) == out.get(eth..));
         match input_packet {
             Some(inp) if inp == out.as_slice() => println!("packet: unchanged ({} bytes)", out.len()),
+            Some(_) if zeroed_eth => {
+                println!(
+                    "packet: unchanged ({} bytes; the Ethernet header comes back zeroed, as from the test run)",
+                    out.len()
+                )
+            }
             _ => println!("packet out ({} bytes): {}", out.len(), hex(out)),
         }
     }
@@ -257,9 +316,13 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
         _ => None,
     };
     if args.json {
-        println!("{}", run_json(engine.name(), program.prog_type, &run, &changes).render());
+        let mut json = run_json(engine.name(), program.prog_type, &run, &changes);
+        if let Json::Obj(fields) = &mut json {
+            fields.push(("globals".into(), globals_json(&program, &changes)));
+        }
+        println!("{}", json.render());
     } else {
-        print_human(program.prog_type, &run, &changes, packet_in, args.trace);
+        print_human(&program, &run, &changes, packet_in, args.trace);
     }
     0
 }

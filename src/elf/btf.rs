@@ -1,6 +1,7 @@
-//! A minimal reader of BTF, the BPF Type Format (`.BTF` section; layout in the kernel's
-//! `include/uapi/linux/btf.h`): just enough to recover the maps that libbpf-style C declares in
-//! the `.maps` section.
+//! A reader of BTF, the BPF Type Format (`.BTF` section, or the kernel's own in
+//! `/sys/kernel/btf/vmlinux`; layout in the kernel's `include/uapi/linux/btf.h`): enough to
+//! recover the maps that libbpf-style C declares in the `.maps` section, the global variables of
+//! `.data`/`.bss`/`.rodata`, and the member offsets and enumerators CO-RE relocations need.
 //!
 //! A BTF-defined map is a variable whose type is an anonymous struct. Its values are not stored in
 //! the object's data but encoded in the *types* of the struct's members:
@@ -20,8 +21,12 @@ const MAX_CHAIN: usize = 32;
 /// What a BTF type is, with the kind-specific data this reader needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// `BTF_KIND_INT`, `ENUM`, `ENUM64`, `FLOAT`: a scalar with a byte size.
+    /// `BTF_KIND_FLOAT`: a scalar with a byte size.
     Scalar,
+    /// `BTF_KIND_INT` with its encoding word (bit 24 set: signed; see `BTF_INT_ENCODING`).
+    Int(u32),
+    /// `BTF_KIND_ENUM` or `ENUM64` with its enumerators as (name offset, value).
+    Enum(Vec<(u32, i64)>),
     /// `BTF_KIND_PTR` to a type.
     Ptr,
     /// `BTF_KIND_ARRAY` of `nelems` elements of type `elem`.
@@ -31,8 +36,8 @@ pub enum Kind {
         /// Number of elements.
         nelems: u32,
     },
-    /// `BTF_KIND_STRUCT` or `UNION` with its members as (name offset, type id).
-    Struct(Vec<(u32, u32)>),
+    /// `BTF_KIND_STRUCT` or `UNION` with its members.
+    Struct(Vec<Member>),
     /// `BTF_KIND_TYPEDEF`, `VOLATILE`, `CONST`, `RESTRICT`, `TYPE_TAG`: an alias of another type.
     Alias,
     /// `BTF_KIND_VAR`: a global variable of another type.
@@ -44,9 +49,27 @@ pub enum Kind {
     Other(u32),
 }
 
+/// A member of a struct or union.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Offset of the name in the string section (0: an anonymous struct or union member).
+    pub name_off: u32,
+    /// Its type id.
+    pub ty: u32,
+    /// Offset from the start of the struct, in bits.
+    pub bit_offset: u32,
+    /// Width of a bitfield in bits (0: not a bitfield).
+    pub bitfield_size: u32,
+}
+
 /// One BTF type: its name, its kind, and the shared `size`/`type` field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Type {
+    /// The `BTF_KIND_*` number (4 struct, 5 union, 6 enum, ...): CO-RE matches types of the same
+    /// kind only.
+    pub code: u32,
+    /// The `kind_flag` bit of `info` (bitfield member offsets; a signed enum).
+    pub kflag: bool,
     /// Offset of the name in the string section (0: anonymous).
     pub name_off: u32,
     /// The kind and its data.
@@ -113,10 +136,7 @@ impl Btf {
             let vlen = info & 0xffff;
             let kind_code = (info >> 24) & 0x1f;
             let kind = match kind_code {
-                1 => {
-                    r.u32()?; // encoding, offset and bits of the integer
-                    Kind::Scalar
-                }
+                1 => Kind::Int(r.u32()?),
                 2 => Kind::Ptr,
                 3 => {
                     let elem = r.u32()?;
@@ -124,20 +144,26 @@ impl Btf {
                     Kind::Array { elem, nelems: r.u32()? }
                 }
                 4 | 5 => {
+                    let kflag = info & (1 << 31) != 0;
                     let mut members = Vec::new();
                     for _ in 0..vlen {
-                        let (name, ty) = (r.u32()?, r.u32()?);
-                        r.u32()?; // bit offset
-                        members.push((name, ty));
+                        let (name_off, ty, off) = (r.u32()?, r.u32()?, r.u32()?);
+                        // With kind_flag, the top 8 bits are the bitfield's width.
+                        let (bit_offset, bitfield_size) = if kflag { (off & 0xff_ffff, off >> 24) } else { (off, 0) };
+                        members.push(Member { name_off, ty, bit_offset, bitfield_size });
                     }
                     Kind::Struct(members)
                 }
                 6 => {
+                    let mut values = Vec::new();
                     for _ in 0..vlen {
-                        r.u32()?;
-                        r.u32()?;
+                        let name = r.u32()?;
+                        let v = r.u32()?;
+                        // Signed (kind_flag) enumerators sign-extend; unsigned ones do not.
+                        let v = if info & (1 << 31) != 0 { i64::from(v as i32) } else { i64::from(v) };
+                        values.push((name, v));
                     }
-                    Kind::Scalar
+                    Kind::Enum(values)
                 }
                 7 | 12 => Kind::Other(kind_code),
                 8..=11 | 18 => Kind::Alias,
@@ -165,18 +191,29 @@ impl Btf {
                     Kind::Other(kind_code)
                 }
                 19 => {
+                    let mut values = Vec::new();
                     for _ in 0..vlen {
-                        r.u32()?;
-                        r.u32()?;
-                        r.u32()?;
+                        let name = r.u32()?;
+                        let (lo, hi) = (r.u32()?, r.u32()?);
+                        values.push((name, (u64::from(hi) << 32 | u64::from(lo)) as i64));
                     }
-                    Kind::Scalar
+                    Kind::Enum(values)
                 }
                 k => return Err(format!("BTF type #{} has unknown kind {k}", types.len() + 1)),
             };
-            types.push(Type { name_off, kind, size_or_type });
+            types.push(Type { code: kind_code, kflag: info & (1 << 31) != 0, name_off, kind, size_or_type });
         }
         Ok(Btf { types, strings })
+    }
+
+    /// The number of type ids (the largest id plus one, counting `void`).
+    pub fn type_count(&self) -> u32 {
+        self.types.len() as u32 + 1
+    }
+
+    /// The name of type `id` (empty for anonymous types and `void`).
+    pub fn name_of(&self, id: u32) -> &str {
+        self.get(id).map_or("", |t| self.str_at(t.name_off))
     }
 
     /// The type with id `id` (`None` for `void` and ids past the end).
@@ -219,7 +256,7 @@ impl Btf {
         let id = self.skip_aliases(id)?;
         let t = self.ty(id)?;
         match t.kind {
-            Kind::Scalar | Kind::Struct(_) | Kind::Datasec(_) => Ok(t.size_or_type),
+            Kind::Scalar | Kind::Int(_) | Kind::Enum(_) | Kind::Struct(_) | Kind::Datasec(_) => Ok(t.size_or_type),
             Kind::Ptr => Ok(8),
             Kind::Array { elem, nelems } => self
                 .size_of_depth(elem, depth + 1)?
@@ -279,7 +316,7 @@ impl Btf {
                 Ok(())
             }
         };
-        for &(name_off, ty) in members {
+        for &Member { name_off, ty, .. } in members {
             let field = self.str_at(name_off);
             let bad = |e: String| format!("map `{name}`: field `{field}` {e}");
             match field {
@@ -290,7 +327,10 @@ impl Btf {
                 "value_size" => set(&mut value_size, field, self.uint_field(ty).map_err(bad)?)?,
                 "key" => set(&mut key_size, field, self.type_field(ty).map_err(bad)?)?,
                 "value" => set(&mut value_size, field, self.type_field(ty).map_err(bad)?)?,
-                "pinning" if self.uint_field(ty) == Ok(0) => {}
+                // LIBBPF_PIN_NONE or LIBBPF_PIN_BY_NAME: ebpf-lab's maps live for one run and are
+                // never pinned; numa_node only places memory. Both change no behaviour.
+                "pinning" if matches!(self.uint_field(ty), Ok(0 | 1)) => {}
+                "numa_node" if self.uint_field(ty).is_ok() => {}
                 other => return Err(format!("map `{name}`: field `{other}` is not supported")),
             }
         }

@@ -13,12 +13,19 @@
 //! 4. **Relocate the maps.** An `lddw` with an `R_BPF_64_64` relocation against a map symbol
 //!    becomes `lddw dst, map_by_idx(N)` (`BPF_PSEUDO_MAP_IDX`), N indexing [`Program::maps`].
 //!
-//! Global variables (`.data`, `.rodata`, `.bss`) and CO-RE relocations are not supported. Function
+//! 5. **Apply CO-RE.** Each `.BTF.ext` CO-RE relocation of the linked code is resolved against
+//!    the running kernel's BTF (see [`core`]); one that cannot be is an error naming the field.
+//!
+//! Global variables (`.data`, `.bss`, `.rodata`, `.rodata.str1.1`, ...) become one array map per
+//! section, as libbpf makes them (see [`crate::global_data`]): an `lddw` relocated against one
+//! becomes `lddw dst, map_idx_value(N, OFFSET)` (`BPF_PSEUDO_MAP_IDX_VALUE`). Function
 //! addresses (`bpf_loop` callbacks) are linked as `BPF_PSEUDO_FUNC`, but the kernel only accepts
 //! them with BTF `func_info`, which the kernel backend does not pass yet.
 
 pub mod btf;
+pub mod core;
 
+use crate::global_data::{GlobalSection, GlobalVar};
 use crate::isa;
 use crate::program::{MapDef, ProgType, Program};
 use goblin::elf::{section_header as sh, sym, Elf};
@@ -68,6 +75,68 @@ pub fn prog_type_of_section(section: &str) -> ProgType {
     }
 }
 
+/// Why section `section` gives no program type ebpf-lab can trust, with the `--prog-type` to
+/// pass; `None` when the name is one libbpf knows (or `.text`, plain code run as `mem`).
+/// Old-style names (`xdp1`, `socket1`, `xdp_prog`) ran under iproute2 or the kernel's samples'
+/// own loaders, which took the type from elsewhere: guessing `mem` would run them on the wrong
+/// context.
+pub fn unknown_section_hint(section: &str) -> Option<String> {
+    let head = section.split('/').next().unwrap_or("");
+    if section == ".text" || matches!(head, "tcx" | "xdp.frags") || ProgType::from_name(head).is_some() {
+        return None;
+    }
+    let lower = head.to_ascii_lowercase();
+    let guess = [
+        ("xdp", ("an XDP", "xdp")),
+        ("sock", ("a socket filter", "socket")),
+        ("tc", ("a tc", "tc")),
+        ("cls", ("a tc", "tc")),
+        ("ingress", ("a tc", "tc")),
+        ("egress", ("a tc", "tc")),
+    ]
+    .iter()
+    .find(|(prefix, _)| lower.starts_with(prefix))
+    .map(|(_, t)| *t);
+    let unmodelled = [
+        "kprobe",
+        "kretprobe",
+        "uprobe",
+        "uretprobe",
+        "fentry",
+        "fexit",
+        "lsm",
+        "raw_tracepoint",
+        "raw_tp",
+        "cgroup",
+        "cgroup_skb",
+        "sk_lookup",
+        "lwt_in",
+        "lwt_out",
+        "lwt_xmit",
+        "perf_event",
+        "iter",
+        "struct_ops",
+        "sockops",
+        "sk_skb",
+        "sk_msg",
+        "flow_dissector",
+        "action",
+    ];
+    let all: Vec<&str> = ProgType::ALL.iter().map(|t| t.name()).collect();
+    Some(match guess {
+        Some((what, t)) => format!(
+            "section `{section}` is not a program type libbpf knows; if it is {what} program, pass --prog-type {t}"
+        ),
+        None if unmodelled.contains(&head) => format!(
+            "section `{section}`: ebpf-lab does not model `{head}` programs yet; pass --prog-type mem to run the code on a plain buffer"
+        ),
+        None => format!(
+            "section `{section}` names no program type; pass --prog-type TYPE (one of: {})",
+            all.join(", ")
+        ),
+    })
+}
+
 /// A contiguous piece of code: one function (or a whole section without function symbols).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Func {
@@ -77,6 +146,10 @@ struct Func {
     end: usize,
     name: String,
 }
+
+/// An instruction poisoned by CO-RE: its byte position in the linked code, and what the kernel
+/// lacks.
+type Poisoned = (usize, String);
 
 /// A call or function address whose `imm` is fixed once the layout is known.
 struct Pending {
@@ -99,6 +172,11 @@ struct Object<'a> {
     /// Maps by (section, offset of the map's symbol).
     map_at: HashMap<(usize, u64), usize>,
     maps: Vec<MapDef>,
+    /// Sections of global variables, and the map of each by section index.
+    globals: Vec<GlobalSection>,
+    global_map: HashMap<usize, usize>,
+    /// The object's BTF and its CO-RE relocations by section name (empty without `.BTF.ext`).
+    core: Option<(btf::Btf, HashMap<String, Vec<core::CoreRelo>>)>,
 }
 
 /// Reads the program of an ELF object. `section` picks the program by its section name (e.g.
@@ -122,13 +200,40 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         let target = elf.section_headers.get(*idx).map_or(0, |s| s.sh_info as usize);
         relocs.entry(target).or_default().extend(rs.iter());
     }
-    let mut obj = Object { file: name, bytes, elf, relocs, map_at: HashMap::new(), maps: Vec::new() };
+    let mut obj = Object {
+        file: name,
+        bytes,
+        elf,
+        relocs,
+        map_at: HashMap::new(),
+        maps: Vec::new(),
+        core: None,
+        globals: Vec::new(),
+        global_map: HashMap::new(),
+    };
     obj.collect_maps()?;
+    obj.collect_globals();
+    obj.collect_core()?;
     let main = obj.pick_program(section)?;
     let prog_type = prog_type_of_section(obj.section_name(main.shndx));
-    let code = obj.link(main)?;
+    let section_name = obj.section_name(main.shndx).to_string();
+    let (code, poisoned) = obj.link(main)?;
     let insns = isa::decode(&code).map_err(|e| err(format!("instruction {}: {e}", e.pc)))?;
-    Ok(Program { insns, maps: obj.maps, prog_type, source: None, spans: Vec::new() })
+    let slots = isa::slot_pcs(&insns);
+    let core_poisoned = poisoned
+        .into_iter()
+        .filter_map(|(pos, what)| Some((slots.iter().position(|&s| s == pos / 8)?, what)))
+        .collect();
+    Ok(Program {
+        insns,
+        maps: obj.maps,
+        prog_type,
+        source: None,
+        spans: Vec::new(),
+        globals: obj.globals,
+        core_poisoned,
+        elf_section: Some(section_name),
+    })
 }
 
 impl<'a> Object<'a> {
@@ -241,6 +346,96 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// Makes a map of each non-empty section of global variables (`.data`, `.bss`, `.rodata`, and
+    /// `.data.*`, `.bss.*`, `.rodata.*` as libbpf names them), with the section's bytes as its
+    /// value and the section's object symbols as its variables.
+    fn collect_globals(&mut self) {
+        let is_global = |name: &str| {
+            [".data", ".bss", ".rodata"]
+                .iter()
+                .any(|p| name == *p || name.strip_prefix(p).is_some_and(|r| r.starts_with('.')))
+        };
+        for idx in 0..self.elf.section_headers.len() {
+            let name = self.section_name(idx);
+            let sh = &self.elf.section_headers[idx];
+            if !is_global(name) || sh.sh_size == 0 || !matches!(sh.sh_type, sh::SHT_PROGBITS | sh::SHT_NOBITS) {
+                continue;
+            }
+            let Ok(size) = u32::try_from(sh.sh_size) else { continue };
+            let mut init = self.section_data(idx).map(<[u8]>::to_vec).unwrap_or_default();
+            init.resize(size as usize, 0);
+            let mut vars: Vec<GlobalVar> = self
+                .elf
+                .syms
+                .iter()
+                .filter(|s| s.st_shndx == idx && s.st_type() == sym::STT_OBJECT && s.st_name != 0)
+                .filter(|s| s.st_value.saturating_add(s.st_size) <= u64::from(size) && s.st_size > 0)
+                .map(|s| GlobalVar {
+                    name: self.sym_name(&s).to_string(),
+                    offset: s.st_value as u32,
+                    size: s.st_size as u32,
+                })
+                .collect();
+            vars.sort_by_key(|v| v.offset);
+            let read_only = name.starts_with(".rodata");
+            let map = self.maps.len();
+            self.maps.push(MapDef {
+                name: name.to_string(),
+                map_type: crate::program::MapType::Array,
+                key_size: 4,
+                value_size: size,
+                max_entries: 1,
+                // BPF_F_RDONLY_PROG: programs may not write .rodata.
+                flags: if read_only { 0x80 } else { 0 },
+            });
+            self.global_map.insert(idx, map);
+            self.globals.push(GlobalSection { map, init, vars, read_only });
+        }
+    }
+
+    /// Reads the CO-RE relocations of `.BTF.ext`, with the `.BTF` they are described against.
+    fn collect_core(&mut self) -> Result<(), ElfError> {
+        let (Some(ext), Some(btf)) = (self.section_index(".BTF.ext"), self.section_index(".BTF")) else {
+            return Ok(());
+        };
+        let btf = btf::Btf::parse(self.section_data(btf)?).map_err(|e| self.err(format!("section `.BTF`: {e}")))?;
+        let relos = core::parse_btf_ext(self.section_data(ext)?, &btf).map_err(|e| self.err(e))?;
+        if !relos.is_empty() {
+            self.core = Some((btf, relos));
+        }
+        Ok(())
+    }
+
+    /// Applies the CO-RE relocations of function `f`, whose body starts at `code[base..]`; the
+    /// instructions poisoned for what the kernel lacks go to `poisoned` as (byte position, what).
+    fn apply_core(&self, f: &Func, code: &mut [u8], base: usize, poisoned: &mut Vec<Poisoned>) -> Result<(), ElfError> {
+        let Some((local, relos)) = &self.core else { return Ok(()) };
+        let sec = self.section_name(f.shndx);
+        let Some(relos) = relos.get(sec) else { return Ok(()) };
+        for r in relos.iter().filter(|r| (f.start..f.end).contains(&(r.insn_off as usize))) {
+            let at = r.insn_off as usize - f.start;
+            let fail = |m: String| {
+                self.err(format!(
+                    "section `{sec}` offset {:#x} (instruction {} of `{}`): {m}",
+                    r.insn_off,
+                    at / 8,
+                    f.name
+                ))
+            };
+            let target = core::vmlinux_btf().map_err(|e| {
+                fail(format!("the program has CO-RE relocations and the kernel's BTF is unavailable: {e}"))
+            })?;
+            match core::resolve(r, local, target).map_err(&fail)? {
+                core::Resolution::Found(res) => core::patch(code, base + at, r, res).map_err(fail)?,
+                core::Resolution::Missing(what) => {
+                    core::poison(code, base + at);
+                    poisoned.push((base + at, what));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the maps of `.maps` (BTF) and `maps` (legacy) into `self.maps`.
     fn collect_maps(&mut self) -> Result<(), ElfError> {
         let btf_section = self.section_index(".maps");
@@ -300,8 +495,10 @@ impl<'a> Object<'a> {
         })
     }
 
-    /// Lays out `main` and every function it reaches, applies relocations and returns the code.
-    fn link(&self, main: Func) -> Result<Vec<u8>, ElfError> {
+    /// Lays out `main` and every function it reaches, applies relocations and returns the code,
+    /// with the byte positions of instructions poisoned by CO-RE and why.
+    fn link(&self, main: Func) -> Result<(Vec<u8>, Vec<Poisoned>), ElfError> {
+        let mut poisoned = Vec::new();
         let mut layout = vec![main];
         let mut placed = Vec::new(); // byte position of each layout entry in `code`
         let mut code = Vec::new();
@@ -323,6 +520,7 @@ impl<'a> Object<'a> {
             let base = code.len();
             placed.push(base);
             code.extend_from_slice(body);
+            self.apply_core(&f, &mut code, base, &mut poisoned)?;
             let mut relocated = Vec::new();
             let relocs = self.relocs.get(&f.shndx).map_or(&[][..], |v| &v[..]);
             for r in relocs.iter().filter(|r| (f.start as u64..f.end as u64).contains(&r.r_offset)) {
@@ -363,16 +561,24 @@ impl<'a> Object<'a> {
                             code[pos + 1] = (code[pos + 1] & 0x0f) | (isa::ImmSrc::MapIdx.code() << 4);
                             code[pos + 4..pos + 8].copy_from_slice(&(map as i32).to_le_bytes());
                             code[pos + 12..pos + 16].copy_from_slice(&0i32.to_le_bytes());
-                        } else if [".rodata", ".data", ".bss"].iter().any(|p| target_sec.starts_with(p)) {
-                            return Err(what(&format!(
-                                "in section `{target_sec}`: global variables are not supported yet"
-                            )));
+                        } else if let Some(&map) = self.global_map.get(&s.st_shndx) {
+                            // A global variable: the section's map, at the symbol's offset plus
+                            // the immediate (the offset itself for a section symbol).
+                            let off = s.st_value.wrapping_add(imm as u32 as u64);
+                            let off = i32::try_from(off).map_err(|_| what("has an offset past 2 GiB"))?;
+                            code[pos + 1] = (code[pos + 1] & 0x0f) | (isa::ImmSrc::MapIdxValue.code() << 4);
+                            code[pos + 4..pos + 8].copy_from_slice(&(map as i32).to_le_bytes());
+                            code[pos + 12..pos + 16].copy_from_slice(&off.to_le_bytes());
                         } else if self.is_code(s.st_shndx) {
                             // A function's address (a callback for bpf_loop and friends): the
                             // byte offset is the symbol's plus the immediate.
                             let target = s.st_value as i64 + i64::from(imm);
                             let (func, offset) = self.place(&mut layout, s.st_shndx, target).map_err(|m| what(&m))?;
                             pending.push(Pending { pos, func, offset, is_addr: true });
+                        } else if s.st_shndx == 0 {
+                            return Err(what(
+                                "is an extern (libbpf's `.kconfig`/`.ksyms` variables), which ebpf-lab does not support",
+                            ));
                         } else if matches!(target_sec, ".maps" | "maps") {
                             return Err(what(&format!("points into `{target_sec}` but not at the start of a map")));
                         } else {
@@ -422,7 +628,7 @@ impl<'a> Object<'a> {
             }
             code[p.pos + 4..p.pos + 8].copy_from_slice(&rel.to_le_bytes());
         }
-        Ok(code)
+        Ok((code, poisoned))
     }
 
     /// The layout entry holding byte `target` of code section `shndx` (appending its function if

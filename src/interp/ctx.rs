@@ -8,7 +8,7 @@
 //! observable behaviour by building the UAPI structure itself and checking each access with
 //! [`CtxLayout::check_access`](crate::runtime::ctx::CtxLayout::check_access).
 
-use super::memory::{PACKET_BASE, PACKET_HEADROOM};
+use super::memory::{PACKET_BASE, PACKET_HEADROOM, SOCK_BASE};
 use crate::runtime::ctx::{CtxLayout, FieldKind};
 
 /// Ethernet header length: socket filters see the packet from the network header on, as
@@ -87,8 +87,48 @@ pub fn xdp_md(layout: &'static CtxLayout, len: usize, ingress_ifindex: u32, rx_q
     b.bytes
 }
 
+/// `PACKET_HOST`: the frame is addressed to this host.
+pub const PACKET_HOST: u32 = 0;
+/// `PACKET_MULTICAST`: a multicast (or, on loopback, broadcast) destination.
+pub const PACKET_MULTICAST: u32 = 2;
+/// `PACKET_OTHERHOST`: addressed to another host.
+pub const PACKET_OTHERHOST: u32 = 3;
+
+/// `skb->pkt_type` as `eth_type_trans` sets it in a test run, which happens on the loopback
+/// device: its address and its broadcast address are both all zeros, so a zero destination is
+/// `PACKET_HOST`, any group address (ff:ff:ff:ff:ff:ff included) `PACKET_MULTICAST`, anything
+/// else `PACKET_OTHERHOST`.
+pub fn loopback_pkt_type(frame: &[u8]) -> u32 {
+    match frame.get(..6) {
+        Some(dst) if dst.iter().all(|b| *b == 0) => PACKET_HOST,
+        Some(dst) if dst[0] & 1 != 0 => PACKET_MULTICAST,
+        Some(_) => PACKET_OTHERHOST,
+        None => PACKET_HOST,
+    }
+}
+
+/// `skb->protocol` as `eth_type_trans` computes it, in network byte order: the EtherType when it
+/// is one (>= 0x600), else `ETH_P_802_3` for raw IPX frames (payload starting ff ff) and
+/// `ETH_P_802_2` for the rest.
+pub fn eth_protocol(frame: &[u8]) -> u16 {
+    let Some(t) = frame.get(12..14) else { return 0 };
+    let ty = u16::from_be_bytes([t[0], t[1]]);
+    let host = if ty >= 0x600 {
+        ty
+    } else if frame.get(14..16) == Some(&[0xff, 0xff]) {
+        0x0001
+    } else {
+        0x0004
+    };
+    host.to_be()
+}
+
 /// `struct __sk_buff` (laid out by `layout`, the socket filter's or tc's) for `packet`, whose
-/// data starts `data_off` bytes into the packet buffer (after the headroom).
+/// data starts `data_off` bytes into the packet buffer (after the headroom), with the values
+/// `BPF_PROG_TEST_RUN` gives the fields it does not take from the caller: `pkt_type` and
+/// `protocol` from `eth_type_trans` on loopback, `ifindex` 1 (loopback) unless a larger one is
+/// given, `wire_len` the skb's length (the kernel backend always passes a context, which makes
+/// `convert___skb_to_skb` set it so).
 ///
 /// The packet pointers are filled in for every program type, also where the program may not
 /// read them (socket filters): the interpreter itself finds the packet through them
@@ -98,17 +138,16 @@ pub fn sk_buff(layout: &'static CtxLayout, packet: &[u8], data_off: usize, f: &S
     let len = packet.len().saturating_sub(data_off) as u32;
     let mut b = Builder::new(layout);
     b.put("len", 0, len);
+    b.put("pkt_type", 0, loopback_pkt_type(packet));
     b.put("mark", 0, f.mark);
-    // protocol is the big-endian EtherType as stored in the skb (BPF_PROG_TEST_RUN takes it from
-    // the Ethernet header), loaded as a number: its bytes keep network order.
-    if let Some(p) = packet.get(12..14) {
-        b.put("protocol", 0, u32::from(u16::from_le_bytes([p[0], p[1]])));
-    }
+    // protocol is big endian as stored in the skb, loaded as a number: its bytes keep network
+    // order.
+    b.put("protocol", 0, u32::from(eth_protocol(packet)));
     b.put("vlan_present", 0, u32::from(f.vlan_tci != 0));
     b.put("vlan_tci", 0, f.vlan_tci);
     b.put("priority", 0, f.priority);
     b.put("ingress_ifindex", 0, f.ingress_ifindex);
-    b.put("ifindex", 0, f.ifindex);
+    b.put("ifindex", 0, f.ifindex.max(1));
     b.put("tc_index", 0, f.tc_index);
     for (i, cb) in f.cb.iter().enumerate() {
         b.put("cb", i as u32, *cb);
@@ -117,7 +156,69 @@ pub fn sk_buff(layout: &'static CtxLayout, packet: &[u8], data_off: usize, f: &S
     b.put("data", 0, data);
     b.put("data_end", 0, data + len);
     b.put("data_meta", 0, data);
-    b.put("wire_len", 0, packet.len() as u32);
+    b.put("wire_len", 0, len);
+    // The test run's socket (`sk_alloc` in `bpf_prog_test_run_skb`): never NULL.
+    if let Some(f) = layout.field("sk") {
+        let at = f.offset as usize;
+        b.bytes[at..at + 8].copy_from_slice(&SOCK_BASE.to_le_bytes());
+    }
+    b.bytes
+}
+
+/// Why `BPF_PROG_TEST_RUN` refuses `frame` for a socket filter or tc program, if it does: in
+/// current kernels (a 2026 fix, also in the stable series) an IPv4 or IPv6 EtherType must be
+/// followed by a whole IP header, which the test run reads to give its socket addresses.
+pub fn refused_frame(frame: &[u8]) -> Option<String> {
+    let (name, header) = match eth_protocol(frame).to_be() {
+        0x0800 => ("IPv4", 20),
+        0x86dd => ("IPv6", 40),
+        _ => return None,
+    };
+    (frame.len() < ETH_HLEN + header).then(|| {
+        format!(
+            "the kernel's test run refuses this {}-byte frame: its EtherType says {name}, and an {name} header needs \
+             {header} bytes after the Ethernet header",
+            frame.len()
+        )
+    })
+}
+
+/// `AF_INET`.
+const AF_INET: u32 = 2;
+/// `AF_INET6`.
+const AF_INET6: u32 = 10;
+/// `TCP_CLOSE`: the state `sock_init_data` leaves a socket in.
+const TCP_CLOSE: u32 = 7;
+
+/// The `struct bpf_sock` of the socket `BPF_PROG_TEST_RUN` attaches to the skb: family
+/// `AF_INET`/`AF_INET6` by the frame's EtherType (else 0) with the IP header's addresses as
+/// its own (source) and peer (destination) ones when the header is all there, state
+/// `TCP_CLOSE`, no receive queue (-1), no ports, no bound device.
+pub fn test_run_sock(frame: &[u8]) -> Vec<u8> {
+    let mut b = Builder::new(crate::runtime::ctx::bpf_sock_layout());
+    let net = frame.get(ETH_HLEN..).unwrap_or(&[]);
+    let word = |at: usize| net.get(at..at + 4).map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+    match eth_protocol(frame).to_be() {
+        0x0800 => {
+            b.put("family", 0, AF_INET);
+            if net.len() >= 20 {
+                b.put("src_ip4", 0, word(12));
+                b.put("dst_ip4", 0, word(16));
+            }
+        }
+        0x86dd => {
+            b.put("family", 0, AF_INET6);
+            if net.len() >= 40 {
+                for i in 0..4 {
+                    b.put("src_ip6", i, word(8 + 4 * i as usize));
+                    b.put("dst_ip6", i, word(24 + 4 * i as usize));
+                }
+            }
+        }
+        _ => {}
+    }
+    b.put("state", 0, TCP_CLOSE);
+    b.put("rx_queue_mapping", 0, u32::MAX);
     b.bytes
 }
 

@@ -35,6 +35,8 @@ pub const PACKET_BASE: u64 = 0x2000_0000;
 pub const PACKET_HEADROOM: u64 = 256;
 /// Where the input buffer of `mem` programs lives.
 pub const INPUT_BASE: u64 = 0x3000_0000;
+/// Where the `struct bpf_sock` of a socket filter's or tc program's `__sk_buff.sk` lives.
+pub const SOCK_BASE: u64 = 0x3800_0000;
 /// Base of the stack of frame 0.
 pub const STACK_BASE: u64 = 0x4000_0000;
 /// Distance between the stacks of consecutive frames (the gaps stay unmapped).

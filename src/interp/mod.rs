@@ -26,7 +26,7 @@ pub mod error;
 pub mod mem;
 pub mod memory;
 
-pub use ctx::SkbFields;
+pub use ctx::{SkbFields, ETH_HLEN};
 pub use error::{Access, ErrorKind, RuntimeError};
 
 use crate::asm::disasm::FormatCtx;
@@ -107,11 +107,14 @@ pub struct RunOptions {
     pub cpu: u32,
     /// Number of CPUs (per-CPU maps have this many copies of each value).
     pub ncpus: u32,
+    /// `CLOCK_MONOTONIC` at the start, in nanoseconds (the clock then advances 1 µs per helper
+    /// call, so runs are reproducible).
+    pub clock_start: u64,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions { budget: DEFAULT_BUDGET, trace: false, seed: 0x5eed, cpu: 0, ncpus: 1 }
+        RunOptions { budget: DEFAULT_BUDGET, trace: false, seed: 0x5eed, cpu: 0, ncpus: 1, clock_start: 1_000_000_000 }
     }
 }
 
@@ -190,6 +193,15 @@ impl Vm {
                 .map_err(|e| RuntimeError::new(ErrorKind::Invalid(format!("map `{}` (#{i}): {e}", def.name))))?;
             mem.maps.push(map);
         }
+        // Global variables start from their sections' bytes, as libbpf writes them before load.
+        for g in &prog.globals {
+            if let Some(map) = mem.maps.get_mut(g.map) {
+                map.user_update(&0u32.to_le_bytes(), &g.init, 0).map_err(|e| {
+                    RuntimeError::new(ErrorKind::Invalid(format!("global section `{}`: {e}", prog.maps[g.map].name)))
+                })?;
+            }
+        }
+        let clock = options.clock_start;
         Ok(Vm {
             prog: prog.clone(),
             code: code.clone(),
@@ -198,7 +210,7 @@ impl Vm {
             mem,
             rng: options.seed,
             options,
-            clock: 1_000_000_000,
+            clock,
         })
     }
 
@@ -325,11 +337,26 @@ impl Vm {
             }
             (ProgType::Socket | ProgType::Tc, Input::Skb { packet, fields }) => {
                 let layout = ctx_layout.ok_or_else(no_layout)?;
+                if let Some(why) = ctx::refused_frame(packet) {
+                    return Err(RuntimeError::new(ErrorKind::BadInput(why)));
+                }
                 let data_off = if pt == ProgType::Socket { ctx::ETH_HLEN.min(packet.len()) } else { 0 };
                 m.ctx = ctx::sk_buff(layout, packet, data_off, fields);
                 m.packet = vec![0; headroom];
                 m.packet.extend_from_slice(packet);
                 regions.push(packet_region(headroom + data_off, packet.len() - data_off));
+                // `__sk_buff.sk` points here. Socket and tc programs have no input buffer, so its
+                // backing holds the socket.
+                m.input = ctx::test_run_sock(packet);
+                regions.push(Region {
+                    base: memory::SOCK_BASE,
+                    len: m.input.len() as u64,
+                    writable: false,
+                    backing: Backing::Input,
+                    start: 0,
+                    name: "struct bpf_sock".into(),
+                    checked: false,
+                });
                 // Writable as far as the layout allows (cb; mark, priority... in tc).
                 regions.push(ctx_region(m.ctx.len(), true, true));
                 memory::CTX_BASE
@@ -394,7 +421,14 @@ impl Vm {
             let base = memory::PACKET_BASE as usize;
             let data = (ctx::get_u32(&self.mem.ctx, data_field) as usize).saturating_sub(base);
             let end = (ctx::get_u32(&self.mem.ctx, end_field) as usize).saturating_sub(base);
-            out.packet_out = Some(self.mem.packet.get(data..end).unwrap_or(&[]).to_vec());
+            let mut packet = Vec::new();
+            if pt == ProgType::Socket {
+                // A socket filter's test run hands the packet back with the link-layer header
+                // pushed in front again, zeroed (`bpf_prog_test_run_skb`: `memset(__skb_push())`).
+                packet.resize(ctx::ETH_HLEN, 0);
+            }
+            packet.extend_from_slice(self.mem.packet.get(data..end).unwrap_or(&[]));
+            out.packet_out = Some(packet);
         }
         if matches!(pt, ProgType::Syscall | ProgType::Tc | ProgType::Socket) {
             out.ctx_out = Some(self.mem.ctx.clone());
@@ -424,6 +458,18 @@ impl Vm {
         let idx = idx.min(self.code.pcs.len() - 1);
         let pc = self.code.pcs[idx];
         let index = (idx < self.prog.insns.len()).then_some(idx);
+        // A call the ELF reader poisoned for an unresolvable CO-RE relocation: name what is missing.
+        let kind = match (&kind, index) {
+            (ErrorKind::UnknownHelper { id }, Some(i)) if *id == crate::elf::core::POISON_HELPER as i64 => {
+                match self.prog.core_poisoned.iter().find(|(at, _)| *at == i) {
+                    Some((_, what)) => ErrorKind::Invalid(format!(
+                        "{what}; the loader poisoned this instruction, as libbpf does, and the program reached it"
+                    )),
+                    None => kind,
+                }
+            }
+            _ => kind,
+        };
         RuntimeError { kind, pc: Some(pc), index, location: index.and_then(|i| self.prog.location(i)) }
     }
 

@@ -217,6 +217,7 @@ impl KernelProgram {
                 &object_name(&def.name),
             )?);
         }
+        init_globals(program, &maps)?;
         let fds: Vec<i32> = maps.iter().map(|m| m.as_raw_fd()).collect();
         let name = program.source.as_ref().map(|s| s.name.rsplit('/').next().unwrap_or("").to_string());
         let name = object_name(name.as_deref().unwrap_or("ebpf_lab").trim_end_matches(".s"));
@@ -397,6 +398,19 @@ impl KernelProgram {
         }
         Ok(out)
     }
+}
+
+/// Writes each global section's bytes into its map and freezes `.rodata`, as libbpf does before
+/// loading, so the verifier sees read-only globals as the constants they are.
+fn init_globals(program: &Program, maps: &[MapFd]) -> Result<(), KernelError> {
+    for g in &program.globals {
+        let Some(map) = maps.get(g.map) else { continue };
+        sys::map_update(map, &0u32.to_ne_bytes(), &g.init, 0)?;
+        if g.read_only {
+            sys::map_freeze(map)?;
+        }
+    }
+    Ok(())
 }
 
 fn load_insns(

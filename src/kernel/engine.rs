@@ -92,8 +92,10 @@ fn translate(prog_type: ProgType, input: &Input) -> Result<Buffers, EngineError>
             for (i, v) in fields.cb.iter().enumerate() {
                 put_field(&mut ctx, ProgType::Socket, "cb", i as u32, *v);
             }
-            let any = ctx.iter().any(|b| *b != 0);
-            (Some(packet.clone()), any.then_some(ctx))
+            // Always a context, even an all-zero one: with one, `convert___skb_to_skb` sets
+            // `wire_len` to the skb's length (without, it stays 0), so the fields a program
+            // reads do not depend on whether the user happened to set one.
+            (Some(packet.clone()), Some(ctx))
         }
     })
 }

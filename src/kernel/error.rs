@@ -36,6 +36,8 @@ pub enum Command {
     ProgTestRun,
     /// `BPF_OBJ_GET_INFO_BY_FD` (15).
     ObjGetInfoByFd,
+    /// `BPF_MAP_FREEZE` (22): no more writes from user space (`.rodata`).
+    MapFreeze,
 }
 
 impl Command {
@@ -50,6 +52,7 @@ impl Command {
             Command::ProgLoad => 5,
             Command::ProgTestRun => 10,
             Command::ObjGetInfoByFd => 15,
+            Command::MapFreeze => 22,
         }
     }
 
@@ -64,6 +67,7 @@ impl Command {
             Command::ProgLoad => "BPF_PROG_LOAD",
             Command::ProgTestRun => "BPF_PROG_TEST_RUN",
             Command::ObjGetInfoByFd => "BPF_OBJ_GET_INFO_BY_FD",
+            Command::MapFreeze => "BPF_MAP_FREEZE",
         }
     }
 }

@@ -963,6 +963,16 @@ pub fn map_update(map: &MapFd, key: &[u8], value: &[u8], flags: u64) -> Result<(
     unsafe { elem_cmd(cmd, &mut attr) }.map(|_| ())
 }
 
+/// Freeze `map` (`BPF_MAP_FREEZE`): user space may no longer write it, and the verifier may
+/// treat a read-only-to-programs map's contents as constants (libbpf's `.rodata`).
+pub fn map_freeze(map: &MapFd) -> Result<(), KernelError> {
+    let cmd = Command::MapFreeze;
+    let mut attr: MapElemAttr = zeroed();
+    attr.map_fd = map.raw();
+    // SAFETY: MAP_FREEZE reads only map_fd; the struct holds no pointers.
+    unsafe { sys_bpf(cmd, &mut attr) }.map(|_| ()).map_err(|e| KernelError::from_kernel(cmd, e))
+}
+
 /// Delete `key` (`BPF_MAP_DELETE_ELEM`). Returns `Ok(false)` when it did
 /// not exist. Array maps cannot delete and fail with `EINVAL`.
 pub fn map_delete(map: &MapFd, key: &[u8]) -> Result<bool, KernelError> {

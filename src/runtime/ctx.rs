@@ -226,6 +226,38 @@ fn sk_buff(tc: bool) -> CtxLayout {
     CtxLayout { struct_name: "struct __sk_buff", size: 192, fields, any_aligned_read: false }
 }
 
+/// `struct bpf_sock` as `__sk_buff.sk` shows it to socket filters and tc programs: a
+/// `PTR_TO_SOCK_COMMON`, whose loads `bpf_sock_common_is_valid_access` limits to the fields of
+/// `struct sock_common` (not `type`, `protocol`, `mark`, `priority`).
+fn bpf_sock() -> CtxLayout {
+    use FieldKind::Scalar;
+    let ro = Access::RO;
+    let fields = vec![
+        fld("bound_dev_if", 0, 4, 4, Scalar, ro),
+        fld("family", 4, 4, 4, Scalar, ro),
+        fld("type", 8, 4, 4, Scalar, Access::NONE),
+        fld("protocol", 12, 4, 4, Scalar, Access::NONE),
+        fld("mark", 16, 4, 4, Scalar, Access::NONE),
+        fld("priority", 20, 4, 4, Scalar, Access::NONE),
+        fld("src_ip4", 24, 4, 4, Scalar, ro),
+        fld("src_ip6", 28, 16, 4, Scalar, ro),
+        fld("src_port", 44, 4, 4, Scalar, ro),
+        // A big-endian u16 followed by 16 bits of padding.
+        fld("dst_port", 48, 4, 4, Scalar, ro),
+        fld("dst_ip4", 52, 4, 4, Scalar, ro),
+        fld("dst_ip6", 56, 16, 4, Scalar, ro),
+        fld("state", 72, 4, 4, Scalar, ro),
+        fld("rx_queue_mapping", 76, 4, 4, Scalar, ro),
+    ];
+    CtxLayout { struct_name: "struct bpf_sock", size: 80, fields, any_aligned_read: false }
+}
+
+/// The layout of `struct bpf_sock`, what `__sk_buff.sk` points to.
+pub fn bpf_sock_layout() -> &'static CtxLayout {
+    static SOCK: OnceLock<CtxLayout> = OnceLock::new();
+    SOCK.get_or_init(bpf_sock)
+}
+
 /// `struct xdp_md` (`xdp_is_valid_access`: 4-byte loads only, no stores; `egress_ifindex` only for
 /// devmap programs, which ebpf-lab does not model).
 fn xdp_md() -> CtxLayout {

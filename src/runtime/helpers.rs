@@ -175,6 +175,15 @@ pub fn all_helpers() -> &'static [HelperProto] {
     &table::HELPERS
 }
 
+/// Whether helper `id` returns something two engines cannot agree on: a clock
+/// (`ktime_get_ns`, `jiffies64`, ...), a random number, or which CPU or NUMA node runs the
+/// program. Results computed from them are not engine differences.
+pub fn varies_between_runs(id: u32) -> bool {
+    // ktime_get_ns, get_prandom_u32, get_smp_processor_id, get_numa_node_id, jiffies64,
+    // ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns.
+    matches!(id, 5 | 7 | 8 | 42 | 118 | 125 | 160 | 208)
+}
+
 /// The id of `bpf_tail_call`, which engines implement themselves.
 pub const BPF_FUNC_TAIL_CALL: u32 = 12;
 

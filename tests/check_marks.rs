@@ -1,0 +1,80 @@
+//! `ebpf-lab check`'s table marks a row `≠` only when it holds a counted difference, and rows that
+//! differ because the program reads a clock or random numbers are marked `~` and not counted.
+
+use std::process::Command;
+
+/// Runs `ebpf-lab check` on `src` (written to a scratch file) with `args`: (exit code, stdout).
+fn check(name: &str, src: &str, args: &[&str]) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!("ebpf-lab-marks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, src).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .arg("check")
+        .arg(&file)
+        .args(args)
+        .output()
+        .unwrap();
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+#[test]
+fn rows_that_only_differ_in_form_are_not_marked() {
+    if !ebpf_lab::kernel::require_or_skip("rows_that_only_differ_in_form_are_not_marked") {
+        return;
+    }
+    // tc: the interpreter shows its ctx out, the kernel `-`; not a difference.
+    let (code, out) = check("tc7.s", ".prog tc\nr0 = 7\nexit\n", &["--packet", "examples/udp.pkt", "--ctx", "mark=3"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ctx out") && !out.contains('≠'), "{out}");
+    // A socket filter's packet comes back behind a zeroed Ethernet header in both engines.
+    let (code, out) = check("sock0.s", ".prog socket\nr0 = 0\nexit\n", &["--packet", "examples/udp.pkt"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains('≠'), "{out}");
+}
+
+#[test]
+fn a_real_difference_is_marked_on_its_row_only() {
+    if !ebpf_lab::kernel::require_or_skip("a_real_difference_is_marked_on_its_row_only") {
+        return;
+    }
+    // The interpreter's task is a fixed one; the kernel runs the program in ebpf-lab's own.
+    let src = ".prog syscall\ncall bpf_get_current_pid_tgid\nexit\n";
+    let (code, out) = check("pid.s", src, &[]);
+    assert_eq!(code, 1, "{out}");
+    let marked: Vec<&str> = out.lines().filter(|l| l.starts_with('≠')).collect();
+    assert_eq!(marked.len(), 1, "{out}");
+    assert!(marked[0].starts_with("≠ r0"), "{out}");
+}
+
+#[test]
+fn clock_dependent_rows_are_said_to_be_so_not_counted() {
+    if !ebpf_lab::kernel::require_or_skip("clock_dependent_rows_are_said_to_be_so_not_counted") {
+        return;
+    }
+    let (code, out) = check("kt.s", "call bpf_ktime_get_ns\nexit\n", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("~ r0")), "{out}");
+    assert!(out.contains("depend on what bpf_ktime_get_ns returns"), "{out}");
+    assert!(!out.contains('≠'), "{out}");
+}
+
+#[test]
+fn a_program_reading_the_clock_still_has_its_real_differences_counted() {
+    if !ebpf_lab::kernel::require_or_skip("a_program_reading_the_clock_still_has_its_real_differences_counted") {
+        return;
+    }
+    // r0 is the task's pid (a real difference: the interpreter's task is a fixed one); the clock
+    // is read but does not reach r0, so the difference is counted.
+    let src = ".prog syscall\ncall bpf_ktime_get_ns\ncall bpf_get_current_pid_tgid\nexit\n";
+    let (code, out) = check("kt_pid.s", src, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("≠ r0")), "{out}");
+    // The clock reaches r0: not counted.
+    let src = ".prog syscall\ncall bpf_get_current_pid_tgid\ncall bpf_ktime_get_ns\nexit\n";
+    let (code, out) = check("pid_kt.s", src, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("~ r0")), "{out}");
+}
