@@ -314,3 +314,23 @@ fn the_trace_pipe_keeps_only_the_marked_programs_lines() {
     mine.extend(pipe.read_lines().into_iter().map(|l| l.message));
     assert_eq!(mine, vec![format!("udp port {port}"); 3], "only the marked program's lines, no marker lines");
 }
+
+#[test]
+fn a_program_without_prog_line_attaches_to_a_raw_tracepoint() {
+    if !require_or_skip("a_program_without_prog_line_attaches_to_a_raw_tracepoint") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ebpf-lab-attach-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prog = dir.join("nothing.s");
+    std::fs::write(&prog, "r0 = 0\nexit\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .args(["attach", prog.to_str().unwrap(), "--raw-tracepoint", "sys_enter", "--for", "100ms", "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "{\"hook\":\"raw tracepoint sys_enter\",\"maps\":{},\"trace_printk\":[]}\n"
+    );
+}

@@ -138,10 +138,15 @@ pub fn run(ctx: &Ctx, args: AttachArgs) -> i32 {
             EXIT_INPUT,
         );
     }
-    let program = match super::load(ctx, &args.file, args.syntax) {
+    let mut program = match super::load(ctx, &args.file, args.syntax) {
         Ok(p) => p,
         Err(code) => return code,
     };
+    if needed_type(&hook).is_none() && program.prog_type == ProgType::Mem {
+        // A `mem` program is loaded inside the test-run wrapper; at a kprobe or raw tracepoint
+        // the hook's own context replaces the buffer, so load it bare.
+        program.prog_type = ProgType::Syscall;
+    }
     if let Some(t) = needed_type(&hook) {
         if program.prog_type != t {
             return fail(
@@ -173,7 +178,9 @@ pub fn run(ctx: &Ctx, args: AttachArgs) -> i32 {
     };
     let Some(fd) = kprog.prog_fd() else {
         let v = kprog.verdict();
-        let error = v.error.clone().expect("a program without an fd was rejected");
+        let Some(error) = v.error.clone() else {
+            return fail(ctx, args.json, "the kernel kept no program to attach".into(), None, EXIT_INPUT);
+        };
         let e = crate::engine::EngineError::Rejected { error, log: v.log.clone() };
         if args.json {
             println!("{}", Json::obj([("error", Json::str("the kernel verifier rejected the program"))]).render());
