@@ -130,6 +130,10 @@ fn an_xdp_program_on_lo_counts_udp_to_localhost_and_prints_each_port() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert_eq!(mine, 4, "one printk line per datagram to port {port}");
+    let instance = pipe.instance().to_path_buf();
+    assert!(instance.join("trace_pipe").exists());
+    drop(pipe);
+    assert!(!instance.exists(), "the trace instance {} is removed", instance.display());
     let before = counter(&k);
     send_udp(2);
     assert_eq!(counter(&k), before, "detached: packets no longer counted");

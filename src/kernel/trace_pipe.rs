@@ -140,6 +140,11 @@ impl TracePipe {
         Ok(tp)
     }
 
+    /// The tracefs instance directory (removed on drop).
+    pub fn instance(&self) -> &Path {
+        &self.dir
+    }
+
     /// Keeps only the lines announced by `marker` from now on.
     pub fn only_marked(&mut self, marker: &str) {
         self.marker = Some(marker.to_string());
