@@ -1,6 +1,7 @@
-//! Reading classic BPF text: `tcpdump -dd` output (`{ 0x28, 0, 0, 0x0000000c },` per line) or
-//! the kernel's `bpf_asm` language (`ldh [12]`, `jeq #0x800, ip, drop`, labels, `;` comments).
-//! The form is chosen by the first instruction line: `{` means `tcpdump -dd`.
+//! Reading classic BPF text: `tcpdump -dd` output (`{ 0x28, 0, 0, 0x0000000c },` per line),
+//! `tcpdump -ddd` output (the count, then `40 0 0 12` per line, as `xt_bpf` takes it) or the
+//! kernel's `bpf_asm` language (`ldh [12]`, `jeq #0x800, ip, drop`, labels, `;` comments).
+//! The form is chosen by the first instruction line: `{` means `-dd`, a lone number `-ddd`.
 
 use super::insn::{class, mode, size, ClassicInsn, EXTENSIONS, SKF_AD_OFF};
 use std::ops::Range;
@@ -43,6 +44,7 @@ pub fn parse(text: &str) -> Result<Vec<(ClassicInsn, Range<usize>)>, ParseError>
     let out = match first {
         None => return err("no instructions (expected `tcpdump -dd` output or bpf_asm text)", 0..0),
         Some((_, l)) if l.trim_start().starts_with('{') => parse_dd(text)?,
+        Some((_, l)) if l.trim().parse::<u32>().is_ok() => parse_ddd(text)?,
         Some(_) => parse_asm(text)?,
     };
     Ok(out)
@@ -64,31 +66,51 @@ fn number(s: &str, span: Range<usize>) -> Result<u32, ParseError> {
     }
 }
 
+/// The non-blank lines of `text`, trimmed, each with its byte range.
+fn content_lines(text: &str) -> impl Iterator<Item = (&str, Range<usize>)> {
+    lines(text).filter_map(|(start, l)| {
+        let t = l.trim();
+        let lead = start + (l.len() - l.trim_start().len());
+        (!t.is_empty()).then(|| (t, lead..lead + t.len()))
+    })
+}
+
+/// One `{code, jt, jf, k}` from four number fields.
+fn numeric_insn(fields: &[&str], span: Range<usize>) -> Result<(ClassicInsn, Range<usize>), ParseError> {
+    if fields.len() != 4 {
+        return err(format!("expected 4 fields (code, jt, jf, k), found {}", fields.len()), span);
+    }
+    let mut n = [0u32; 4];
+    for (slot, f) in n.iter_mut().zip(fields) {
+        *slot = number(f, span.clone())?;
+    }
+    let [code, jt, jf, k] = n;
+    if code > u16::MAX as u32 || jt > 255 || jf > 255 {
+        return err("code must fit 16 bits and jt, jf 8 bits", span);
+    }
+    Ok((ClassicInsn { code: code as u16, jt: jt as u8, jf: jf as u8, k }, span))
+}
+
 /// `{ 0x28, 0, 0, 0x0000000c },` lines.
 fn parse_dd(text: &str) -> Result<Vec<(ClassicInsn, Range<usize>)>, ParseError> {
-    let mut out = Vec::new();
-    for (start, l) in lines(text) {
-        let t = l.trim();
-        if t.is_empty() {
-            continue;
-        }
-        let lead = start + (l.len() - l.trim_start().len());
-        let span = lead..lead + t.len();
-        let Some(body) = t.strip_prefix('{').and_then(|b| b.trim_end_matches(',').trim_end().strip_suffix('}')) else {
-            return err("expected `{ code, jt, jf, k },` as `tcpdump -dd` prints it", span);
-        };
-        let fields: Vec<&str> = body.split(',').collect();
-        if fields.len() != 4 {
-            return err(format!("expected 4 fields (code, jt, jf, k), found {}", fields.len()), span);
-        }
-        let code = number(fields[0], span.clone())?;
-        let jt = number(fields[1], span.clone())?;
-        let jf = number(fields[2], span.clone())?;
-        let k = number(fields[3], span.clone())?;
-        if code > u16::MAX as u32 || jt > 255 || jf > 255 {
-            return err("code must fit 16 bits and jt, jf 8 bits", span);
-        }
-        out.push((ClassicInsn { code: code as u16, jt: jt as u8, jf: jf as u8, k }, span));
+    content_lines(text)
+        .map(|(t, span)| match t.strip_prefix('{').and_then(|b| b.trim_end_matches(',').trim_end().strip_suffix('}')) {
+            Some(body) => numeric_insn(&body.split(',').collect::<Vec<_>>(), span),
+            None => err("expected `{ code, jt, jf, k },` as `tcpdump -dd` prints it", span),
+        })
+        .collect()
+}
+
+/// A count line, then `code jt jf k` in decimal per line.
+fn parse_ddd(text: &str) -> Result<Vec<(ClassicInsn, Range<usize>)>, ParseError> {
+    let mut it = content_lines(text);
+    let Some((first, first_span)) = it.next() else { return Ok(Vec::new()) };
+    let count = number(first, first_span.clone())? as usize;
+    let out = it
+        .map(|(t, span)| numeric_insn(&t.split_whitespace().collect::<Vec<_>>(), span))
+        .collect::<Result<Vec<_>, _>>()?;
+    if count != out.len() {
+        return err(format!("the first line announces {count} instructions, {} follow", out.len()), first_span);
     }
     Ok(out)
 }
@@ -332,9 +354,13 @@ mod tests {
     fn both_forms_read_the_same_program() {
         let dd = "{ 0x28, 0, 0, 0x0000000c },\n{ 0x15, 0, 1, 0x00000800 },\n{ 0x6, 0, 0, 0x00040000 },\n{ 0x6, 0, 0, 0x00000000 },\n";
         let asm = "; IPv4 only\n  ldh [12]\n  jeq #0x800, keep, drop\nkeep: ret #0x40000\ndrop: ret #0\n";
+        let ddd = "4\n40 0 0 12\n21 0 1 2048\n6 0 0 262144\n6 0 0 0\n";
         let a: Vec<_> = parse(dd).unwrap().into_iter().map(|(i, _)| i).collect();
         let b: Vec<_> = parse(asm).unwrap().into_iter().map(|(i, _)| i).collect();
+        let c: Vec<_> = parse(ddd).unwrap().into_iter().map(|(i, _)| i).collect();
         assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert!(parse("3\n6 0 0 0\n").unwrap_err().message.contains("announces 3 instructions, 1 follow"));
         assert_eq!(a[1].to_string(), "jeq #0x800 jt +0 jf +1");
     }
 
