@@ -4,6 +4,8 @@
 //! 2 bad input or usage (unreadable file, assembly error, unavailable kernel for `check`).
 
 mod asm;
+mod attach;
+mod cbpf;
 mod check;
 mod disasm;
 mod input;
@@ -69,6 +71,10 @@ enum Command {
     Run(run::RunArgs),
     /// Load a program into the kernel, run it on every engine, and compare the results.
     Check(check::CheckArgs),
+    /// Attach a program to a real kernel hook for a while, showing its printk lines and maps.
+    Attach(attach::AttachArgs),
+    /// Show a classic BPF program (`tcpdump -dd` or bpf_asm) and the eBPF the kernel converts it to.
+    Cbpf(cbpf::CbpfArgs),
 }
 
 /// Shared output settings for commands.
@@ -97,6 +103,8 @@ pub fn main() -> i32 {
         Command::Disasm(args) => disasm::run(&ctx, args),
         Command::Run(args) => run::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Attach(args) => attach::run(&ctx, args),
+        Command::Cbpf(args) => cbpf::run(&ctx, args),
     }
 }
 

@@ -43,6 +43,9 @@ pub struct LoadOptions {
     /// For `mem` programs: the input buffer's length, which the wrapper puts in `r2`. The
     /// verifier sees it as a constant, so it is part of what is verified.
     pub mem_len: u32,
+    /// Load as this kernel program type (`sys::prog_type`) instead of the one the program's
+    /// ebpf-lab type maps to: attaching to a kprobe or a raw tracepoint needs their own types.
+    pub kernel_prog_type: Option<u32>,
 }
 
 /// The kernel's answer to loading a program.
@@ -98,6 +101,9 @@ pub struct KernelProgram {
     maps: Vec<MapFd>,
     verdict: Verdict,
     runner: Option<Runner>,
+    /// The program as the verdict loaded it (not for `mem`, whose verdict is the wrapper's), kept
+    /// so it can be attached to a real hook.
+    loaded: Option<ProgFd>,
 }
 
 #[derive(Debug)]
@@ -167,9 +173,10 @@ impl KernelProgram {
         let fds: Vec<i32> = maps.iter().map(|m| m.as_raw_fd()).collect();
         let name = program.source.as_ref().map(|s| s.name.rsplit('/').next().unwrap_or("").to_string());
         let name = object_name(name.as_deref().unwrap_or("ebpf_lab").trim_end_matches(".s"));
-        let vtype = verify_type(program.prog_type);
+        let vtype = opts.kernel_prog_type.unwrap_or_else(|| verify_type(program.prog_type));
         let mut runner = None;
         let mut mem_map = None;
+        let mut kept = None;
         let verdict = if program.prog_type == ProgType::Mem {
             // The conformance convention (r1 = buffer, r2 = length) needs a wrapper to set it up,
             // so a mem program is verified inside it and the log is renumbered to its own pcs.
@@ -200,6 +207,7 @@ impl KernelProgram {
             match load_insns(&program.insns, vtype, opts, &name, &fds) {
                 Ok(loaded) => {
                     let verified_insns = sys::prog_info(&loaded.fd).ok().map(|i| i.verified_insns);
+                    kept = Some(loaded.fd);
                     Verdict { log: loaded.log, verified_insns, error: None }
                 }
                 Err(e) => Verdict { log: e.log().unwrap_or("").to_string(), verified_insns: None, error: Some(e) },
@@ -212,7 +220,14 @@ impl KernelProgram {
             maps,
             verdict,
             runner,
+            loaded: kept,
         })
+    }
+
+    /// The accepted program's fd, as loaded for the verdict (with the kernel type of
+    /// [`LoadOptions::kernel_prog_type`] when set); `None` when rejected or for `mem` programs.
+    pub fn prog_fd(&self) -> Option<&ProgFd> {
+        self.loaded.as_ref()
     }
 
     /// The kernel's verdict on the program as written.

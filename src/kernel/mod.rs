@@ -5,10 +5,12 @@
 
 use std::io::Write;
 
+pub mod attach;
 pub mod backend;
 pub mod engine;
 pub mod error;
 pub mod sys;
+pub mod trace_pipe;
 pub mod verifier_log;
 pub mod wrapper;
 
