@@ -4,9 +4,11 @@
 //! A new engine plugs in by adding a line to [`ENGINES`] and an arm to [`open`]; `check` then
 //! runs and compares it without further change.
 
-use crate::interp::{Input, RunOptions, RunOutcome, RuntimeError, Vm};
+use crate::interp::Vm;
 use crate::kernel::{KernelEngine, KernelError, LoadOptions};
 use crate::program::Program;
+use crate::runtime::error::RuntimeError;
+use crate::runtime::run::{Input, RunOptions, RunOutcome};
 use std::fmt;
 
 /// A map's contents as `(key, value)` byte pairs.

@@ -433,6 +433,25 @@ impl Memory {
     }
 }
 
+/// Legacy packet load: `size` bytes at `off` from the skb's `data`, **big endian** (network
+/// order), as the kernel's `bpf_skb_load_helper` does. `None` when out of bounds, in which case
+/// the kernel ends the program returning 0.
+pub fn load_packet(mem: &Memory, off: i32, size: u8) -> Option<u64> {
+    if off < 0 {
+        return None; // SKF_LL_OFF / SKF_NET_OFF ancillary areas are not modelled
+    }
+    let (data, end) = mem.packet_fields?;
+    let data = super::ctx_build::get_u32(&mem.ctx, data) as u64;
+    let end = super::ctx_build::get_u32(&mem.ctx, end) as u64;
+    let start = data.checked_add(off as u64)?;
+    if start + size as u64 > end {
+        return None;
+    }
+    let o = usize::try_from(start - PACKET_BASE).ok()?;
+    let bytes = mem.packet.get(o..o + size as usize)?;
+    Some(bytes.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
