@@ -24,6 +24,7 @@ pub mod elf;
 pub mod engine;
 pub mod interp;
 pub mod isa;
+pub mod jit;
 pub mod kernel;
 pub mod load;
 pub mod program;

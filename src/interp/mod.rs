@@ -89,13 +89,7 @@ impl Vm {
     /// Like [`Vm::new`], with options.
     pub fn with_options(prog: &Program, options: RunOptions) -> Result<Vm, RuntimeError> {
         let code = decoded::decode(prog)?;
-        let mut mem = Memory::new();
-        let ncpus = options.ncpus.max(1) as usize;
-        for (i, def) in prog.maps.iter().enumerate() {
-            let map = Map::new(def, ncpus)
-                .map_err(|e| RuntimeError::new(ErrorKind::Invalid(format!("map `{}` (#{i}): {e}", def.name))))?;
-            mem.maps.push(map);
-        }
+        let mem = Memory::for_program(prog, &options)?;
         Ok(Vm {
             prog: prog.clone(),
             code: code.clone(),

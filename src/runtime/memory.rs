@@ -128,6 +128,21 @@ impl Region {
     }
 }
 
+/// A region as native code sees it: virtual `[base, base + len)` lives at host address `host`.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    /// First virtual address.
+    pub base: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// Stores allowed.
+    pub writable: bool,
+    /// Host address of the first byte.
+    pub host: *mut u8,
+    /// One frame's stack (engines may cache it apart from the other regions).
+    pub stack: bool,
+}
+
 /// A faulting access, before it is tied to an instruction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault(pub ErrorKind);
@@ -262,7 +277,16 @@ impl Memory {
     // run loop, where `read`/`write` are inlined.
     #[inline(never)]
     fn find_slow(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
-        for r in &self.regions {
+        let r = &self.regions[self.lookup(addr, size, access)?];
+        if !r.checked {
+            self.hot = Hot { base: r.base, len: r.len, writable: r.writable, backing: r.backing, start: r.start };
+        }
+        Ok((r.backing, r.start + (addr - r.base) as usize))
+    }
+
+    /// The index of the region holding `[addr, addr + size)`, scanning the table in order.
+    fn lookup(&self, addr: u64, size: usize, access: Access) -> Result<usize, Fault> {
+        for (i, r) in self.regions.iter().enumerate() {
             let o = addr.wrapping_sub(r.base);
             if o >= r.reach() {
                 continue;
@@ -278,12 +302,29 @@ impl Memory {
             if access == Access::Write && !r.writable {
                 return Err(Fault(ErrorKind::ReadOnly { addr, region: r.name.to_string() }));
             }
-            if !r.checked {
-                self.hot = Hot { base: r.base, len: r.len, writable: r.writable, backing: r.backing, start: r.start };
-            }
-            return Ok((r.backing, r.start + o as usize));
+            return Ok(i);
         }
         Err(Fault(self.describe(addr, size, access)))
+    }
+
+    /// Resolves an access for native code: the host address of `[addr, addr + size)`, checked
+    /// exactly as [`Memory::read`]/[`Memory::write`] check it, plus the region's window when
+    /// native code may reuse it without asking again (not for the context, whose accesses
+    /// follow the layout's rules and refuse atomics). The pointers stay valid until the
+    /// buffers change: after a helper call or a new [`Memory::setup`].
+    pub fn resolve(&mut self, addr: u64, size: usize, access: Access) -> Result<(*mut u8, Option<Window>), Fault> {
+        let i = self.lookup(addr, size, access)?;
+        let r = &self.regions[i];
+        let (base, len, writable, backing, start, cacheable) =
+            (r.base, r.len, r.writable, r.backing, r.start, !r.checked && r.backing != Backing::Ctx);
+        let Some(bytes) = self.backing_mut(backing).get_mut(start..start + len as usize) else {
+            return Err(Fault(self.describe(addr, size, access)));
+        };
+        let host = bytes.as_mut_ptr();
+        let window =
+            cacheable.then_some(Window { base, len, writable, host, stack: matches!(backing, Backing::Stack(_)) });
+        // SAFETY: `lookup` placed `[addr, addr + size)` within the region's `len` bytes.
+        Ok((unsafe { host.add((addr - base) as usize) }, window))
     }
 
     /// Validates an access at `offset` into the context with the kernel's rules for the program

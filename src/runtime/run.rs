@@ -108,6 +108,18 @@ pub struct RunOutcome {
 }
 
 impl Memory {
+    /// Empty memory with the maps `prog` declares (per-CPU maps with `options.ncpus` copies).
+    pub fn for_program(prog: &Program, options: &RunOptions) -> Result<Memory, RuntimeError> {
+        let mut mem = Memory::new();
+        let ncpus = options.ncpus.max(1) as usize;
+        for (i, def) in prog.maps.iter().enumerate() {
+            let map = super::Map::new(def, ncpus)
+                .map_err(|e| RuntimeError::new(ErrorKind::Invalid(format!("map `{}` (#{i}): {e}", def.name))))?;
+            mem.maps.push(map);
+        }
+        Ok(mem)
+    }
+
     /// Builds the address space of one run of `prog` on `input` (stacks zeroed, context,
     /// packet or input buffer, map values) and returns the initial `r1`. Every engine that
     /// checks accesses against these regions sees the same virtual addresses.

@@ -1,0 +1,1 @@
+//! The listing of `ebpf-lab jit`: each instruction next to the x86-64 it became.
