@@ -1,10 +1,12 @@
-//! A plugin for the bpf_conformance reference runner, running programs on ebpf-lab's interpreter.
+//! A plugin for the bpf_conformance reference runner, running programs on one of ebpf-lab's
+//! engines (the interpreter unless `--engine jit` or `--engine kernel` says otherwise).
 //!
-//! Protocol: `bpf-conformance-plugin [HEXMEM] [OPTIONS]`, the program bytecode as hex bytes on
-//! standard input (whitespace optional). Prints r0 in hex and exits 0, or prints the error and
-//! exits 1. Options the runner passes (`--elf`, ...) are accepted and ignored.
+//! Protocol: `bpf-conformance-plugin [HEXMEM] [--engine NAME] [OPTIONS]`, the program bytecode
+//! as hex bytes on standard input (whitespace optional). Prints r0 in hex and exits 0, or prints
+//! the error and exits 1. Other options the runner passes (`--elf`, ...) are accepted and ignored.
 
-use ebpf_lab::interp::{Input, Vm};
+use ebpf_lab::engine::{self, EngineOptions};
+use ebpf_lab::interp::Input;
 use ebpf_lab::program::Program;
 use std::io::Read;
 use std::process::ExitCode;
@@ -16,7 +18,18 @@ fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
 }
 
 fn run() -> Result<u64, String> {
-    let mem_hex = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let mut engine_name = String::from("interp");
+    let mut mem_hex = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--engine" {
+            engine_name = args.next().ok_or("--engine needs a name (interp, jit, kernel)")?;
+        } else if let Some(name) = a.strip_prefix("--engine=") {
+            engine_name = name.to_string();
+        } else if !a.starts_with("--") && mem_hex.is_none() {
+            mem_hex = Some(a);
+        }
+    }
     let mem = match mem_hex {
         Some(h) => parse_hex(&h).map_err(|e| format!("memory: {e}"))?,
         None => Vec::new(),
@@ -28,8 +41,9 @@ fn run() -> Result<u64, String> {
     if prog.insns.is_empty() {
         return Err("the program has no instructions".into());
     }
-    let mut vm = Vm::new(&prog).map_err(|e| e.to_string())?;
-    vm.run(&Input::mem(mem)).map(|o| o.r0).map_err(|e| e.to_string())
+    let input = Input::mem(mem);
+    let mut vm = engine::open(&engine_name, &prog, &EngineOptions::default(), &input).map_err(|e| e.to_string())?;
+    vm.run(&input).map(|r| r.outcome.r0).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {

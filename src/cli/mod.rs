@@ -7,6 +7,7 @@ mod asm;
 mod check;
 mod disasm;
 mod input;
+mod jit;
 mod json;
 mod run;
 
@@ -69,6 +70,8 @@ enum Command {
     Run(run::RunArgs),
     /// Load a program into the kernel, run it on every engine, and compare the results.
     Check(check::CheckArgs),
+    /// Compile a program with the JIT and list each instruction with the x86-64 it became.
+    Jit(jit::JitArgs),
 }
 
 /// Shared output settings for commands.
@@ -97,6 +100,7 @@ pub fn main() -> i32 {
         Command::Disasm(args) => disasm::run(&ctx, args),
         Command::Run(args) => run::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Jit(args) => jit::run(&ctx, args),
     }
 }
 

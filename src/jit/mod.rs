@@ -10,7 +10,8 @@
 //! [`crate::runtime::memory`]), every access is checked against the same regions, and a fault
 //! names the same instruction. The instruction count differs: native code charges the budget
 //! only at taken back-edges (the loop's span, `jump index - target index + 1`) and at
-//! bpf-to-bpf calls (1), so `insns_executed` is what was charged, not an exact count.
+//! bpf-to-bpf calls (1), so [`JitVm::charged`] is not an instruction count, and
+//! `RunOutcome::insns_executed` stays 0. `RunOptions::trace` is not supported (no per-step log).
 //! Code pages are writable only while being assembled, then read+execute, and are unmapped
 //! when the engine is dropped.
 
@@ -34,6 +35,8 @@ pub struct JitVm {
     options: RunOptions,
     clock: u64,
     rng: u64,
+    /// What the last successful run charged to the budget.
+    charged: u64,
 }
 
 impl JitVm {
@@ -46,7 +49,20 @@ impl JitVm {
     pub fn with_options(prog: &Program, options: RunOptions) -> Result<JitVm, RuntimeError> {
         let code = compile::compile(prog)?;
         let mem = Memory::for_program(prog, &options)?;
-        Ok(JitVm { programs: vec![(prog.clone(), code)], mem, rng: options.seed, options, clock: 1_000_000_000 })
+        Ok(JitVm {
+            programs: vec![(prog.clone(), code)],
+            mem,
+            rng: options.seed,
+            options,
+            clock: 1_000_000_000,
+            charged: 0,
+        })
+    }
+
+    /// What the last successful run charged to the budget: the spans of the back-edges it took
+    /// and 1 per bpf-to-bpf call (not an instruction count: `RunOutcome::insns_executed` stays 0).
+    pub fn charged(&self) -> u64 {
+        self.charged
     }
 
     /// The main program.
@@ -141,8 +157,8 @@ impl JitVm {
             }
         }
         let trace = std::mem::take(&mut rt.trace);
+        self.charged = self.options.budget - ctx.room;
         let mut out = self.mem.outcome(self.programs[0].0.prog_type, ctx.regs[0]);
-        out.insns_executed = self.options.budget - ctx.room;
         out.trace_lines = trace;
         Ok(out)
     }
