@@ -476,7 +476,9 @@ impl Gen {
         let lim = HOT_LIM + 8 * if kind == KIND_READ { c } else { 4 + c };
         // Accesses through r10 try the stack window first, the rest the data window.
         let (first, second) = if base == X[10] { (HOT_SIZE, 0) } else { (0, HOT_SIZE) };
-        let (slow, back) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        // Dynamic labels (a vector), not local ones (a hash map): this runs per access.
+        let (slow, back, hit) =
+            (self.ops.new_dynamic_label(), self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
         let info = size.bytes() as u64 | kind << 8 | (idx as u64) << 16;
         self.stubs.push(Stub::Slow { label: slow, back, info });
         dynasm!(self.ops ; .arch x64
@@ -484,14 +486,14 @@ impl Gen {
             ; mov r11, r10
             ; sub r11, [r12 + HOT + first + HOT_BASE]
             ; cmp r11, [r12 + HOT + first + lim]
-            ; jb >hit
+            ; jb =>hit
             ; mov r11, r10
             ; sub r11, [r12 + HOT + second + HOT_BASE]
             ; cmp r11, [r12 + HOT + second + lim]
             ; jae =>slow
             ; add r11, [r12 + HOT + second + HOT_HOST]
             ; jmp =>back
-            ; hit:
+            ; =>hit
             ; add r11, [r12 + HOT + first + HOT_HOST]
             ; =>back
         );
