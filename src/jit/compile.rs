@@ -2,8 +2,8 @@
 //!
 //! Register mapping (after the kernel's x86-64 JIT): r0 = rax, r1 = rdi, r2 = rsi, r3 = rdx,
 //! r4 = rcx, r5 = r8 (so a helper's arguments sit where the C ABI wants them), r6–r9 = rbx,
-//! r13, r14, r15 (callee-saved, like eBPF's), r10 = rbp. r9, r10, r11 are scratch and r12
-//! points to the [`JitCtx`]. Shifts use BMI2 (`shlx`, `shrx`, `sarx`), which mask the count
+//! r13, r14, r15 (callee-saved, like eBPF's), r10 = rbp. r12 points to the [`JitCtx`], r9
+//! holds the budget left (so a back-edge costs a register subtract), r10 and r11 are scratch. Shifts use BMI2 (`shlx`, `shrx`, `sarx`), which mask the count
 //! to the operand width exactly as eBPF does and leave rcx (r4) alone.
 //!
 //! Every load, store and atomic computes its virtual address, then compares it against the
@@ -39,6 +39,7 @@ const ROOM: i32 = offset_of!(JitCtx, room) as i32;
 const DEPTH: i32 = offset_of!(JitCtx, depth) as i32;
 const SAVED_RSP: i32 = offset_of!(JitCtx, saved_rsp) as i32;
 const TMP_RSP: i32 = offset_of!(JitCtx, tmp_rsp) as i32;
+const TMP: i32 = offset_of!(JitCtx, tmp) as i32;
 const FLAG: i32 = offset_of!(JitCtx, flag) as i32;
 const REGS: i32 = offset_of!(JitCtx, regs) as i32;
 /// `r10` of the main function; frame *f* adds `f * STACK_STRIDE`.
@@ -230,15 +231,18 @@ impl Gen {
     }
 
     /// Calls `f(r12, rsi, rdx)` (arguments already in rsi and rdx) with the stack aligned for
-    /// the C ABI. Clobbers every caller-saved register.
+    /// the C ABI, the budget (r9) parked in the context meanwhile. Clobbers every caller-saved
+    /// register but r9.
     fn callout(&mut self, f: u64) {
         dynasm!(self.ops ; .arch x64
             ; mov rdi, r12
+            ; mov [r12 + ROOM], r9
             ; mov [r12 + TMP_RSP], rsp
             ; and rsp, -16
             ; mov rax, QWORD f as i64
             ; call rax
             ; mov rsp, [r12 + TMP_RSP]
+            ; mov r9, [r12 + ROOM]
         );
     }
 
@@ -353,11 +357,11 @@ impl Gen {
         match src {
             Operand::Imm(0) => return self.div_by_zero(w64, quotient, d),
             Operand::Imm(-1) if signed => return self.div_by_minus1(w64, quotient, d),
-            Operand::Imm(k) if w64 => dynasm!(self.ops ; .arch x64 ; mov r9, QWORD k as i64),
-            Operand::Imm(k) => dynasm!(self.ops ; .arch x64 ; mov r9d, k),
+            Operand::Imm(k) if w64 => dynasm!(self.ops ; .arch x64 ; mov r11, QWORD k as i64),
+            Operand::Imm(k) => dynasm!(self.ops ; .arch x64 ; mov r11d, k),
             Operand::Reg(s) => {
                 let s = X[s.idx()];
-                dynasm!(self.ops ; .arch x64 ; mov r9, Rq(s));
+                dynasm!(self.ops ; .arch x64 ; mov r11, Rq(s));
             }
         }
         let dynamic = matches!(src, Operand::Reg(_));
@@ -365,31 +369,31 @@ impl Gen {
             (self.ops.new_dynamic_label(), self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
         if dynamic {
             if w64 {
-                dynasm!(self.ops ; .arch x64 ; test r9, r9 ; jz =>zero);
+                dynasm!(self.ops ; .arch x64 ; test r11, r11 ; jz =>zero);
                 if signed {
-                    dynasm!(self.ops ; .arch x64 ; cmp r9, -1 ; je =>minus1);
+                    dynasm!(self.ops ; .arch x64 ; cmp r11, -1 ; je =>minus1);
                 }
             } else {
-                dynasm!(self.ops ; .arch x64 ; test r9d, r9d ; jz =>zero);
+                dynasm!(self.ops ; .arch x64 ; test r11d, r11d ; jz =>zero);
                 if signed {
-                    dynasm!(self.ops ; .arch x64 ; cmp r9d, -1 ; je =>minus1);
+                    dynasm!(self.ops ; .arch x64 ; cmp r11d, -1 ; je =>minus1);
                 }
             }
         }
-        dynasm!(self.ops ; .arch x64 ; mov r10, rax ; mov r11, rdx ; mov rax, Rq(d));
+        dynasm!(self.ops ; .arch x64 ; mov r10, rax ; mov [r12 + TMP], rdx ; mov rax, Rq(d));
         match (w64, signed) {
-            (true, false) => dynasm!(self.ops ; .arch x64 ; xor edx, edx ; div r9),
-            (true, true) => dynasm!(self.ops ; .arch x64 ; cqo ; idiv r9),
-            (false, false) => dynasm!(self.ops ; .arch x64 ; xor edx, edx ; div r9d),
-            (false, true) => dynasm!(self.ops ; .arch x64 ; cdq ; idiv r9d),
+            (true, false) => dynasm!(self.ops ; .arch x64 ; xor edx, edx ; div r11),
+            (true, true) => dynasm!(self.ops ; .arch x64 ; cqo ; idiv r11),
+            (false, false) => dynasm!(self.ops ; .arch x64 ; xor edx, edx ; div r11d),
+            (false, true) => dynasm!(self.ops ; .arch x64 ; cdq ; idiv r11d),
         }
         match (w64, quotient) {
-            (true, true) => dynasm!(self.ops ; .arch x64 ; mov r9, rax),
-            (true, false) => dynasm!(self.ops ; .arch x64 ; mov r9, rdx),
-            (false, true) => dynasm!(self.ops ; .arch x64 ; mov r9d, eax),
-            (false, false) => dynasm!(self.ops ; .arch x64 ; mov r9d, edx),
+            (true, true) => dynasm!(self.ops ; .arch x64 ; mov r11, rax),
+            (true, false) => dynasm!(self.ops ; .arch x64 ; mov r11, rdx),
+            (false, true) => dynasm!(self.ops ; .arch x64 ; mov r11d, eax),
+            (false, false) => dynasm!(self.ops ; .arch x64 ; mov r11d, edx),
         }
-        dynasm!(self.ops ; .arch x64 ; mov rax, r10 ; mov rdx, r11 ; mov Rq(d), r9);
+        dynasm!(self.ops ; .arch x64 ; mov rax, r10 ; mov rdx, [r12 + TMP] ; mov Rq(d), r11);
         if dynamic {
             dynasm!(self.ops ; .arch x64 ; jmp =>done ; =>zero);
             self.div_by_zero(w64, quotient, d);
@@ -519,23 +523,23 @@ impl Gen {
             (AtomicOp::CmpXchg, _, false) => dynasm!(self.ops ; .arch x64 ; lock cmpxchg [r11], Rd(s) ; mov eax, eax),
             (AtomicOp::Or | AtomicOp::And | AtomicOp::Xor, true, _) => {
                 // A compare-exchange loop; r0 (rax) is parked in the context meanwhile.
-                dynasm!(self.ops ; .arch x64 ; mov r9, Rq(s) ; mov [r12 + REGS], rax);
+                dynasm!(self.ops ; .arch x64 ; mov [r12 + TMP], Rq(s) ; mov [r12 + REGS], rax);
                 if w64 {
                     dynasm!(self.ops ; .arch x64 ; mov rax, [r11] ; again: ; mov r10, rax);
                 } else {
                     dynasm!(self.ops ; .arch x64 ; mov eax, [r11] ; again: ; mov r10d, eax);
                 }
                 match op {
-                    AtomicOp::Or => dynasm!(self.ops ; .arch x64 ; or r10, r9),
-                    AtomicOp::And => dynasm!(self.ops ; .arch x64 ; and r10, r9),
-                    _ => dynasm!(self.ops ; .arch x64 ; xor r10, r9),
+                    AtomicOp::Or => dynasm!(self.ops ; .arch x64 ; or r10, [r12 + TMP]),
+                    AtomicOp::And => dynasm!(self.ops ; .arch x64 ; and r10, [r12 + TMP]),
+                    _ => dynasm!(self.ops ; .arch x64 ; xor r10, [r12 + TMP]),
                 }
                 if w64 {
-                    dynasm!(self.ops ; .arch x64 ; lock cmpxchg [r11], r10 ; jne <again ; mov r9, rax);
+                    dynasm!(self.ops ; .arch x64 ; lock cmpxchg [r11], r10 ; jne <again ; mov r10, rax);
                 } else {
-                    dynasm!(self.ops ; .arch x64 ; lock cmpxchg [r11], r10d ; jne <again ; mov r9d, eax);
+                    dynasm!(self.ops ; .arch x64 ; lock cmpxchg [r11], r10d ; jne <again ; mov r10d, eax);
                 }
-                dynasm!(self.ops ; .arch x64 ; mov rax, [r12 + REGS] ; mov Rq(s), r9);
+                dynasm!(self.ops ; .arch x64 ; mov rax, [r12 + REGS] ; mov Rq(s), r10);
             }
         }
     }
@@ -583,7 +587,7 @@ impl Gen {
         dynasm!(self.ops ; .arch x64
             ; cmp QWORD [r12 + DEPTH], (MAX_CALL_FRAMES - 1) as i32
             ; jae =>depth
-            ; sub QWORD [r12 + ROOM], 1
+            ; sub r9, 1
             ; jb =>budget
             ; push rbx ; push r13 ; push r14 ; push r15
             ; add QWORD [r12 + DEPTH], 1
@@ -617,7 +621,7 @@ impl Gen {
                 Stub::Charge { label, span, target, idx } => {
                     dynasm!(self.ops ; .arch x64
                         ; =>label
-                        ; sub QWORD [r12 + ROOM], span as i32
+                        ; sub r9, span as i32
                         ; jae =>target
                     );
                     self.raise_inline(RAISE_BUDGET, idx);
@@ -658,9 +662,11 @@ impl Gen {
         );
         self.reload_args();
         dynasm!(self.ops ; .arch x64
+            ; mov r9, [r12 + ROOM]
             ; mov [r12 + SAVED_RSP], rsp
             ; call =>main
             ; after_main:
+            ; mov [r12 + ROOM], r9
             ; mov [r12 + REGS], rax
             ; xor eax, eax
             ; epilogue:
@@ -672,10 +678,10 @@ impl Gen {
             ; mov eax, 1
             ; jmp <epilogue
             ; =>flagged
-            ; mov r9, [r12 + FLAG]
-            ; cmp r9, 2
+            ; mov r10, [r12 + FLAG]
+            ; cmp r10, 2
             ; je >tail
-            ; cmp r9, 3
+            ; cmp r10, 3
             ; jne =>fault
             ; mov rsp, [r12 + SAVED_RSP]
             ; xor eax, eax

@@ -43,7 +43,8 @@ impl Hot {
 pub struct JitCtx {
     /// Region windows: 0 for the last data region hit, 1 for the last stack frame.
     pub hot: [Hot; 2],
-    /// Instructions left in the budget (charged at back-edges and calls).
+    /// Instructions left in the budget (charged at back-edges and calls; in r9 while native
+    /// code runs, here across callouts and after the run).
     pub room: u64,
     /// Call depth: 0 in the main function.
     pub depth: u64,
@@ -51,6 +52,8 @@ pub struct JitCtx {
     pub saved_rsp: u64,
     /// `rsp` across a call out to Rust (which needs it 16-byte aligned).
     pub tmp_rsp: u64,
+    /// Scratch for instructions that need more registers than r10 and r11 (division, atomics).
+    pub tmp: u64,
     /// Set by a callout: 1 = fault (in `Rt::error`), 2 = a tail call was taken, 3 = end the
     /// program with r0 = 0 (an out-of-bounds `LD_ABS`).
     pub flag: u64,

@@ -130,6 +130,7 @@ impl JitVm {
             depth: 0,
             saved_rsp: 0,
             tmp_rsp: 0,
+            tmp: 0,
             flag: 0,
             regs,
             rt: std::ptr::null_mut(),
