@@ -48,3 +48,20 @@ fn programs_of_any_size_compile() {
     assert!(vm.compiled().buf.len() > 100_000);
     assert_eq!(vm.run(&Input::mem(vec![])).unwrap().r0, 300_000);
 }
+
+#[test]
+fn context_accesses_stay_checked_across_runs() {
+    // Validated context accesses are remembered between runs; the answers must not be.
+    let p = interp_common::llvm(".prog xdp\nr2 = *(u32 *)(r1 + 4)\nr3 = *(u32 *)(r1 + 0)\nr0 = r2\nr0 -= r3\nexit\n");
+    let mut vm = JitVm::new(&p).unwrap();
+    for len in [64, 20, 64, 0] {
+        assert_eq!(vm.run(&Input::xdp(vec![0; len])).unwrap().r0, len as u64);
+    }
+    // The read is fine, the write to the same field is not, every time.
+    let p = interp_common::llvm(".prog xdp\nr2 = *(u32 *)(r1 + 0)\n*(u32 *)(r1 + 0) = r2\nr0 = 0\nexit\n");
+    let mut vm = JitVm::new(&p).unwrap();
+    let want = ebpf_lab::interp::Vm::new(&p).unwrap().run(&Input::xdp(vec![0; 20])).unwrap_err();
+    for _ in 0..3 {
+        assert_eq!(vm.run(&Input::xdp(vec![0; 20])).unwrap_err(), want);
+    }
+}

@@ -167,6 +167,8 @@ impl Vm {
 
     /// Builds memory for `input` and returns the initial `r1`.
     fn setup(&mut self, input: &Input) -> Result<u64, RuntimeError> {
+        // The run loop writes the stack without telling the memory: all of it may be dirty.
+        self.mem.stack_dirty = MAX_CALL_FRAMES;
         self.mem.setup(&self.prog, input)
     }
 

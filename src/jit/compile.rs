@@ -63,8 +63,6 @@ pub struct Compiled {
 enum Stub {
     /// Slow path of an access: resolve `r10`, continue at `back` with the host address in r11.
     Slow { label: DynamicLabel, back: DynamicLabel, info: u64 },
-    /// A taken back-edge: charge `span` to the budget, then jump to `target`.
-    Charge { label: DynamicLabel, span: u64, target: DynamicLabel, idx: usize },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
 }
@@ -449,27 +447,56 @@ impl Gen {
     }
 
     /// A jump from instruction `i` to `t` (`cond` tests the flags just set; `None` always
-    /// jumps). Back-edges go through a stub that charges the loop's span to the budget.
+    /// jumps). A back-edge charges the loop's span to the budget on the way: the condition is
+    /// inverted to skip the charge, so a taken back-edge is still one taken jump.
     fn jump(&mut self, cond: Option<JmpCond>, i: usize, t: usize) {
-        let mut l = self.labels[t];
-        if t <= i {
-            let label = self.ops.new_dynamic_label();
-            self.stubs.push(Stub::Charge { label, span: (i - t + 1) as u64, target: l, idx: i });
-            l = label;
+        let target = self.labels[t];
+        if t > i {
+            return self.jcc(cond, false, target);
         }
+        let (next, raise) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        self.stubs.push(Stub::Raise { label: raise, code: RAISE_BUDGET, idx: i });
+        if cond.is_some() {
+            self.jcc(cond, true, next);
+        }
+        let span = (i - t + 1) as i32;
+        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>raise ; jmp =>target ; =>next);
+    }
+
+    /// `jcc` to `l` on `cond` (or its negation), `jmp` for `None`.
+    fn jcc(&mut self, cond: Option<JmpCond>, negate: bool, l: DynamicLabel) {
         use JmpCond::*;
+        let Some(cond) = cond else {
+            return dynasm!(self.ops ; .arch x64 ; jmp =>l);
+        };
+        // The negation of each condition, as the condition that holds exactly when it fails.
+        let cond = if !negate {
+            cond
+        } else {
+            match cond {
+                Eq => Ne,
+                Ne | Set => Eq,
+                Gt => Le,
+                Le => Gt,
+                Ge => Lt,
+                Lt => Ge,
+                Sgt => Sle,
+                Sle => Sgt,
+                Sge => Slt,
+                Slt => Sge,
+            }
+        };
         match cond {
-            None => dynasm!(self.ops ; .arch x64 ; jmp =>l),
-            Some(Eq) => dynasm!(self.ops ; .arch x64 ; je =>l),
-            Some(Ne | Set) => dynasm!(self.ops ; .arch x64 ; jne =>l),
-            Some(Gt) => dynasm!(self.ops ; .arch x64 ; ja =>l),
-            Some(Ge) => dynasm!(self.ops ; .arch x64 ; jae =>l),
-            Some(Lt) => dynasm!(self.ops ; .arch x64 ; jb =>l),
-            Some(Le) => dynasm!(self.ops ; .arch x64 ; jbe =>l),
-            Some(Sgt) => dynasm!(self.ops ; .arch x64 ; jg =>l),
-            Some(Sge) => dynasm!(self.ops ; .arch x64 ; jge =>l),
-            Some(Slt) => dynasm!(self.ops ; .arch x64 ; jl =>l),
-            Some(Sle) => dynasm!(self.ops ; .arch x64 ; jle =>l),
+            Eq => dynasm!(self.ops ; .arch x64 ; je =>l),
+            Ne | Set => dynasm!(self.ops ; .arch x64 ; jne =>l),
+            Gt => dynasm!(self.ops ; .arch x64 ; ja =>l),
+            Ge => dynasm!(self.ops ; .arch x64 ; jae =>l),
+            Lt => dynasm!(self.ops ; .arch x64 ; jb =>l),
+            Le => dynasm!(self.ops ; .arch x64 ; jbe =>l),
+            Sgt => dynasm!(self.ops ; .arch x64 ; jg =>l),
+            Sge => dynasm!(self.ops ; .arch x64 ; jge =>l),
+            Slt => dynasm!(self.ops ; .arch x64 ; jl =>l),
+            Sle => dynasm!(self.ops ; .arch x64 ; jle =>l),
         }
     }
 
@@ -617,14 +644,6 @@ impl Gen {
                         ; jz =>fault
                         ; jmp =>back
                     );
-                }
-                Stub::Charge { label, span, target, idx } => {
-                    dynasm!(self.ops ; .arch x64
-                        ; =>label
-                        ; sub r9, span as i32
-                        ; jae =>target
-                    );
-                    self.raise_inline(RAISE_BUDGET, idx);
                 }
                 Stub::Raise { label, code, idx } => {
                     dynasm!(self.ops ; .arch x64 ; =>label);

@@ -8,7 +8,7 @@
 use crate::runtime::env::{tail_call_target, MemEnv, TAIL_CALL_FAILED};
 use crate::runtime::error::{Access, ErrorKind};
 use crate::runtime::helpers::BPF_FUNC_TAIL_CALL;
-use crate::runtime::memory::{load_packet, Memory, Window, MAX_CALL_FRAMES};
+use crate::runtime::memory::{load_packet, Memory, Window, CTX_BASE, MAX_CALL_FRAMES};
 use crate::runtime::run::RunOptions;
 
 /// A cached region window: an access of size class `c` (1, 2, 4, 8 bytes) at virtual `addr`
@@ -92,7 +92,14 @@ pub struct Rt<'a> {
     pub programs: usize,
     /// Errors known at compile time, raised by code `RAISE_STATIC + i`.
     pub statics: Vec<ErrorKind>,
+    /// Context accesses already validated, kept across runs: `(address, size | kind << 8 |
+    /// context length << 16)`. Whether the layout allows an access depends on nothing else, so
+    /// a repeated one skips the region scan and the layout's rules.
+    pub ctx_seen: &'a mut Vec<(u64, u64)>,
 }
+
+/// At most this many validated context accesses are remembered.
+const CTX_SEEN_MAX: usize = 64;
 
 /// `info` of [`jit_resolve`]: the size in the low byte, the access kind in the next, the
 /// instruction index above.
@@ -147,11 +154,19 @@ pub(super) unsafe extern "C" fn jit_resolve(ctx: *mut JitCtx, addr: u64, info: u
             return 0;
         }
     }
+    let seen = (addr, (info & 0xffff) | (rt.mem.ctx.len() as u64) << 16);
+    let in_ctx = addr.wrapping_sub(CTX_BASE) < rt.mem.ctx.len() as u64;
+    if kind != KIND_ATOMIC && in_ctx && rt.ctx_seen.contains(&seen) {
+        // SAFETY: validated before for this context length: the access lies within `ctx`.
+        return unsafe { rt.mem.ctx.as_mut_ptr().add((addr - CTX_BASE) as usize) } as u64;
+    }
     let access = if kind == KIND_READ { Access::Read } else { Access::Write };
     match rt.mem.resolve(addr, size, access) {
         Ok((host, window)) => {
-            if let Some(w) = window {
-                unsafe { (*ctx).hot[usize::from(w.stack)] = Hot::of(&w) };
+            match window {
+                Some(w) => unsafe { (*ctx).hot[usize::from(w.stack)] = Hot::of(&w) },
+                None if kind != KIND_ATOMIC && in_ctx && rt.ctx_seen.len() < CTX_SEEN_MAX => rt.ctx_seen.push(seen),
+                None => {}
             }
             host as u64
         }

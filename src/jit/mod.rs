@@ -37,6 +37,8 @@ pub struct JitVm {
     rng: u64,
     /// What the last successful run charged to the budget.
     charged: u64,
+    /// Context accesses validated in earlier runs (see `Rt::ctx_seen`).
+    ctx_seen: Vec<(u64, u64)>,
 }
 
 impl JitVm {
@@ -56,6 +58,7 @@ impl JitVm {
             options,
             clock: 1_000_000_000,
             charged: 0,
+            ctx_seen: Vec::new(),
         })
     }
 
@@ -123,6 +126,7 @@ impl JitVm {
             tail_calls: 0,
             programs: self.programs.len(),
             statics: Vec::new(),
+            ctx_seen: &mut self.ctx_seen,
         };
         let mut ctx = JitCtx {
             hot: [Hot::default(); 2],

@@ -174,6 +174,10 @@ pub struct Memory {
     /// The first `MAX_CALL_FRAMES` regions are exactly the frames' stacks, so a stack address
     /// can be resolved arithmetically (see [`Memory::stack_index`]).
     stack_mapped: bool,
+    /// Frames `0..stack_dirty` may hold bytes from an earlier run: [`Memory::setup`] zeroes
+    /// those. Engines that write the stack without telling (the interpreter's arithmetic path)
+    /// set it to `MAX_CALL_FRAMES` before each run; [`Memory::resolve`] and helper writes raise it.
+    pub stack_dirty: usize,
 }
 
 /// The bounds of the last-hit region (see [`Memory::find`]). `len == 0` never matches.
@@ -202,7 +206,7 @@ impl Memory {
     pub fn set_regions(&mut self, regions: Vec<Region>) {
         self.stack_mapped = self.stack.len() >= MAX_CALL_FRAMES * STACK_SIZE
             && regions.len() >= MAX_CALL_FRAMES
-            && regions.iter().zip(Memory::stack_regions()).all(|(r, s)| {
+            && regions.iter().zip((0..MAX_CALL_FRAMES).map(Memory::stack_region)).all(|(r, s)| {
                 (r.base, r.len, r.writable, r.backing, r.start, r.checked)
                     == (s.base, s.len, s.writable, s.backing, s.start, s.checked)
             });
@@ -225,17 +229,20 @@ impl Memory {
 
     /// The regions for the stacks of every frame.
     pub fn stack_regions() -> Vec<Region> {
-        (0..MAX_CALL_FRAMES)
-            .map(|f| Region {
-                base: stack_base(f),
-                len: STACK_SIZE as u64,
-                writable: true,
-                backing: Backing::Stack(f),
-                start: 0,
-                name: STACK_NAMES[f].into(),
-                checked: false,
-            })
-            .collect()
+        (0..MAX_CALL_FRAMES).map(Memory::stack_region).collect()
+    }
+
+    /// The region of frame `f`'s stack.
+    pub fn stack_region(f: usize) -> Region {
+        Region {
+            base: stack_base(f),
+            len: STACK_SIZE as u64,
+            writable: true,
+            backing: Backing::Stack(f),
+            start: 0,
+            name: STACK_NAMES[f].into(),
+            checked: false,
+        }
     }
 
     fn backing(&self, b: Backing) -> &[u8] {
@@ -321,6 +328,9 @@ impl Memory {
             return Err(Fault(self.describe(addr, size, access)));
         };
         let host = bytes.as_mut_ptr();
+        if let Backing::Stack(f) = backing {
+            self.stack_dirty = self.stack_dirty.max(f + 1);
+        }
         let window =
             cacheable.then_some(Window { base, len, writable, host, stack: matches!(backing, Backing::Stack(_)) });
         // SAFETY: `lookup` placed `[addr, addr + size)` within the region's `len` bytes.
@@ -464,6 +474,9 @@ impl Memory {
             return Ok(());
         }
         let (b, o) = self.find(addr, data.len(), Access::Write)?;
+        if let Backing::Stack(f) = b {
+            self.stack_dirty = self.stack_dirty.max(f + 1);
+        }
         match self.backing_mut(b).get_mut(o..o + data.len()) {
             Some(s) => {
                 s.copy_from_slice(data);

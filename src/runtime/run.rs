@@ -5,7 +5,7 @@
 
 use super::ctx_build::{self as ctx, SkbFields};
 use super::error::{ErrorKind, RuntimeError};
-use super::memory::{self, Backing, Memory, Region};
+use super::memory::{self, Backing, Memory, Region, MAX_CALL_FRAMES, STACK_SIZE};
 use crate::program::{ProgType, Program};
 
 /// `BPF_F_RDONLY_PROG`: the program may only read the map.
@@ -126,13 +126,18 @@ impl Memory {
     pub fn setup(&mut self, prog: &Program, input: &Input) -> Result<u64, RuntimeError> {
         let pt = prog.prog_type;
         let m = self;
-        m.stack.iter_mut().for_each(|b| *b = 0);
+        let dirty = (m.stack_dirty * STACK_SIZE).min(m.stack.len());
+        m.stack[..dirty].fill(0);
+        m.stack_dirty = 0;
         // One source of truth for contexts: the kernel's layouts and access rules.
         let ctx_layout = crate::runtime::ctx::ctx_layout(pt);
         m.ctx_layout = ctx_layout;
         m.packet_fields = ctx_layout.and_then(ctx::packet_fields);
         let no_layout = || RuntimeError::new(ErrorKind::Invalid(format!("no context layout for {pt} programs")));
-        let mut regions = Memory::stack_regions();
+        // The table is rebuilt in last run's vector, so a run allocates no table.
+        let mut regions = std::mem::take(&mut m.regions);
+        regions.clear();
+        regions.extend((0..MAX_CALL_FRAMES).map(Memory::stack_region));
         let headroom = memory::PACKET_HEADROOM as usize;
         let packet_region = |data_off: usize, len: usize| Region {
             base: memory::PACKET_BASE + data_off as u64,
@@ -174,7 +179,8 @@ impl Memory {
             (ProgType::Xdp, Input::Xdp { packet, ingress_ifindex, rx_queue_index }) => {
                 let layout = ctx_layout.ok_or_else(no_layout)?;
                 m.ctx = ctx::xdp_md(layout, packet.len(), *ingress_ifindex, *rx_queue_index);
-                m.packet = vec![0; headroom];
+                m.packet.clear();
+                m.packet.resize(headroom, 0);
                 m.packet.extend_from_slice(packet);
                 regions.push(packet_region(headroom, packet.len()));
                 regions.push(ctx_region(m.ctx.len(), false, true));
@@ -184,7 +190,8 @@ impl Memory {
                 let layout = ctx_layout.ok_or_else(no_layout)?;
                 let data_off = if pt == ProgType::Socket { ctx::ETH_HLEN.min(packet.len()) } else { 0 };
                 m.ctx = ctx::sk_buff(layout, packet, data_off, fields);
-                m.packet = vec![0; headroom];
+                m.packet.clear();
+                m.packet.resize(headroom, 0);
                 m.packet.extend_from_slice(packet);
                 regions.push(packet_region(headroom + data_off, packet.len() - data_off));
                 // Writable as far as the layout allows (cb; mark, priority... in tc).
