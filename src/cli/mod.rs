@@ -66,7 +66,7 @@ enum Command {
     Asm(asm::AsmArgs),
     /// Disassemble bytecode (`.bin`, hex text, a `.s` or an ELF `.o` file) in either syntax.
     Disasm(disasm::DisasmArgs),
-    /// Run a program on one engine (the interpreter by default, or the kernel).
+    /// Run a program on one engine (the interpreter by default, the JIT, or the kernel).
     Run(run::RunArgs),
     /// Load a program into the kernel, run it on every engine, and compare the results.
     Check(check::CheckArgs),
