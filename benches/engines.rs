@@ -3,8 +3,8 @@
 //! algorithm in native Rust; r0 is checked on each. Then the JIT's compile time per 1,000
 //! instructions.
 //!
-//! Run: `cargo bench --bench engines` (about two minutes). After criterion's report, a table
-//! prints the time per run of each engine and the ratios that matter.
+//! Run: `cargo bench --bench engines` (criterion draws no plots, to keep it short). After
+//! criterion's report, a table prints the time per run of each engine and the ratios that matter.
 //!
 //! Each program is an XDP program over a packet (`r1 = data`, `r2 = data_end` after a
 //! two-instruction prologue reading `xdp_md`), with the bounds checks the kernel verifier wants.
@@ -290,6 +290,7 @@ fn main() {
         .warm_up_time(Duration::from_millis(200))
         .measurement_time(Duration::from_millis(500))
         .sample_size(10)
+        .without_plots()
         .configure_from_args();
     let mut rows = Vec::new();
     for case in cases() {
