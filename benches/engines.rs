@@ -3,7 +3,7 @@
 //! algorithm in native Rust; r0 is checked on each. Then the JIT's compile time per 1,000
 //! instructions.
 //!
-//! Run: `cargo bench --bench engines` (criterion draws no plots, to keep it short). After
+//! Run: `cargo bench --bench engines` (90 s on 2 busy cores; criterion draws no plots). After
 //! criterion's report, a table prints the time per run of each engine and the ratios that matter.
 //!
 //! Each program is an XDP program over a packet (`r1 = data`, `r2 = data_end` after a
