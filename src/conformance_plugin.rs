@@ -1,4 +1,5 @@
-//! The bpf_conformance reference runner's plugin protocol, run on the interpreter (the
+//! The bpf_conformance reference runner's plugin protocol, run on one of ebpf-lab's engines (the
+//! interpreter unless `--engine jit` or `--engine kernel` says otherwise; the
 //! `bpf-conformance-plugin` binary is a thin shell over [`run`]).
 //!
 //! `PLUGIN [HEXMEM] [OPTIONS]`, the program as hex bytes on standard input (whitespace anywhere).
@@ -9,10 +10,12 @@
 //!   the packet bounds from an `xdp_md` context: the program runs as `xdp`, the memory being the
 //!   packet. The runner passes this flag to itself, not to the plugin, so the prolog is also
 //!   recognised by its exact instructions;
+//! - `--engine NAME` (or `--engine=NAME`): the engine to run on;
 //! - `--debug`: accepted (the runner's other plugins take it), no effect.
 
-use crate::interp::{Input, Vm};
+use crate::engine::{self, EngineOptions};
 use crate::program::{ProgType, Program};
+use crate::runtime::run::Input;
 
 /// What the runner asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,6 +26,8 @@ pub struct Request {
     pub elf: bool,
     /// The program starts with the runner's XDP prolog.
     pub xdp_prolog: bool,
+    /// The engine to run on (`interp` when not given).
+    pub engine: Option<String>,
 }
 
 /// Parses hex bytes, ignoring whitespace anywhere (`"b7 00"`, `"b700"` and `"b 700"` are the same).
@@ -35,13 +40,18 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
 pub fn parse_args(args: &[String]) -> Result<Request, String> {
     let mut req = Request::default();
     let mut mem = None;
-    for a in args {
+    let mut args = args.iter();
+    while let Some(a) = args.next() {
         match a.as_str() {
+            "--engine" => req.engine = Some(args.next().ok_or("--engine needs a name (interp, jit, kernel)")?.clone()),
+            other if other.starts_with("--engine=") => req.engine = Some(other["--engine=".len()..].to_string()),
             "--elf" => req.elf = true,
             "--xdp_prolog" => req.xdp_prolog = true,
             "--debug" => {}
             other if other.starts_with("--") => {
-                return Err(format!("unknown option `{other}` (this plugin takes --elf, --xdp_prolog, --debug)"))
+                return Err(format!(
+                    "unknown option `{other}` (this plugin takes --engine, --elf, --xdp_prolog, --debug)"
+                ))
             }
             other if mem.is_none() => mem = Some(other),
             other => return Err(format!("unexpected argument `{other}` after the memory")),
@@ -103,6 +113,7 @@ pub fn run(req: &Request, stdin: &str) -> Result<u64, String> {
         prog.prog_type = ProgType::Mem;
         Input::mem(req.mem.clone())
     };
-    let mut vm = Vm::new(&prog).map_err(|e| e.to_string())?;
-    vm.run(&input).map(|o| o.r0).map_err(|e| e.to_string())
+    let name = req.engine.as_deref().unwrap_or("interp");
+    let mut vm = engine::open(name, &prog, &EngineOptions::default(), &input).map_err(|e| e.to_string())?;
+    vm.run(&input).map(|r| r.outcome.r0).map_err(|e| e.to_string())
 }

@@ -4,9 +4,12 @@
 //! A new engine plugs in by adding a line to [`ENGINES`] and an arm to [`open`]; `check` then
 //! runs and compares it without further change.
 
-use crate::interp::{Input, RunOptions, RunOutcome, RuntimeError, Vm};
+use crate::interp::Vm;
+use crate::jit::JitVm;
 use crate::kernel::{KernelEngine, KernelError, LoadOptions};
 use crate::program::Program;
+use crate::runtime::error::RuntimeError;
+use crate::runtime::run::{Input, RunOptions, RunOutcome};
 use std::fmt;
 
 /// A map's contents as `(key, value)` byte pairs.
@@ -76,7 +79,7 @@ pub trait Engine {
 }
 
 /// Every engine ebpf-lab has, in the order `check` shows them.
-pub const ENGINES: &[&str] = &["interp", "kernel"];
+pub const ENGINES: &[&str] = &["interp", "jit", "kernel"];
 
 /// Settings shared by engines.
 #[derive(Clone, Debug, Default)]
@@ -97,6 +100,7 @@ pub fn open(
 ) -> Result<Box<dyn Engine>, EngineError> {
     match name {
         "interp" => Ok(Box::new(Vm::with_options(program, options.run.clone())?)),
+        "jit" => Ok(Box::new(JitVm::with_options(program, options.run.clone())?)),
         "kernel" => Ok(Box::new(KernelEngine::load(program, &options.kernel, input)?)),
         other => Err(EngineError::Unsupported(format!("unknown engine `{other}` (engines: {})", ENGINES.join(", ")))),
     }
@@ -109,6 +113,25 @@ impl Engine for Vm {
 
     fn run(&mut self, input: &Input) -> Result<EngineRun, EngineError> {
         Ok(EngineRun { outcome: Vm::run(self, input)?, r0_bits: 64 })
+    }
+
+    fn map_entries(&self, name: &str) -> Option<MapEntries> {
+        self.map(name).map(|m| m.entries())
+    }
+
+    fn map_update(&mut self, name: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
+        let map = self.map_mut(name).ok_or_else(|| format!("no map `{name}`"))?;
+        map.user_update(key, value, 0).map_err(|e| e.to_string())
+    }
+}
+
+impl Engine for JitVm {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn run(&mut self, input: &Input) -> Result<EngineRun, EngineError> {
+        Ok(EngineRun { outcome: JitVm::run(self, input)?, r0_bits: 64 })
     }
 
     fn map_entries(&self, name: &str) -> Option<MapEntries> {

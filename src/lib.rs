@@ -27,6 +27,7 @@ pub mod engine;
 pub mod global_data;
 pub mod interp;
 pub mod isa;
+pub mod jit;
 pub mod kernel;
 pub mod load;
 pub mod program;

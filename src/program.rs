@@ -219,6 +219,14 @@ impl Program {
         isa::slot_pcs(&self.insns)
     }
 
+    /// The program's slots, for resolving jumps.
+    pub fn slots(&self) -> Slots {
+        let pcs = self.slot_pcs();
+        let mut at_slot = isa::insn_at_slot(&self.insns);
+        at_slot.push(Some(self.insns.len()));
+        Slots { pcs, at_slot }
+    }
+
     /// Index of the map called `name`.
     pub fn map_index(&self, name: &str) -> Option<usize> {
         self.maps.iter().position(|m| m.name == name)
@@ -235,5 +243,28 @@ impl Program {
         let span = self.span(index)?;
         let (line, col) = src.line_col(span.start);
         Some(format!("{}:{}:{}", src.name, line, col))
+    }
+}
+
+/// Which instruction each slot holds, to resolve branch offsets (counted in slots, where `lddw`
+/// takes two) to instruction indices, as a loader does.
+pub struct Slots {
+    /// Slot pc of each instruction, plus the total slot count.
+    pub pcs: Vec<usize>,
+    /// The instruction starting at each slot (`None` inside `lddw`); the end maps to `insns.len()`.
+    at_slot: Vec<Option<usize>>,
+}
+
+impl Slots {
+    /// The instruction a branch at instruction `i` with slot offset `rel` lands on
+    /// (`insns.len()` for just past the end), or why a loader would refuse it.
+    pub fn target(&self, i: usize, rel: i64) -> Result<usize, String> {
+        let total = self.at_slot.len() - 1;
+        let slot = self.pcs[i] as i64 + 1 + rel;
+        if slot < 0 || slot > total as i64 {
+            return Err(format!("jump out of range from insn {} to {}", self.pcs[i], slot));
+        }
+        self.at_slot[slot as usize]
+            .ok_or_else(|| format!("jump from insn {} into the middle of lddw at {}", self.pcs[i], slot))
     }
 }

@@ -1,11 +1,22 @@
-//! Runs every program of the bpf_conformance suite on the interpreter and compares all 64 bits
-//! of r0 with the expected `-- result` (the reference runner compares only the low 32 bits).
+//! Runs every program of the bpf_conformance suite on the interpreter and on the JIT and
+//! compares all 64 bits of r0 with the expected `-- result` (the reference runner compares only
+//! the low 32 bits).
 
 use ebpf_lab::conformance::{load_dir, program, suite_dir};
-use ebpf_lab::interp::{Input, Vm};
+use ebpf_lab::engine::{self, EngineOptions};
+use ebpf_lab::interp::Input;
 
 #[test]
-fn conformance_suite_passes() {
+fn conformance_suite_passes_on_the_interpreter() {
+    suite_passes_on("interp");
+}
+
+#[test]
+fn conformance_suite_passes_on_the_jit() {
+    suite_passes_on("jit");
+}
+
+fn suite_passes_on(engine_name: &str) {
     let Some(dir) = suite_dir() else {
         println!("skipped: conformance data not found (../shared/conformance)");
         return;
@@ -16,8 +27,9 @@ fn conformance_suite_passes() {
     let mut passed = 0;
     for case in &cases {
         let outcome = program(case).and_then(|p| {
-            let mut vm = Vm::new(&p).map_err(|e| e.to_string())?;
-            vm.run(&Input::mem(case.mem.clone())).map_err(|e| e.to_string())
+            let input = Input::mem(case.mem.clone());
+            let mut vm = engine::open(engine_name, &p, &EngineOptions::default(), &input).map_err(|e| e.to_string())?;
+            vm.run(&input).map(|r| r.outcome).map_err(|e| e.to_string())
         });
         let ok = match (&case.error, case.result, &outcome) {
             (Some(want), _, Err(got)) => loosely_matches(got, want),
@@ -37,7 +49,7 @@ fn conformance_suite_passes() {
             ));
         }
     }
-    println!("conformance: {passed}/{} passed", cases.len());
+    println!("conformance on {engine_name}: {passed}/{} passed", cases.len());
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 

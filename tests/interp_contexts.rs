@@ -4,10 +4,10 @@
 
 mod interp_common;
 use ebpf_lab::engine::{self, EngineError, EngineOptions};
-use ebpf_lab::interp::{ErrorKind, Input, SkbFields, Vm};
+use ebpf_lab::interp::{ErrorKind, Input, RunOptions, SkbFields};
 use ebpf_lab::kernel::{self, KernelInput, KernelProgram, LoadOptions};
 use ebpf_lab::program::Program;
-use interp_common::{both, llvm, run_ok, u32_at, u64_at};
+use interp_common::{both, llvm, run_ok, run_with, u32_at, u64_at};
 
 /// A 64-byte Ethernet + IPv4 frame: dst MAC 02:..:01, src MAC 02:..:02, EtherType 0x0800, TTL 64.
 fn frame() -> Vec<u8> {
@@ -20,9 +20,9 @@ fn frame() -> Vec<u8> {
     p
 }
 
-/// The interpreter's error for a program that must fail on `input`.
+/// The interpreter's error for a program that must fail on `input` (the JIT's must match).
 fn run_err(p: &Program, input: &Input) -> ebpf_lab::interp::RuntimeError {
-    match Vm::new(p).unwrap().run(input) {
+    match run_with(p, RunOptions::default(), input) {
         Ok(o) => panic!("expected an error, got r0 = {:#x}", o.r0),
         Err(e) => e,
     }

@@ -483,15 +483,15 @@ fn helper_faults_are_errors_not_return_values() {
     // A key pointer into the null page: the kernel's verifier would refuse it; the interpreter
     // stops at the call and names the helper.
     let p = llvm(".map h hash key=4 value=8 max=2\nr1 = map(h) ll\nr2 = 0\ncall bpf_map_lookup_elem\nexit\n");
-    let e = Vm::new(&p).unwrap().run(&Input::mem(vec![])).unwrap_err();
+    let e = run_with(&p, RunOptions::default(), &Input::mem(vec![])).unwrap_err();
     assert!(matches!(&e.kind, ErrorKind::HelperFault { id: 1, .. }), "{e}");
     assert!(e.to_string().contains("bpf_map_lookup_elem"), "{e}");
     // The ring buffer helpers refuse other maps.
     let p = llvm(".map h hash key=4 value=8 max=2\nr1 = map(h) ll\nr2 = 8\nr3 = 0\ncall bpf_ringbuf_reserve\nexit\n");
-    let e = Vm::new(&p).unwrap().run(&Input::mem(vec![])).unwrap_err();
+    let e = run_with(&p, RunOptions::default(), &Input::mem(vec![])).unwrap_err();
     assert!(e.to_string().contains("bpf_ringbuf_reserve cannot be used with a hash map"), "{e}");
     // Submitting something that is not a reserved record.
     let p = llvm("r1 = r10\nr1 += -8\nr2 = 0\ncall bpf_ringbuf_submit\nexit\n");
-    let e = Vm::new(&p).unwrap().run(&Input::mem(vec![])).unwrap_err();
+    let e = run_with(&p, RunOptions::default(), &Input::mem(vec![])).unwrap_err();
     assert!(e.to_string().contains("not a reserved ring buffer record"), "{e}");
 }

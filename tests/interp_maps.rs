@@ -6,7 +6,7 @@ mod interp_common;
 use ebpf_lab::interp::{ErrorKind, Input, RunOptions, Vm};
 use ebpf_lab::kernel;
 use ebpf_lab::program::Program;
-use interp_common::{llvm, open, u64_at};
+use interp_common::{llvm, open, run_with, u64_at};
 
 /// Input of the keyed programs below: the key in the first 4 bytes of the buffer.
 fn key_input(key: u32) -> Input {
@@ -305,7 +305,7 @@ fn prog_array_and_ringbuf_have_no_values_for_programs() {
         let p = llvm(&format!(
             ".map m {ty}\n*(u32 *)(r10 - 4) = 0\nr1 = map(m) ll\nr2 = r10\nr2 += -4\ncall bpf_map_lookup_elem\nexit\n"
         ));
-        let e = Vm::new(&p).unwrap().run(&Input::mem(vec![])).unwrap_err();
+        let e = run_with(&p, RunOptions::default(), &Input::mem(vec![])).unwrap_err();
         assert!(matches!(&e.kind, ErrorKind::HelperFault { id: 1, .. }), "{ty}: {e}");
         assert!(e.to_string().contains("cannot be used with a"), "{ty}: {e}");
     }

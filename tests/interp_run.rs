@@ -3,7 +3,7 @@
 mod interp_common;
 use ebpf_lab::interp::{ErrorKind, Input, RunOptions, SkbFields, Vm};
 use ebpf_lab::program::ProgType;
-use interp_common::{err, prog, r0, run_mem};
+use interp_common::{err, prog, r0, run_mem, run_ok, run_with};
 
 #[test]
 fn local_calls_pass_args_preserve_callee_saved_and_isolate_stacks() {
@@ -52,7 +52,7 @@ fn budget_ends_runaway_loops_and_counts_exactly() {
     let e = err("mov %r0, 0\nloop:\nja loop\nexit\n");
     assert!(matches!(e.kind, ErrorKind::BudgetExhausted { budget: 1_000_000 }), "{e}");
     let p = prog("mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 10, loop\nexit\n");
-    let out = Vm::new(&p).unwrap().run(&Input::mem(vec![])).unwrap();
+    let out = run_ok(&p, &Input::mem(vec![]));
     assert_eq!(out.insns_executed, 1 + 2 * 10 + 1);
     let mut vm = Vm::with_options(&p, RunOptions { budget: 21, ..RunOptions::default() }).unwrap();
     assert!(matches!(vm.run(&Input::mem(vec![])).unwrap_err().kind, ErrorKind::BudgetExhausted { budget: 21 }));
@@ -121,7 +121,7 @@ exit
 ",
     );
     p.prog_type = ProgType::Xdp;
-    let out = Vm::new(&p).unwrap().run(&Input::xdp(packet())).unwrap();
+    let out = run_ok(&p, &Input::xdp(packet()));
     assert_eq!(out.r0, 8);
     let pkt = out.packet_out.unwrap();
     assert_eq!(pkt.len(), 64);
@@ -134,11 +134,11 @@ exit
 fn xdp_context_is_read_only_and_checked() {
     let mut p = prog("stw [%r1+12], 1\nmov %r0, 2\nexit\n");
     p.prog_type = ProgType::Xdp;
-    let e = Vm::new(&p).unwrap().run(&Input::xdp(packet())).unwrap_err();
+    let e = run_with(&p, RunOptions::default(), &Input::xdp(packet())).unwrap_err();
     assert!(e.to_string().contains("context"), "{e}");
     let mut p = prog("ldxh %r0, [%r1+0]\nexit\n");
     p.prog_type = ProgType::Xdp;
-    let e = Vm::new(&p).unwrap().run(&Input::xdp(packet())).unwrap_err();
+    let e = run_with(&p, RunOptions::default(), &Input::xdp(packet())).unwrap_err();
     assert!(e.to_string().contains("data must be accessed with size 4"), "{e}");
 }
 
@@ -156,24 +156,24 @@ exit
     );
     p.prog_type = ProgType::Tc;
     let fields = SkbFields { mark: 100, ..SkbFields::default() };
-    let out = Vm::new(&p).unwrap().run(&Input::skb(packet(), fields.clone())).unwrap();
+    let out = run_ok(&p, &Input::skb(packet(), fields.clone()));
     assert_eq!(out.r0, 100, "ld_abs reads byte 0 of the frame (0) + mark");
     let ctx = out.ctx_out.unwrap();
     assert_eq!(u32::from_le_bytes(ctx[48..52].try_into().unwrap()), 77, "cb[0] written");
     // Socket filters see the packet from the network header: byte 0 is 0x45.
     let mut q = prog("ldabsb 0\nexit\n");
     q.prog_type = ProgType::Socket;
-    assert_eq!(Vm::new(&q).unwrap().run(&Input::skb(packet(), fields.clone())).unwrap().r0, 0x45);
+    assert_eq!(run_ok(&q, &Input::skb(packet(), fields.clone())).r0, 0x45);
     // Out of bounds: the program ends returning 0.
     let mut q = prog("ldabsw 1000\nmov %r0, 5\nexit\n");
     q.prog_type = ProgType::Socket;
-    assert_eq!(Vm::new(&q).unwrap().run(&Input::skb(packet(), fields)).unwrap().r0, 0);
+    assert_eq!(run_ok(&q, &Input::skb(packet(), fields)).r0, 0);
 }
 
 #[test]
 fn input_must_match_program_type() {
     let p = prog("mov %r0, 0\nexit\n");
-    let e = Vm::new(&p).unwrap().run(&Input::xdp(vec![])).unwrap_err();
+    let e = run_with(&p, RunOptions::default(), &Input::xdp(vec![])).unwrap_err();
     assert!(matches!(e.kind, ErrorKind::BadInput(_)), "{e}");
 }
 
@@ -239,7 +239,7 @@ call 8
 exit
 ";
     let p = prog(src);
-    let out = Vm::new(&p).unwrap().run(&Input::mem(vec![])).unwrap();
+    let out = run_ok(&p, &Input::mem(vec![]));
     assert_eq!(out.trace_lines.len(), 1);
     assert!(out.trace_lines[0].starts_with("hi"), "{:?}", out.trace_lines);
     let mut vm = Vm::with_options(&p, RunOptions { cpu: 3, ..RunOptions::default() }).unwrap();

@@ -1,5 +1,6 @@
 //! Differential property test: random programs that the kernel verifier accepts, run in the
-//! real kernel and in ebpf-lab's interpreter; all 64 bits of r0 must agree every time.
+//! real kernel, in ebpf-lab's interpreter and in its JIT; all 64 bits of r0 must agree every
+//! time.
 //!
 //! The generator builds programs the verifier accepts by construction: every register r0–r9 and
 //! the stack slots it reads are initialised first, no pointer ever leaves r10, shifts by a
@@ -12,10 +13,14 @@
 //! distilled ones become the named regression tests at the bottom.
 
 use ebpf_lab::interp::{Input, Vm};
-use ebpf_lab::isa::{BinOp, EndianOp, ImmSrc, Insn, JmpCond, Operand, Reg, Size, Width};
+use ebpf_lab::isa::{BinOp, EndianOp, ImmSrc, Insn, Operand, Reg, Size, Width};
+use ebpf_lab::jit::JitVm;
 use ebpf_lab::kernel::{self, KernelInput, KernelProgram, LoadOptions};
 use ebpf_lab::program::{ProgType, Program};
 use proptest::prelude::*;
+
+mod prog_gen;
+use prog_gen::{forward_jump, imm, imm64, unary, width, ForwardJump};
 
 /// Cases per run; each is one kernel load and run plus one interpreter run. Set
 /// `EBPF_LAB_DIFF_CASES` for a longer hunt.
@@ -29,27 +34,8 @@ fn reg(n: u8) -> Reg {
     Reg::new(n).expect("r0-r10")
 }
 
-/// Immediates rich in edge values.
-fn imm() -> impl Strategy<Value = i32> {
-    prop_oneof![
-        3 => any::<i32>(),
-        1 => prop::sample::select(vec![0, 1, -1, 2, 31, 32, 63, 64, i32::MIN, i32::MAX, 0x7fff, -0x8000, 0xff, 0xffff]),
-    ]
-}
-
-fn imm64() -> impl Strategy<Value = u64> {
-    prop_oneof![
-        3 => any::<u64>(),
-        1 => prop::sample::select(vec![0, 1, u64::MAX, i64::MIN as u64, i64::MAX as u64, 0xffff_ffff, 0x8000_0000, 0x1_0000_0000]),
-    ]
-}
-
 fn gpr() -> impl Strategy<Value = Reg> {
     (0u8..10).prop_map(reg)
-}
-
-fn width() -> impl Strategy<Value = Width> {
-    prop_oneof![Just(Width::W64), Just(Width::W32)]
 }
 
 /// One ALU instruction the verifier accepts on scalar registers.
@@ -71,20 +57,7 @@ fn alu() -> impl Strategy<Value = Insn> {
             Insn::Bin { width, op, dst, src }
         },
     );
-    let neg = (width(), gpr()).prop_map(|(width, dst)| Insn::Neg { width, dst });
-    let endian = (
-        prop::sample::select(vec![EndianOp::ToLe, EndianOp::ToBe, EndianOp::Swap]),
-        prop::sample::select(vec![16u32, 32, 64]),
-        gpr(),
-    )
-        .prop_map(|(op, bits, dst)| Insn::Endian { op, bits, dst });
-    let lddw = (gpr(), imm64()).prop_map(|(dst, v)| Insn::LoadImm64 {
-        dst,
-        src: ImmSrc::Imm,
-        imm: v as u32 as i32,
-        next_imm: (v >> 32) as u32 as i32,
-    });
-    prop_oneof![8 => bin, 1 => neg, 1 => endian, 1 => lddw]
+    prop_oneof![8 => bin, 3 => unary(gpr)]
 }
 
 fn size() -> impl Strategy<Value = Size> {
@@ -120,18 +93,11 @@ fn mem_op() -> impl Strategy<Value = Insn> {
 #[derive(Clone, Debug)]
 enum Item {
     Op(Insn),
-    Jump { width: Width, cond: JmpCond, dst: Reg, src: Operand, skip: u8 },
+    Jump(ForwardJump),
 }
 
 fn item() -> impl Strategy<Value = Item> {
-    let jump = (width(), prop::sample::select(JmpCond::ALL.to_vec()), gpr(), gpr(), imm(), any::<bool>(), 0u8..6)
-        .prop_map(|(width, cond, dst, src, imm, use_reg, skip)| Item::Jump {
-            width,
-            cond,
-            dst,
-            src: if use_reg { Operand::Reg(src) } else { Operand::Imm(imm) },
-            skip,
-        });
+    let jump = forward_jump(gpr).prop_map(Item::Jump);
     prop_oneof![6 => alu().prop_map(Item::Op), 2 => mem_op().prop_map(Item::Op), 2 => jump]
 }
 
@@ -155,16 +121,16 @@ fn build(init: &[u64], body: &[Item]) -> Vec<Insn> {
         .iter()
         .map(|it| match it {
             Item::Op(i) => i.slots(),
-            Item::Jump { .. } => 1,
+            Item::Jump(_) => 1,
         })
         .collect();
     for (i, it) in body.iter().enumerate() {
         match it {
             Item::Op(insn) => insns.push(*insn),
-            Item::Jump { width, cond, dst, src, skip } => {
-                let end = (i + 1 + *skip as usize).min(body.len());
+            Item::Jump(j) => {
+                let end = (i + 1 + j.skip as usize).min(body.len());
                 let off: usize = slots[i + 1..end].iter().sum();
-                insns.push(Insn::Jmp { width: *width, cond: *cond, dst: *dst, src: *src, off: off as i16 });
+                insns.push(j.insn(off as i16));
             }
         }
     }
@@ -188,9 +154,11 @@ fn compare(insns: Vec<Insn>) -> Result<(), String> {
     let ir = Vm::new(&program)
         .and_then(|mut vm| vm.run(&Input::mem(Vec::new())))
         .map_err(|e| format!("interpreter: {e}"))?;
-    if kr.r0 != ir.r0 {
+    let jr =
+        JitVm::new(&program).and_then(|mut vm| vm.run(&Input::mem(Vec::new()))).map_err(|e| format!("jit: {e}"))?;
+    if kr.r0 != ir.r0 || kr.r0 != jr.r0 {
         let text = ebpf_lab::asm::disasm::disassemble(&program, ebpf_lab::asm::Syntax::Llvm);
-        return Err(format!("r0 differs: kernel {:#x}, interpreter {:#x}\n{text}", kr.r0, ir.r0));
+        return Err(format!("r0 differs: kernel {:#x}, interpreter {:#x}, jit {:#x}\n{text}", kr.r0, ir.r0, jr.r0));
     }
     Ok(())
 }
@@ -199,8 +167,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 2000, ..ProptestConfig::default() })]
 
     #[test]
-    fn interpreter_and_kernel_agree_on_r0(init in prop::collection::vec(imm64(), 10), body in prop::collection::vec(item(), 1..40)) {
-        if !kernel::require_or_skip("interpreter_and_kernel_agree_on_r0") {
+    fn interpreter_jit_and_kernel_agree_on_r0(init in prop::collection::vec(imm64(), 10), body in prop::collection::vec(item(), 1..40)) {
+        if !kernel::require_or_skip("interpreter_jit_and_kernel_agree_on_r0") {
             return Ok(());
         }
         let result = compare(build(&init, &body));

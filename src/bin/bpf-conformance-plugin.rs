@@ -1,4 +1,4 @@
-//! A plugin for the bpf_conformance reference runner, running programs on ebpf-lab's interpreter
+//! A plugin for the bpf_conformance reference runner, running programs on one of ebpf-lab's engines (`--engine NAME`, the interpreter by default)
 //! (the protocol and its options: [`ebpf_lab::conformance_plugin`]). Prints r0 in hex and exits
 //! 0, or prints the error and exits 1.
 

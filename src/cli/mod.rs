@@ -9,6 +9,7 @@ mod cbpf;
 mod check;
 mod disasm;
 mod input;
+mod jit;
 mod json;
 mod run;
 
@@ -67,7 +68,7 @@ enum Command {
     Asm(asm::AsmArgs),
     /// Disassemble bytecode (`.bin`, hex text, a `.s` or an ELF `.o` file) in either syntax.
     Disasm(disasm::DisasmArgs),
-    /// Run a program on one engine (the interpreter by default, or the kernel).
+    /// Run a program on one engine (the interpreter by default, the JIT, or the kernel).
     Run(run::RunArgs),
     /// Load a program into the kernel, run it on every engine, and compare the results.
     Check(check::CheckArgs),
@@ -75,6 +76,8 @@ enum Command {
     Attach(attach::AttachArgs),
     /// Show a classic BPF program (`tcpdump -dd` or bpf_asm) and the eBPF the kernel converts it to.
     Cbpf(cbpf::CbpfArgs),
+    /// Compile a program with the JIT and list each instruction with the x86-64 it became.
+    Jit(jit::JitArgs),
 }
 
 /// Shared output settings for commands.
@@ -105,6 +108,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::run(&ctx, args),
         Command::Attach(args) => attach::run(&ctx, args),
         Command::Cbpf(args) => cbpf::run(&ctx, args),
+        Command::Jit(args) => jit::run(&ctx, args),
     }
 }
 

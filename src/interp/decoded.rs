@@ -604,15 +604,10 @@ fn size_bytes(s: Size) -> u8 {
 /// Decodes `prog` for execution. Fails on what a loader would refuse structurally: jumps into
 /// the middle of `lddw` or outside the program, writes to `r10`, kfunc calls and BTF ids.
 pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
-    let pcs = prog.slot_pcs();
-    let total = *pcs.last().unwrap_or(&0);
+    let slots = prog.slots();
+    let pcs = &slots.pcs;
+    let total = pcs[prog.insns.len()];
     let n = prog.insns.len();
-    // slot -> decoded index (None for the second slot of lddw); slot == total -> FellOff.
-    let mut at_slot: Vec<Option<u32>> = vec![None; total + 1];
-    for (i, pc) in pcs.iter().take(n).enumerate() {
-        at_slot[*pc] = Some(i as u32);
-    }
-    at_slot[total] = Some(n as u32);
     let err = |i: usize, msg: String| RuntimeError {
         kind: ErrorKind::Invalid(msg),
         pc: Some(pcs[i]),
@@ -620,23 +615,12 @@ pub fn decode(prog: &Program) -> Result<Decoded, RuntimeError> {
         location: prog.location(i),
     };
     let target = |i: usize, rel: i64| -> Result<u32, RuntimeError> {
-        let slot = pcs[i] as i64 + 1 + rel;
-        if slot < 0 || slot > total as i64 {
-            return Err(err(i, format!("jump out of range from insn {} to {}", pcs[i], slot)));
-        }
-        at_slot[slot as usize]
-            .ok_or_else(|| err(i, format!("jump from insn {} into the middle of lddw at {}", pcs[i], slot)))
+        slots.target(i, rel).map(|t| t as u32).map_err(|msg| err(i, msg))
     };
 
     let mut ops = Vec::with_capacity(n + 1);
     for (i, insn) in prog.insns.iter().enumerate() {
-        let writes = match *insn {
-            Insn::Bin { dst, .. } | Insn::Neg { dst, .. } | Insn::Endian { dst, .. } => Some(dst),
-            Insn::LoadImm64 { dst, .. } | Insn::Load { dst, .. } => Some(dst),
-            Insn::Atomic { src, fetch: true, .. } => Some(src),
-            _ => None,
-        };
-        if writes == Some(Reg::R10) {
+        if insn.written_reg() == Some(Reg::R10) {
             return Err(err(i, "frame pointer is read only".into()));
         }
         let op = match *insn {

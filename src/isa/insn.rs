@@ -425,6 +425,17 @@ impl Insn {
         }
     }
 
+    /// The register the instruction writes besides memory and r0 (a loader refuses r10 here):
+    /// the destination, or the source of a fetching atomic.
+    pub const fn written_reg(&self) -> Option<Reg> {
+        match *self {
+            Insn::Bin { dst, .. } | Insn::Neg { dst, .. } | Insn::Endian { dst, .. } => Some(dst),
+            Insn::LoadImm64 { dst, .. } | Insn::Load { dst, .. } => Some(dst),
+            Insn::Atomic { src, fetch: true, .. } => Some(src),
+            _ => None,
+        }
+    }
+
     /// The 64-bit constant of a `LoadImm64` (`next_imm << 32 | imm`).
     pub const fn imm64(imm: i32, next_imm: i32) -> u64 {
         ((next_imm as u32 as u64) << 32) | imm as u32 as u64

@@ -9,9 +9,9 @@
 use super::backend::{KernelInput, KernelProgram, LoadOptions};
 use super::error::KernelError;
 use crate::engine::{Engine, EngineError, EngineRun, MapEntries};
-use crate::interp::{Input, RunOutcome};
 use crate::program::{ProgType, Program};
 use crate::runtime::ctx::ctx_layout;
+use crate::runtime::run::{Input, RunOutcome};
 
 /// A program loaded into the running kernel, usable as an engine.
 #[derive(Debug)]

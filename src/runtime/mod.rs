@@ -5,11 +5,20 @@
 //! - [`helpers`]: the helper table (kernel numbering, names, prototypes, implementations) and the
 //!   [`helpers::HelperEnv`] trait engines implement for the helpers to use.
 //! - [`ctx`]: program context layouts (`struct xdp_md`, `struct __sk_buff`, tracepoint records)
-//!   with the kernel's offsets and access rules, plus return-code names.
+//!   with the kernel's offsets and access rules, plus return-code names; [`ctx_build`] fills
+//!   them in for one run.
+//! - [`memory`]: the virtual address space every access is checked against; [`run`]: a run's
+//!   input, options and outcome, and its address space; [`error`]: how a run can fail;
+//!   [`env`]: the helpers' view of a run. Engine-neutral, so engines never import each other.
 
 pub mod ctx;
+pub mod ctx_build;
+pub mod env;
+pub mod error;
 pub mod helpers;
 pub mod maps;
+pub mod memory;
+pub mod run;
 
 pub use helpers::{helper, helper_by_name, HelperEnv, HelperFault, HelperProto};
 pub use maps::{Map, MapError};

@@ -3,7 +3,8 @@
 
 use ebpf_lab::asm::{assemble, Syntax};
 use ebpf_lab::engine::{self, Engine, EngineError, EngineOptions};
-use ebpf_lab::interp::{Input, RunOptions, RunOutcome, RuntimeError, Vm};
+use ebpf_lab::interp::{ErrorKind, Input, RunOptions, RunOutcome, RuntimeError, Vm};
+use ebpf_lab::jit::JitVm;
 use ebpf_lab::program::Program;
 
 /// Assembles uBPF-syntax source, panicking with the errors (test programs are fixed).
@@ -11,9 +12,30 @@ pub fn prog(src: &str) -> Program {
     assemble("t.s", src, Some(Syntax::Ubpf)).unwrap_or_else(|e| panic!("assembly failed: {e:?}"))
 }
 
-/// Runs a `mem` program on `mem`.
+/// Runs a `mem` program on `mem` (on the interpreter and the JIT, which must agree).
 pub fn run_mem(src: &str, mem: Vec<u8>) -> Result<RunOutcome, RuntimeError> {
-    Vm::new(&prog(src))?.run(&Input::mem(mem))
+    run_with(&prog(src), RunOptions::default(), &Input::mem(mem))
+}
+
+/// Runs `p` once on the JIT too and checks it agrees with the interpreter's `interp` result:
+/// the same r0, packet, context and printed lines, or the same error at the same instruction.
+/// (The instruction count differs by design, and so may the point where a budget runs out.)
+pub fn same_on_jit(p: &Program, options: RunOptions, input: &Input, interp: &Result<RunOutcome, RuntimeError>) {
+    let jit = JitVm::with_options(p, options).and_then(|mut vm| vm.run(input));
+    match (interp, &jit) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.r0, b.r0, "r0: interpreter vs JIT");
+            assert_eq!(a.packet_out, b.packet_out, "packet: interpreter vs JIT");
+            assert_eq!(a.ctx_out, b.ctx_out, "context: interpreter vs JIT");
+            assert_eq!(a.trace_lines, b.trace_lines, "trace_printk: interpreter vs JIT");
+        }
+        (Err(a), Err(b)) if matches!(a.kind, ErrorKind::BudgetExhausted { .. }) => {
+            assert_eq!(a.kind, b.kind, "budget error: interpreter vs JIT");
+        }
+        (Err(a), Err(b)) => assert_eq!(a, b, "error: interpreter vs JIT"),
+        (Err(a), Ok(_)) if matches!(a.kind, ErrorKind::BudgetExhausted { .. }) => {}
+        (a, b) => panic!("interpreter and JIT disagree:\n  interp: {a:?}\n  jit:    {b:?}"),
+    }
 }
 
 /// r0 of a `mem` program on empty input.
@@ -34,14 +56,17 @@ pub fn llvm(src: &str) -> Program {
     assemble("t.s", src, Some(Syntax::Llvm)).unwrap_or_else(|e| panic!("assembly failed: {e:?}"))
 }
 
-/// Runs `p` once in a fresh interpreter with `options`.
+/// Runs `p` once in a fresh interpreter with `options` (and on the JIT, which must agree).
 pub fn run_with(p: &Program, options: RunOptions, input: &Input) -> Result<RunOutcome, RuntimeError> {
-    Vm::with_options(p, options)?.run(input)
+    let out = Vm::with_options(p, options.clone()).and_then(|mut vm| vm.run(input));
+    same_on_jit(p, options, input, &out);
+    out
 }
 
-/// Runs `p` once in a fresh interpreter with default options, panicking on a runtime error.
+/// Runs `p` once in a fresh interpreter with default options (and on the JIT, which must
+/// agree), panicking on a runtime error.
 pub fn run_ok(p: &Program, input: &Input) -> RunOutcome {
-    Vm::new(p).and_then(|mut vm| vm.run(input)).unwrap_or_else(|e| panic!("run failed: {e}"))
+    run_with(p, RunOptions::default(), input).unwrap_or_else(|e| panic!("run failed: {e}"))
 }
 
 /// Opens engine `name` ("interp" or "kernel") on `p`, panicking when it cannot (a rejection

@@ -157,3 +157,14 @@ impl fmt::Display for RuntimeError {
 }
 
 impl std::error::Error for RuntimeError {}
+
+impl RuntimeError {
+    /// An error at instruction `index` of `prog` (`index == prog.insns.len()` is the end of the
+    /// program, which has a slot pc but no instruction).
+    pub fn at_insn(prog: &crate::program::Program, index: usize, kind: ErrorKind) -> RuntimeError {
+        let pcs = prog.slot_pcs();
+        let index = index.min(pcs.len().saturating_sub(1));
+        let insn = (index < prog.insns.len()).then_some(index);
+        RuntimeError { kind, pc: pcs.get(index).copied(), index: insn, location: insn.and_then(|i| prog.location(i)) }
+    }
+}

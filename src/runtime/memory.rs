@@ -130,6 +130,21 @@ impl Region {
     }
 }
 
+/// A region as native code sees it: virtual `[base, base + len)` lives at host address `host`.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    /// First virtual address.
+    pub base: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// Stores allowed.
+    pub writable: bool,
+    /// Host address of the first byte.
+    pub host: *mut u8,
+    /// One frame's stack (engines may cache it apart from the other regions).
+    pub stack: bool,
+}
+
 /// A faulting access, before it is tied to an instruction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault(pub ErrorKind);
@@ -161,6 +176,10 @@ pub struct Memory {
     /// The first `MAX_CALL_FRAMES` regions are exactly the frames' stacks, so a stack address
     /// can be resolved arithmetically (see [`Memory::stack_index`]).
     stack_mapped: bool,
+    /// Frames `0..stack_dirty` may hold bytes from an earlier run: [`Memory::setup`] zeroes
+    /// those. Engines that write the stack without telling (the interpreter's arithmetic path)
+    /// set it to `MAX_CALL_FRAMES` before each run; [`Memory::resolve`] and helper writes raise it.
+    pub stack_dirty: usize,
 }
 
 /// The bounds of the last-hit region (see [`Memory::find`]). `len == 0` never matches.
@@ -189,7 +208,7 @@ impl Memory {
     pub fn set_regions(&mut self, regions: Vec<Region>) {
         self.stack_mapped = self.stack.len() >= MAX_CALL_FRAMES * STACK_SIZE
             && regions.len() >= MAX_CALL_FRAMES
-            && regions.iter().zip(Memory::stack_regions()).all(|(r, s)| {
+            && regions.iter().zip((0..MAX_CALL_FRAMES).map(Memory::stack_region)).all(|(r, s)| {
                 (r.base, r.len, r.writable, r.backing, r.start, r.checked)
                     == (s.base, s.len, s.writable, s.backing, s.start, s.checked)
             });
@@ -212,17 +231,20 @@ impl Memory {
 
     /// The regions for the stacks of every frame.
     pub fn stack_regions() -> Vec<Region> {
-        (0..MAX_CALL_FRAMES)
-            .map(|f| Region {
-                base: stack_base(f),
-                len: STACK_SIZE as u64,
-                writable: true,
-                backing: Backing::Stack(f),
-                start: 0,
-                name: STACK_NAMES[f].into(),
-                checked: false,
-            })
-            .collect()
+        (0..MAX_CALL_FRAMES).map(Memory::stack_region).collect()
+    }
+
+    /// The region of frame `f`'s stack.
+    pub fn stack_region(f: usize) -> Region {
+        Region {
+            base: stack_base(f),
+            len: STACK_SIZE as u64,
+            writable: true,
+            backing: Backing::Stack(f),
+            start: 0,
+            name: STACK_NAMES[f].into(),
+            checked: false,
+        }
     }
 
     fn backing(&self, b: Backing) -> &[u8] {
@@ -264,7 +286,16 @@ impl Memory {
     // run loop, where `read`/`write` are inlined.
     #[inline(never)]
     fn find_slow(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
-        for r in &self.regions {
+        let r = &self.regions[self.lookup(addr, size, access)?];
+        if !r.checked {
+            self.hot = Hot { base: r.base, len: r.len, writable: r.writable, backing: r.backing, start: r.start };
+        }
+        Ok((r.backing, r.start + (addr - r.base) as usize))
+    }
+
+    /// The index of the region holding `[addr, addr + size)`, scanning the table in order.
+    fn lookup(&self, addr: u64, size: usize, access: Access) -> Result<usize, Fault> {
+        for (i, r) in self.regions.iter().enumerate() {
             let o = addr.wrapping_sub(r.base);
             if o >= r.reach() {
                 continue;
@@ -280,12 +311,32 @@ impl Memory {
             if access == Access::Write && !r.writable {
                 return Err(Fault(ErrorKind::ReadOnly { addr, region: r.name.to_string() }));
             }
-            if !r.checked {
-                self.hot = Hot { base: r.base, len: r.len, writable: r.writable, backing: r.backing, start: r.start };
-            }
-            return Ok((r.backing, r.start + o as usize));
+            return Ok(i);
         }
         Err(Fault(self.describe(addr, size, access)))
+    }
+
+    /// Resolves an access for native code: the host address of `[addr, addr + size)`, checked
+    /// exactly as [`Memory::read`]/[`Memory::write`] check it, plus the region's window when
+    /// native code may reuse it without asking again (not for the context, whose accesses
+    /// follow the layout's rules and refuse atomics). The pointers stay valid until the
+    /// buffers change: after a helper call or a new [`Memory::setup`].
+    pub fn resolve(&mut self, addr: u64, size: usize, access: Access) -> Result<(*mut u8, Option<Window>), Fault> {
+        let i = self.lookup(addr, size, access)?;
+        let r = &self.regions[i];
+        let (base, len, writable, backing, start, cacheable) =
+            (r.base, r.len, r.writable, r.backing, r.start, !r.checked && r.backing != Backing::Ctx);
+        let Some(bytes) = self.backing_mut(backing).get_mut(start..start + len as usize) else {
+            return Err(Fault(self.describe(addr, size, access)));
+        };
+        let host = bytes.as_mut_ptr();
+        if let Backing::Stack(f) = backing {
+            self.stack_dirty = self.stack_dirty.max(f + 1);
+        }
+        let window =
+            cacheable.then_some(Window { base, len, writable, host, stack: matches!(backing, Backing::Stack(_)) });
+        // SAFETY: `lookup` placed `[addr, addr + size)` within the region's `len` bytes.
+        Ok((unsafe { host.add((addr - base) as usize) }, window))
     }
 
     /// Validates an access at `offset` into the context with the kernel's rules for the program
@@ -427,6 +478,9 @@ impl Memory {
             return Ok(());
         }
         let (b, o) = self.find(addr, data.len(), Access::Write)?;
+        if let Backing::Stack(f) = b {
+            self.stack_dirty = self.stack_dirty.max(f + 1);
+        }
         match self.backing_mut(b).get_mut(o..o + data.len()) {
             Some(s) => {
                 s.copy_from_slice(data);
@@ -435,6 +489,44 @@ impl Memory {
             None => Err(Fault(self.describe(addr, data.len(), Access::Write))),
         }
     }
+}
+
+/// `SKF_NET_OFF`: legacy packet offsets from here up to -1 count from the network header.
+pub const SKF_NET_OFF: i32 = -0x10_0000;
+/// `SKF_LL_OFF`: legacy packet offsets from here up to `SKF_NET_OFF` count from the link-layer
+/// (Ethernet) header.
+pub const SKF_LL_OFF: i32 = -0x20_0000;
+
+/// Legacy packet load: `size` bytes at `off` from the skb's `data`, **big endian** (network
+/// order), as the kernel's `bpf_skb_load_helper` does. `None` when out of bounds, in which case
+/// the kernel ends the program returning 0.
+///
+/// Negative offsets are the classic BPF ancillary areas of `bpf_internal_load_pointer_neg_helper`:
+/// `[SKF_NET_OFF, 0)` reads from the network header, `[SKF_LL_OFF, SKF_NET_OFF)` from the
+/// Ethernet header, both up to the packet's tail; anything lower is out of bounds. In a test run
+/// the Ethernet header is the frame's first byte and the network header follows it.
+pub fn load_packet(mem: &Memory, off: i32, size: u8) -> Option<u64> {
+    let (data, end) = mem.packet_fields?;
+    let data = super::ctx_build::get_u32(&mem.ctx, data) as u64;
+    let end = usize::try_from((super::ctx_build::get_u32(&mem.ctx, end) as u64).checked_sub(PACKET_BASE)?).ok()?;
+    let start = if off >= 0 {
+        usize::try_from(data.checked_add(off as u64)?.checked_sub(PACKET_BASE)?).ok()?
+    } else {
+        let mac = PACKET_HEADROOM as usize;
+        let net = mac + super::ctx_build::ETH_HLEN.min(end.saturating_sub(mac));
+        if off >= SKF_NET_OFF {
+            net + (off - SKF_NET_OFF) as usize
+        } else if off >= SKF_LL_OFF {
+            mac + (off - SKF_LL_OFF) as usize
+        } else {
+            return None;
+        }
+    };
+    if start + size as usize > end {
+        return None;
+    }
+    let bytes = mem.packet.get(start..start + size as usize)?;
+    Some(bytes.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64))
 }
 
 #[cfg(test)]

@@ -1,0 +1,718 @@
+//! The code generator: one pass over the instructions, emitting x86-64 with `dynasm`.
+//!
+//! Register mapping (after the kernel's x86-64 JIT): r0 = rax, r1 = rdi, r2 = rsi, r3 = rdx,
+//! r4 = rcx, r5 = r8 (so a helper's arguments sit where the C ABI wants them), r6–r9 = rbx,
+//! r13, r14, r15 (callee-saved, like eBPF's), r10 = rbp. r12 points to the [`JitCtx`], r9
+//! holds the budget left (so a back-edge costs a register subtract), r10 and r11 are scratch. Shifts use BMI2 (`shlx`, `shrx`, `sarx`), which mask the count
+//! to the operand width exactly as eBPF does and leave rcx (r4) alone.
+//!
+//! Every load, store and atomic computes its virtual address, then compares it against the
+//! two cached region windows; a miss calls [`jit_resolve`], which checks it against the
+//! region table exactly as the interpreter does (checked mode: there is no unchecked mode yet;
+//! once the verifier lands, `emit_access` is the one place to skip checks it proved).
+//! The budget is charged at taken back-edges (the span of the loop) and at bpf-to-bpf calls.
+
+use super::ctx::{
+    jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, KIND_ATOMIC, KIND_READ, KIND_WRITE, RAISE_BUDGET,
+    RAISE_DEPTH, RAISE_FELL_OFF, RAISE_STATIC,
+};
+use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
+use crate::program::{ProgType, Program};
+use crate::runtime::error::{ErrorKind, RuntimeError};
+use crate::runtime::memory::{
+    CODE_BASE, MAP_PTR_BASE, MAP_PTR_STRIDE, MAP_VALUE_BASE, MAP_VALUE_STRIDE, MAX_CALL_FRAMES, STACK_BASE, STACK_SIZE,
+    STACK_STRIDE,
+};
+use dynasmrt::x64::Assembler;
+use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, ExecutableBuffer};
+use std::mem::offset_of;
+
+/// x86-64 register numbers of eBPF r0–r10.
+const X: [u8; 11] = [0, 7, 6, 2, 1, 8, 3, 13, 14, 15, 5];
+
+const HOT: i32 = offset_of!(JitCtx, hot) as i32;
+const HOT_SIZE: i32 = std::mem::size_of::<Hot>() as i32;
+const HOT_BASE: i32 = offset_of!(Hot, base) as i32;
+const HOT_HOST: i32 = offset_of!(Hot, host) as i32;
+const HOT_LIM: i32 = offset_of!(Hot, lim) as i32;
+const ROOM: i32 = offset_of!(JitCtx, room) as i32;
+const DEPTH: i32 = offset_of!(JitCtx, depth) as i32;
+const SAVED_RSP: i32 = offset_of!(JitCtx, saved_rsp) as i32;
+const TMP_RSP: i32 = offset_of!(JitCtx, tmp_rsp) as i32;
+const TMP: i32 = offset_of!(JitCtx, tmp) as i32;
+const FLAG: i32 = offset_of!(JitCtx, flag) as i32;
+const REGS: i32 = offset_of!(JitCtx, regs) as i32;
+/// `r10` of the main function; frame *f* adds `f * STACK_STRIDE`.
+const FP0: i32 = (STACK_BASE + STACK_SIZE as u64) as i32;
+
+/// A compiled program: native code and where each instruction's code starts.
+pub struct Compiled {
+    /// The code pages (read and execute only; unmapped on drop).
+    pub buf: ExecutableBuffer,
+    /// Entry point: `extern "C" fn(*mut JitCtx) -> u64` (0 = exit, 1 = fault, 2 = tail call).
+    pub entry: AssemblyOffset,
+    /// Offset of each instruction's code, plus the end of the last one.
+    pub insn_offsets: Vec<usize>,
+    /// Offset where the shared stubs (slow paths, exits) start.
+    pub stubs_at: usize,
+    /// Errors found at compile time but raised only when reached.
+    pub statics: Vec<ErrorKind>,
+}
+
+/// Out-of-line code, emitted after the instructions so the hot path stays straight.
+enum Stub {
+    /// Slow path of an access: resolve `r10`, continue at `back` with the host address in r11.
+    Slow { label: DynamicLabel, back: DynamicLabel, info: u64 },
+    /// Raise error `code` at `idx`.
+    Raise { label: DynamicLabel, code: u64, idx: usize },
+}
+
+struct Gen {
+    ops: Assembler,
+    labels: Vec<DynamicLabel>,
+    stubs: Vec<Stub>,
+    statics: Vec<ErrorKind>,
+    resolve: DynamicLabel,
+    flagged: DynamicLabel,
+    fault_exit: DynamicLabel,
+}
+
+/// Compiles `prog`. Fails on what a loader refuses structurally, with the interpreter's words:
+/// jumps outside the program or into `lddw`, writes to `r10`, kfuncs, BTF ids, unknown maps.
+pub fn compile(prog: &Program) -> Result<Compiled, RuntimeError> {
+    if !std::arch::is_x86_feature_detected!("bmi2") {
+        return Err(RuntimeError::new(ErrorKind::Invalid("the JIT needs an x86-64 CPU with BMI2".into())));
+    }
+    let n = prog.insns.len();
+    let slots = prog.slots();
+    let err = |i: usize, msg: String| RuntimeError::at_insn(prog, i, ErrorKind::Invalid(msg));
+    let target = |i: usize, rel: i64| slots.target(i, rel).map_err(|msg| err(i, msg));
+    let mut ops = Assembler::new().map_err(|e| RuntimeError::new(ErrorKind::Invalid(format!("JIT: {e}"))))?;
+    let labels = (0..=n).map(|_| ops.new_dynamic_label()).collect();
+    let (resolve, flagged, fault_exit) = (ops.new_dynamic_label(), ops.new_dynamic_label(), ops.new_dynamic_label());
+    let mut g = Gen { ops, labels, stubs: Vec::new(), statics: Vec::new(), resolve, flagged, fault_exit };
+    let mut insn_offsets = Vec::with_capacity(n + 1);
+    for (i, insn) in prog.insns.iter().enumerate() {
+        let l = g.labels[i];
+        dynasm!(g.ops ; .arch x64 ; =>l);
+        insn_offsets.push(g.ops.offset().0);
+        if insn.written_reg() == Some(Reg::R10) {
+            return Err(err(i, "frame pointer is read only".into()));
+        }
+        match *insn {
+            Insn::Bin { width, op, dst, src } => g.bin(width, op, X[dst.idx()], src),
+            Insn::Neg { width, dst } => {
+                let d = X[dst.idx()];
+                match width {
+                    Width::W64 => dynasm!(g.ops ; .arch x64 ; neg Rq(d)),
+                    Width::W32 => dynasm!(g.ops ; .arch x64 ; neg Rd(d)),
+                }
+            }
+            Insn::Endian { op, bits, dst } => g.endian(op, bits, X[dst.idx()]),
+            Insn::Ja { off, .. } => {
+                let t = target(i, off as i64)?;
+                g.jump(None, i, t);
+            }
+            Insn::Jmp { width, cond, dst, src, off } => {
+                let t = target(i, off as i64)?;
+                g.compare(width, cond, X[dst.idx()], src);
+                g.jump(Some(cond), i, t);
+            }
+            Insn::Call(CallTarget::Helper(id)) => g.helper(Some(id as i64), 0, i),
+            Insn::Callx { dst } => g.helper(None, X[dst.idx()], i),
+            Insn::Call(CallTarget::Local(rel)) => {
+                let t = target(i, rel as i64)?;
+                g.local_call(i, t);
+            }
+            Insn::Call(CallTarget::Kfunc { btf_id, .. }) => {
+                return Err(err(i, format!("kernel function calls (kfunc btf_id {btf_id}) need the kernel backend")))
+            }
+            Insn::Exit => dynasm!(g.ops ; .arch x64 ; ret),
+            Insn::LoadImm64 { dst, src, imm, next_imm } => {
+                let map = |imm: i32| {
+                    usize::try_from(imm)
+                        .ok()
+                        .filter(|&m| m < prog.maps.len())
+                        .ok_or_else(|| err(i, format!("map index {imm} is not declared")))
+                };
+                let k = match src {
+                    ImmSrc::Imm => Insn::imm64(imm, next_imm),
+                    // Without a kernel there are no file descriptors: a map "fd" is the index of
+                    // the declared map, as with `BPF_PSEUDO_MAP_IDX`.
+                    ImmSrc::MapFd | ImmSrc::MapIdx => MAP_PTR_BASE + map(imm)? as u64 * MAP_PTR_STRIDE,
+                    ImmSrc::MapValue | ImmSrc::MapIdxValue => {
+                        MAP_VALUE_BASE + map(imm)? as u64 * MAP_VALUE_STRIDE + next_imm as u32 as u64
+                    }
+                    ImmSrc::Func => CODE_BASE + 8 * target(i, imm as i64)? as u64,
+                    ImmSrc::BtfId => return Err(err(i, "BTF ids of kernel variables need the kernel backend".into())),
+                };
+                let d = X[dst.idx()];
+                dynasm!(g.ops ; .arch x64 ; mov Rq(d), QWORD k as i64);
+            }
+            Insn::Load { size, signed, dst, src, off } => {
+                g.access(X[src.idx()], off, size, KIND_READ, i);
+                let d = X[dst.idx()];
+                match (size, signed) {
+                    (Size::B, false) => dynasm!(g.ops ; .arch x64 ; movzx Rd(d), BYTE [r11]),
+                    (Size::H, false) => dynasm!(g.ops ; .arch x64 ; movzx Rd(d), WORD [r11]),
+                    (Size::W, false) => dynasm!(g.ops ; .arch x64 ; mov Rd(d), DWORD [r11]),
+                    (Size::DW, _) => dynasm!(g.ops ; .arch x64 ; mov Rq(d), QWORD [r11]),
+                    (Size::B, true) => dynasm!(g.ops ; .arch x64 ; movsx Rq(d), BYTE [r11]),
+                    (Size::H, true) => dynasm!(g.ops ; .arch x64 ; movsx Rq(d), WORD [r11]),
+                    (Size::W, true) => dynasm!(g.ops ; .arch x64 ; movsxd Rq(d), DWORD [r11]),
+                }
+            }
+            Insn::Store { size, dst, off, src } => {
+                g.access(X[dst.idx()], off, size, KIND_WRITE, i);
+                match src {
+                    Operand::Imm(k) => match size {
+                        Size::B => dynasm!(g.ops ; .arch x64 ; mov BYTE [r11], k as i8),
+                        Size::H => dynasm!(g.ops ; .arch x64 ; mov WORD [r11], k as i16),
+                        Size::W => dynasm!(g.ops ; .arch x64 ; mov DWORD [r11], k),
+                        Size::DW => dynasm!(g.ops ; .arch x64 ; mov QWORD [r11], k),
+                    },
+                    Operand::Reg(s) => {
+                        let s = X[s.idx()];
+                        match size {
+                            Size::B => dynasm!(g.ops ; .arch x64 ; mov BYTE [r11], Rb(s)),
+                            Size::H => dynasm!(g.ops ; .arch x64 ; mov WORD [r11], Rw(s)),
+                            Size::W => dynasm!(g.ops ; .arch x64 ; mov DWORD [r11], Rd(s)),
+                            Size::DW => dynasm!(g.ops ; .arch x64 ; mov QWORD [r11], Rq(s)),
+                        }
+                    }
+                }
+            }
+            Insn::Atomic { size, op, fetch, dst, src, off } => {
+                g.access(X[dst.idx()], off, size, KIND_ATOMIC, i);
+                g.atomic(size == Size::DW, op, fetch, X[src.idx()]);
+            }
+            Insn::LegacyLoad { mode, size, src, imm } => {
+                let pt = prog.prog_type;
+                if !matches!(pt, ProgType::Socket | ProgType::Tc) {
+                    let code = g.static_error(ErrorKind::Invalid(format!(
+                        "BPF_LD_[ABS|IND] instructions are only allowed in socket and tc programs, not {pt}"
+                    )));
+                    g.raise_inline(code, i);
+                } else {
+                    g.ld_pkt(if mode == LegacyMode::Ind { Some(X[src.idx()]) } else { None }, imm, size);
+                }
+            }
+        }
+    }
+    let end = g.labels[n];
+    dynasm!(g.ops ; .arch x64 ; =>end);
+    insn_offsets.push(g.ops.offset().0);
+    g.raise_inline(RAISE_FELL_OFF, n);
+    let stubs_at = g.ops.offset().0;
+    g.stubs();
+    let entry = g.prologue();
+    let statics = g.statics;
+    let buf =
+        g.ops.finalize().map_err(|_| RuntimeError::new(ErrorKind::Invalid("JIT: finalizing code failed".into())))?;
+    Ok(Compiled { buf, entry, insn_offsets, stubs_at, statics })
+}
+
+/// The size class of an access: 0–3 for 1, 2, 4, 8 bytes.
+fn class(size: Size) -> i32 {
+    match size {
+        Size::B => 0,
+        Size::H => 1,
+        Size::W => 2,
+        Size::DW => 3,
+    }
+}
+
+impl Gen {
+    fn static_error(&mut self, kind: ErrorKind) -> u64 {
+        self.statics.push(kind);
+        RAISE_STATIC + self.statics.len() as u64 - 1
+    }
+
+    /// Calls `f(r12, rsi, rdx)` (arguments already in rsi and rdx) with the stack aligned for
+    /// the C ABI, the budget (r9) parked in the context meanwhile. Clobbers every caller-saved
+    /// register but r9.
+    fn callout(&mut self, f: u64) {
+        dynasm!(self.ops ; .arch x64
+            ; mov rdi, r12
+            ; mov [r12 + ROOM], r9
+            ; mov [r12 + TMP_RSP], rsp
+            ; and rsp, -16
+            ; mov rax, QWORD f as i64
+            ; call rax
+            ; mov rsp, [r12 + TMP_RSP]
+            ; mov r9, [r12 + ROOM]
+        );
+    }
+
+    /// Raises error `code` at `idx` right here.
+    fn raise_inline(&mut self, code: u64, idx: usize) {
+        dynasm!(self.ops ; .arch x64 ; mov rsi, QWORD code as i64 ; mov rdx, QWORD idx as i64);
+        self.callout(jit_raise as *const () as u64);
+        let l = self.fault_exit;
+        dynasm!(self.ops ; .arch x64 ; jmp =>l);
+    }
+
+    fn spill_args(&mut self) {
+        dynasm!(self.ops ; .arch x64
+            ; mov [r12 + REGS + 8], rdi ; mov [r12 + REGS + 16], rsi ; mov [r12 + REGS + 24], rdx
+            ; mov [r12 + REGS + 32], rcx ; mov [r12 + REGS + 40], r8
+        );
+    }
+
+    fn reload_args(&mut self) {
+        dynasm!(self.ops ; .arch x64
+            ; mov rdi, [r12 + REGS + 8] ; mov rsi, [r12 + REGS + 16] ; mov rdx, [r12 + REGS + 24]
+            ; mov rcx, [r12 + REGS + 32] ; mov r8, [r12 + REGS + 40]
+        );
+    }
+
+    fn bin(&mut self, width: Width, op: BinOp, d: u8, src: Operand) {
+        use BinOp::*;
+        if matches!(op, Div | SDiv | Mod | SMod) {
+            return self.div(width == Width::W64, op, d, src);
+        }
+        match (width, src) {
+            (Width::W64, Operand::Imm(k)) => match op {
+                Add => dynasm!(self.ops ; .arch x64 ; add Rq(d), k),
+                Sub => dynasm!(self.ops ; .arch x64 ; sub Rq(d), k),
+                Mul => dynasm!(self.ops ; .arch x64 ; imul Rq(d), Rq(d), k),
+                Or => dynasm!(self.ops ; .arch x64 ; or Rq(d), k),
+                And => dynasm!(self.ops ; .arch x64 ; and Rq(d), k),
+                Xor => dynasm!(self.ops ; .arch x64 ; xor Rq(d), k),
+                Lsh => dynasm!(self.ops ; .arch x64 ; shl Rq(d), (k & 63) as i8),
+                Rsh => dynasm!(self.ops ; .arch x64 ; shr Rq(d), (k & 63) as i8),
+                Arsh => dynasm!(self.ops ; .arch x64 ; sar Rq(d), (k & 63) as i8),
+                // movsx with an immediate moves the sign-extended immediate (as the interpreter).
+                _ => {
+                    if k >= 0 {
+                        dynasm!(self.ops ; .arch x64 ; mov Rd(d), k)
+                    } else {
+                        dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD k as i64)
+                    }
+                }
+            },
+            (Width::W64, Operand::Reg(s)) => {
+                let s = X[s.idx()];
+                match op {
+                    Add => dynasm!(self.ops ; .arch x64 ; add Rq(d), Rq(s)),
+                    Sub => dynasm!(self.ops ; .arch x64 ; sub Rq(d), Rq(s)),
+                    Mul => dynasm!(self.ops ; .arch x64 ; imul Rq(d), Rq(s)),
+                    Or => dynasm!(self.ops ; .arch x64 ; or Rq(d), Rq(s)),
+                    And => dynasm!(self.ops ; .arch x64 ; and Rq(d), Rq(s)),
+                    Xor => dynasm!(self.ops ; .arch x64 ; xor Rq(d), Rq(s)),
+                    Lsh => dynasm!(self.ops ; .arch x64 ; shlx Rq(d), Rq(d), Rq(s)),
+                    Rsh => dynasm!(self.ops ; .arch x64 ; shrx Rq(d), Rq(d), Rq(s)),
+                    Arsh => dynasm!(self.ops ; .arch x64 ; sarx Rq(d), Rq(d), Rq(s)),
+                    Mov => dynasm!(self.ops ; .arch x64 ; mov Rq(d), Rq(s)),
+                    MovSx8 => dynasm!(self.ops ; .arch x64 ; movsx Rq(d), Rb(s)),
+                    MovSx16 => dynasm!(self.ops ; .arch x64 ; movsx Rq(d), Rw(s)),
+                    MovSx32 => dynasm!(self.ops ; .arch x64 ; movsxd Rq(d), Rd(s)),
+                    Div | SDiv | Mod | SMod => unreachable!("handled above"),
+                }
+            }
+            (Width::W32, Operand::Imm(k)) => match op {
+                Add => dynasm!(self.ops ; .arch x64 ; add Rd(d), k),
+                Sub => dynasm!(self.ops ; .arch x64 ; sub Rd(d), k),
+                Mul => dynasm!(self.ops ; .arch x64 ; imul Rd(d), Rd(d), k),
+                Or => dynasm!(self.ops ; .arch x64 ; or Rd(d), k),
+                And => dynasm!(self.ops ; .arch x64 ; and Rd(d), k),
+                Xor => dynasm!(self.ops ; .arch x64 ; xor Rd(d), k),
+                // A 32-bit shift by 0 must still zero the upper half: `mov` does that.
+                Lsh | Rsh | Arsh if k & 31 == 0 => dynasm!(self.ops ; .arch x64 ; mov Rd(d), Rd(d)),
+                Lsh => dynasm!(self.ops ; .arch x64 ; shl Rd(d), (k & 31) as i8),
+                Rsh => dynasm!(self.ops ; .arch x64 ; shr Rd(d), (k & 31) as i8),
+                Arsh => dynasm!(self.ops ; .arch x64 ; sar Rd(d), (k & 31) as i8),
+                _ => dynasm!(self.ops ; .arch x64 ; mov Rd(d), k),
+            },
+            (Width::W32, Operand::Reg(s)) => {
+                let s = X[s.idx()];
+                match op {
+                    Add => dynasm!(self.ops ; .arch x64 ; add Rd(d), Rd(s)),
+                    Sub => dynasm!(self.ops ; .arch x64 ; sub Rd(d), Rd(s)),
+                    Mul => dynasm!(self.ops ; .arch x64 ; imul Rd(d), Rd(s)),
+                    Or => dynasm!(self.ops ; .arch x64 ; or Rd(d), Rd(s)),
+                    And => dynasm!(self.ops ; .arch x64 ; and Rd(d), Rd(s)),
+                    Xor => dynasm!(self.ops ; .arch x64 ; xor Rd(d), Rd(s)),
+                    Lsh => dynasm!(self.ops ; .arch x64 ; shlx Rd(d), Rd(d), Rd(s)),
+                    Rsh => dynasm!(self.ops ; .arch x64 ; shrx Rd(d), Rd(d), Rd(s)),
+                    Arsh => dynasm!(self.ops ; .arch x64 ; sarx Rd(d), Rd(d), Rd(s)),
+                    // ALU32 movsx from 32 bits is a plain 32-bit move.
+                    Mov | MovSx32 => dynasm!(self.ops ; .arch x64 ; mov Rd(d), Rd(s)),
+                    MovSx8 => dynasm!(self.ops ; .arch x64 ; movsx Rd(d), Rb(s)),
+                    MovSx16 => dynasm!(self.ops ; .arch x64 ; movsx Rd(d), Rw(s)),
+                    Div | SDiv | Mod | SMod => unreachable!("handled above"),
+                }
+            }
+        }
+    }
+
+    /// Division and modulo with the kernel's rules: by zero, `/` gives 0 and `%` keeps dst
+    /// (its low half, zero-extended, in ALU32); signed by -1 never reaches `idiv` (which traps
+    /// on `INT_MIN / -1`): `/` negates and `%` gives 0.
+    fn div(&mut self, w64: bool, op: BinOp, d: u8, src: Operand) {
+        let signed = matches!(op, BinOp::SDiv | BinOp::SMod);
+        let quotient = matches!(op, BinOp::Div | BinOp::SDiv);
+        match src {
+            Operand::Imm(0) => return self.div_by_zero(w64, quotient, d),
+            Operand::Imm(-1) if signed => return self.div_by_minus1(w64, quotient, d),
+            Operand::Imm(k) if w64 => dynasm!(self.ops ; .arch x64 ; mov r11, QWORD k as i64),
+            Operand::Imm(k) => dynasm!(self.ops ; .arch x64 ; mov r11d, k),
+            Operand::Reg(s) => {
+                let s = X[s.idx()];
+                dynasm!(self.ops ; .arch x64 ; mov r11, Rq(s));
+            }
+        }
+        let dynamic = matches!(src, Operand::Reg(_));
+        let (zero, minus1, done) =
+            (self.ops.new_dynamic_label(), self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        if dynamic {
+            if w64 {
+                dynasm!(self.ops ; .arch x64 ; test r11, r11 ; jz =>zero);
+                if signed {
+                    dynasm!(self.ops ; .arch x64 ; cmp r11, -1 ; je =>minus1);
+                }
+            } else {
+                dynasm!(self.ops ; .arch x64 ; test r11d, r11d ; jz =>zero);
+                if signed {
+                    dynasm!(self.ops ; .arch x64 ; cmp r11d, -1 ; je =>minus1);
+                }
+            }
+        }
+        dynasm!(self.ops ; .arch x64 ; mov r10, rax ; mov [r12 + TMP], rdx ; mov rax, Rq(d));
+        match (w64, signed) {
+            (true, false) => dynasm!(self.ops ; .arch x64 ; xor edx, edx ; div r11),
+            (true, true) => dynasm!(self.ops ; .arch x64 ; cqo ; idiv r11),
+            (false, false) => dynasm!(self.ops ; .arch x64 ; xor edx, edx ; div r11d),
+            (false, true) => dynasm!(self.ops ; .arch x64 ; cdq ; idiv r11d),
+        }
+        match (w64, quotient) {
+            (true, true) => dynasm!(self.ops ; .arch x64 ; mov r11, rax),
+            (true, false) => dynasm!(self.ops ; .arch x64 ; mov r11, rdx),
+            (false, true) => dynasm!(self.ops ; .arch x64 ; mov r11d, eax),
+            (false, false) => dynasm!(self.ops ; .arch x64 ; mov r11d, edx),
+        }
+        dynasm!(self.ops ; .arch x64 ; mov rax, r10 ; mov rdx, [r12 + TMP] ; mov Rq(d), r11);
+        if dynamic {
+            dynasm!(self.ops ; .arch x64 ; jmp =>done ; =>zero);
+            self.div_by_zero(w64, quotient, d);
+            dynasm!(self.ops ; .arch x64 ; jmp =>done ; =>minus1);
+            if signed {
+                self.div_by_minus1(w64, quotient, d);
+            }
+            dynasm!(self.ops ; .arch x64 ; =>done);
+        }
+    }
+
+    fn div_by_zero(&mut self, w64: bool, quotient: bool, d: u8) {
+        match (quotient, w64) {
+            (true, _) => dynasm!(self.ops ; .arch x64 ; xor Rd(d), Rd(d)),
+            (false, true) => {}
+            (false, false) => dynasm!(self.ops ; .arch x64 ; mov Rd(d), Rd(d)),
+        }
+    }
+
+    fn div_by_minus1(&mut self, w64: bool, quotient: bool, d: u8) {
+        match (quotient, w64) {
+            (true, true) => dynasm!(self.ops ; .arch x64 ; neg Rq(d)),
+            (true, false) => dynasm!(self.ops ; .arch x64 ; neg Rd(d)),
+            (false, _) => dynasm!(self.ops ; .arch x64 ; xor Rd(d), Rd(d)),
+        }
+    }
+
+    /// `le`/`be`/`bswap` on a little-endian host: `le` truncates, the others swap the low
+    /// `bits` and zero the rest.
+    fn endian(&mut self, op: EndianOp, bits: u32, d: u8) {
+        match (op, bits) {
+            (EndianOp::ToLe, 16) => dynasm!(self.ops ; .arch x64 ; movzx Rd(d), Rw(d)),
+            (EndianOp::ToLe, 32) => dynasm!(self.ops ; .arch x64 ; mov Rd(d), Rd(d)),
+            (EndianOp::ToLe, _) => {}
+            (_, 16) => dynasm!(self.ops ; .arch x64 ; ror Rw(d), 8 ; movzx Rd(d), Rw(d)),
+            (_, 32) => dynasm!(self.ops ; .arch x64 ; bswap Rd(d)),
+            (_, _) => dynasm!(self.ops ; .arch x64 ; bswap Rq(d)),
+        }
+    }
+
+    fn compare(&mut self, width: Width, cond: JmpCond, d: u8, src: Operand) {
+        let test = cond == JmpCond::Set;
+        match (width, src, test) {
+            (Width::W64, Operand::Imm(k), false) => dynasm!(self.ops ; .arch x64 ; cmp Rq(d), k),
+            (Width::W64, Operand::Imm(k), true) => dynasm!(self.ops ; .arch x64 ; test Rq(d), k),
+            (Width::W32, Operand::Imm(k), false) => dynasm!(self.ops ; .arch x64 ; cmp Rd(d), k),
+            (Width::W32, Operand::Imm(k), true) => dynasm!(self.ops ; .arch x64 ; test Rd(d), k),
+            (Width::W64, Operand::Reg(s), false) => dynasm!(self.ops ; .arch x64 ; cmp Rq(d), Rq(X[s.idx()])),
+            (Width::W64, Operand::Reg(s), true) => dynasm!(self.ops ; .arch x64 ; test Rq(d), Rq(X[s.idx()])),
+            (Width::W32, Operand::Reg(s), false) => dynasm!(self.ops ; .arch x64 ; cmp Rd(d), Rd(X[s.idx()])),
+            (Width::W32, Operand::Reg(s), true) => dynasm!(self.ops ; .arch x64 ; test Rd(d), Rd(X[s.idx()])),
+        }
+    }
+
+    /// A jump from instruction `i` to `t` (`cond` tests the flags just set; `None` always
+    /// jumps). A back-edge charges the loop's span to the budget on the way: the condition is
+    /// inverted to skip the charge, so a taken back-edge is still one taken jump.
+    fn jump(&mut self, cond: Option<JmpCond>, i: usize, t: usize) {
+        let target = self.labels[t];
+        if t > i {
+            return self.jcc(cond, false, target);
+        }
+        let (next, raise) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        self.stubs.push(Stub::Raise { label: raise, code: RAISE_BUDGET, idx: i });
+        if cond.is_some() {
+            self.jcc(cond, true, next);
+        }
+        let span = (i - t + 1) as i32;
+        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>raise ; jmp =>target ; =>next);
+    }
+
+    /// `jcc` to `l` on `cond` (or its negation), `jmp` for `None`.
+    fn jcc(&mut self, cond: Option<JmpCond>, negate: bool, l: DynamicLabel) {
+        use JmpCond::*;
+        let Some(cond) = cond else {
+            return dynasm!(self.ops ; .arch x64 ; jmp =>l);
+        };
+        // The negation of each condition, as the condition that holds exactly when it fails.
+        let cond = if !negate {
+            cond
+        } else {
+            match cond {
+                Eq => Ne,
+                Ne | Set => Eq,
+                Gt => Le,
+                Le => Gt,
+                Ge => Lt,
+                Lt => Ge,
+                Sgt => Sle,
+                Sle => Sgt,
+                Sge => Slt,
+                Slt => Sge,
+            }
+        };
+        match cond {
+            Eq => dynasm!(self.ops ; .arch x64 ; je =>l),
+            Ne | Set => dynasm!(self.ops ; .arch x64 ; jne =>l),
+            Gt => dynasm!(self.ops ; .arch x64 ; ja =>l),
+            Ge => dynasm!(self.ops ; .arch x64 ; jae =>l),
+            Lt => dynasm!(self.ops ; .arch x64 ; jb =>l),
+            Le => dynasm!(self.ops ; .arch x64 ; jbe =>l),
+            Sgt => dynasm!(self.ops ; .arch x64 ; jg =>l),
+            Sge => dynasm!(self.ops ; .arch x64 ; jge =>l),
+            Slt => dynasm!(self.ops ; .arch x64 ; jl =>l),
+            Sle => dynasm!(self.ops ; .arch x64 ; jle =>l),
+        }
+    }
+
+    /// Computes the host address of a `size` access at `[base + off]` into r11, checked: the
+    /// seam where proven accesses could skip the check once the verifier lands.
+    fn access(&mut self, base: u8, off: i16, size: Size, kind: u64, idx: usize) {
+        let c = class(size);
+        let lim = HOT_LIM + 8 * if kind == KIND_READ { c } else { 4 + c };
+        // Accesses through r10 try the stack window first, the rest the data window.
+        let (first, second) = if base == X[10] { (HOT_SIZE, 0) } else { (0, HOT_SIZE) };
+        // Dynamic labels (a vector), not local ones (a hash map): this runs per access.
+        let (slow, back, hit) =
+            (self.ops.new_dynamic_label(), self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        let info = size.bytes() as u64 | kind << 8 | (idx as u64) << 16;
+        self.stubs.push(Stub::Slow { label: slow, back, info });
+        dynasm!(self.ops ; .arch x64
+            ; lea r10, [Rq(base) + off as i32]
+            ; mov r11, r10
+            ; sub r11, [r12 + HOT + first + HOT_BASE]
+            ; cmp r11, [r12 + HOT + first + lim]
+            ; jb =>hit
+            ; mov r11, r10
+            ; sub r11, [r12 + HOT + second + HOT_BASE]
+            ; cmp r11, [r12 + HOT + second + lim]
+            ; jae =>slow
+            ; add r11, [r12 + HOT + second + HOT_HOST]
+            ; jmp =>back
+            ; =>hit
+            ; add r11, [r12 + HOT + first + HOT_HOST]
+            ; =>back
+        );
+    }
+
+    /// An atomic on `[r11]` with the kernel's register effects: fetch forms return the old
+    /// value in `src`, cmpxchg compares with and returns into r0, 32-bit forms zero-extend.
+    fn atomic(&mut self, w64: bool, op: AtomicOp, fetch: bool, s: u8) {
+        match (op, fetch, w64) {
+            (AtomicOp::Add, false, true) => dynasm!(self.ops ; .arch x64 ; lock add [r11], Rq(s)),
+            (AtomicOp::Add, false, false) => dynasm!(self.ops ; .arch x64 ; lock add [r11], Rd(s)),
+            (AtomicOp::Or, false, true) => dynasm!(self.ops ; .arch x64 ; lock or [r11], Rq(s)),
+            (AtomicOp::Or, false, false) => dynasm!(self.ops ; .arch x64 ; lock or [r11], Rd(s)),
+            (AtomicOp::And, false, true) => dynasm!(self.ops ; .arch x64 ; lock and [r11], Rq(s)),
+            (AtomicOp::And, false, false) => dynasm!(self.ops ; .arch x64 ; lock and [r11], Rd(s)),
+            (AtomicOp::Xor, false, true) => dynasm!(self.ops ; .arch x64 ; lock xor [r11], Rq(s)),
+            (AtomicOp::Xor, false, false) => dynasm!(self.ops ; .arch x64 ; lock xor [r11], Rd(s)),
+            (AtomicOp::Add, true, true) => dynasm!(self.ops ; .arch x64 ; lock xadd [r11], Rq(s)),
+            (AtomicOp::Add, true, false) => dynasm!(self.ops ; .arch x64 ; lock xadd [r11], Rd(s)),
+            (AtomicOp::Xchg, _, true) => dynasm!(self.ops ; .arch x64 ; xchg [r11], Rq(s)),
+            (AtomicOp::Xchg, _, false) => dynasm!(self.ops ; .arch x64 ; xchg [r11], Rd(s)),
+            (AtomicOp::CmpXchg, _, true) => dynasm!(self.ops ; .arch x64 ; lock cmpxchg [r11], Rq(s)),
+            (AtomicOp::CmpXchg, _, false) => dynasm!(self.ops ; .arch x64 ; lock cmpxchg [r11], Rd(s) ; mov eax, eax),
+            (AtomicOp::Or | AtomicOp::And | AtomicOp::Xor, true, _) => {
+                // A compare-exchange loop; r0 (rax) is parked in the context meanwhile.
+                dynasm!(self.ops ; .arch x64 ; mov [r12 + TMP], Rq(s) ; mov [r12 + REGS], rax);
+                if w64 {
+                    dynasm!(self.ops ; .arch x64 ; mov rax, [r11] ; again: ; mov r10, rax);
+                } else {
+                    dynasm!(self.ops ; .arch x64 ; mov eax, [r11] ; again: ; mov r10d, eax);
+                }
+                match op {
+                    AtomicOp::Or => dynasm!(self.ops ; .arch x64 ; or r10, [r12 + TMP]),
+                    AtomicOp::And => dynasm!(self.ops ; .arch x64 ; and r10, [r12 + TMP]),
+                    _ => dynasm!(self.ops ; .arch x64 ; xor r10, [r12 + TMP]),
+                }
+                if w64 {
+                    dynasm!(self.ops ; .arch x64 ; lock cmpxchg [r11], r10 ; jne <again ; mov r10, rax);
+                } else {
+                    dynasm!(self.ops ; .arch x64 ; lock cmpxchg [r11], r10d ; jne <again ; mov r10d, eax);
+                }
+                dynasm!(self.ops ; .arch x64 ; mov rax, [r12 + REGS] ; mov Rq(s), r10);
+            }
+        }
+    }
+
+    /// A helper call: `id` known, or taken from register `x` (`callx`).
+    fn helper(&mut self, id: Option<i64>, x: u8, idx: usize) {
+        if id.is_none() {
+            dynasm!(self.ops ; .arch x64 ; mov r10, Rq(x));
+        }
+        self.spill_args();
+        match id {
+            Some(id) => dynasm!(self.ops ; .arch x64 ; mov rsi, QWORD id),
+            None => dynasm!(self.ops ; .arch x64 ; mov rsi, r10),
+        }
+        dynasm!(self.ops ; .arch x64 ; mov rdx, QWORD idx as i64);
+        self.callout(jit_helper as *const () as u64);
+        let f = self.flagged;
+        dynasm!(self.ops ; .arch x64 ; cmp QWORD [r12 + FLAG], 0 ; jne =>f);
+        self.reload_args();
+    }
+
+    /// `BPF_LD_ABS` (`ind` = None) or `BPF_LD_IND` (offset `ind + k`, 32-bit): r0 = the packet's
+    /// bytes, big endian.
+    fn ld_pkt(&mut self, ind: Option<u8>, k: i32, size: Size) {
+        match ind {
+            Some(s) => dynasm!(self.ops ; .arch x64 ; mov r10d, Rd(s) ; add r10d, k),
+            None => dynasm!(self.ops ; .arch x64 ; mov r10d, k),
+        }
+        self.spill_args();
+        dynasm!(self.ops ; .arch x64 ; mov rsi, r10 ; mov rdx, QWORD size.bytes() as i64);
+        self.callout(jit_ld_pkt as *const () as u64);
+        let f = self.flagged;
+        dynasm!(self.ops ; .arch x64 ; cmp QWORD [r12 + FLAG], 0 ; jne =>f);
+        self.reload_args();
+    }
+
+    /// A bpf-to-bpf call: a native call with the caller's r6–r9 saved on the native stack and a
+    /// fresh frame pointer; at most `MAX_CALL_FRAMES` frames.
+    fn local_call(&mut self, i: usize, t: usize) {
+        let depth = self.ops.new_dynamic_label();
+        self.stubs.push(Stub::Raise { label: depth, code: RAISE_DEPTH, idx: i });
+        let budget = self.ops.new_dynamic_label();
+        self.stubs.push(Stub::Raise { label: budget, code: RAISE_BUDGET, idx: i });
+        let target = self.labels[t];
+        dynasm!(self.ops ; .arch x64
+            ; cmp QWORD [r12 + DEPTH], (MAX_CALL_FRAMES - 1) as i32
+            ; jae =>depth
+            ; sub r9, 1
+            ; jb =>budget
+            ; push rbx ; push r13 ; push r14 ; push r15
+            ; add QWORD [r12 + DEPTH], 1
+            ; mov rbp, [r12 + DEPTH]
+            ; shl rbp, STACK_STRIDE.trailing_zeros() as i8
+            ; add rbp, FP0
+            ; call =>target
+            ; pop r15 ; pop r14 ; pop r13 ; pop rbx
+            ; sub QWORD [r12 + DEPTH], 1
+            ; mov rbp, [r12 + DEPTH]
+            ; shl rbp, STACK_STRIDE.trailing_zeros() as i8
+            ; add rbp, FP0
+        );
+    }
+
+    /// The out-of-line code: per-site stubs, then the shared slow path and exits.
+    fn stubs(&mut self) {
+        for stub in std::mem::take(&mut self.stubs) {
+            match stub {
+                Stub::Slow { label, back, info } => {
+                    let (resolve, fault) = (self.resolve, self.fault_exit);
+                    dynasm!(self.ops ; .arch x64
+                        ; =>label
+                        ; mov r11, QWORD info as i64
+                        ; call =>resolve
+                        ; test r11, r11
+                        ; jz =>fault
+                        ; jmp =>back
+                    );
+                }
+                Stub::Raise { label, code, idx } => {
+                    dynasm!(self.ops ; .arch x64 ; =>label);
+                    self.raise_inline(code, idx);
+                }
+            }
+        }
+        // resolve: virtual address in r10, info in r11 -> host address (or 0) in r11; keeps
+        // every eBPF register.
+        let resolve = self.resolve;
+        dynasm!(self.ops ; .arch x64
+            ; =>resolve
+            ; mov [r12 + REGS], rax
+        );
+        self.spill_args();
+        dynasm!(self.ops ; .arch x64 ; mov rsi, r10 ; mov rdx, r11);
+        self.callout(jit_resolve as *const () as u64);
+        dynasm!(self.ops ; .arch x64 ; mov r11, rax ; mov rax, [r12 + REGS]);
+        self.reload_args();
+        dynasm!(self.ops ; .arch x64 ; ret);
+    }
+
+    /// The entry point and the exits: loads r0–r10 from the context, calls the main function,
+    /// stores r0 back. `flagged` sorts out what a callout raised.
+    fn prologue(&mut self) -> AssemblyOffset {
+        let (flagged, fault, main) = (self.flagged, self.fault_exit, self.labels[0]);
+        let entry = self.ops.offset();
+        dynasm!(self.ops ; .arch x64
+            ; push rbp ; push rbx ; push r12 ; push r13 ; push r14 ; push r15
+            ; sub rsp, 8
+            ; mov r12, rdi
+            ; mov QWORD [r12 + FLAG], 0
+            ; mov rax, [r12 + REGS] ; mov rbx, [r12 + REGS + 48] ; mov r13, [r12 + REGS + 56]
+            ; mov r14, [r12 + REGS + 64] ; mov r15, [r12 + REGS + 72] ; mov rbp, [r12 + REGS + 80]
+        );
+        self.reload_args();
+        dynasm!(self.ops ; .arch x64
+            ; mov r9, [r12 + ROOM]
+            ; mov [r12 + SAVED_RSP], rsp
+            ; call =>main
+            ; after_main:
+            ; mov [r12 + ROOM], r9
+            ; mov [r12 + REGS], rax
+            ; xor eax, eax
+            ; epilogue:
+            ; add rsp, 8
+            ; pop r15 ; pop r14 ; pop r13 ; pop r12 ; pop rbx ; pop rbp
+            ; ret
+            ; =>fault
+            ; mov rsp, [r12 + SAVED_RSP]
+            ; mov eax, 1
+            ; jmp <epilogue
+            ; =>flagged
+            ; mov r10, [r12 + FLAG]
+            ; cmp r10, 2
+            ; je >tail
+            ; cmp r10, 3
+            ; jne =>fault
+            ; mov rsp, [r12 + SAVED_RSP]
+            ; xor eax, eax
+            ; jmp <after_main
+            ; tail:
+            // r1-r5 are still in the context from the helper call; keep r6-r10 too.
+            ; mov [r12 + REGS + 48], rbx ; mov [r12 + REGS + 56], r13 ; mov [r12 + REGS + 64], r14
+            ; mov [r12 + REGS + 72], r15 ; mov [r12 + REGS + 80], rbp
+            ; mov rsp, [r12 + SAVED_RSP]
+            ; mov eax, 2
+            ; jmp <epilogue
+        );
+        entry
+    }
+}

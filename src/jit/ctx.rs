@@ -1,0 +1,235 @@
+//! The block native code works on (`r12` points to it during a run) and the Rust functions it
+//! calls out to: the slow path of memory accesses, helpers, legacy packet loads and errors.
+//!
+//! Native code never sees a host pointer it did not get from [`Memory::resolve`]: the fast path
+//! of an access compares the virtual address against two cached region windows ([`Hot`]), and
+//! everything else asks Rust, which checks it exactly as the interpreter does.
+
+use crate::runtime::env::{tail_call_target, MemEnv, TAIL_CALL_FAILED};
+use crate::runtime::error::{Access, ErrorKind};
+use crate::runtime::helpers::BPF_FUNC_TAIL_CALL;
+use crate::runtime::memory::{load_packet, Memory, Window, CTX_BASE, MAX_CALL_FRAMES};
+use crate::runtime::run::RunOptions;
+
+/// A cached region window: an access of size class `c` (1, 2, 4, 8 bytes) at virtual `addr`
+/// is inside when `addr - base < lim[c]` (reads) or `< lim[4 + c]` (writes); a limit of 0
+/// never matches.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hot {
+    /// First virtual address.
+    pub base: u64,
+    /// Host address of `base`.
+    pub host: u64,
+    /// `len - size + 1` per size class, reads then writes (0 when the access cannot fit).
+    pub lim: [u64; 8],
+}
+
+impl Hot {
+    fn of(w: &Window) -> Hot {
+        let mut lim = [0; 8];
+        for (c, n) in [1u64, 2, 4, 8].into_iter().enumerate() {
+            let l = if w.len >= n { w.len - n + 1 } else { 0 };
+            lim[c] = l;
+            lim[4 + c] = if w.writable { l } else { 0 };
+        }
+        Hot { base: w.base, host: w.host as u64, lim }
+    }
+}
+
+/// What native code keeps between instructions besides the registers. `repr(C)`: the code
+/// generator addresses the fields by their offsets.
+#[repr(C)]
+pub struct JitCtx {
+    /// Region windows: 0 for the last data region hit, 1 for the last stack frame.
+    pub hot: [Hot; 2],
+    /// Instructions left in the budget (charged at back-edges and calls; in r9 while native
+    /// code runs, here across callouts and after the run).
+    pub room: u64,
+    /// Call depth: 0 in the main function.
+    pub depth: u64,
+    /// `rsp` just before the main function was called, to unwind to on faults.
+    pub saved_rsp: u64,
+    /// `rsp` across a call out to Rust (which needs it 16-byte aligned).
+    pub tmp_rsp: u64,
+    /// Scratch for instructions that need more registers than r10 and r11 (division, atomics).
+    pub tmp: u64,
+    /// Set by a callout: 1 = fault (in `Rt::error`), 2 = a tail call was taken, 3 = end the
+    /// program with r0 = 0 (an out-of-bounds `LD_ABS`).
+    pub flag: u64,
+    /// The eBPF registers r0–r10 at entry and exit, and r1–r5 across helper calls.
+    pub regs: [u64; 11],
+    /// The Rust side of the run.
+    pub rt: *mut Rt<'static>,
+}
+
+/// `flag` values.
+pub const FLAG_FAULT: u64 = 1;
+/// A tail call was taken: the run continues in `Rt::tail`.
+pub const FLAG_TAIL: u64 = 2;
+/// End the run now with r0 = 0.
+pub const FLAG_EXIT0: u64 = 3;
+
+/// The Rust side of one run, reached from callouts through [`JitCtx::rt`].
+pub struct Rt<'a> {
+    /// The run's memory.
+    pub mem: &'a mut Memory,
+    /// The run's options.
+    pub options: &'a RunOptions,
+    /// The helpers' clock.
+    pub clock: &'a mut u64,
+    /// The random generator's state.
+    pub rng: &'a mut u64,
+    /// `bpf_trace_printk` lines.
+    pub trace: Vec<String>,
+    /// The fault and the instruction index it happened at.
+    pub error: Option<(ErrorKind, usize)>,
+    /// The program a successful tail call continues in.
+    pub tail: Option<usize>,
+    /// Tail calls taken so far.
+    pub tail_calls: u32,
+    /// Number of loaded programs.
+    pub programs: usize,
+    /// Errors known at compile time, raised by code `RAISE_STATIC + i`.
+    pub statics: Vec<ErrorKind>,
+    /// Context accesses already validated, kept across runs: `(address, size | kind << 8 |
+    /// context length << 16)`. Whether the layout allows an access depends on nothing else, so
+    /// a repeated one skips the region scan and the layout's rules.
+    pub ctx_seen: &'a mut Vec<(u64, u64)>,
+}
+
+/// At most this many validated context accesses are remembered.
+const CTX_SEEN_MAX: usize = 64;
+
+/// `info` of [`jit_resolve`]: the size in the low byte, the access kind in the next, the
+/// instruction index above.
+pub const KIND_READ: u64 = 0;
+/// A store.
+pub const KIND_WRITE: u64 = 1;
+/// An atomic read-modify-write (refused on the context).
+pub const KIND_ATOMIC: u64 = 2;
+
+/// Error codes of [`jit_raise`].
+pub const RAISE_BUDGET: u64 = 0;
+/// Too many call frames.
+pub const RAISE_DEPTH: u64 = 1;
+/// Ran past the last instruction.
+pub const RAISE_FELL_OFF: u64 = 2;
+/// First code of the compile-time errors (`Rt::statics`).
+pub const RAISE_STATIC: u64 = 3;
+
+/// The callouts reach the run through the context's raw pointer.
+///
+/// # Safety
+/// `ctx` is the live context of a run, whose `rt` points to that run's [`Rt`].
+unsafe fn rt<'a>(ctx: *mut JitCtx) -> &'a mut Rt<'static> {
+    unsafe { &mut *(*ctx).rt }
+}
+
+/// Records a fault at instruction `idx` and raises the flag.
+fn fault(ctx: *mut JitCtx, kind: ErrorKind, idx: usize) {
+    unsafe {
+        rt(ctx).error = Some((kind, idx));
+        (*ctx).flag = FLAG_FAULT;
+    }
+}
+
+/// The slow path of a load, store or atomic: the host address of the access, or 0 after
+/// recording the fault. Refills the window the access hit.
+pub(super) unsafe extern "C" fn jit_resolve(ctx: *mut JitCtx, addr: u64, info: u64) -> u64 {
+    let size = (info & 0xff) as usize;
+    let kind = (info >> 8) & 0xff;
+    let idx = (info >> 16) as usize;
+    let rt = unsafe { rt(ctx) };
+    if kind == KIND_ATOMIC {
+        if let Err(f) = rt.mem.refuse_ctx_atomic(addr, size) {
+            fault(ctx, f.0, idx);
+            return 0;
+        }
+    }
+    // An atomic reads before it writes: a bad address is reported as the read's fault.
+    if kind == KIND_ATOMIC {
+        if let Err(f) = rt.mem.resolve(addr, size, Access::Read) {
+            fault(ctx, f.0, idx);
+            return 0;
+        }
+    }
+    let seen = (addr, (info & 0xffff) | (rt.mem.ctx.len() as u64) << 16);
+    let in_ctx = addr.wrapping_sub(CTX_BASE) < rt.mem.ctx.len() as u64;
+    if kind != KIND_ATOMIC && in_ctx && rt.ctx_seen.contains(&seen) {
+        // SAFETY: validated before for this context length: the access lies within `ctx`.
+        return unsafe { rt.mem.ctx.as_mut_ptr().add((addr - CTX_BASE) as usize) } as u64;
+    }
+    let access = if kind == KIND_READ { Access::Read } else { Access::Write };
+    match rt.mem.resolve(addr, size, access) {
+        Ok((host, window)) => {
+            match window {
+                Some(w) => unsafe { (*ctx).hot[usize::from(w.stack)] = Hot::of(&w) },
+                None if kind != KIND_ATOMIC && in_ctx && rt.ctx_seen.len() < CTX_SEEN_MAX => rt.ctx_seen.push(seen),
+                None => {}
+            }
+            host as u64
+        }
+        Err(f) => {
+            fault(ctx, f.0, idx);
+            0
+        }
+    }
+}
+
+/// A helper call: `id` with `r1`–`r5` from `ctx.regs`; returns the new r0. A fault or a taken
+/// tail call raises the flag. Helpers may move buffers, so the windows are dropped.
+pub(super) unsafe extern "C" fn jit_helper(ctx: *mut JitCtx, id: u64, idx: u64) -> u64 {
+    let id = id as i64;
+    let c = unsafe { &mut *ctx };
+    c.hot = [Hot::default(); 2];
+    let args = [c.regs[1], c.regs[2], c.regs[3], c.regs[4], c.regs[5]];
+    let rt = unsafe { rt(ctx) };
+    if id == BPF_FUNC_TAIL_CALL as i64 {
+        return match tail_call_target(rt.mem, args, rt.tail_calls, rt.programs) {
+            Some(p) => {
+                rt.tail_calls += 1;
+                rt.tail = Some(p);
+                c.flag = FLAG_TAIL;
+                0
+            }
+            None => TAIL_CALL_FAILED,
+        };
+    }
+    // The clock advances 1 µs per helper call, as in every engine over the runtime.
+    *rt.clock += 1000;
+    let mut env = MemEnv { mem: rt.mem, options: rt.options, clock: *rt.clock, rng: rt.rng, trace: &mut rt.trace };
+    match env.call(id, args) {
+        Ok(v) => v,
+        Err(kind) => {
+            fault(ctx, kind, idx as usize);
+            0
+        }
+    }
+}
+
+/// `BPF_LD_ABS`/`BPF_LD_IND`: `size` (low byte of `info`) bytes at packet offset `off`, big
+/// endian; out of bounds ends the program with 0, as in the kernel.
+pub(super) unsafe extern "C" fn jit_ld_pkt(ctx: *mut JitCtx, off: u64, info: u64) -> u64 {
+    let rt = unsafe { rt(ctx) };
+    match load_packet(rt.mem, off as u32 as i32, (info & 0xff) as u8) {
+        Some(v) => v,
+        None => {
+            unsafe { (*ctx).flag = FLAG_EXIT0 };
+            0
+        }
+    }
+}
+
+/// Raises error `code` (see `RAISE_*`) at instruction `idx`.
+pub(super) unsafe extern "C" fn jit_raise(ctx: *mut JitCtx, code: u64, idx: u64) -> u64 {
+    let rt = unsafe { rt(ctx) };
+    let kind = match code {
+        RAISE_BUDGET => ErrorKind::BudgetExhausted { budget: rt.options.budget },
+        RAISE_DEPTH => ErrorKind::CallDepth { max: MAX_CALL_FRAMES },
+        RAISE_FELL_OFF => ErrorKind::FellOffEnd,
+        c => rt.statics.get((c - RAISE_STATIC) as usize).cloned().unwrap_or(ErrorKind::FellOffEnd),
+    };
+    fault(ctx, kind, idx as usize);
+    0
+}

@@ -1,0 +1,171 @@
+//! The x86-64 JIT: compiles a [`Program`] to native code with `dynasm` and runs it with the
+//! interpreter's semantics and memory model, as a third [`Engine`](crate::engine::Engine).
+//!
+//! - [`compile`]: the code generator (register mapping, checked accesses, calls, budget).
+//! - [`ctx`]: the block native code works on and the Rust callouts (slow path of accesses,
+//!   helpers through the shared helper table, legacy packet loads, errors).
+//! - [`listing`]: each instruction next to the x86-64 it became (`ebpf-lab jit`).
+//!
+//! Programs see the same virtual addresses as in the interpreter (the regions of
+//! [`crate::runtime::memory`]), every access is checked against the same regions, and a fault
+//! names the same instruction. The instruction count differs: native code charges the budget
+//! only at taken back-edges (the loop's span, `jump index - target index + 1`) and at
+//! bpf-to-bpf calls (1), so [`JitVm::charged`] is not an instruction count, and
+//! `RunOutcome::insns_executed` stays 0. `RunOptions::trace` is not supported (no per-step log).
+//! Code pages are writable only while being assembled, then read+execute, and are unmapped
+//! when the engine is dropped.
+
+pub mod compile;
+pub mod ctx;
+pub mod listing;
+
+use crate::program::Program;
+use crate::runtime::error::{ErrorKind, RuntimeError};
+use crate::runtime::memory::{frame_pointer, Memory};
+use crate::runtime::run::{Input, RunOptions, RunOutcome};
+use crate::runtime::Map;
+use compile::Compiled;
+use ctx::{Hot, JitCtx, Rt, FLAG_TAIL};
+
+/// The JIT engine: compiled programs (the main one at 0, then tail-call targets), their maps
+/// and memory.
+pub struct JitVm {
+    programs: Vec<(Program, Compiled)>,
+    mem: Memory,
+    options: RunOptions,
+    clock: u64,
+    rng: u64,
+    /// What the last successful run charged to the budget.
+    charged: u64,
+    /// Context accesses validated in earlier runs (see `Rt::ctx_seen`).
+    ctx_seen: Vec<(u64, u64)>,
+}
+
+impl JitVm {
+    /// Compiles `prog` with default options and creates its maps.
+    pub fn new(prog: &Program) -> Result<JitVm, RuntimeError> {
+        JitVm::with_options(prog, RunOptions::default())
+    }
+
+    /// Like [`JitVm::new`], with options.
+    pub fn with_options(prog: &Program, options: RunOptions) -> Result<JitVm, RuntimeError> {
+        let code = compile::compile(prog)?;
+        let mem = Memory::for_program(prog, &options)?;
+        let clock = options.clock_start;
+        Ok(JitVm {
+            programs: vec![(prog.clone(), code)],
+            mem,
+            rng: options.seed,
+            options,
+            clock,
+            charged: 0,
+            ctx_seen: Vec::new(),
+        })
+    }
+
+    /// What the last successful run charged to the budget: the spans of the back-edges it took
+    /// and 1 per bpf-to-bpf call (not an instruction count: `RunOutcome::insns_executed` stays 0).
+    pub fn charged(&self) -> u64 {
+        self.charged
+    }
+
+    /// The main program.
+    pub fn program(&self) -> &Program {
+        &self.programs[0].0
+    }
+
+    /// The main program's native code.
+    pub fn compiled(&self) -> &Compiled {
+        &self.programs[0].1
+    }
+
+    /// The run options, to change before the next run.
+    pub fn options_mut(&mut self) -> &mut RunOptions {
+        &mut self.options
+    }
+
+    /// Map `name`.
+    pub fn map(&self, name: &str) -> Option<&Map> {
+        self.mem.maps.get(self.program().map_index(name)?)
+    }
+
+    /// Map `name`, to fill before a run.
+    pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
+        let i = self.program().map_index(name)?;
+        self.mem.maps.get_mut(i)
+    }
+
+    /// Adds a tail-call target (sharing the main program's maps) and returns its index.
+    pub fn add_program(&mut self, prog: &Program) -> Result<u32, RuntimeError> {
+        let mut prog = prog.clone();
+        if prog.maps.is_empty() {
+            prog.maps = self.program().maps.clone();
+        }
+        let code = compile::compile(&prog)?;
+        self.programs.push((prog, code));
+        Ok(self.programs.len() as u32 - 1)
+    }
+
+    /// Runs the program on `input`.
+    pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
+        let r1 = self.mem.setup(&self.programs[0].0, input)?;
+        let mut regs = [0u64; 11];
+        regs[1] = r1;
+        regs[10] = frame_pointer(0);
+        if let Input::Mem(data) = input {
+            regs[2] = data.len() as u64;
+        }
+        let mut current = 0;
+        let mut rt = Rt {
+            mem: &mut self.mem,
+            options: &self.options,
+            clock: &mut self.clock,
+            rng: &mut self.rng,
+            trace: Vec::new(),
+            error: None,
+            tail: None,
+            tail_calls: 0,
+            programs: self.programs.len(),
+            statics: Vec::new(),
+            ctx_seen: &mut self.ctx_seen,
+        };
+        let mut ctx = JitCtx {
+            hot: [Hot::default(); 2],
+            room: self.options.budget,
+            depth: 0,
+            saved_rsp: 0,
+            tmp_rsp: 0,
+            tmp: 0,
+            flag: 0,
+            regs,
+            rt: std::ptr::null_mut(),
+        };
+        loop {
+            let code = &self.programs[current].1;
+            rt.statics.clone_from(&code.statics);
+            ctx.rt = (&mut rt as *mut Rt<'_>).cast();
+            ctx.hot = [Hot::default(); 2];
+            // SAFETY: `entry` is the prologue `compile` emitted, an `extern "C" fn(*mut JitCtx)
+            // -> u64` that only touches memory through `ctx` and what `jit_resolve` hands out.
+            let entry: extern "C" fn(*mut JitCtx) -> u64 = unsafe { std::mem::transmute(code.buf.ptr(code.entry)) };
+            let status = entry(&mut ctx);
+            match (status, rt.tail.take()) {
+                (0, _) => break,
+                (s, Some(next)) if s == FLAG_TAIL => {
+                    // The target starts with this frame's registers and r0 = 0 (the helper's result).
+                    ctx.regs[0] = 0;
+                    current = next;
+                }
+                _ => {
+                    let (kind, idx) = rt.error.take().unwrap_or((ErrorKind::FellOffEnd, 0));
+                    return Err(RuntimeError::at_insn(&self.programs[current].0, idx, kind));
+                }
+            }
+        }
+        let trace = std::mem::take(&mut rt.trace);
+        self.charged = self.options.budget - ctx.room;
+        let mut out = self.mem.outcome(self.programs[0].0.prog_type, ctx.regs[0]);
+        out.trace_lines = trace;
+        Ok(out)
+    }
+}

@@ -1,0 +1,296 @@
+//! One run, engine-neutral: what a program runs on ([`Input`]), how ([`RunOptions`]), what it
+//! produced ([`RunOutcome`]), and the address space an engine builds for it
+//! ([`Memory::setup`]). Every engine (interpreter, JIT, kernel backend) speaks these types, so
+//! none needs another's module to describe its runs.
+
+use super::ctx_build::{self as ctx, SkbFields};
+use super::error::{ErrorKind, RuntimeError};
+use super::memory::{self, Backing, Memory, Region, MAX_CALL_FRAMES, STACK_SIZE};
+use crate::program::{ProgType, Program};
+
+/// `BPF_F_RDONLY_PROG`: the program may only read the map.
+const BPF_F_RDONLY_PROG: u32 = super::maps::BPF_F_RDONLY_PROG;
+
+/// Default executed-instruction budget.
+pub const DEFAULT_BUDGET: u64 = 1_000_000;
+
+/// What a program runs on; the variant must suit the program type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// `mem` programs: `r1` points to a copy of the buffer, `r2` holds its length.
+    Mem(Vec<u8>),
+    /// XDP: the packet; `r1` is a `struct xdp_md`.
+    Xdp {
+        /// Packet bytes (starting with the Ethernet header).
+        packet: Vec<u8>,
+        /// `ingress_ifindex`.
+        ingress_ifindex: u32,
+        /// `rx_queue_index`.
+        rx_queue_index: u32,
+    },
+    /// Socket filter and tc programs: the packet and the `__sk_buff` fields.
+    Skb {
+        /// Packet bytes (starting with the Ethernet header).
+        packet: Vec<u8>,
+        /// The settable `__sk_buff` fields.
+        fields: SkbFields,
+    },
+    /// `tracepoint` programs: the raw argument record `r1` points to (read-only).
+    Tracepoint(Vec<u8>),
+    /// `syscall` programs: a context buffer the program may read and write.
+    Syscall(Vec<u8>),
+}
+
+impl Input {
+    /// Input for a `mem` program.
+    pub fn mem(data: Vec<u8>) -> Input {
+        Input::Mem(data)
+    }
+
+    /// Input for an XDP program (interface 1, queue 0).
+    pub fn xdp(packet: Vec<u8>) -> Input {
+        Input::Xdp { packet, ingress_ifindex: 1, rx_queue_index: 0 }
+    }
+
+    /// Input for a socket filter or tc program.
+    pub fn skb(packet: Vec<u8>, fields: SkbFields) -> Input {
+        Input::Skb { packet, fields }
+    }
+
+    /// The empty input suited to `prog_type` (an empty buffer, packet or context).
+    pub fn empty_for(prog_type: ProgType) -> Input {
+        match prog_type {
+            ProgType::Mem => Input::Mem(Vec::new()),
+            ProgType::Xdp => Input::xdp(Vec::new()),
+            ProgType::Socket | ProgType::Tc => Input::skb(Vec::new(), SkbFields::default()),
+            ProgType::Tracepoint => Input::Tracepoint(vec![0; 64]),
+            ProgType::Syscall => Input::Syscall(Vec::new()),
+        }
+    }
+}
+
+/// Settings of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Maximum number of instructions to execute before giving up.
+    pub budget: u64,
+    /// Record an execution trace (one line per executed instruction).
+    pub trace: bool,
+    /// Seed of `bpf_get_prandom_u32`.
+    pub seed: u64,
+    /// The CPU the program runs on (`bpf_get_smp_processor_id`, per-CPU maps).
+    pub cpu: u32,
+    /// Number of CPUs (per-CPU maps have this many copies of each value).
+    pub ncpus: u32,
+    /// `CLOCK_MONOTONIC` at the start, in nanoseconds (the clock then advances 1 µs per helper
+    /// call, so runs are reproducible).
+    pub clock_start: u64,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions { budget: DEFAULT_BUDGET, trace: false, seed: 0x5eed, cpu: 0, ncpus: 1, clock_start: 1_000_000_000 }
+    }
+}
+
+/// The result of a successful run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// The program's return value (all 64 bits of `r0`).
+    pub r0: u64,
+    /// Instructions executed (`lddw` counts once).
+    pub insns_executed: u64,
+    /// The packet after the run (XDP, socket, tc): from `data` to `data_end`.
+    pub packet_out: Option<Vec<u8>>,
+    /// The context after the run (`syscall` programs, `__sk_buff` of tc programs).
+    pub ctx_out: Option<Vec<u8>>,
+    /// Lines printed with `bpf_trace_printk`.
+    pub trace_lines: Vec<String>,
+    /// Per-instruction trace in the verifier log's notation, when [`RunOptions::trace`] is set.
+    pub exec_trace: Vec<String>,
+}
+
+impl Memory {
+    /// Empty memory with the maps `prog` declares (per-CPU maps with `options.ncpus` copies).
+    pub fn for_program(prog: &Program, options: &RunOptions) -> Result<Memory, RuntimeError> {
+        let mut mem = Memory::new();
+        let ncpus = options.ncpus.max(1) as usize;
+        for (i, def) in prog.maps.iter().enumerate() {
+            let map = super::Map::new(def, ncpus)
+                .map_err(|e| RuntimeError::new(ErrorKind::Invalid(format!("map `{}` (#{i}): {e}", def.name))))?;
+            mem.maps.push(map);
+        }
+        // Global variables start from their sections' bytes, as libbpf writes them before load.
+        for g in &prog.globals {
+            if let Some(map) = mem.maps.get_mut(g.map) {
+                map.user_update(&0u32.to_le_bytes(), &g.init, 0).map_err(|e| {
+                    RuntimeError::new(ErrorKind::Invalid(format!("global section `{}`: {e}", prog.maps[g.map].name)))
+                })?;
+            }
+        }
+        Ok(mem)
+    }
+
+    /// Builds the address space of one run of `prog` on `input` (stacks zeroed, context,
+    /// packet or input buffer, map values) and returns the initial `r1`. Every engine that
+    /// checks accesses against these regions sees the same virtual addresses.
+    pub fn setup(&mut self, prog: &Program, input: &Input) -> Result<u64, RuntimeError> {
+        let pt = prog.prog_type;
+        let m = self;
+        let dirty = (m.stack_dirty * STACK_SIZE).min(m.stack.len());
+        m.stack[..dirty].fill(0);
+        m.stack_dirty = 0;
+        // One source of truth for contexts: the kernel's layouts and access rules.
+        let ctx_layout = crate::runtime::ctx::ctx_layout(pt);
+        m.ctx_layout = ctx_layout;
+        m.packet_fields = ctx_layout.and_then(ctx::packet_fields);
+        let no_layout = || RuntimeError::new(ErrorKind::Invalid(format!("no context layout for {pt} programs")));
+        // The table is rebuilt in last run's vector, so a run allocates no table.
+        let mut regions = std::mem::take(&mut m.regions);
+        regions.clear();
+        regions.extend((0..MAX_CALL_FRAMES).map(Memory::stack_region));
+        let headroom = memory::PACKET_HEADROOM as usize;
+        let packet_region = |data_off: usize, len: usize| Region {
+            base: memory::PACKET_BASE + data_off as u64,
+            len: len as u64,
+            writable: true,
+            backing: Backing::Packet,
+            start: data_off,
+            name: "packet".into(),
+            checked: false,
+        };
+        let ctx_region = |len: usize, writable: bool, checked: bool| Region {
+            base: memory::CTX_BASE,
+            len: len as u64,
+            writable,
+            backing: Backing::Ctx,
+            start: 0,
+            name: "context".into(),
+            checked,
+        };
+        let r1 = match (pt, input) {
+            (ProgType::Mem, Input::Mem(data)) => {
+                m.input = data.clone();
+                regions.push(Region {
+                    base: memory::INPUT_BASE,
+                    len: data.len() as u64,
+                    writable: true,
+                    backing: Backing::Input,
+                    start: 0,
+                    name: "input buffer".into(),
+                    checked: false,
+                });
+                // An empty buffer is passed as a null pointer, as the conformance runners do.
+                if data.is_empty() {
+                    0
+                } else {
+                    memory::INPUT_BASE
+                }
+            }
+            (ProgType::Xdp, Input::Xdp { packet, ingress_ifindex, rx_queue_index }) => {
+                let layout = ctx_layout.ok_or_else(no_layout)?;
+                m.ctx = ctx::xdp_md(layout, packet.len(), *ingress_ifindex, *rx_queue_index);
+                m.packet.clear();
+                m.packet.resize(headroom, 0);
+                m.packet.extend_from_slice(packet);
+                regions.push(packet_region(headroom, packet.len()));
+                regions.push(ctx_region(m.ctx.len(), false, true));
+                memory::CTX_BASE
+            }
+            (ProgType::Socket | ProgType::Tc, Input::Skb { packet, fields }) => {
+                let layout = ctx_layout.ok_or_else(no_layout)?;
+                if let Some(why) = ctx::refused_frame(packet) {
+                    return Err(RuntimeError::new(ErrorKind::BadInput(why)));
+                }
+                let data_off = if pt == ProgType::Socket { ctx::ETH_HLEN.min(packet.len()) } else { 0 };
+                m.ctx = ctx::sk_buff(layout, packet, data_off, fields);
+                m.packet.clear();
+                m.packet.resize(headroom, 0);
+                m.packet.extend_from_slice(packet);
+                regions.push(packet_region(headroom + data_off, packet.len() - data_off));
+                // `__sk_buff.sk` points here. Socket and tc programs have no input buffer, so its
+                // backing holds the socket.
+                m.input = ctx::test_run_sock(packet);
+                regions.push(Region {
+                    base: memory::SOCK_BASE,
+                    len: m.input.len() as u64,
+                    writable: false,
+                    backing: Backing::Input,
+                    start: 0,
+                    name: "struct bpf_sock".into(),
+                    checked: false,
+                });
+                // Writable as far as the layout allows (cb; mark, priority... in tc).
+                regions.push(ctx_region(m.ctx.len(), true, true));
+                memory::CTX_BASE
+            }
+            (ProgType::Tracepoint, Input::Tracepoint(args)) => {
+                // The record is as long as the input says; what may be read of it (not the
+                // common_* header, nothing past the sys_enter record) is the layout's rule.
+                m.ctx = args.clone();
+                regions.push(ctx_region(args.len(), false, true));
+                memory::CTX_BASE
+            }
+            (ProgType::Syscall, Input::Syscall(buf)) => {
+                m.ctx = buf.clone();
+                regions.push(ctx_region(buf.len(), true, false));
+                if buf.is_empty() {
+                    0
+                } else {
+                    memory::CTX_BASE
+                }
+            }
+            (pt, input) => {
+                return Err(RuntimeError::new(ErrorKind::BadInput(format!(
+                    "a {pt} program cannot run on {} input",
+                    match input {
+                        Input::Mem(_) => "mem",
+                        Input::Xdp { .. } => "xdp",
+                        Input::Skb { .. } => "skb",
+                        Input::Tracepoint(_) => "tracepoint",
+                        Input::Syscall(_) => "syscall",
+                    }
+                ))))
+            }
+        };
+        for (i, def) in prog.maps.iter().enumerate() {
+            let len = m.maps.get(i).map_or(0, |m| m.storage().len()) as u64;
+            if len > 0 {
+                regions.push(Region {
+                    base: memory::MAP_VALUE_BASE + i as u64 * memory::MAP_VALUE_STRIDE,
+                    len,
+                    writable: def.flags & BPF_F_RDONLY_PROG == 0,
+                    backing: Backing::Map(i),
+                    start: 0,
+                    name: format!("value of map `{}`", def.name).into(),
+                    checked: false,
+                });
+            }
+        }
+        m.set_regions(regions);
+        Ok(r1)
+    }
+
+    /// What a run that returned `r0` leaves to report: the packet between `data` and
+    /// `data_end`, and the context of program types that may write it.
+    pub fn outcome(&self, pt: ProgType, r0: u64) -> RunOutcome {
+        let mut out = RunOutcome { r0, ..RunOutcome::default() };
+        if let Some((data_field, end_field)) = self.packet_fields {
+            let base = memory::PACKET_BASE as usize;
+            let data = (ctx::get_u32(&self.ctx, data_field) as usize).saturating_sub(base);
+            let end = (ctx::get_u32(&self.ctx, end_field) as usize).saturating_sub(base);
+            let mut packet = Vec::new();
+            if pt == ProgType::Socket {
+                // A socket filter's test run hands the packet back with the link-layer header
+                // pushed in front again, zeroed (`bpf_prog_test_run_skb`: `memset(__skb_push())`).
+                packet.resize(ctx::ETH_HLEN, 0);
+            }
+            packet.extend_from_slice(self.packet.get(data..end).unwrap_or(&[]));
+            out.packet_out = Some(packet);
+        }
+        if matches!(pt, ProgType::Syscall | ProgType::Tc | ProgType::Socket) {
+            out.ctx_out = Some(self.ctx.clone());
+        }
+        out
+    }
+}

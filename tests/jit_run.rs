@@ -1,0 +1,67 @@
+//! What the JIT does its own way: tail calls between separately compiled programs, the budget
+//! charged at back-edges and calls, and code of any size.
+
+mod interp_common;
+use ebpf_lab::interp::{ErrorKind, Input, RunOptions};
+use ebpf_lab::jit::JitVm;
+use interp_common::prog;
+
+#[test]
+fn tail_calls_jump_between_compiled_programs_and_stop_after_33() {
+    let maps = ".map jt prog_array key=4 value=4 max=4\n";
+    let main = format!(
+        "{maps}mov %r7, 0\nmov %r6, %r1\nmov %r1, %r6\nlddw %r2, map(jt)\nmov %r3, 1\ncall 12\nmov %r0, -1\nexit\n"
+    );
+    let target =
+        format!("{maps}add %r7, 1\nmov %r1, %r6\nlddw %r2, map(jt)\nmov %r3, 1\ncall 12\nmov %r0, %r7\nexit\n");
+    let mut vm = JitVm::new(&prog(&main)).unwrap();
+    let t = vm.add_program(&prog(&target)).unwrap();
+    assert_eq!(vm.run(&Input::mem(vec![])).unwrap().r0, u64::MAX, "empty slot: falls through");
+    vm.map_mut("jt").unwrap().user_update(&1u32.to_le_bytes(), &t.to_le_bytes(), 0).unwrap();
+    assert_eq!(vm.run(&Input::mem(vec![])).unwrap().r0, 33);
+}
+
+#[test]
+fn the_budget_is_charged_at_back_edges() {
+    let p = prog("mov %r0, 0\nloop:\nja loop\nexit\n");
+    let e = JitVm::new(&p).unwrap().run(&Input::mem(vec![])).unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::BudgetExhausted { budget: 1_000_000 }), "{e}");
+    assert_eq!(e.pc, Some(1), "the back-edge that ran out");
+    // Ten iterations of a two-instruction loop charge 2 each.
+    let p = prog("mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 10, loop\nexit\n");
+    let mut vm = JitVm::with_options(&p, RunOptions { budget: 17, ..RunOptions::default() }).unwrap();
+    assert!(matches!(vm.run(&Input::mem(vec![])).unwrap_err().kind, ErrorKind::BudgetExhausted { budget: 17 }));
+    vm.options_mut().budget = 18;
+    assert_eq!(vm.run(&Input::mem(vec![])).unwrap().r0, 10);
+    assert_eq!(vm.charged(), 18);
+}
+
+#[test]
+fn programs_of_any_size_compile() {
+    // 100,000 instructions: far past the 4 KiB of code where rbpf's JIT stops.
+    let mut src = String::from("mov %r0, 0\n");
+    for _ in 0..100_000 {
+        src.push_str("add %r0, 3\n");
+    }
+    src.push_str("exit\n");
+    let mut vm = JitVm::new(&prog(&src)).unwrap();
+    assert!(vm.compiled().buf.len() > 100_000);
+    assert_eq!(vm.run(&Input::mem(vec![])).unwrap().r0, 300_000);
+}
+
+#[test]
+fn context_accesses_stay_checked_across_runs() {
+    // Validated context accesses are remembered between runs; the answers must not be.
+    let p = interp_common::llvm(".prog xdp\nr2 = *(u32 *)(r1 + 4)\nr3 = *(u32 *)(r1 + 0)\nr0 = r2\nr0 -= r3\nexit\n");
+    let mut vm = JitVm::new(&p).unwrap();
+    for len in [64, 20, 64, 0] {
+        assert_eq!(vm.run(&Input::xdp(vec![0; len])).unwrap().r0, len as u64);
+    }
+    // The read is fine, the write to the same field is not, every time.
+    let p = interp_common::llvm(".prog xdp\nr2 = *(u32 *)(r1 + 0)\n*(u32 *)(r1 + 0) = r2\nr0 = 0\nexit\n");
+    let mut vm = JitVm::new(&p).unwrap();
+    let want = ebpf_lab::interp::Vm::new(&p).unwrap().run(&Input::xdp(vec![0; 20])).unwrap_err();
+    for _ in 0..3 {
+        assert_eq!(vm.run(&Input::xdp(vec![0; 20])).unwrap_err(), want);
+    }
+}
