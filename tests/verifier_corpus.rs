@@ -4,71 +4,37 @@
 //! Each file starts with comments saying what it teaches, then
 //! - `; mem_len: N` for `mem` programs (they are verified for one input length, as the kernel
 //!   backend loads them: r1 = a map value of N bytes, r2 = N);
-//! - `; expect: accept`, or `; expect: reject insn=N "first line of the kernel's message"`
-//!   (`insn=` is left out when the kernel rejects before checking any instruction, e.g. a
-//!   back-edge found by its control-flow pass).
+//! - `; expect: accept`, or `; expect: reject insn=N "first line of the kernel's message"`, where
+//!   N is the last instruction the kernel's log (level 1) shows being checked; `insn=` is left
+//!   out when the log shows none (its control-flow pass, e.g. `unreachable insn 2`, or the
+//!   stack-depth check after exploring every path). Messages that name instructions (`infinite
+//!   loop detected at insn 3`) use the wrapper's numbering for `mem` programs, so those topics
+//!   use other program types.
 //!
 //! With a kernel, every header is checked against a real load (so the headers stay true);
 //! `EBPF_LAB_VERIFIER_BLESS=1` rewrites them from the kernel instead, which is how they are
 //! written. Always (no root needed), `ebpf_lab::verifier::verify` is compared with the header:
 //! verdict, and for rejections the instruction and the first line of the message.
 
+mod verifier_common;
+
 use ebpf_lab::asm::{assemble, Syntax};
-use ebpf_lab::kernel::{self, verifier_log, KernelProgram, LoadOptions};
+use ebpf_lab::kernel;
 use ebpf_lab::program::{ProgType, Program};
-use ebpf_lab::verifier::{self, VerifyOptions, COMPLEXITY_LIMIT_INSNS};
-use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
+use ebpf_lab::verifier::COMPLEXITY_LIMIT_INSNS;
 use std::path::{Path, PathBuf};
+use verifier_common::{ebpf_lab_verify, kernel_verdict, quietly, verdict_of, Verdict};
 
 /// Files where ebpf-lab's verifier knowingly differs from the kernel: (path under
 /// `tests/verifier/`, why). Every entry must still disagree, so the list cannot go stale.
 const EXCEPTIONS: &[(&str, &str)] = &[];
 
-/// What a verifier decided, in the terms the corpus compares.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Expect {
-    Accept,
-    Reject { insn: Option<usize>, message: String },
-}
-
-impl fmt::Display for Expect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Expect::Accept => f.write_str("accept"),
-            Expect::Reject { insn: Some(n), message } => write!(f, "reject insn={n} {message:?}"),
-            Expect::Reject { insn: None, message } => write!(f, "reject {message:?}"),
-        }
-    }
-}
-
-impl Expect {
-    /// Parses the text after `; expect: `.
-    fn parse(text: &str) -> Option<Expect> {
-        let text = text.trim();
-        if text == "accept" {
-            return Some(Expect::Accept);
-        }
-        let rest = text.strip_prefix("reject")?.trim_start();
-        let (insn, rest) = match rest.strip_prefix("insn=") {
-            Some(r) => {
-                let digits = r.bytes().take_while(u8::is_ascii_digit).count();
-                (Some(r[..digits].parse().ok()?), r[digits..].trim_start())
-            }
-            None => (None, rest),
-        };
-        let message = rest.strip_prefix('"')?.strip_suffix('"')?.to_string();
-        Some(Expect::Reject { insn, message })
-    }
-
-    /// Does `got` (ebpf-lab's answer) match this expectation? A header without `insn=` does not
-    /// constrain the instruction.
-    fn admits(&self, got: &Expect) -> bool {
-        match (self, got) {
-            (Expect::Accept, Expect::Accept) => true,
-            (Expect::Reject { insn: None, message: a }, Expect::Reject { message: b, .. }) => a == b,
-            (a, b) => a == b,
-        }
+/// Does `got` (ebpf-lab's answer) match the header's `expect`? A header without `insn=` does not
+/// constrain the instruction.
+fn admits(expect: &Verdict, got: &Verdict) -> bool {
+    match (expect, got) {
+        (Verdict::Reject { insn: None, message: a }, Verdict::Reject { message: b, .. }) => a == b,
+        (a, b) => a == b,
     }
 }
 
@@ -80,7 +46,7 @@ struct Case {
     text: String,
     program: Program,
     mem_len: u32,
-    expect: Option<Expect>,
+    expect: Option<Verdict>,
 }
 
 fn corpus_dir() -> PathBuf {
@@ -126,45 +92,14 @@ fn load_corpus() -> Vec<Case> {
                 "{name}: a mem program needs a `; mem_len: N` header"
             );
             let expect = header(&text, "expect")
-                .map(|e| Expect::parse(e).unwrap_or_else(|| panic!("{name}: bad expect header {e:?}")));
+                .map(|e| Verdict::parse(e).unwrap_or_else(|| panic!("{name}: bad expect header {e:?}")));
             Case { name, path, text, program, mem_len, expect }
         })
         .collect()
 }
 
-/// The kernel's verdict on a case, and its processed-instruction count when accepted.
-fn kernel_verdict(case: &Case) -> (Expect, Option<u32>) {
-    let opts = LoadOptions { log_level: 1, mem_len: case.mem_len, ..LoadOptions::default() };
-    let k = KernelProgram::load(&case.program, &opts).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-    let v = k.verdict();
-    match &v.error {
-        None => (Expect::Accept, v.verified_insns),
-        Some(e) => {
-            let insn = verifier_log::guilty_pc(&v.log);
-            let message = first_message_line(&v.log).unwrap_or_else(|| format!("errno {}", e.errno_name()));
-            (Expect::Reject { insn, message }, None)
-        }
-    }
-}
-
-/// The first line of the kernel's reason for a rejection: the first line after the last checked
-/// instruction that is not statistics (`verifier_log::reason` joins them all).
-fn first_message_line(log: &str) -> Option<String> {
-    let lines: Vec<&str> = log.lines().collect();
-    let is_insn = |l: &&str| {
-        let d = l.bytes().take_while(u8::is_ascii_digit).count();
-        d > 0 && l[d..].starts_with(": (")
-    };
-    let start = lines.iter().rposition(is_insn).map_or(0, |i| i + 1);
-    lines[start..]
-        .iter()
-        .find(|l| !l.trim().is_empty() && !l.starts_with("processed ") && !l.starts_with("verification time"))
-        // A few messages lack their newline, so the statistics run on after them.
-        .map(|l| l.split_once("processed ").map_or(*l, |(m, _)| m).to_string())
-}
-
 /// Rewrites (or adds, after the leading comments) the `; expect:` line of a file.
-fn bless(case: &Case, verdict: &Expect) {
+fn bless(case: &Case, verdict: &Verdict) {
     let line = format!("; expect: {verdict}");
     let mut lines: Vec<String> = case.text.lines().map(str::to_string).collect();
     match lines.iter().position(|l| header(l, "expect").is_some()) {
@@ -177,22 +112,6 @@ fn bless(case: &Case, verdict: &Expect) {
     std::fs::write(&case.path, lines.join("\n") + "\n").unwrap();
 }
 
-/// ebpf-lab's verdict, or the panic's message when the verifier panicked.
-fn ebpf_lab_verdict(case: &Case) -> Result<(Expect, u64), String> {
-    let opts = VerifyOptions { log_level: 0, mem_len: case.mem_len };
-    let v = panic::catch_unwind(AssertUnwindSafe(|| verifier::verify(&case.program, &opts))).map_err(|p| {
-        p.downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "panic".into())
-    })?;
-    let verdict = match &v.error {
-        None => Expect::Accept,
-        Some(r) => Expect::Reject { insn: r.insn, message: r.message.lines().next().unwrap_or("").to_string() },
-    };
-    Ok((verdict, v.stats.processed))
-}
-
 #[test]
 fn corpus_covers_every_program_type_both_ways() {
     let cases = load_corpus();
@@ -201,7 +120,7 @@ fn corpus_covers_every_program_type_both_ways() {
         for accepted in [true, false] {
             assert!(
                 cases.iter().any(|c| c.program.prog_type == t
-                    && c.expect.as_ref().is_some_and(|e| (*e == Expect::Accept) == accepted)),
+                    && c.expect.as_ref().is_some_and(|e| (*e == Verdict::Accept) == accepted)),
                 "no {} program the kernel {}",
                 t,
                 if accepted { "accepts" } else { "rejects" }
@@ -227,7 +146,8 @@ fn verifier_agrees_with_the_kernel_on_the_corpus() {
     let mut kernel_insns = vec![None; cases.len()];
     if with_kernel {
         for (i, case) in cases.iter().enumerate() {
-            let (verdict, insns) = kernel_verdict(case);
+            let (verdict, insns) =
+                kernel_verdict(&case.program, case.mem_len).unwrap_or_else(|e| panic!("{}: {e}", case.name));
             kernel_insns[i] = insns;
             if let Some(n) = insns {
                 assert!(
@@ -254,11 +174,12 @@ fn verifier_agrees_with_the_kernel_on_the_corpus() {
         return;
     }
 
-    // The verifier may still be a skeleton that panics: report each file rather than abort.
-    let quiet = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
-    let ours: Vec<_> = cases.iter().map(ebpf_lab_verdict).collect();
-    panic::set_hook(quiet);
+    let ours: Vec<_> = quietly(|| {
+        cases
+            .iter()
+            .map(|c| ebpf_lab_verify(&c.program, c.mem_len).map(|v| (verdict_of(&v), v.stats.processed)))
+            .collect()
+    });
 
     let mut agree = 0;
     let (mut our_total, mut kernel_total) = (0u64, 0u64);
@@ -267,10 +188,10 @@ fn verifier_agrees_with_the_kernel_on_the_corpus() {
         let Some(expect) = &case.expect else { continue };
         let outcome = match &ours[i] {
             Err(p) => Err(format!("ebpf-lab panicked: {}", p.lines().next().unwrap_or(""))),
-            Ok((got, _)) if expect.admits(got) => Ok(()),
+            Ok((got, _)) if admits(expect, got) => Ok(()),
             Ok((got, _)) => Err(format!("ebpf-lab says {got}")),
         };
-        if let (Ok((Expect::Accept, processed)), Some(k)) = (&ours[i], kernel_insns[i]) {
+        if let (Ok((Verdict::Accept, processed)), Some(k)) = (&ours[i], kernel_insns[i]) {
             our_total += processed;
             kernel_total += u64::from(k);
         }
