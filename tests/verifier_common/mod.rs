@@ -2,6 +2,8 @@
 //! as the kernel gives it and as ebpf-lab's verifier gives it.
 #![allow(dead_code)]
 
+pub mod gen;
+
 use ebpf_lab::kernel::{verifier_log, KernelProgram, LoadOptions};
 use ebpf_lab::program::Program;
 use ebpf_lab::verifier::{self, Verification, VerifyOptions};
