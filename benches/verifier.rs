@@ -57,7 +57,7 @@ fn corpus_largest() -> Vec<Case> {
             let mem_len = text.lines().find_map(|l| l.strip_prefix("; mem_len:")?.trim().parse().ok()).unwrap_or(0);
             let name = path.strip_prefix(&root).ok()?.display().to_string();
             let program = assemble(&name, &text, Some(Syntax::Llvm)).ok()?;
-            let processed = verify(&program, &VerifyOptions { log_level: 0, mem_len }).stats.processed;
+            let processed = verify(&program, &VerifyOptions { mem_len, ..VerifyOptions::default() }).stats.processed;
             Some((processed, Case { name, program, mem_len }))
         })
         .collect();
@@ -94,7 +94,7 @@ fn main() {
     let with_kernel = kernel::require_or_skip("verifier benchmark: kernel times");
     let mut summary = Vec::new();
     for case in cases() {
-        let opts = VerifyOptions { log_level: 0, mem_len: case.mem_len };
+        let opts = VerifyOptions { mem_len: case.mem_len, ..VerifyOptions::default() };
         let v = verify(&case.program, &opts);
         assert!(v.accepted(), "{}: ebpf-lab rejects a benchmark program: {:?}", case.name, v.error);
         if with_kernel {

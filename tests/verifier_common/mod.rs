@@ -100,7 +100,7 @@ pub fn kernel_verdict(program: &Program, mem_len: u32) -> Result<(Verdict, Optio
 /// ebpf-lab's verification, or the panic's message when the verifier panicked (so one bad
 /// program is reported rather than aborting the whole test).
 pub fn ebpf_lab_verify(program: &Program, mem_len: u32) -> Result<Verification, String> {
-    let opts = VerifyOptions { log_level: 0, mem_len };
+    let opts = VerifyOptions { mem_len, ..VerifyOptions::default() };
     panic::catch_unwind(AssertUnwindSafe(|| verifier::verify(program, &opts))).map_err(|p| {
         p.downcast_ref::<String>()
             .cloned()
