@@ -25,7 +25,7 @@ fn compare(text: &str) -> Result<(), String> {
     let program =
         assemble("gen.s", text, Some(Syntax::Llvm)).map_err(|e| format!("generated bad assembly: {e:?}\n{text}"))?;
     let (kernel, _) = kernel_verdict(&program, 0)?;
-    let ours = verdict_of(&ebpf_lab_verify(&program, 0).map_err(|p| format!("ebpf-lab panicked: {p}\n{text}"))?);
+    let ours = verdict_of(&ebpf_lab_verify(&program, 0).map_err(|p| format!("ebpf-lab {p}\n{text}"))?);
     let agree = match (&kernel, &ours) {
         (Verdict::Accept, Verdict::Accept) => true,
         (Verdict::Reject { insn: None, .. }, Verdict::Reject { .. }) => true,

@@ -35,7 +35,7 @@ fn run_input() -> impl Strategy<Value = RunInput> {
 /// Verifies `text`; when accepted, runs it on every input. Describes the first problem.
 fn check(text: &str, inputs: &[RunInput]) -> Result<(), String> {
     let program = assemble("gen.s", text, Some(Syntax::Llvm)).map_err(|e| format!("bad assembly: {e:?}\n{text}"))?;
-    let v = quietly(|| ebpf_lab_verify(&program, 0)).map_err(|p| format!("ebpf-lab panicked: {p}\n{text}"))?;
+    let v = quietly(|| ebpf_lab_verify(&program, 0)).map_err(|p| format!("ebpf-lab {p}\n{text}"))?;
     if !v.accepted() {
         return Ok(());
     }
