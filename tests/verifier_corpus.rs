@@ -23,7 +23,7 @@ use ebpf_lab::kernel;
 use ebpf_lab::program::{ProgType, Program};
 use ebpf_lab::verifier::COMPLEXITY_LIMIT_INSNS;
 use std::path::{Path, PathBuf};
-use verifier_common::{ebpf_lab_verify, kernel_verdict, quietly, verdict_of, Verdict};
+use verifier_common::{ebpf_lab_verify, kernel_verdict, quietly, verdict_of, with_mem_len, Verdict};
 
 /// Files where ebpf-lab's verifier knowingly differs from the kernel: (path under
 /// `tests/verifier/`, why). Every entry must still disagree, so the list cannot go stale.
@@ -177,7 +177,7 @@ fn verifier_agrees_with_the_kernel_on_the_corpus() {
     let ours: Vec<_> = quietly(|| {
         cases
             .iter()
-            .map(|c| ebpf_lab_verify(&c.program, c.mem_len).map(|v| (verdict_of(&v), v.stats.processed)))
+            .map(|c| ebpf_lab_verify(&c.program, with_mem_len(c.mem_len)).map(|v| (verdict_of(&v), v.stats.processed)))
             .collect()
     });
 

@@ -12,6 +12,7 @@ mod verifier_common;
 
 use ebpf_lab::asm::{assemble, Syntax};
 use ebpf_lab::kernel;
+use ebpf_lab::verifier::VerifyOptions;
 use proptest::prelude::*;
 use verifier_common::gen::{build, program};
 use verifier_common::{ebpf_lab_verify, kernel_verdict, quietly, verdict_of, Verdict};
@@ -25,7 +26,8 @@ fn compare(text: &str) -> Result<(), String> {
     let program =
         assemble("gen.s", text, Some(Syntax::Llvm)).map_err(|e| format!("generated bad assembly: {e:?}\n{text}"))?;
     let (kernel, _) = kernel_verdict(&program, 0)?;
-    let ours = verdict_of(&ebpf_lab_verify(&program, 0).map_err(|p| format!("ebpf-lab {p}\n{text}"))?);
+    let ours =
+        verdict_of(&ebpf_lab_verify(&program, VerifyOptions::default()).map_err(|p| format!("ebpf-lab {p}\n{text}"))?);
     let agree = match (&kernel, &ours) {
         (Verdict::Accept, Verdict::Accept) => true,
         (Verdict::Reject { insn: None, .. }, Verdict::Reject { .. }) => true,

@@ -117,8 +117,7 @@ pub fn kernel_verdict(program: &Program, mem_len: u32) -> Result<(Verdict, Optio
 /// panicked (so one bad program is reported rather than aborting the whole test), or a timeout
 /// after [`timeout`] (so a verifier that never finishes does not hang the test; its thread is
 /// left to end with the test process).
-pub fn ebpf_lab_verify(program: &Program, mem_len: u32) -> Result<Verification, String> {
-    let opts = VerifyOptions { mem_len, ..VerifyOptions::default() };
+pub fn ebpf_lab_verify(program: &Program, opts: VerifyOptions) -> Result<Verification, String> {
     let program = program.clone();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -139,6 +138,11 @@ pub fn ebpf_lab_verify(program: &Program, mem_len: u32) -> Result<Verification, 
 pub fn timeout() -> Duration {
     let secs = std::env::var("EBPF_LAB_VERIFIER_TIMEOUT_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
     Duration::from_secs(secs)
+}
+
+/// Options for a `mem` program of `mem_len` bytes (or any other type, with 0).
+pub fn with_mem_len(mem_len: u32) -> VerifyOptions {
+    VerifyOptions { mem_len, ..VerifyOptions::default() }
 }
 
 /// ebpf-lab's verdict in the compared terms.
