@@ -18,7 +18,7 @@ use verifier_common::gen::{build, program};
 use verifier_common::{ebpf_lab_verify, kernel_verdict, quietly, verdict_of, Verdict};
 
 fn cases() -> u32 {
-    std::env::var("EBPF_LAB_VERIFIER_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
+    std::env::var("EBPF_LAB_VERIFIER_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
 }
 
 /// Verifies with both; describes any disagreement.
