@@ -168,6 +168,19 @@ impl<'a> Env<'a> {
         let tail_call = crate::isa::CallTarget::Helper(crate::runtime::helpers::BPF_FUNC_TAIL_CALL as i32);
         let in_subprog = (0..len)
             .any(|s| cfg.insn(&program.insns, s) == Some(&Insn::Call(tail_call)) && (wrapped || cfg.subprog_of(s) > 0));
+        let direct_value = program.insns.iter().any(|i| match *i {
+            Insn::LoadImm64 { src: crate::isa::ImmSrc::MapIdxValue | crate::isa::ImmSrc::MapValue, imm, .. } => {
+                program.maps.get(imm as usize).is_some_and(|m| m.map_type != crate::program::MapType::Array)
+            }
+            _ => false,
+        });
+        if direct_value {
+            // `map_direct_value_addr` exists for array maps only.
+            return Err(super::cfg::CfgError {
+                insn: None,
+                message: "no direct value access support for this map type".into(),
+            });
+        }
         if in_subprog {
             return Err(super::cfg::CfgError {
                 insn: None,
@@ -303,7 +316,7 @@ impl<'a> Env<'a> {
     }
 
     /// Explores every path. `Err` carries the rejection, its slot and the path to it.
-    pub fn run(&mut self, init: VState) -> Result<(), Failure> {
+    pub fn run(&mut self, init: VState) -> Result<(), Box<Failure>> {
         let mut stack: Vec<Pending> = vec![Pending { state: init, insn: 0, from: 0, parent: None, path: Vec::new() }];
         let mut first = true;
         // The last instruction checked: what the kernel's log shows last when an error is found
@@ -320,7 +333,7 @@ impl<'a> Env<'a> {
                 self.stats.processed += 1;
                 if self.stats.processed > COMPLEXITY_LIMIT_INSNS {
                     let msg = format!("BPF program is too large. Processed {} insn", self.stats.processed);
-                    return Err(Failure { err: verr(msg, &[]), insn: last, path, state: st });
+                    return Err(Box::new(Failure { err: verr(msg, &[]), insn: last, path, state: st }));
                 }
                 if self.cfg.prune.get(pc).copied().unwrap_or(false) {
                     match self.visit(&st, pc, &mut parent) {
@@ -329,7 +342,7 @@ impl<'a> Env<'a> {
                             break;
                         }
                         Ok(false) => {}
-                        Err(e) => return Err(Failure { err: e, insn: last, path, state: st }),
+                        Err(e) => return Err(Box::new(Failure { err: e, insn: last, path, state: st })),
                     }
                 }
                 if let Some(kept) = &mut self.kept {
@@ -338,12 +351,12 @@ impl<'a> Env<'a> {
                     }
                 }
                 let Some(insn) = self.insn(pc) else {
-                    return Err(Failure {
+                    return Err(Box::new(Failure {
                         err: verr(format!("invalid insn idx {pc}"), &[]),
                         insn: pc,
                         path,
                         state: st,
-                    });
+                    }));
                 };
                 last = pc;
                 if matches!(insn, Insn::Ja { .. } | Insn::Jmp { .. } | Insn::Call(_) | Insn::Exit) {
@@ -355,7 +368,7 @@ impl<'a> Env<'a> {
                     Err(e) => {
                         self.log.insn(pc, insn, &self.program.maps, None, &st, &self.maps);
                         let at = e.insn.unwrap_or(pc);
-                        return Err(Failure { err: e, insn: at, path, state: st });
+                        return Err(Box::new(Failure { err: e, insn: at, path, state: st }));
                     }
                 };
                 self.log.insn(pc, insn, &self.program.maps, before.as_ref(), &st, &self.maps);
@@ -369,7 +382,7 @@ impl<'a> Env<'a> {
                     Next::Fork { target, state } => {
                         if stack.len() >= COMPLEXITY_LIMIT_JMP_SEQ {
                             let msg = format!("The sequence of {} jumps is too complex.", stack.len() + 1);
-                            return Err(Failure { err: verr(msg, &[]), insn: pc, path, state: st });
+                            return Err(Box::new(Failure { err: verr(msg, &[]), insn: pc, path, state: st }));
                         }
                         if let Some(p) = parent {
                             self.stored[p].branches += 1;

@@ -230,7 +230,7 @@ fn stack_bounds(reg: &RegState, n: u8, off: i64, size: i64, write: bool) -> VRes
             (reg.var.smin + off, reg.var.smax + off + size)
         }
     };
-    if min_off < -MAX_BPF_STACK || min_off >= 0 || max_off > 0 || size < 0 {
+    if !(-MAX_BPF_STACK..0).contains(&min_off) || max_off > 0 || size < 0 {
         let msg = if reg.var.const_value().is_some() {
             format!("invalid{extra} stack R{n} off={off} size={size}")
         } else {
@@ -245,6 +245,7 @@ fn stack_bounds(reg: &RegState, n: u8, off: i64, size: i64, write: bool) -> VRes
 }
 
 /// A load (`value` None, giving the loaded register) or store through register `n` at `off`.
+#[allow(clippy::too_many_arguments)]
 pub fn access(
     env: &mut Env,
     st: &mut VState,
@@ -317,7 +318,8 @@ pub fn access(
             packet(env, &reg, n, off, size, false)?;
             RegState::unknown()
         }
-        RegKind::SockCommon if !reg.maybe_null && !write => RegState::unknown(),
+        // As root, `struct bpf_map` and sockets are readable through BTF.
+        RegKind::SockCommon | RegKind::MapPtr if !reg.maybe_null && !write => RegState::unknown(),
         _ => {
             if write && reg.kind == RegKind::SockCommon {
                 return Err(verr(format!("R{n} cannot write into {}", reg.type_str()), &[n]));

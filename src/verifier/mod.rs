@@ -164,7 +164,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> Verification {
         }
     };
     let init = env.initial_state(options.mem_len);
-    env.log.line(&log::state_text(&init, &env.maps, None).replace(' ', " ").to_string());
+    env.log.line(&log::state_text(&init, &env.maps, None));
     let result = env.run(init);
     let error = match result {
         Ok(()) => stack_depth_error(&env).map(|message| Rejection {
