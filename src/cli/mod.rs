@@ -9,6 +9,7 @@ mod disasm;
 mod input;
 mod json;
 mod run;
+mod verify;
 
 use crate::asm::Syntax;
 use crate::diag::ColorChoice;
@@ -69,6 +70,8 @@ enum Command {
     Run(run::RunArgs),
     /// Load a program into the kernel, run it on every engine, and compare the results.
     Check(check::CheckArgs),
+    /// Verify a program with ebpf-lab's own verifier (no root needed) and explain a rejection.
+    Verify(verify::VerifyArgs),
 }
 
 /// Shared output settings for commands.
@@ -97,6 +100,7 @@ pub fn main() -> i32 {
         Command::Disasm(args) => disasm::run(&ctx, args),
         Command::Run(args) => run::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Verify(args) => verify::run(&ctx, args),
     }
 }
 

@@ -59,9 +59,53 @@ pub struct Failure {
 /// A stored state at a prune point (`struct bpf_verifier_state_list`).
 struct Stored {
     state: VState,
+    hits: u32,
+    misses: u32,
     /// Paths still being explored below this state (`branches`); 0 = fully verified.
     branches: u32,
     parent: Option<usize>,
+}
+
+/// The branches taken so far, newest first, shared between the paths that forked from it (a
+/// persistent list, so a fork costs nothing however long the path).
+#[derive(Clone, Default)]
+struct Path(Option<std::rc::Rc<(PathStep, Path)>>);
+
+impl Path {
+    /// Most steps shown: a loop's path can be very long, and its end is what explains the error.
+    const SHOWN: usize = 64;
+
+    fn push(&mut self, step: PathStep) {
+        *self = Path(Some(std::rc::Rc::new((step, std::mem::take(self)))));
+    }
+
+    /// The last [`Path::SHOWN`] steps, oldest first.
+    fn to_vec(&self) -> Vec<PathStep> {
+        let mut out = Vec::new();
+        let mut cur = &self.0;
+        while let Some(node) = cur {
+            if out.len() == Path::SHOWN {
+                break;
+            }
+            out.push(node.0.clone());
+            cur = &node.1 .0;
+        }
+        out.reverse();
+        out
+    }
+}
+
+/// Dropped node by node: a recursive drop of a long path would overflow the thread's stack.
+impl Drop for Path {
+    fn drop(&mut self) {
+        let mut cur = self.0.take();
+        while let Some(node) = cur {
+            match std::rc::Rc::try_unwrap(node) {
+                Ok((_, mut next)) => cur = next.0.take(),
+                Err(_) => break,
+            }
+        }
+    }
 }
 
 /// A path waiting to be explored.
@@ -70,7 +114,7 @@ struct Pending {
     insn: usize,
     from: usize,
     parent: Option<usize>,
-    path: Vec<PathStep>,
+    path: Path,
 }
 
 /// Everything one verification needs.
@@ -163,6 +207,28 @@ impl<'a> Env<'a> {
         }
         let len = cfg.insn_at.len();
         let subs = cfg.subprogs.len();
+        let tail_call = crate::isa::CallTarget::Helper(crate::runtime::helpers::BPF_FUNC_TAIL_CALL as i32);
+        let in_subprog = (0..len)
+            .any(|s| cfg.insn(&program.insns, s) == Some(&Insn::Call(tail_call)) && (wrapped || cfg.subprog_of(s) > 0));
+        let direct_value = program.insns.iter().any(|i| match *i {
+            Insn::LoadImm64 { src: crate::isa::ImmSrc::MapIdxValue | crate::isa::ImmSrc::MapValue, imm, .. } => {
+                program.maps.get(imm as usize).is_some_and(|m| m.map_type != crate::program::MapType::Array)
+            }
+            _ => false,
+        });
+        if direct_value {
+            // `map_direct_value_addr` exists for array maps only.
+            return Err(super::cfg::CfgError {
+                insn: None,
+                message: "no direct value access support for this map type".into(),
+            });
+        }
+        if in_subprog {
+            return Err(super::cfg::CfgError {
+                insn: None,
+                message: "tail_call is not allowed in subprogs without BTF".into(),
+            });
+        }
         Ok(Env {
             program,
             cfg,
@@ -229,32 +295,48 @@ impl<'a> Env<'a> {
 
     /// `is_state_visited`: `Ok(true)` when the path can stop here.
     fn visit(&mut self, st: &VState, insn: usize, parent: &mut Option<usize>) -> VResult<bool> {
-        let ids = self.at[insn].clone();
+        let ids = std::mem::take(&mut self.at[insn]);
         let mut add = self.jmps_processed - self.prev_jmps >= 2 && self.stats.processed - self.prev_insns >= 8;
         let n = ids.len() as u64;
-        for &i in &ids {
+        let mut keep = Vec::with_capacity(ids.len());
+        let mut outcome = Ok(false);
+        for (k, &i) in ids.iter().enumerate() {
+            let live = |f: usize| self.live_mask(st, insn, f);
             let old = &self.stored[i];
             if old.branches > 0 {
-                let live = |f: usize| self.live_mask(st, insn, f);
                 if state::maybe_looping(&old.state, st) && state::states_equal(&old.state, st, live, Exactness::Exact) {
-                    return Err(verr(format!("infinite loop detected at insn {insn}"), &[]));
+                    outcome = Err(verr(format!("infinite loop detected at insn {insn}"), &[]));
+                    keep.extend_from_slice(&ids[k..]);
+                    break;
                 }
                 if self.jmps_processed - self.prev_jmps < 20 && self.stats.processed - self.prev_insns < 100 {
                     add = false;
                 }
-                continue;
+            } else if state::states_equal(&old.state, st, live, Exactness::Within) {
+                self.stored[i].hits += 1;
+                outcome = Ok(true);
+                keep.extend_from_slice(&ids[k..]);
+                break;
             }
-            let live = |f: usize| self.live_mask(st, insn, f);
-            if state::states_equal(&old.state, st, live, Exactness::Within) {
-                return Ok(true);
+            // A miss; a state that keeps missing is dropped from the list (`miss_cnt`).
+            let s = &mut self.stored[i];
+            if add {
+                s.misses += 1;
             }
+            if s.misses <= s.hits * 3 + 3 {
+                keep.push(i);
+            }
+        }
+        self.at[insn] = keep;
+        if !matches!(outcome, Ok(false)) {
+            return outcome;
         }
         self.stats.max_states_per_insn = self.stats.max_states_per_insn.max(n);
         if add {
             self.prev_jmps = self.jmps_processed;
             self.prev_insns = self.stats.processed;
             let id = self.stored.len();
-            self.stored.push(Stored { state: st.clone(), branches: 1, parent: *parent });
+            self.stored.push(Stored { state: st.clone(), hits: 0, misses: 0, branches: 1, parent: *parent });
             self.at[insn].push(id);
             *parent = Some(id);
             self.stats.total_states += 1;
@@ -276,9 +358,13 @@ impl<'a> Env<'a> {
     }
 
     /// Explores every path. `Err` carries the rejection, its slot and the path to it.
-    pub fn run(&mut self, init: VState) -> Result<(), Failure> {
-        let mut stack: Vec<Pending> = vec![Pending { state: init, insn: 0, from: 0, parent: None, path: Vec::new() }];
+    pub fn run(&mut self, init: VState) -> Result<(), Box<Failure>> {
+        let mut stack: Vec<Pending> =
+            vec![Pending { state: init, insn: 0, from: 0, parent: None, path: Path::default() }];
         let mut first = true;
+        // The last instruction checked: what the kernel's log shows last when an error is found
+        // before the next one is printed (complexity limit, infinite loop).
+        let mut last = 0;
         while let Some(p) = stack.pop() {
             let Pending { state: mut st, insn: mut pc, from, mut parent, mut path } = p;
             if !first {
@@ -290,7 +376,7 @@ impl<'a> Env<'a> {
                 self.stats.processed += 1;
                 if self.stats.processed > COMPLEXITY_LIMIT_INSNS {
                     let msg = format!("BPF program is too large. Processed {} insn", self.stats.processed);
-                    return Err(Failure { err: verr(msg, &[]), insn: pc, path, state: st });
+                    return Err(Box::new(Failure { err: verr(msg, &[]), insn: last, path: path.to_vec(), state: st }));
                 }
                 if self.cfg.prune.get(pc).copied().unwrap_or(false) {
                     match self.visit(&st, pc, &mut parent) {
@@ -299,7 +385,7 @@ impl<'a> Env<'a> {
                             break;
                         }
                         Ok(false) => {}
-                        Err(e) => return Err(Failure { err: e, insn: pc, path, state: st }),
+                        Err(e) => return Err(Box::new(Failure { err: e, insn: last, path: path.to_vec(), state: st })),
                     }
                 }
                 if let Some(kept) = &mut self.kept {
@@ -308,13 +394,14 @@ impl<'a> Env<'a> {
                     }
                 }
                 let Some(insn) = self.insn(pc) else {
-                    return Err(Failure {
+                    return Err(Box::new(Failure {
                         err: verr(format!("invalid insn idx {pc}"), &[]),
                         insn: pc,
-                        path,
+                        path: path.to_vec(),
                         state: st,
-                    });
+                    }));
                 };
+                last = pc;
                 if matches!(insn, Insn::Ja { .. } | Insn::Jmp { .. } | Insn::Call(_) | Insn::Exit) {
                     self.jmps_processed += 1;
                 }
@@ -324,7 +411,7 @@ impl<'a> Env<'a> {
                     Err(e) => {
                         self.log.insn(pc, insn, &self.program.maps, None, &st, &self.maps);
                         let at = e.insn.unwrap_or(pc);
-                        return Err(Failure { err: e, insn: at, path, state: st });
+                        return Err(Box::new(Failure { err: e, insn: at, path: path.to_vec(), state: st }));
                     }
                 };
                 self.log.insn(pc, insn, &self.program.maps, before.as_ref(), &st, &self.maps);
@@ -338,7 +425,12 @@ impl<'a> Env<'a> {
                     Next::Fork { target, state } => {
                         if stack.len() >= COMPLEXITY_LIMIT_JMP_SEQ {
                             let msg = format!("The sequence of {} jumps is too complex.", stack.len() + 1);
-                            return Err(Failure { err: verr(msg, &[]), insn: pc, path, state: st });
+                            return Err(Box::new(Failure {
+                                err: verr(msg, &[]),
+                                insn: pc,
+                                path: path.to_vec(),
+                                state: st,
+                            }));
                         }
                         if let Some(p) = parent {
                             self.stored[p].branches += 1;
@@ -365,7 +457,7 @@ impl<'a> Env<'a> {
                 Ok(Next::Goto(pc + 1))
             }
             Insn::LoadImm64 { dst, src, imm, next_imm } => {
-                super::alu::check_ld_imm64(self, st, pc, dst, src, imm, next_imm)?;
+                super::alu::check_ld_imm64(self, st, dst, src, imm, next_imm)?;
                 Ok(Next::Goto(pc + 2))
             }
             Insn::Load { .. } | Insn::Store { .. } | Insn::Atomic { .. } | Insn::LegacyLoad { .. } => {
