@@ -9,7 +9,7 @@ mod disasm;
 mod input;
 mod json;
 mod run;
-mod verify;
+pub(crate) mod verify;
 
 use crate::asm::Syntax;
 use crate::diag::ColorChoice;

@@ -119,7 +119,8 @@ pub fn render_warnings(program: &Program, v: &Verification, color: bool) -> Stri
         .collect()
 }
 
-fn json(program: &Program, v: &Verification) -> Json {
+/// The verification as JSON: verdict, message, instruction, line, path, registers, stats, warnings.
+pub fn json(program: &Program, v: &Verification) -> Json {
     let e = v.error.as_ref();
     let s = v.stats;
     Json::obj([

@@ -48,8 +48,9 @@ pub enum Next {
 pub struct Failure {
     /// The error.
     pub err: VErr,
-    /// The slot.
-    pub insn: usize,
+    /// The slot the kernel's message is about (none for the complexity limit, which stops the
+    /// kernel between instructions).
+    pub insn: Option<usize>,
     /// The path.
     pub path: Vec<PathStep>,
     /// The state when the error was found.
@@ -362,9 +363,6 @@ impl<'a> Env<'a> {
         let mut stack: Vec<Pending> =
             vec![Pending { state: init, insn: 0, from: 0, parent: None, path: Path::default() }];
         let mut first = true;
-        // The last instruction checked: what the kernel's log shows last when an error is found
-        // before the next one is printed (complexity limit, infinite loop).
-        let mut last = 0;
         while let Some(p) = stack.pop() {
             let Pending { state: mut st, insn: mut pc, from, mut parent, mut path } = p;
             if !first {
@@ -376,7 +374,7 @@ impl<'a> Env<'a> {
                 self.stats.processed += 1;
                 if self.stats.processed > COMPLEXITY_LIMIT_INSNS {
                     let msg = format!("BPF program is too large. Processed {} insn", self.stats.processed);
-                    return Err(Box::new(Failure { err: verr(msg, &[]), insn: last, path: path.to_vec(), state: st }));
+                    return Err(Box::new(Failure { err: verr(msg, &[]), insn: None, path: path.to_vec(), state: st }));
                 }
                 if self.cfg.prune.get(pc).copied().unwrap_or(false) {
                     match self.visit(&st, pc, &mut parent) {
@@ -385,7 +383,9 @@ impl<'a> Env<'a> {
                             break;
                         }
                         Ok(false) => {}
-                        Err(e) => return Err(Box::new(Failure { err: e, insn: last, path: path.to_vec(), state: st })),
+                        Err(e) => {
+                            return Err(Box::new(Failure { err: e, insn: Some(pc), path: path.to_vec(), state: st }))
+                        }
                     }
                 }
                 if let Some(kept) = &mut self.kept {
@@ -396,12 +396,11 @@ impl<'a> Env<'a> {
                 let Some(insn) = self.insn(pc) else {
                     return Err(Box::new(Failure {
                         err: verr(format!("invalid insn idx {pc}"), &[]),
-                        insn: pc,
+                        insn: Some(pc),
                         path: path.to_vec(),
                         state: st,
                     }));
                 };
-                last = pc;
                 if matches!(insn, Insn::Ja { .. } | Insn::Jmp { .. } | Insn::Call(_) | Insn::Exit) {
                     self.jmps_processed += 1;
                 }
@@ -411,7 +410,7 @@ impl<'a> Env<'a> {
                     Err(e) => {
                         self.log.insn(pc, insn, &self.program.maps, None, &st, &self.maps);
                         let at = e.insn.unwrap_or(pc);
-                        return Err(Box::new(Failure { err: e, insn: at, path: path.to_vec(), state: st }));
+                        return Err(Box::new(Failure { err: e, insn: Some(at), path: path.to_vec(), state: st }));
                     }
                 };
                 self.log.insn(pc, insn, &self.program.maps, before.as_ref(), &st, &self.maps);
@@ -427,7 +426,7 @@ impl<'a> Env<'a> {
                             let msg = format!("The sequence of {} jumps is too complex.", stack.len() + 1);
                             return Err(Box::new(Failure {
                                 err: verr(msg, &[]),
-                                insn: pc,
+                                insn: Some(pc),
                                 path: path.to_vec(),
                                 state: st,
                             }));
