@@ -12,6 +12,7 @@ mod input;
 mod jit;
 mod json;
 mod run;
+pub(crate) mod verify;
 
 use crate::asm::Syntax;
 use crate::diag::ColorChoice;
@@ -78,6 +79,8 @@ enum Command {
     Cbpf(cbpf::CbpfArgs),
     /// Compile a program with the JIT and list each instruction with the x86-64 it became.
     Jit(jit::JitArgs),
+    /// Verify a program with ebpf-lab's own verifier (no root needed) and explain a rejection.
+    Verify(verify::VerifyArgs),
 }
 
 /// Shared output settings for commands.
@@ -109,6 +112,7 @@ pub fn main() -> i32 {
         Command::Attach(args) => attach::run(&ctx, args),
         Command::Cbpf(args) => cbpf::run(&ctx, args),
         Command::Jit(args) => jit::run(&ctx, args),
+        Command::Verify(args) => verify::run(&ctx, args),
     }
 }
 

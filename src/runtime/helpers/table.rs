@@ -60,13 +60,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
         "trace_printk",
         Some(FuncProto {
             ret: RetType::Integer,
-            args: &[
-                ArgType::PtrToMemReadonly,
-                ArgType::ConstSize,
-                ArgType::Anything,
-                ArgType::Anything,
-                ArgType::Anything,
-            ],
+            args: &[ArgType::PtrToMemReadonly, ArgType::ConstSize],
             gpl_only: true,
         }),
         Some(imp::trace_printk),

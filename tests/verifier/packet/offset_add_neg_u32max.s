@@ -1,0 +1,10 @@
+; Adding -0xffffffff to a packet pointer moves it out of any packet.
+; expect: reject insn=4 "math between pkt pointer and -4294967295 is not allowed"
+.prog xdp
+        r7 = *(u32 *)(r1 + 0)
+        w5 = -1
+        r5 = -r5
+        r4 = r7
+        r4 += r5
+        r0 = 2
+        exit
