@@ -1,5 +1,5 @@
 ; A jump past the last instruction.
-; expect: reject "jump out of range from insn 1 to 7"
+; expect: reject insn=1 "jump out of range from insn 1 to 7"
 .prog syscall
         r0 = 0
         if r0 == 0 goto +5

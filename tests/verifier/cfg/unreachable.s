@@ -1,5 +1,5 @@
 ; An instruction no path reaches.
-; expect: reject "unreachable insn 2"
+; expect: reject insn=2 "unreachable insn 2"
 .prog syscall
         r0 = 0
         exit

@@ -1,5 +1,5 @@
 ; A `goto` jumps over an instruction that nothing else reaches.
-; expect: reject "unreachable insn 2"
+; expect: reject insn=2 "unreachable insn 2"
 .prog syscall
         r0 = 0
         goto out
