@@ -27,5 +27,6 @@ pub mod isa;
 pub mod kernel;
 pub mod load;
 pub mod program;
+pub mod report;
 pub mod runtime;
 pub mod verifier;

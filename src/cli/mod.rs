@@ -8,6 +8,7 @@ mod check;
 mod disasm;
 mod input;
 mod json;
+mod report;
 mod run;
 mod verify;
 
