@@ -5,6 +5,7 @@
 
 mod asm;
 mod check;
+mod debug;
 mod disasm;
 mod input;
 mod json;
@@ -71,6 +72,8 @@ enum Command {
     Run(run::RunArgs),
     /// Load a program into the kernel, run it on every engine, and compare the results.
     Check(check::CheckArgs),
+    /// Step through a program on the interpreter, with the verifier's knowledge beside each value.
+    Debug(debug::DebugArgs),
     /// Verify a program with ebpf-lab's own verifier (no root needed) and explain a rejection.
     Verify(verify::VerifyArgs),
 }
@@ -102,6 +105,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
+        Command::Debug(args) => debug::run(&ctx, args),
     }
 }
 

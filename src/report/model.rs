@@ -72,6 +72,8 @@ pub struct Model {
     pub rows: Vec<Row>,
     /// Slots of the path to the rejection, in order.
     pub path: Vec<usize>,
+    /// The verifier's maps (to describe map pointers).
+    pub maps: Vec<MapInfo>,
 }
 
 impl Model {
@@ -123,7 +125,7 @@ impl Model {
                 }
             })
             .collect();
-        Model { program: program.clone(), verification, rows, path }
+        Model { program: program.clone(), verification, rows, path, maps: maps.to_vec() }
     }
 
     /// The row of slot `slot`.
