@@ -19,7 +19,7 @@ pub const KEYS: &str = " s step · n next · c continue · b back · r restart �
 pub fn draw(f: &mut Frame, s: &Session) {
     let rows = Layout::default()
         .direction(Direction::Vertical)
-        .constraints([Constraint::Min(8), Constraint::Length(9), Constraint::Length(4)])
+        .constraints([Constraint::Min(8), Constraint::Length(9), Constraint::Length(5)])
         .split(f.area());
     let top = Layout::default()
         .direction(Direction::Horizontal)
