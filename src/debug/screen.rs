@@ -23,7 +23,7 @@ pub fn draw(f: &mut Frame, s: &Session) {
         .split(f.area());
     let top = Layout::default()
         .direction(Direction::Horizontal)
-        .constraints([Constraint::Percentage(36), Constraint::Percentage(64)])
+        .constraints([Constraint::Percentage(32), Constraint::Percentage(68)])
         .split(rows[0]);
     let mid = Layout::default()
         .direction(Direction::Horizontal)
@@ -86,7 +86,10 @@ fn registers(f: &mut Frame, s: &Session, area: Rect) {
     let regs = s.regs_at(s.pos);
     let pc = s.pc_at(s.pos);
     let bad: Vec<u8> = s.mismatches_at(s.pos).iter().map(|m| m.reg).collect();
+    // Registers that hold nothing (zero, and unwritten for the verifier) are left out: the
+    // room goes to the verifier's words.
     let lines: Vec<Line> = (0..11u8)
+        .filter(|&r| r == 10 || regs[r as usize] != 0 || !s.belief(s.pos, r).starts_with("not initialised"))
         .map(|r| {
             let v = regs[r as usize];
             let knows = match pc {
