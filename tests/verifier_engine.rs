@@ -63,3 +63,50 @@ fn uninitialised_register_is_refused_on_its_instruction() {
     assert_eq!(e.message, "R3 !read_ok");
     assert_eq!(e.insn, Some(1));
 }
+
+#[test]
+fn pointer_arithmetic_is_refused_in_the_kernels_words() {
+    let e = check(".prog xdp\n r1 &= 1\n r0 = 0\n exit\n", 0).error.expect("rejected");
+    assert_eq!(e.message, "R1 bitwise operator &= on pointer prohibited");
+    let e = check(".prog xdp\n r2 = r1\n r2 += r1\n r0 = 0\n exit\n", 0).error.expect("rejected");
+    assert_eq!(e.message, "R2 pointer += pointer prohibited");
+}
+
+#[test]
+fn packet_bytes_are_readable_only_after_a_bounds_check() {
+    let checked = ".prog xdp
+    r2 = *(u32 *)(r1 + 0)
+    r3 = *(u32 *)(r1 + 4)
+    r4 = r2
+    r4 += 14
+    if r4 > r3 goto out
+    r0 = *(u8 *)(r2 + 13)
+out:
+    r0 = 2
+    exit
+";
+    assert!(check(checked, 0).accepted());
+    let past = checked.replace("(r2 + 13)", "(r2 + 14)");
+    let e = check(&past, 0).error.expect("rejected");
+    assert_eq!(e.message, "invalid access to packet, off=14 size=1, R2(id=0,off=14,r=14)");
+    assert_eq!(e.insn, Some(5));
+    assert_eq!(e.path.len(), 1, "one branch on the way: {:?}", e.path);
+}
+
+#[test]
+fn kept_states_admit_the_values_a_run_can_have() {
+    let p = assemble("t.s", ".prog xdp\n r0 = 3\n r0 &= 1\n exit\n", Some(Syntax::Llvm)).unwrap();
+    let v = verify(&p, &VerifyOptions { keep_states: true, ..VerifyOptions::default() });
+    assert!(v.accepted());
+    assert_eq!(v.admits(2, 0, 1), Some(true));
+    assert_eq!(v.admits(2, 0, 3), Some(false));
+    assert_eq!(v.admits(1, 0, 3), Some(true));
+    assert_eq!(v.admits(99, 0, 3), None);
+}
+
+#[test]
+fn a_loop_that_never_ends_is_detected_and_a_bounded_one_verified() {
+    let e = check(".prog xdp\n r0 = 0\nl:\n r0 += 0\n if r0 == 0 goto l\n exit\n", 0).error.expect("rejected");
+    assert!(e.message.starts_with("infinite loop detected at insn"), "{}", e.message);
+    assert!(check(".prog xdp\n r0 = 0\nl:\n r0 += 1\n if r0 < 100 goto l\n exit\n", 0).accepted());
+}

@@ -11,7 +11,7 @@ mod input;
 mod json;
 mod report;
 mod run;
-mod verify;
+pub(crate) mod verify;
 
 use crate::asm::Syntax;
 use crate::diag::ColorChoice;

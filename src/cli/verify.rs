@@ -75,14 +75,18 @@ pub fn rejection_diagnostic(program: &Program, v: &Verification) -> Option<Diagn
         Diagnostic::error(format!("the verifier rejects the program: {}", e.message), span).with_help(e.hint.clone());
     d.label = Some(e.message.clone());
     if !e.path.is_empty() {
-        let steps: Vec<String> = e
-            .path
-            .iter()
-            .map(|p| {
-                let way = if p.taken { "jumped" } else { "fell through" };
-                format!("{}: {way} to {}", place(program, p.insn), place(program, p.to))
-            })
-            .collect();
+        // A loop repeats the same steps: say each run of equal steps once, with its count.
+        let mut steps: Vec<(String, usize)> = Vec::new();
+        for p in &e.path {
+            let way = if p.taken { "jumped" } else { "fell through" };
+            let text = format!("{}: {way} to {}", place(program, p.insn), place(program, p.to));
+            match steps.last_mut() {
+                Some((last, n)) if *last == text => *n += 1,
+                _ => steps.push((text, 1)),
+            }
+        }
+        let steps: Vec<String> =
+            steps.into_iter().map(|(t, n)| if n > 1 { format!("{t} (x{n})") } else { t }).collect();
         d = d.with_note(format!("path to here:\n    {}", steps.join("\n    ")));
     }
     for r in &e.regs {
@@ -118,7 +122,8 @@ pub fn render_warnings(program: &Program, v: &Verification, color: bool) -> Stri
         .collect()
 }
 
-fn json(program: &Program, v: &Verification) -> Json {
+/// The verification as JSON: verdict, message, instruction, line, path, registers, stats, warnings.
+pub fn json(program: &Program, v: &Verification) -> Json {
     let e = v.error.as_ref();
     let s = v.stats;
     Json::obj([

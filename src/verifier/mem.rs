@@ -211,8 +211,11 @@ fn packet(env: &Env, reg: &RegState, n: u8, off: i64, size: u32, zero_ok: bool) 
             &[n],
         ));
     }
-    let range = reg.range.max(0) as u32;
-    mem_bounds(reg, n, off, size, range, zero_ok, &env.maps)
+    if reg.range < 0 {
+        // Proven past `data_end` by a comparison (`mark_pkt_end`): nothing is readable.
+        return Err(verr(format!("R{n} offset is outside of the packet"), &[n]));
+    }
+    mem_bounds(reg, n, off, size, reg.range as u32, zero_ok, &env.maps)
 }
 
 /// `check_stack_access_within_bounds`: gives the lowest offset touched.
@@ -330,13 +333,10 @@ pub fn access(
     if write {
         return Ok(None);
     }
+    // `coerce_reg_to_size[_sx]`: a narrow load keeps what it can of a filled scalar.
     let v = if loaded.kind == RegKind::Scalar && size < 8 {
-        let fits = loaded.var.umax >> (8 * size) == 0 && loaded.var.smin >= 0;
-        if fits && !signed {
-            loaded
-        } else {
-            RegState::scalar(ScalarValue::loaded(size as u8, signed))
-        }
+        let narrowing = loaded.var.umax >> (8 * size) != 0;
+        RegState { var: loaded.var.truncated(size as u8, signed), id: if narrowing { 0 } else { loaded.id }, ..loaded }
     } else {
         loaded
     };
