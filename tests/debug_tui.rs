@@ -191,3 +191,23 @@ fn tmux_session_steps_and_quits() {
     let pane = wait_for("DEBUGGER-EXITED 0");
     assert!(!pane.contains("panicked"));
 }
+
+/// The README's debugging transcript is what the debugger prints.
+#[test]
+fn readme_transcript_is_true() {
+    let readme = std::fs::read_to_string("README.md").expect("README");
+    let start = readme.find("$ ebpf-lab debug examples/xdp_unchecked.s").expect("the transcript");
+    let block = &readme[start..];
+    let block = &block[block.find("$ until line:4").expect("the command")..block.find("```").expect("block end")];
+    let dir = std::env::temp_dir().join(format!("ebpf-lab-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("cmds"), "until line:4\n").expect("write");
+    let out = ebpf_lab()
+        .args(["debug", "examples/xdp_unchecked.s", "--packet-hex", "0011223344556677", "--size", "116x20", "--script"])
+        .arg(dir.join("cmds"))
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(block), "README transcript differs from:\n{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
