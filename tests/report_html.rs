@@ -152,3 +152,23 @@ fn cli_writes_the_report_beside_the_verdict() {
     assert_eq!(bad.status.code(), Some(2), "unwritable path is bad input");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn accepted_report_shows_the_kernels_count_beside_ours() {
+    if !ebpf_lab::kernel::require_or_skip("report kernel count") {
+        return;
+    }
+    let dir = scratch("kernel");
+    let out = dir.join("r.html");
+    let run = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .args(["verify", "examples/xdp_count.s", "--html"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(run.status.success());
+    let page = std::fs::read_to_string(&out).expect("report written");
+    let ours = model("examples/xdp_count.s").verification.stats.processed;
+    assert!(page.contains(&format!("processed {ours} insns (limit")));
+    assert!(page.contains("id=\"kernel-stats\">the kernel: processed "), "kernel count shown");
+    let _ = std::fs::remove_dir_all(&dir);
+}

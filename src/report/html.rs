@@ -149,6 +149,9 @@ pub fn render(model: &Model, name: &str) -> String {
         st.total_states,
         st.peak_states
     );
+    if let Some(k) = model.kernel_processed {
+        let _ = write!(s, "<div class=\"mono\" id=\"kernel-stats\">the kernel: processed {k} insns</div>");
+    }
     s.push_str(
         "<div class=\"legend\">Marks: ✗ error · → on the path to the error · ⊘ pruned · ↻ checked more than once · \
          – never explored. <span class=\"keys\">Keys: <kbd>j</kbd>/<kbd>k</kbd> next/previous instruction, \

@@ -74,6 +74,8 @@ pub struct Model {
     pub path: Vec<usize>,
     /// The verifier's maps (to describe map pointers).
     pub maps: Vec<MapInfo>,
+    /// The kernel's processed-instruction count for the same program, when it was loaded there.
+    pub kernel_processed: Option<u64>,
 }
 
 impl Model {
@@ -125,7 +127,7 @@ impl Model {
                 }
             })
             .collect();
-        Model { program: program.clone(), verification, rows, path, maps: maps.to_vec() }
+        Model { program: program.clone(), verification, rows, path, maps: maps.to_vec(), kernel_processed: None }
     }
 
     /// The row of slot `slot`.
