@@ -322,8 +322,12 @@ impl Session {
         parts.join("; ")
     }
 
+    /// bpf-to-bpf frames below the current one at position `k`.
+    fn depth_at(&self, k: usize) -> usize {
+        k.checked_sub(1).and_then(|i| self.run.steps.get(i)).map_or(0, |s| s.depth)
+    }
+
     fn next(&mut self) -> String {
-        let depth = |s: &Session, k: usize| s.calls_at(k).len();
         let is_call = self
             .pc_at(self.pos)
             .and_then(|pc| self.insn_at(pc))
@@ -331,9 +335,9 @@ impl Session {
         if !is_call {
             return self.go(self.pos + 1);
         }
-        let d = depth(self, self.pos);
+        let d = self.depth_at(self.pos);
         let mut k = self.pos + 1;
-        while k < self.end() && depth(self, k) > d {
+        while k < self.end() && self.depth_at(k) > d {
             k += 1;
         }
         self.go(k)
@@ -344,15 +348,16 @@ impl Session {
     fn cont(&mut self, target: Option<usize>) -> String {
         let reject_at = self.model.verification.error.as_ref().and_then(|e| e.insn);
         let mut k = self.pos;
+        let mut before = self.maps_at(k);
         while k < self.end() {
             k += 1;
             let pc = self.pc_at(k);
             if let Some(maps) = &self.run.steps[k - 1].maps {
-                let before = self.maps_at(k - 1);
                 if let Some(&m) = self.watches.iter().find(|&&m| maps.get(m) != before.get(m)) {
                     self.pos = k;
                     return format!("map `{}` changed; {}", self.program.maps[m].name, self.describe_here());
                 }
+                before = maps;
             }
             let hit = |s: &[usize]| pc.is_some_and(|p| s.contains(&p));
             if hit(&self.breaks)
