@@ -174,11 +174,33 @@ fn verifier_agrees_with_the_kernel_on_the_corpus() {
         return;
     }
 
-    let ours: Vec<_> = quietly(|| {
-        cases
-            .iter()
-            .map(|c| ebpf_lab_verify(&c.program, with_mem_len(c.mem_len)).map(|v| (verdict_of(&v), v.stats.processed)))
-            .collect()
+    // One worker per core: a few programs explore a million instructions each.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ours: Vec<Result<(Verdict, u64), String>> = quietly(|| {
+        let mut ours = vec![Err(String::new()); cases.len()];
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let cases = &cases;
+                    s.spawn(move || {
+                        (w..cases.len())
+                            .step_by(workers)
+                            .map(|i| {
+                                let c = &cases[i];
+                                let v = ebpf_lab_verify(&c.program, with_mem_len(c.mem_len));
+                                (i, v.map(|v| (verdict_of(&v), v.stats.processed)))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (i, r) in h.join().expect("a corpus worker") {
+                    ours[i] = r;
+                }
+            }
+        });
+        ours
     });
 
     let mut agree = 0;

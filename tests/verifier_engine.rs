@@ -110,3 +110,44 @@ fn a_loop_that_never_ends_is_detected_and_a_bounded_one_verified() {
     assert!(e.message.starts_with("infinite loop detected at insn"), "{}", e.message);
     assert!(check(".prog xdp\n r0 = 0\nl:\n r0 += 1\n if r0 < 100 goto l\n exit\n", 0).accepted());
 }
+
+/// With `EBPF_LAB_VERIFIER_TIMING=1`: how long verification takes on the conformance suite and
+/// the examples (no assertion on time; the numbers are for the report). Never panics on any of
+/// them, which is asserted.
+#[test]
+fn timing_on_conformance_and_examples() {
+    if std::env::var("EBPF_LAB_VERIFIER_TIMING").as_deref() != Ok("1") {
+        return;
+    }
+    let Some(dir) = ebpf_lab::conformance::suite_dir() else { return };
+    let mut programs = Vec::new();
+    for sub in ["bpf_conformance", "bpf_conformance_negative"] {
+        for case in ebpf_lab::conformance::load_dir(&dir.join(sub)).unwrap_or_default() {
+            if let Ok(p) = ebpf_lab::conformance::program(&case) {
+                programs.push((case.name.clone(), p, case.mem.len() as u32));
+            }
+        }
+    }
+    for f in ["examples/xdp_count.s", "examples/syscount.s", "examples/sum.s", "examples/conformance_style.s"] {
+        let text = std::fs::read_to_string(f).unwrap();
+        programs.push((f.to_string(), assemble(f, &text, None).unwrap(), 16));
+    }
+    let (mut total, mut worst, mut accepted) =
+        (std::time::Duration::ZERO, (std::time::Duration::ZERO, String::new()), 0);
+    for (name, p, mem_len) in &programs {
+        let t = std::time::Instant::now();
+        let v = verify(p, &VerifyOptions { mem_len: *mem_len, ..VerifyOptions::default() });
+        let d = t.elapsed();
+        total += d;
+        accepted += usize::from(v.accepted());
+        if d > worst.0 {
+            worst = (d, format!("{name} ({} insns processed)", v.stats.processed));
+        }
+    }
+    println!(
+        "verified {} programs ({accepted} accepted) in {total:?}, slowest {:?}: {}",
+        programs.len(),
+        worst.0,
+        worst.1
+    );
+}
