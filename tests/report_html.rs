@@ -172,3 +172,15 @@ fn accepted_report_shows_the_kernels_count_beside_ours() {
     assert!(page.contains("id=\"kernel-stats\">the kernel: processed "), "kernel count shown");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn log_lines_are_capped_per_instruction() {
+    let src = "r1 = 200\nloop:\nr1 -= 1\nif r1 != 0 goto loop\nr0 = 0\nexit\n";
+    let program = ebpf_lab::asm::assemble("loop.s", src, None).map_err(|_| "assembly").expect("assembles");
+    let m = Model::build(&program, 0);
+    let row = m.row_at(1).expect("row");
+    assert_eq!(row.visits, 200);
+    assert_eq!(row.log.len(), ebpf_lab::report::model::LOG_SHOWN);
+    assert_eq!(row.log.len() + row.log_more, 200);
+    assert!(html::render(&m, "loop.s").contains(&format!("… {} more lines", row.log_more)));
+}

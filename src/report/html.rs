@@ -222,7 +222,8 @@ fn row(s: &mut String, r: &Row) {
     if r.state_count == 0 {
         s.push_str("<i>never reached</i>");
     }
-    let _ = write!(s, "</td><td class=\"log\">{}</td></tr>", esc(&r.log.join("\n")));
+    let more = if r.log_more > 0 { format!("\n… {} more lines", r.log_more) } else { String::new() };
+    let _ = write!(s, "</td><td class=\"log\">{}{more}</td></tr>", esc(&r.log.join("\n")));
 }
 
 fn state(s: &mut String, st: &StateView) {

@@ -12,6 +12,10 @@ use crate::verifier::{self, explain, Verification, VerifyOptions};
 /// At most this many distinct states are shown per instruction (the rest are counted).
 pub const STATES_SHOWN: usize = 4;
 
+/// At most this many log lines are kept per instruction (a loop checked a million times would
+/// make a page of tens of megabytes); the rest are counted.
+pub const LOG_SHOWN: usize = 8;
+
 /// One register in one state: number, words and the kernel log's spelling.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegView {
@@ -49,8 +53,10 @@ pub struct Row {
     pub states: Vec<StateView>,
     /// How many distinct states were met in all.
     pub state_count: usize,
-    /// The log lines about this instruction.
+    /// The log lines about this instruction (at most [`LOG_SHOWN`]).
     pub log: Vec<String>,
+    /// Log lines about it left out.
+    pub log_more: usize,
     /// Times the verifier checked it (more than one: several paths or loop iterations).
     pub visits: usize,
     /// A path ended here on an already verified state.
@@ -93,6 +99,7 @@ impl Model {
         let mut logs: Vec<Vec<String>> = vec![Vec::new(); pcs.last().copied().unwrap_or(0)];
         let mut visits = vec![0usize; logs.len()];
         let mut pruned = vec![false; logs.len()];
+        let mut more = vec![0usize; logs.len()];
         for line in verification.log.lines() {
             let Some((n, rest)) = line.split_once(':') else { continue };
             let Ok(slot) = n.trim().parse::<usize>() else { continue };
@@ -102,7 +109,11 @@ impl Model {
             } else {
                 visits[slot] += 1;
             }
-            l.push(line.to_string());
+            if l.len() < LOG_SHOWN {
+                l.push(line.to_string());
+            } else {
+                more[slot] += 1;
+            }
         }
         let path = error_path(program, &verification);
         let error_slot = verification.error.as_ref().and_then(|e| e.insn);
@@ -120,6 +131,7 @@ impl Model {
                     states: kept.iter().take(STATES_SHOWN).map(|s| view(s, maps, program)).collect(),
                     state_count: kept.len(),
                     log: logs.get(slot).cloned().unwrap_or_default(),
+                    log_more: more.get(slot).copied().unwrap_or(0),
                     visits: visits.get(slot).copied().unwrap_or(0),
                     pruned: pruned.get(slot).copied().unwrap_or(false),
                     on_path: path.contains(&slot),
