@@ -7,10 +7,12 @@ mod asm;
 mod attach;
 mod cbpf;
 mod check;
+mod debug;
 mod disasm;
 mod input;
 mod jit;
 mod json;
+mod report;
 mod run;
 pub(crate) mod verify;
 
@@ -79,6 +81,8 @@ enum Command {
     Cbpf(cbpf::CbpfArgs),
     /// Compile a program with the JIT and list each instruction with the x86-64 it became.
     Jit(jit::JitArgs),
+    /// Step through a program on the interpreter, with the verifier's knowledge beside each value.
+    Debug(debug::DebugArgs),
     /// Verify a program with ebpf-lab's own verifier (no root needed) and explain a rejection.
     Verify(verify::VerifyArgs),
 }
@@ -113,6 +117,7 @@ pub fn main() -> i32 {
         Command::Cbpf(args) => cbpf::run(&ctx, args),
         Command::Jit(args) => jit::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
+        Command::Debug(args) => debug::run(&ctx, args),
     }
 }
 

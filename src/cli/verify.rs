@@ -27,6 +27,9 @@ pub struct VerifyArgs {
     /// Syntax of the file, when it is assembly.
     #[arg(long, value_enum)]
     syntax: Option<SyntaxArg>,
+    /// Also write a self-contained HTML report (states per instruction, the graph) to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 /// The options a run's input implies: a `mem` program is verified for its buffer's length.
@@ -194,6 +197,11 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> i32 {
         Err(code) => return code,
     };
     let v = verifier::verify(&program, &options_for(&built.input, args.log_level));
+    if let Some(path) = &args.html {
+        if let Err(code) = super::report::write_html(ctx, &program, &built.input, &args.file, path) {
+            return code;
+        }
+    }
     if args.json {
         println!("{}", json(&program, &v).render());
         return if v.accepted() { 0 } else { EXIT_PROGRAM };

@@ -22,6 +22,7 @@ pub mod branch;
 pub mod call;
 pub mod decoded;
 pub mod mem;
+pub mod steps;
 
 // The engine-neutral types live in the runtime (engines never import each other); these
 // re-exports keep `interp::Input`, `interp::memory` and friends working.
@@ -66,6 +67,8 @@ pub(crate) struct State {
     pub(crate) tail_call: Option<usize>,
     /// Tail calls taken so far (at most `MAX_TAIL_CALL_CNT`).
     pub(crate) tail_calls: u32,
+    /// With [`Vm::run_recorded`]: the machine after each executed instruction.
+    steps: Option<Vec<steps::Step>>,
 }
 
 /// The interpreter: a decoded program, its maps and its memory.
@@ -148,6 +151,23 @@ impl Vm {
 
     /// Runs the program on `input`.
     pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
+        self.run_inner(input, false).0
+    }
+
+    /// Runs with `record`: traced, keeping the machine after each instruction (see [`steps`]).
+    fn run_inner(
+        &mut self,
+        input: &Input,
+        record: bool,
+    ) -> (Result<RunOutcome, RuntimeError>, Option<steps::Recorded>) {
+        match self.start(input, record) {
+            Ok(st) => self.finish_run(st),
+            Err(e) => (Err(e), None),
+        }
+    }
+
+    /// The machine before the first instruction.
+    fn start(&mut self, input: &Input, record: bool) -> Result<State, RuntimeError> {
         if self.current != 0 {
             self.switch_program(0);
         }
@@ -160,14 +180,23 @@ impl Vm {
             exec_trace: Vec::new(),
             tail_call: None,
             tail_calls: 0,
+            steps: record.then(Vec::new),
         };
         st.regs[1] = r1;
         st.regs[10] = memory::frame_pointer(0);
         if let Input::Mem(data) = input {
             st.regs[2] = data.len() as u64;
         }
-        let r0 = if self.options.trace { self.exec::<true>(&mut st)? } else { self.exec::<false>(&mut st)? };
-        Ok(self.outcome(r0, st))
+        Ok(st)
+    }
+
+    /// Runs from `st` to the end.
+    fn finish_run(&mut self, mut st: State) -> (Result<RunOutcome, RuntimeError>, Option<steps::Recorded>) {
+        let start = st.regs;
+        let traced = self.options.trace || st.steps.is_some();
+        let r0 = if traced { self.exec::<true>(&mut st) } else { self.exec::<false>(&mut st) };
+        let recorded = st.steps.take().map(|steps| steps::Recorded { start, steps });
+        (r0.map(|r0| self.outcome(r0, st)), recorded)
     }
 
     /// Builds memory for `input` and returns the initial `r1`.
@@ -703,6 +732,9 @@ impl Vm {
         if !changed.is_empty() {
             line.push_str(" ; ");
             line.push_str(&changed.join(" "));
+        }
+        if let Some(steps) = &mut st.steps {
+            steps.push(steps::Step::capture(self, self.code.pcs[idx], insn, after, st.frames.len()));
         }
         st.exec_trace.push(line);
     }
