@@ -186,7 +186,23 @@ fn arith(
     }
 }
 
-/// `check_reg_sane_offset`.
+/// `check_reg_sane_offset_ptr`: a pointer's offset stays within ±2^29.
+fn sane_pointer(var: &ScalarValue, off: i32, ptr: &RegState) -> VResult<()> {
+    let t = ptr.type_str();
+    let bad = |v: i64| v >= MAX_VAR_OFF || v <= -MAX_VAR_OFF;
+    if let Some(v) = var.const_value().map(|v| v as i64).filter(|v| bad(*v)) {
+        return Err(verr(format!("{t} pointer offset {v} is not allowed"), &[]));
+    }
+    if bad(var.smin) {
+        return Err(verr(format!("{t} pointer offset {} is not allowed", var.smin), &[]));
+    }
+    if bad(off as i64) {
+        return Err(verr(format!("{t} pointer offset {off} is not allowed"), &[]));
+    }
+    Ok(())
+}
+
+/// `check_reg_sane_offset_scalar`: what is added to a pointer is bounded.
 fn sane_offset(reg: &RegState, var: &ScalarValue, off: i32, ptr: &RegState) -> VResult<()> {
     let t = ptr.type_str();
     if let Some(v) = var.const_value() {
@@ -246,7 +262,7 @@ fn ptr_arith(
         return Ok(RegState::unknown());
     }
     sane_offset(off, &off.var, 0, ptr)?;
-    sane_offset(ptr, &ptr.var, ptr.off, ptr)?;
+    sane_pointer(&ptr.var, ptr.off, ptr)?;
     let mut out = *ptr;
     let kv = k.smin;
     match op {
@@ -289,7 +305,7 @@ fn ptr_arith(
             return Err(verr(format!("R{dn} pointer arithmetic with {} operator prohibited", alu_string(op)), &[dn]));
         }
     }
-    sane_offset(&out, &out.var, out.off, ptr)?;
+    sane_pointer(&out.var, out.off, ptr)?;
     Ok(out)
 }
 

@@ -29,6 +29,32 @@ fn pointer_branch(p: &RegState, other: &RegState, cond: JmpCond, width: Width) -
     }
 }
 
+/// `is_pkt_ptr_branch_taken`: a packet pointer already proven at or past `data_end`.
+fn pkt_branch(d: &RegState, s: &RegState, cond: JmpCond) -> Option<bool> {
+    let (pkt, cond) = if s.kind == RegKind::PacketEnd {
+        (d, cond)
+    } else if d.kind == RegKind::PacketEnd {
+        let flipped = match cond {
+            JmpCond::Gt => JmpCond::Lt,
+            JmpCond::Lt => JmpCond::Gt,
+            JmpCond::Ge => JmpCond::Le,
+            JmpCond::Le => JmpCond::Ge,
+            c => c,
+        };
+        (s, flipped)
+    } else {
+        return None;
+    };
+    if pkt.range >= 0 {
+        return None;
+    }
+    match cond {
+        JmpCond::Le | JmpCond::Gt if pkt.range == BEYOND_PKT_END => Some(cond == JmpCond::Gt),
+        JmpCond::Lt | JmpCond::Ge => Some(cond == JmpCond::Ge),
+        _ => None,
+    }
+}
+
 /// Checks a conditional jump at `pc` and says where control goes.
 #[allow(clippy::too_many_arguments)]
 pub fn check_cond_jmp(
@@ -50,7 +76,10 @@ pub fn check_cond_jmp(
         }),
     };
     let target = (pc as i64 + off as i64 + 1) as usize;
-    let pred = if d.kind.is_pkt() || d.kind == RegKind::PacketEnd {
+    let pkt_any = |r: &RegState| r.kind.is_pkt() || r.kind == RegKind::PacketEnd;
+    let pred = if pkt_any(&d) && pkt_any(&s) && width == Width::W64 {
+        pkt_branch(&d, &s, cond)
+    } else if pkt_any(&d) {
         None
     } else if d.is_pointer() {
         pointer_branch(&d, &s, cond, width)
