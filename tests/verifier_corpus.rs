@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use verifier_common::{ebpf_lab_verify, kernel_verdict, quietly, verdict_of, with_mem_len, Verdict};
 
 /// Files where ebpf-lab's verifier knowingly differs from the kernel: (path under
-/// `tests/verifier/`, why). Every entry must still disagree, so the list cannot go stale.
+/// `tests/verifier/`, why). An entry that agrees again is reported, to be removed.
 const EXCEPTIONS: &[(&str, &str)] = &[(
     "jmp32/ptr_low_half_zero.s",
     "ebpf-lab decides `if w0 != 0` for a non-NULL pointer and prunes the w0 == 0 edge; the kernel decides a pointer against 0 only in 64-bit compares",
@@ -224,8 +224,10 @@ fn verifier_agrees_with_the_kernel_on_the_corpus() {
         match (outcome, exception) {
             (Ok(()), None) => agree += 1,
             (Ok(()), Some(_)) => {
+                // Said, not failed: the verifier and this list live on different branches, and a
+                // fix landing first must not turn CI red.
                 agree += 1;
-                problems.push(format!("{}: listed in EXCEPTIONS but now agrees: remove it", case.name));
+                seen_exceptions.push(format!("{}: listed in EXCEPTIONS but now agrees: remove it", case.name));
             }
             (Err(why), Some((_, reason))) => {
                 seen_exceptions.push(format!("{}: {why} (exception: {reason})", case.name))
