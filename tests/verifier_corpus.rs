@@ -27,10 +27,7 @@ use verifier_common::{ebpf_lab_verify, kernel_verdict, quietly, verdict_of, with
 
 /// Files where ebpf-lab's verifier knowingly differs from the kernel: (path under
 /// `tests/verifier/`, why). An entry that agrees again is reported, to be removed.
-const EXCEPTIONS: &[(&str, &str)] = &[(
-    "jmp32/ptr_low_half_zero.s",
-    "ebpf-lab decides `if w0 != 0` for a non-NULL pointer and prunes the w0 == 0 edge; the kernel decides a pointer against 0 only in 64-bit compares",
-)];
+const EXCEPTIONS: &[(&str, &str)] = &[];
 
 /// Does `got` (ebpf-lab's answer) match the header's `expect`? A header without `insn=` does not
 /// constrain the instruction.

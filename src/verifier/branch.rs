@@ -15,10 +15,11 @@ const MAX_PACKET_OFF: u64 = 0xffff;
 
 /// `is_branch_taken` for a pointer against a scalar: only a non-NULL pointer against 0 is known.
 fn pointer_branch(p: &RegState, other: &RegState, cond: JmpCond, width: Width) -> Option<bool> {
-    let c = match width {
-        Width::W64 => other.const_value(),
-        Width::W32 => other.var.const_value32().map(u64::from).filter(|_| other.kind == RegKind::Scalar),
-    }?;
+    // The kernel decides a pointer against 0 only in 64-bit compares: its low half may be 0.
+    if width == Width::W32 {
+        return None;
+    }
+    let c = other.const_value()?;
     if c != 0 || !p.not_null() {
         return None;
     }
