@@ -19,6 +19,7 @@
 pub mod asm;
 pub mod cli;
 pub mod conformance;
+pub mod course;
 pub mod diag;
 pub mod elf;
 pub mod engine;

@@ -6,6 +6,7 @@
 mod asm;
 mod check;
 mod disasm;
+mod exercise;
 mod input;
 mod json;
 mod run;
@@ -69,6 +70,8 @@ enum Command {
     Run(run::RunArgs),
     /// Load a program into the kernel, run it on every engine, and compare the results.
     Check(check::CheckArgs),
+    /// The course's exercises: list, show, start, check, hint.
+    Exercise(exercise::ExerciseArgs),
 }
 
 /// Shared output settings for commands.
@@ -97,6 +100,7 @@ pub fn main() -> i32 {
         Command::Disasm(args) => disasm::run(&ctx, args),
         Command::Run(args) => run::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Exercise(args) => exercise::run(&ctx, args),
     }
 }
 
