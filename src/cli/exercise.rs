@@ -401,6 +401,8 @@ fn graded_text(e: &Exercise, g: &Graded, lang: Lang, many: bool) -> String {
         text.push_str(&format!("{}: not checked ({})\n\n", g.file.display(), err.lines().next().unwrap_or("")));
         return text;
     }
+    // A rejection fails every check the same way: say it in full once.
+    let mut said: Vec<&str> = Vec::new();
     for c in &g.checks {
         let mark = if c.failures.is_empty() { "✓" } else { "✗" };
         let on = match &c.skipped {
@@ -409,14 +411,20 @@ fn graded_text(e: &Exercise, g: &Graded, lang: Lang, many: bool) -> String {
         };
         text.push_str(&format!("{mark} {}  [{on}]\n", c.name));
         for (m, engines) in &c.failures {
-            text.push_str(&format!("    {m}  ({})\n", engines.join(", ")));
+            let shown = if said.contains(&m.as_str()) {
+                format!("{} (as above)", m.split(':').next().unwrap_or(m))
+            } else {
+                said.push(m);
+                m.clone()
+            };
+            text.push_str(&format!("    {shown}  ({})\n", engines.join(", ")));
         }
     }
     let (passed, total) = (g.passed(), g.checks.len());
     text.push_str(&match (lang, passed == total) {
-        (Lang::En, true) => format!("\nall {total} checks pass: exercise {} done\n", e.number),
+        (Lang::En, true) => format!("\n{total}/{total} checks pass: exercise {} done\n", e.number),
         (Lang::En, false) => format!("\n{passed}/{total} checks pass\n"),
-        (Lang::Fr, true) => format!("\nles {total} vérifications passent : exercice {} réussi\n", e.number),
+        (Lang::Fr, true) => format!("\n{total}/{total} vérifications passent : exercice {} réussi\n", e.number),
         (Lang::Fr, false) => format!("\n{passed}/{total} vérifications passent\n"),
     });
     if many {
@@ -519,7 +527,8 @@ fn run_check(program: &Program, c: &Check, kernel_ok: bool) -> CheckOutcome {
     let use_kernel = kernel_ok && c.kernel;
     let options = EngineOptions {
         run: RunOptions { ncpus: kernel::possible_cpus() as u32, ..RunOptions::default() },
-        kernel: LoadOptions::default(),
+        // Level 1 keeps the log that names the reason of a rejection.
+        kernel: LoadOptions { log_level: 1, ..LoadOptions::default() },
     };
     if let Some(want) = c.verifier {
         let mut judges = 0;

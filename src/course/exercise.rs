@@ -19,6 +19,7 @@
 //! | `printk` | the `bpf_trace_printk` lines of the last run, in order |
 //! | `verifier` | `"accept"` or `"reject"`: what the verifiers (ebpf-lab's, the kernel's) must say |
 //! | `kernel` | `false` when the kernel cannot reproduce this input (the task's name, its pid) |
+//! | `reveal` | `false` hides the expected r0 in reports (the answer to a question) |
 
 use super::toml::{self, Entry, Table, Value};
 use crate::diag::Diagnostic;
@@ -84,6 +85,8 @@ pub struct Check {
     pub verifier: Option<Verdict>,
     /// False when the kernel cannot reproduce the check.
     pub kernel: bool,
+    /// False when a report must not show the expected r0 (it is the answer to a question).
+    pub reveal: bool,
 }
 
 impl Check {
@@ -176,7 +179,7 @@ impl Exercise {
             if name != "check" {
                 return Err(at(format!("unknown table `[[{name}]]` (only `[[check]]`)"), table.header.clone()));
             }
-            let mut check = Check { runs: 1, kernel: meta.kernel, ..Check::default() };
+            let mut check = Check { runs: 1, kernel: meta.kernel, reveal: true, ..Check::default() };
             read_table(table, &mut |e| set_check(&mut check, e)).map_err(|(m, s)| at(m, s))?;
             if check.name.is_empty() {
                 return Err(at("a check needs a `name`".into(), table.header.clone()));
@@ -281,6 +284,7 @@ fn set_check(c: &mut Check, e: &Entry) -> Result<bool, KeyError> {
             })
         }
         "kernel" => c.kernel = boolean(e)?,
+        "reveal" => c.reveal = boolean(e)?,
         _ => return Ok(false),
     }
     Ok(true)

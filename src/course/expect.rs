@@ -48,7 +48,11 @@ pub fn mismatches(program: &Program, check: &Check, entries: &[ExpectedEntry], o
     if let Some(want) = check.r0 {
         let mask = if run.r0_bits >= 64 { u64::MAX } else { (1u64 << run.r0_bits) - 1 };
         if want & mask != run.outcome.r0 & mask {
-            out.push(format!("r0: expected {}, got {}", signed(want & mask), signed(run.outcome.r0 & mask)));
+            out.push(if check.reveal {
+                format!("r0: expected {}, got {}", signed(want & mask), signed(run.outcome.r0 & mask))
+            } else {
+                format!("r0: {} is not the answer", signed(run.outcome.r0 & mask))
+            });
         }
     }
     for e in entries {
@@ -100,11 +104,13 @@ fn is_zero(v: &[u8]) -> bool {
     v.iter().all(|b| *b == 0)
 }
 
-/// An r0 as a student wrote it: negative numbers signed, large ones in hex too.
+/// An r0 as a student may have written it: in decimal (signed when negative), and in hex too
+/// when that is not the same digits.
 fn signed(v: u64) -> String {
     match v as i64 {
-        n if n < 0 && n > -65536 => format!("{n}"),
-        n if (0..=0xffff).contains(&n) => format!("{n}"),
+        n if (0..10).contains(&n) => format!("{n}"),
+        n if n < 0 && n > -65536 => format!("{n} ({v:#x})"),
+        n if n >= 0 => format!("{n} ({v:#x})"),
         _ => format!("{v:#x}"),
     }
 }
