@@ -411,7 +411,7 @@ fn graded_text(e: &Exercise, g: &Graded, lang: Lang, many: bool) -> String {
         };
         text.push_str(&format!("{mark} {}  [{on}]\n", c.name));
         for (m, engines) in &c.failures {
-            let shown = if said.contains(&m.as_str()) {
+            let shown = if m.len() > 80 && said.contains(&m.as_str()) {
                 format!("{} (as above)", m.split(':').next().unwrap_or(m))
             } else {
                 said.push(m);
@@ -626,11 +626,11 @@ fn run_error(program: &Program, e: &EngineError) -> String {
 
 fn verdict(outcome: &mut CheckOutcome, judge: &str, want: Verdict, rejected: Option<String>) {
     outcome.engines.push(judge.to_string());
+    // Worded as the run checks word a rejection, so a report says it once.
+    let who = if judge == "kernel" { "the kernel verifier" } else { "ebpf-lab's verifier" };
     match (want, rejected) {
-        (Verdict::Accept, Some(why)) => {
-            outcome.fail(format!("verifier: expected accepted, got rejected: {why}"), judge)
-        }
-        (Verdict::Reject, None) => outcome.fail("verifier: expected rejected, got accepted".into(), judge),
+        (Verdict::Accept, Some(why)) => outcome.fail(format!("{who} rejected the program: {why}"), judge),
+        (Verdict::Reject, None) => outcome.fail(format!("{who} accepted the program; it must refuse it"), judge),
         _ => {}
     }
 }

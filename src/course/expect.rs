@@ -86,9 +86,21 @@ pub fn mismatches(program: &Program, check: &Check, entries: &[ExpectedEntry], o
     if let Some(want) = &check.packet_out {
         match &run.outcome.packet_out {
             Some(got) if got == want => {}
-            got => {
-                out.push(format!("packet: expected {}, got {}", hex(want), got.as_deref().map_or("none".into(), hex)))
+            Some(got) if got.len() != want.len() => {
+                out.push(format!("packet: expected {} bytes, got {}", want.len(), got.len()))
             }
+            Some(got) => {
+                // Show the first difference and a few bytes after it, not two walls of hex.
+                let at = got.iter().zip(want).position(|(g, w)| g != w).unwrap_or(0);
+                let end = (at + 8).min(want.len());
+                let more = if end < want.len() { "…" } else { "" };
+                out.push(format!(
+                    "packet: from byte {at}, expected {}{more}, got {}{more}",
+                    hex(&want[at..end]),
+                    hex(&got[at..end])
+                ))
+            }
+            None => out.push("packet: expected one, the engine reports none".into()),
         }
     }
     if let (Some(want), true) = (&check.printk, observed.sees_printk) {
