@@ -239,14 +239,11 @@ fn show(ctx: &Ctx, e: &Exercise, lang: Lang) -> i32 {
             n = e.number
         ),
     };
-    out(&format!(
-        "# {} {}. {}\n\n{}\n\n{} · {footer}",
-        e.section,
-        e.number,
-        e.title(lang),
-        statement.trim_end(),
-        e.checks.len(),
-    ));
+    let head = match lang {
+        Lang::En => format!("[{} · exercise {} · {} checks]", e.section, e.number, e.checks.len()),
+        Lang::Fr => format!("[{} · exercice {} · {} vérifications]", e.section, e.number, e.checks.len()),
+    };
+    out(&format!("{head}\n\n{}\n\n{footer}", statement.trim_end()));
     0
 }
 
@@ -339,6 +336,17 @@ fn check(ctx: &Ctx, e: &Exercise, files: &[PathBuf], json: bool, lang: Lang, pro
         let mut text = String::new();
         for g in &graded {
             text.push_str(&graded_text(e, g, lang, files.len() > 1));
+        }
+        if files.len() > 1 {
+            // The class at a glance, one line per submission.
+            text.push_str(&format!("summary, exercise {}:\n", e.number));
+            for g in &graded {
+                let score = match &g.error {
+                    Some(_) => "error".to_string(),
+                    None => format!("{}/{}", g.passed(), g.checks.len()),
+                };
+                text.push_str(&format!("  {score:>5}  {}\n", g.file.display()));
+            }
         }
         if let Some((n, total, h)) = &hint {
             text.push_str(&format!("\nhint {n}/{total}: {h}\n"));
