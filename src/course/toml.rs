@@ -73,6 +73,11 @@ impl Parser<'_> {
         self.text[self.pos..].chars().next()
     }
 
+    /// The byte length of the next character (0 at the end), for one-character spans.
+    fn peek_len(&self) -> usize {
+        self.peek().map_or(0, char::len_utf8)
+    }
+
     /// Skips spaces and tabs (and, when `lines`, newlines and comments too).
     fn skip(&mut self, lines: bool) {
         while let Some(c) = self.peek() {
@@ -111,8 +116,10 @@ impl Parser<'_> {
             self.pos += 1;
         }
         if self.pos == start {
-            let end = (start + 1).min(self.text.len());
-            return err("expected a key (letters, digits, `_`, `-`) or a `[[table]]` header", start..end);
+            return err(
+                "expected a key (letters, digits, `_`, `-`) or a `[[table]]` header",
+                start..start + self.peek_len(),
+            );
         }
         Ok((self.text[start..self.pos].to_string(), start..self.pos))
     }
@@ -138,7 +145,7 @@ impl Parser<'_> {
                             self.pos += 1;
                             break;
                         }
-                        _ => return err("expected `,` or `]` in the array", start..self.pos.max(start + 1)),
+                        _ => return err("expected `,` or `]` in the array", start..self.pos + self.peek_len()),
                     }
                 }
                 Value::Arr(items)
@@ -156,7 +163,7 @@ impl Parser<'_> {
                         message: format!(
                             "`{word}` is not a value (a \"string\", an integer, true/false or [an, array])"
                         ),
-                        span: start..end.max(start + 1).min(self.text.len()),
+                        span: start..end.max(start + self.peek_len()),
                     })?),
                 }
             }
@@ -175,6 +182,7 @@ impl Parser<'_> {
                 '"' => return Ok(out),
                 '\n' => return err("unterminated string (strings end on their line)", start..self.pos - 1),
                 '\\' => {
+                    let backslash = self.pos - 1;
                     let e = self.peek();
                     self.pos += e.map_or(0, char::len_utf8);
                     out.push(match e {
@@ -182,7 +190,7 @@ impl Parser<'_> {
                         Some('t') => '\t',
                         Some('"') => '"',
                         Some('\\') => '\\',
-                        _ => return err("unknown escape (use \\n, \\t, \\\" or \\\\)", self.pos - 2..self.pos),
+                        _ => return err("unknown escape (use \\n, \\t, \\\" or \\\\)", backslash..self.pos),
                     });
                 }
                 c => out.push(c),
@@ -276,5 +284,16 @@ mod tests {
         assert!(parse("a = 1 2\n").unwrap_err().message.contains("after the value"));
         assert!(parse("a = 1\na = 2\n").unwrap_err().message.contains("set twice"));
         assert!(parse("a 1\n").unwrap_err().message.contains("expected `=`"));
+    }
+
+    proptest::proptest! {
+        /// Any text: an answer, never a panic, and error spans that cut no character.
+        #[test]
+        fn never_panics_and_spans_are_char_aligned(text in "[a-z =\"\\\\\\[\\],#0-9x\n\u{a0}é-]{0,40}") {
+            if let Err(e) = parse(&text) {
+                proptest::prop_assert!(e.span.start <= e.span.end && e.span.end <= text.len());
+                proptest::prop_assert!(text.is_char_boundary(e.span.start) && text.is_char_boundary(e.span.end));
+            }
+        }
     }
 }
