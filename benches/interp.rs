@@ -3,72 +3,21 @@
 //! Run: `cargo bench --bench interp -- --warm-up-time 1 --measurement-time 3`. After criterion's
 //! report, a summary prints the time per run of each engine and the speed-up.
 
+mod common;
+
+use common::time_per_run;
 use criterion::{black_box, Criterion};
 use ebpf_lab::asm::{assemble, Syntax};
 use ebpf_lab::interp::{Input, Vm};
-use std::time::{Duration, Instant};
 
 /// Sum of 0..100000 in a counting loop.
-const COUNT_LOOP: &str = "
-mov %r0, 0
-mov %r1, 0
-loop:
-add %r0, %r1
-add %r1, 1
-jlt %r1, 100000, loop
-exit
-";
+const COUNT_LOOP: &str = include_str!("programs/count_loop.s");
 
 /// Internet-style 16-bit checksum over the input buffer (r1 = data; the length, 1500, is a constant since rbpf does not pass it in r2).
-const CHECKSUM: &str = "
-mov %r0, 0
-mov %r3, 0
-loop:
-mov %r4, %r1
-add %r4, %r3
-ldxh %r5, [%r4+0]
-add %r0, %r5
-add %r3, 2
-jlt %r3, 1500, loop
-mov %r1, %r0
-rsh %r1, 16
-and %r0, 0xffff
-add %r0, %r1
-exit
-";
+const CHECKSUM: &str = include_str!("programs/checksum.s");
 
 /// Bubble sort of 64 descending u64 on the stack; returns the smallest.
-const BUBBLE_SORT: &str = "
-mov %r1, %r10
-sub %r1, 512
-mov %r2, 64
-fill:
-stxdw [%r1+0], %r2
-add %r1, 8
-sub %r2, 1
-jne %r2, 0, fill
-mov %r6, 63
-outer:
-mov %r1, %r10
-sub %r1, 512
-mov %r7, 0
-inner:
-ldxdw %r3, [%r1+0]
-ldxdw %r4, [%r1+8]
-jle %r3, %r4, noswap
-stxdw [%r1+0], %r4
-stxdw [%r1+8], %r3
-noswap:
-add %r1, 8
-add %r7, 1
-jlt %r7, %r6, inner
-sub %r6, 1
-jne %r6, 0, outer
-mov %r1, %r10
-sub %r1, 512
-ldxdw %r0, [%r1+0]
-exit
-";
+const BUBBLE_SORT: &str = include_str!("programs/bubble_sort.s");
 
 struct Case {
     name: &'static str,
@@ -164,16 +113,4 @@ fn count_runs(spec: &str) {
         }
         _ => panic!("unknown engine {engine}"),
     }
-}
-
-/// Mean time per call over about half a second.
-fn time_per_run(mut f: impl FnMut()) -> Duration {
-    f();
-    let start = Instant::now();
-    let mut n = 0u32;
-    while start.elapsed() < Duration::from_millis(500) {
-        f();
-        n += 1;
-    }
-    start.elapsed() / n
 }

@@ -2,11 +2,26 @@
 //! (privileged, kernel 6.x) decides about a [`Program`], and says why in the course's words.
 //!
 //! - [`tnum`]: tristate numbers (known and unknown bits);
-//! - [`scalar`]: what is known of a number: tnum plus signed/unsigned 64/32-bit ranges.
+//! - [`scalar`]: what is known of a number: tnum plus signed/unsigned 64/32-bit ranges;
+//! - [`reg`], [`stack`], [`state`]: registers, stack slots, whole states and their comparison;
+//! - [`cfg`]: structure checked before exploring; [`explore`]: the exploration itself;
+//! - [`alu`], [`mem`], [`branch`], [`call`]: one kind of instruction each;
+//! - [`log`]: the kernel-format log; [`explain`]: the decision in words.
 //!
 //! It never runs code.
 
+pub mod alu;
+pub mod branch;
+pub mod call;
+pub mod cfg;
+pub mod explain;
+pub mod explore;
+pub mod log;
+pub mod mem;
+pub mod reg;
 pub mod scalar;
+pub mod stack;
+pub mod state;
 pub mod tnum;
 
 pub use scalar::ScalarValue;
@@ -26,6 +41,8 @@ pub struct VerifyOptions {
     /// For `mem` programs: the input buffer's length. As in the kernel backend, `r1` points at
     /// that many bytes (a map value of that size; `r1 = 0` when 0) and `r2` holds the length.
     pub mem_len: u32,
+    /// Record the abstract states met at each instruction (for [`Verification::admits`]).
+    pub keep_states: bool,
 }
 
 /// The verifier's answer.
@@ -39,12 +56,30 @@ pub struct Verification {
     pub warnings: Vec<Warning>,
     /// The log in the kernel's format at `log_level` (empty at 0).
     pub log: String,
+    /// With [`VerifyOptions::keep_states`]: per slot, the states met before that instruction
+    /// (at most 64 distinct ones per slot).
+    pub states: Option<Vec<Vec<state::VState>>>,
 }
 
 impl Verification {
     /// True when the program was accepted.
     pub fn accepted(&self) -> bool {
         self.error.is_none()
+    }
+
+    /// Whether concrete value `value` of register `reg` (innermost frame) before the instruction
+    /// at `slot` is admitted by some state recorded there: `None` when no state was recorded
+    /// there (not kept, not reached, or more than 64 distinct states), else `Some(admitted)`.
+    /// Pointers and unwritten registers admit any value (only scalars are checked).
+    pub fn admits(&self, slot: usize, reg: u8, value: u64) -> Option<bool> {
+        let states = self.states.as_ref()?.get(slot)?;
+        if states.is_empty() || states.len() >= 64 {
+            return None;
+        }
+        Some(states.iter().any(|st| {
+            let r = &st.cur().regs[reg as usize % crate::isa::Reg::COUNT];
+            r.kind != reg::RegKind::Scalar || r.var.contains(value)
+        }))
     }
 }
 
@@ -112,5 +147,87 @@ pub struct Stats {
 
 /// Verifies `program`.
 pub fn verify(program: &Program, options: &VerifyOptions) -> Verification {
-    todo!("verify {} insns at log level {}", program.insns.len(), options.log_level)
+    let mut env = match explore::Env::new(program, options) {
+        Ok(env) => env,
+        Err(e) => {
+            let mut log = log::Log::new(options.log_level);
+            log.line(&e.message);
+            log.line(
+                "processed 0 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0",
+            );
+            let hint = explain::hint(&e.message);
+            return Verification {
+                error: Some(Rejection { insn: e.insn, message: e.message, path: vec![], regs: vec![], hint }),
+                log: log.into_text(),
+                ..Verification::default()
+            };
+        }
+    };
+    let init = env.initial_state(options.mem_len);
+    env.log.line(&log::state_text(&init, &env.maps, None).replace(' ', " ").to_string());
+    let result = env.run(init);
+    let error = match result {
+        Ok(()) => stack_depth_error(&env).map(|message| Rejection {
+            insn: None,
+            hint: Some("use less stack in the functions of the deepest call chain".into()),
+            message,
+            path: vec![],
+            regs: vec![],
+        }),
+        Err(f) => {
+            let regs = explain::notes(&f.err.regs, &f.state, &env.maps, env.prog_type);
+            Some(Rejection {
+                insn: Some(f.insn),
+                hint: explain::hint(&f.err.msg),
+                message: f.err.msg,
+                path: f.path,
+                regs,
+            })
+        }
+    };
+    let stats = env.stats();
+    if let Some(e) = &error {
+        env.log.line(&e.message);
+    }
+    env.log.line(&format!(
+        "processed {} insns (limit {COMPLEXITY_LIMIT_INSNS}) max_states_per_insn {} total_states {} peak_states {} mark_read {}",
+        stats.processed, stats.max_states_per_insn, stats.total_states, stats.peak_states, stats.mark_read
+    ));
+    let states = env.kept.take();
+    let warnings = if error.is_none() { std::mem::take(&mut env.warnings) } else { vec![] };
+    Verification { error, stats, warnings, log: std::mem::take(&mut env.log).into_text(), states }
+}
+
+/// `check_max_stack_depth`: along every chain of calls, the frames' stack (each rounded up to 16
+/// bytes, as with the JIT) must fit in 512 bytes.
+fn stack_depth_error(env: &explore::Env) -> Option<String> {
+    let insns = &env.program.insns;
+    let subs = &env.cfg.subprogs;
+    let callees = |sub: usize| -> Vec<usize> {
+        let start = subs[sub];
+        let end = subs.get(sub + 1).copied().unwrap_or(env.cfg.insn_at.len());
+        (start..end)
+            .filter_map(|s| match env.cfg.insn(insns, s) {
+                Some(i @ crate::isa::Insn::Call(crate::isa::CallTarget::Local(_))) => {
+                    i.branch_offset().map(|o| env.cfg.subprog_of((s as i64 + o + 1) as usize))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let depth = |sub: usize| (env.stack_depth.get(sub).copied().unwrap_or(0) as usize).next_multiple_of(16);
+    // Depth-first over call chains; recursion was already refused by the frame limit.
+    let mut work = vec![(0usize, env.base_frames + 1, depth(0))];
+    while let Some((sub, frames, total)) = work.pop() {
+        if total > mem::MAX_BPF_STACK as usize {
+            return Some(format!("combined stack size of {frames} calls is {total}. Too large"));
+        }
+        if frames > call::MAX_CALL_FRAMES + 1 {
+            continue;
+        }
+        for c in callees(sub) {
+            work.push((c, frames + 1, total + depth(c)));
+        }
+    }
+    None
 }

@@ -6,9 +6,13 @@
 //! Soundness law, tested with proptest: if concrete `a ∈ A` and `b ∈ B` then `a op b ∈ A.alu(op, B)`,
 //! and a branch edge keeps every pair of values that takes it.
 
+mod alu;
+mod branch;
+mod coerce;
+mod display;
+mod sync;
+
 use super::tnum::Tnum;
-use crate::isa::{BinOp, EndianOp, JmpCond, Width};
-use std::fmt;
 
 /// The abstract value of a scalar register: every concrete value that lies in all nine views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,107 +40,96 @@ pub struct ScalarValue {
 impl ScalarValue {
     /// Any 64-bit value (`__mark_reg_unknown`).
     pub fn unknown() -> ScalarValue {
-        todo!()
+        ScalarValue {
+            var_off: Tnum::UNKNOWN,
+            smin: i64::MIN,
+            smax: i64::MAX,
+            umin: 0,
+            umax: u64::MAX,
+            s32_min: i32::MIN,
+            s32_max: i32::MAX,
+            u32_min: 0,
+            u32_max: u32::MAX,
+        }
     }
 
     /// Exactly `v` (`__mark_reg_known`).
     pub fn constant(v: u64) -> ScalarValue {
-        todo!("{v}")
+        ScalarValue {
+            var_off: Tnum::constant(v),
+            smin: v as i64,
+            smax: v as i64,
+            umin: v,
+            umax: v,
+            s32_min: v as i32,
+            s32_max: v as i32,
+            u32_min: v as u32,
+            u32_max: v as u32,
+        }
     }
 
     /// Any value a load of `size` bytes gives: zero-extended, or sign-extended when `signed`
     /// (`coerce_reg_to_size` / `coerce_reg_to_size_sx` applied to an unknown value).
+    /// As in the kernel, the sign-extended form is not synced afterwards.
     pub fn loaded(size: u8, signed: bool) -> ScalarValue {
-        todo!("{size} {signed}")
+        let mut v = ScalarValue::unknown();
+        if size < 8 {
+            if signed {
+                v.coerce_to_size_sx(size);
+            } else {
+                v.coerce_to_size(size);
+            }
+        }
+        v
     }
 
     /// Every value in `[min, max]` (unsigned), synced.
     pub fn urange(min: u64, max: u64) -> ScalarValue {
-        todo!("{min} {max}")
+        let mut v = ScalarValue { umin: min, umax: max, ..ScalarValue::unknown() };
+        v.sync();
+        v
     }
 
     /// The constant, when exactly one value is possible.
     pub fn const_value(&self) -> Option<u64> {
-        todo!()
+        self.var_off.is_const().then_some(self.var_off.value)
     }
 
     /// The constant low 32 bits, when they are known.
     pub fn const_value32(&self) -> Option<u32> {
-        todo!()
+        self.var_off.subreg_is_const().then_some(self.var_off.value as u32)
     }
 
     /// True when the concrete `x` is a member of every view.
     pub fn contains(&self, x: u64) -> bool {
-        todo!("{x}")
+        let (s, x32, s32) = (x as i64, x as u32, x as i32);
+        self.var_off.contains_value(x)
+            && (self.smin..=self.smax).contains(&s)
+            && (self.umin..=self.umax).contains(&x)
+            && (self.s32_min..=self.s32_max).contains(&s32)
+            && (self.u32_min..=self.u32_max).contains(&x32)
     }
 
     /// True when every member of `self` is a member of `old`: the pruning test for scalars
     /// (`range_within` and `tnum_in`).
     pub fn is_subset_of(&self, old: &ScalarValue) -> bool {
-        todo!("{old:?}")
-    }
-
-    /// Tightens every view from the others (`reg_bounds_sync`: `__update_reg_bounds`,
-    /// `__reg_deduce_bounds`, `__reg_bound_offset`). Idempotent; never loses a member.
-    pub fn sync(&mut self) {
-        todo!()
+        old.umin <= self.umin
+            && old.umax >= self.umax
+            && old.smin <= self.smin
+            && old.smax >= self.smax
+            && old.u32_min <= self.u32_min
+            && old.u32_max >= self.u32_max
+            && old.s32_min <= self.s32_min
+            && old.s32_max >= self.s32_max
+            && old.var_off.contains(self.var_off)
     }
 
     /// The 32-bit result written back to a 64-bit register: low half kept, high half zero
     /// (`zext_32_to_64`).
+    /// As the kernel's, it does not sync: callers do.
     pub fn zext32(&self) -> ScalarValue {
-        todo!()
-    }
-
-    /// `self op src` at `width`, for every binary ALU operation including the moves
-    /// (`Mov` gives `src`; `MovSx*` sign-extends `src`). Division and modulo follow the kernel's
-    /// run-time rules (by zero: 0 and dst unchanged). 32-bit results are zero-extended.
-    /// Shift amounts are masked to the width as at run time; a shift the kernel would refuse is
-    /// the caller's to refuse first.
-    pub fn alu(&self, op: BinOp, width: Width, src: &ScalarValue) -> ScalarValue {
-        todo!("{op:?} {width:?} {src:?}")
-    }
-
-    /// `-self` at `width`.
-    pub fn neg(&self, width: Width) -> ScalarValue {
-        todo!("{width:?}")
-    }
-
-    /// A byte-order instruction on the low `bits` (16, 32 or 64).
-    pub fn endian(&self, op: EndianOp, bits: u32) -> ScalarValue {
-        todo!("{op:?} {bits}")
-    }
-
-    /// Whether `self cond other` at `width` is always true (`Some(true)`), always false
-    /// (`Some(false)`), or either (`None`) (`is_scalar_branch_taken`).
-    pub fn branch_taken(&self, cond: JmpCond, width: Width, other: &ScalarValue) -> Option<bool> {
-        todo!("{cond:?} {width:?} {other:?}")
-    }
-
-    /// The two operands narrowed to the values for which `self cond other` is `taken`
-    /// (`reg_set_min_max` / `regs_refine_cond_op`), or `None` when no pair of values can take
-    /// that edge.
-    pub fn refine(
-        &self,
-        cond: JmpCond,
-        width: Width,
-        other: &ScalarValue,
-        taken: bool,
-    ) -> Option<(ScalarValue, ScalarValue)> {
-        todo!("{cond:?} {width:?} {other:?} {taken}")
-    }
-
-    /// The student's words: "0", "scalar in [0, 255]", "any scalar", "scalar in [0, 4088], a
-    /// multiple of 8".
-    pub fn describe(&self) -> String {
-        todo!()
-    }
-}
-
-/// The kernel log's spelling of a scalar after `Rn=`: `5`, `scalar()`,
-/// `scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))` (`print_scalar_ranges`).
-impl fmt::Display for ScalarValue {
-    fn fmt(&self, _f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!()
+        let mut v = *self;
+        v.zext_32_to_64();
+        v
     }
 }

@@ -1,0 +1,507 @@
+//! Calls and exits: helpers checked against their prototypes in `runtime::helpers` (argument
+//! kinds, memory + size pairs, map key and value sizes, which helpers a program type may call,
+//! `r1`–`r5` clobbered, what `r0` becomes, references to release), bpf-to-bpf calls (a new frame,
+//! at most 8), and `exit` (from a function back to its caller, or from the program: `r0` written,
+//! no reference held).
+
+use super::alu::read_reg;
+use super::explore::{verr, Env, Next, VResult};
+use super::mem::helper_mem;
+use super::reg::{RegKind, RegState};
+use super::stack::SlotType;
+use super::state::{Frame, Reference, VState};
+use crate::isa::{CallTarget, Reg};
+use crate::program::{MapType, ProgType};
+use crate::runtime::helpers::{self, ArgType, RetType};
+
+/// The kernel's limit on nested calls (`MAX_CALL_FRAMES`).
+pub const MAX_CALL_FRAMES: usize = 8;
+
+/// Helpers every program type may call (`bpf_base_func_proto`, as root).
+const BASE: &[&str] = &[
+    "map_lookup_elem",
+    "map_update_elem",
+    "map_delete_elem",
+    "map_push_elem",
+    "map_pop_elem",
+    "map_peek_elem",
+    "map_lookup_percpu_elem",
+    "get_prandom_u32",
+    "get_smp_processor_id",
+    "get_numa_node_id",
+    "tail_call",
+    "ktime_get_ns",
+    "ktime_get_boot_ns",
+    "ktime_get_coarse_ns",
+    "ktime_get_tai_ns",
+    "ringbuf_output",
+    "ringbuf_reserve",
+    "ringbuf_submit",
+    "ringbuf_discard",
+    "ringbuf_query",
+    "for_each_map_elem",
+    "loop",
+    "strncmp",
+    "jiffies64",
+    "get_current_pid_tgid",
+    "get_ns_current_pid_tgid",
+    "trace_printk",
+    "trace_vprintk",
+    "snprintf",
+    "probe_read_user",
+    "probe_read_kernel",
+    "probe_read_user_str",
+    "probe_read_kernel_str",
+    "get_current_task",
+    "get_current_task_btf",
+    "per_cpu_ptr",
+    "this_cpu_ptr",
+    "spin_lock",
+    "spin_unlock",
+    "timer_init",
+    "timer_set_callback",
+    "timer_start",
+    "timer_cancel",
+    "kptr_xchg",
+    "dynptr_from_mem",
+    "dynptr_read",
+    "dynptr_write",
+    "dynptr_data",
+    "ringbuf_reserve_dynptr",
+    "ringbuf_submit_dynptr",
+    "ringbuf_discard_dynptr",
+    "user_ringbuf_drain",
+    "cgrp_storage_get",
+    "cgrp_storage_delete",
+    "task_storage_get",
+    "task_storage_delete",
+];
+
+/// Tracing programs add these (`bpf_tracing_func_proto`).
+const TRACING: &[&str] = &[
+    "get_current_uid_gid",
+    "get_current_comm",
+    "perf_event_output",
+    "get_stackid",
+    "get_stack",
+    "probe_read",
+    "probe_read_str",
+    "get_current_cgroup_id",
+    "get_current_ancestor_cgroup_id",
+    "send_signal",
+    "send_signal_thread",
+    "perf_event_read",
+    "perf_event_read_value",
+    "current_task_under_cgroup",
+    "get_func_ip",
+    "get_attach_cookie",
+    "get_task_stack",
+    "find_vma",
+    "get_branch_snapshot",
+    "probe_write_user",
+];
+
+/// Socket filters add these (`sk_filter_func_proto`).
+const SOCKET: &[&str] =
+    &["skb_load_bytes", "skb_load_bytes_relative", "get_socket_cookie", "get_socket_uid", "perf_event_output"];
+
+/// XDP programs add these (`xdp_func_proto`).
+const XDP: &[&str] = &[
+    "perf_event_output",
+    "csum_diff",
+    "xdp_adjust_head",
+    "xdp_adjust_meta",
+    "redirect",
+    "redirect_map",
+    "xdp_adjust_tail",
+    "xdp_get_buff_len",
+    "xdp_load_bytes",
+    "xdp_store_bytes",
+    "fib_lookup",
+    "check_mtu",
+    "sk_lookup_udp",
+    "sk_lookup_tcp",
+    "sk_release",
+    "skc_lookup_tcp",
+    "tcp_check_syncookie",
+    "tcp_gen_syncookie",
+];
+
+/// tc classifiers add these (`tc_cls_act_func_proto`).
+const TC: &[&str] = &[
+    "skb_store_bytes",
+    "skb_load_bytes",
+    "skb_load_bytes_relative",
+    "skb_pull_data",
+    "csum_diff",
+    "csum_update",
+    "csum_level",
+    "l3_csum_replace",
+    "l4_csum_replace",
+    "clone_redirect",
+    "get_cgroup_classid",
+    "skb_vlan_push",
+    "skb_vlan_pop",
+    "skb_change_proto",
+    "skb_change_type",
+    "skb_adjust_room",
+    "skb_change_tail",
+    "skb_change_head",
+    "skb_get_tunnel_key",
+    "skb_set_tunnel_key",
+    "skb_get_tunnel_opt",
+    "skb_set_tunnel_opt",
+    "redirect",
+    "redirect_neigh",
+    "redirect_peer",
+    "get_route_realm",
+    "get_hash_recalc",
+    "set_hash_invalid",
+    "set_hash",
+    "perf_event_output",
+    "skb_under_cgroup",
+    "get_socket_cookie",
+    "get_socket_uid",
+    "fib_lookup",
+    "skb_get_xfrm_state",
+    "skb_cgroup_classid",
+    "skb_cgroup_id",
+    "skb_ancestor_cgroup_id",
+    "sk_fullsock",
+    "sk_storage_get",
+    "sk_storage_delete",
+    "sk_release",
+    "tcp_sock",
+    "get_listener_sock",
+    "skc_lookup_tcp",
+    "tcp_check_syncookie",
+    "skb_ecn_set_ce",
+    "tcp_gen_syncookie",
+    "sk_assign",
+    "skb_set_tstamp",
+    "check_mtu",
+    "sk_lookup_tcp",
+    "sk_lookup_udp",
+];
+
+/// Helpers that may move packet data, so every packet pointer is stale after them
+/// (`bpf_helper_changes_pkt_data`).
+const CHANGES_PKT_DATA: &[&str] = &[
+    "skb_store_bytes",
+    "l3_csum_replace",
+    "l4_csum_replace",
+    "skb_vlan_push",
+    "skb_vlan_pop",
+    "skb_change_proto",
+    "skb_change_tail",
+    "skb_pull_data",
+    "skb_change_head",
+    "xdp_adjust_head",
+    "skb_adjust_room",
+    "xdp_adjust_meta",
+    "xdp_adjust_tail",
+    "clone_redirect",
+];
+
+/// Whether a program of type `t` may call helper `name`.
+pub fn allowed(t: ProgType, name: &str) -> bool {
+    if BASE.contains(&name) || name.starts_with("skc_to_") {
+        return true;
+    }
+    match t {
+        ProgType::Mem | ProgType::Syscall => {
+            TRACING.contains(&name) || matches!(name, "sys_bpf" | "btf_find_by_name_kind" | "sys_close")
+        }
+        ProgType::Tracepoint => TRACING.contains(&name),
+        ProgType::Socket => SOCKET.contains(&name),
+        ProgType::Xdp => XDP.contains(&name),
+        ProgType::Tc => TC.contains(&name),
+    }
+}
+
+/// `check_map_func_compatibility`: map types that only some helpers take, and helpers that
+/// only take some map types.
+fn map_compatible(map: MapType, name: &str) -> bool {
+    let ringbuf_fn = matches!(name, "ringbuf_output" | "ringbuf_reserve" | "ringbuf_query");
+    match map {
+        MapType::Ringbuf => ringbuf_fn,
+        MapType::ProgArray => name == "tail_call",
+        _ => {
+            !ringbuf_fn
+                && name != "tail_call"
+                && !matches!(
+                    name,
+                    "redirect_map" | "perf_event_output" | "map_push_elem" | "map_pop_elem" | "map_peek_elem"
+                )
+        }
+    }
+}
+
+fn compatible_types(arg: ArgType) -> Option<&'static [&'static str]> {
+    const KEY_VALUE: &[&str] = &["fp", "pkt", "pkt_meta", "map_key", "map_value"];
+    const MEM: &[&str] =
+        &["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem", "ringbuf_mem", "buf", "trusted_ptr_"];
+    Some(match arg {
+        ArgType::ConstMapPtr => &["map_ptr"],
+        ArgType::PtrToMapKey | ArgType::PtrToMapValue | ArgType::PtrToUninitMapValue => KEY_VALUE,
+        ArgType::PtrToMem
+        | ArgType::PtrToMemReadonly
+        | ArgType::PtrToMemOrNull
+        | ArgType::PtrToMemReadonlyOrNull
+        | ArgType::PtrToUninitMem => MEM,
+        ArgType::ConstSize | ArgType::ConstSizeOrZero | ArgType::ConstAllocSizeOrZero => &["scalar"],
+        ArgType::PtrToCtx => &["ctx"],
+        ArgType::PtrToRingbufMem => &["ringbuf_mem"],
+        ArgType::PtrToConstStr => &["map_value"],
+        ArgType::PtrToFunc => &["func"],
+        ArgType::PtrToStackOrNull => &["fp"],
+        ArgType::Anything => return None,
+    })
+}
+
+fn may_be_null(arg: ArgType) -> bool {
+    matches!(arg, ArgType::PtrToMemOrNull | ArgType::PtrToMemReadonlyOrNull | ArgType::PtrToStackOrNull)
+}
+
+/// What the helper call learned from its arguments (`struct bpf_call_arg_meta`).
+#[derive(Default)]
+struct Meta {
+    map: Option<u32>,
+    const_key: Option<u64>,
+    mem_size: u32,
+    release: Option<(u8, u32)>,
+}
+
+/// The constant key on the stack, for array lookups that cannot fail (`get_constant_map_key`).
+fn constant_key(st: &VState, key: &RegState, key_size: u32) -> Option<u64> {
+    if key.kind != RegKind::Stack {
+        return None;
+    }
+    let at = key.off as i64 + key.var.const_value()? as i64;
+    let frame = st.frames.get(key.frame as usize)?;
+    let slot = (-at - 1) as usize;
+    let (spi, k) = (slot / 8, slot % 8);
+    let s = frame.stack.slots.get(spi)?;
+    let zeros = (0..=k).rev().take_while(|&i| s.types[i] == SlotType::Zero).count();
+    if zeros >= key_size as usize {
+        return Some(0);
+    }
+    if !(s.is_spill() && s.spilled.kind == RegKind::Scalar) {
+        return None;
+    }
+    let spills = (0..=k).rev().take_while(|&i| s.types[i] == SlotType::Spill).count();
+    if spills != key_size as usize {
+        return None;
+    }
+    s.spilled.var.const_value()
+}
+
+/// `check_mem_size_reg`: the size argument in `n` for the memory in `n - 1`.
+fn mem_size_arg(env: &mut Env, st: &mut VState, n: u8, write: bool, zero_ok: bool) -> VResult<()> {
+    let r = st.cur().regs[n as usize];
+    if r.var.smin < 0 {
+        return Err(verr(format!("R{n} min value is negative, either use unsigned or 'var &= const'"), &[n]));
+    }
+    if r.var.umin == 0 && !zero_ok {
+        return Err(verr(format!("R{n} invalid zero-sized read: u64=[{},{}]", r.var.umin, r.var.umax), &[n]));
+    }
+    if r.var.umax >= 1 << 29 {
+        return Err(verr(format!("R{n} unbounded memory access, use 'var &= const' or 'if (var < const)'"), &[n]));
+    }
+    helper_mem(env, st, n - 1, r.var.umax, write, zero_ok)
+}
+
+/// Checks a call at `pc`.
+pub fn check_call(env: &mut Env, st: &mut VState, pc: usize, target: CallTarget) -> VResult<Next> {
+    match target {
+        CallTarget::Helper(id) => {
+            helper_call(env, st, pc, id)?;
+            Ok(Next::Goto(pc + 1))
+        }
+        CallTarget::Local(off) => {
+            if st.curframe() + 1 >= MAX_CALL_FRAMES {
+                return Err(verr(format!("the call stack of {} frames is too deep", st.curframe() + 2), &[]));
+            }
+            let start = (pc as i64 + off as i64 + 1) as usize;
+            let sub = env.cfg.subprog_of(start);
+            let mut callee = Frame::new(st.frames.len() as u8, pc, sub);
+            for r in 1..=5 {
+                callee.regs[r] = st.cur().regs[r];
+            }
+            for r in 0..=5 {
+                st.cur_mut().regs[r] = RegState::not_init();
+            }
+            st.frames.push(callee);
+            Ok(Next::Goto(start))
+        }
+        CallTarget::Kfunc { btf_id, .. } => Err(verr(format!("kernel btf_id {btf_id} is not a function"), &[])),
+    }
+}
+
+fn helper_call(env: &mut Env, st: &mut VState, pc: usize, id: i32) -> VResult<()> {
+    let h = u32::try_from(id).ok().and_then(helpers::helper).filter(|h| h.id != 0);
+    let Some(h) = h else {
+        let name = u32::try_from(id).ok().and_then(helpers::helper).map_or("unknown".to_string(), |h| h.c_name());
+        return Err(verr(format!("invalid func {name}#{id}"), &[]));
+    };
+    if !allowed(env.prog_type, h.name) {
+        return Err(verr(format!("program of this type cannot use helper {}#{id}", h.c_name()), &[]));
+    }
+    let Some(proto) = h.proto else {
+        // A helper ebpf-lab knows by name only: its arguments are not checked.
+        clobber(st);
+        st.cur_mut().regs[0] = RegState::unknown();
+        return Ok(());
+    };
+    if h.name == "tail_call" && !st.refs.is_empty() {
+        return Err(verr("tail_call would lead to reference leak", &[]));
+    }
+    let mut meta = Meta::default();
+    for (i, &arg) in proto.args.iter().enumerate() {
+        let n = i as u8 + 1;
+        let reg = read_reg(st, Reg::new(n).expect("r1-r5"))?;
+        if arg == ArgType::Anything {
+            continue;
+        }
+        if reg.kind.is_pkt() && env.prog_type == ProgType::Socket {
+            return Err(verr("helper access to the packet is not allowed", &[n]));
+        }
+        let null_ok = may_be_null(arg) && reg.is_null();
+        if !null_ok {
+            if let Some(types) = compatible_types(arg) {
+                let name = reg.kind.kernel_name();
+                let flag_ok = !reg.maybe_null || may_be_null(arg);
+                if !(types.contains(&name) && flag_ok && reg.is_init()) {
+                    let msg = format!("R{n} type={} expected={}", reg.type_str(), types.join(", "));
+                    return Err(verr(msg, &[n]));
+                }
+            }
+            if matches!(reg.kind, RegKind::Ctx | RegKind::Func | RegKind::MapPtr) {
+                super::mem::check_ptr_off(&reg, n)?;
+            }
+        }
+        if arg == ArgType::PtrToRingbufMem {
+            if reg.off != 0 || reg.var.const_value() != Some(0) {
+                return Err(verr(
+                    format!("R{n} must have zero offset when passed to release func or trusted arg to kfunc"),
+                    &[n],
+                ));
+            }
+            if reg.ref_id == 0 {
+                return Err(verr(format!("R{n} must be referenced when passed to release function"), &[n]));
+            }
+            meta.release = Some((n, reg.ref_id));
+        }
+        match arg {
+            ArgType::ConstMapPtr => meta.map = Some(reg.map),
+            ArgType::PtrToMapKey => {
+                let Some(m) = meta.map else { return Err(verr("invalid map_ptr to access map->key", &[n])) };
+                let info = env.maps[m as usize].clone();
+                helper_mem(env, st, n, info.key_size as u64, false, false)?;
+                if matches!(info.map_type, MapType::Array | MapType::PercpuArray) {
+                    meta.const_key = constant_key(st, &reg, info.key_size);
+                }
+            }
+            ArgType::PtrToMapValue | ArgType::PtrToUninitMapValue => {
+                let Some(m) = meta.map else { return Err(verr("invalid map_ptr to access map->value", &[n])) };
+                let vs = env.maps[m as usize].value_size as u64;
+                helper_mem(env, st, n, vs, arg == ArgType::PtrToUninitMapValue, false)?;
+            }
+            ArgType::ConstSize | ArgType::ConstSizeOrZero => {
+                let write = proto.args.get(i.wrapping_sub(1)) == Some(&ArgType::PtrToUninitMem);
+                mem_size_arg(env, st, n, write, arg == ArgType::ConstSizeOrZero)?;
+            }
+            ArgType::ConstAllocSizeOrZero => match reg.const_value() {
+                Some(v) => meta.mem_size = v as u32,
+                None => return Err(verr(format!("R{n} is not a known constant'"), &[n])),
+            },
+            _ => {}
+        }
+    }
+    if let Some((_, ref_id)) = meta.release {
+        st.refs.retain(|r| r.id != ref_id);
+        st.for_each_reg(|r| {
+            if r.ref_id == ref_id {
+                *r = RegState::unknown();
+            }
+        });
+    }
+    clobber(st);
+    let r0 = match proto.ret {
+        RetType::Integer => RegState::unknown(),
+        RetType::Void => RegState::not_init(),
+        RetType::PtrToMapValueOrNull => {
+            let Some(m) = meta.map else { return Err(verr("kernel subsystem misconfigured verifier", &[])) };
+            let info = &env.maps[m as usize];
+            let sure = h.name == "map_lookup_elem"
+                && matches!(info.map_type, MapType::Array | MapType::PercpuArray)
+                && meta.const_key.is_some_and(|k| k < info.max_entries as u64);
+            let mut r = RegState { map: m, maybe_null: !sure, ..RegState::pointer(RegKind::MapValue) };
+            if r.maybe_null {
+                r.id = env.new_id();
+            }
+            r
+        }
+        RetType::PtrToRingbufMemOrNull => {
+            // One id for "may be NULL", then the reference's own (`acquire_reference`).
+            env.new_id();
+            let id = env.new_id();
+            st.refs.push(Reference { id, insn: pc });
+            RegState {
+                maybe_null: true,
+                mem_size: meta.mem_size,
+                id,
+                ref_id: id,
+                ..RegState::pointer(RegKind::RingbufMem)
+            }
+        }
+    };
+    st.cur_mut().regs[0] = r0;
+    if CHANGES_PKT_DATA.contains(&h.name) {
+        st.for_each_reg(|r| {
+            if matches!(r.kind, RegKind::Packet | RegKind::PacketEnd | RegKind::PacketMeta) {
+                *r = RegState::unknown();
+            }
+        });
+    }
+    if let Some(m) = meta.map {
+        let t = env.maps[m as usize].map_type;
+        if !map_compatible(t, h.name) {
+            return Err(verr(format!("cannot pass map_type {} into func {}#{id}", t.kernel_id(), h.c_name()), &[]));
+        }
+    }
+    Ok(())
+}
+
+/// `r1`–`r5` are unreadable after a call.
+fn clobber(st: &mut VState) {
+    for r in 1..=5 {
+        st.cur_mut().regs[r] = RegState::not_init();
+    }
+}
+
+/// Checks `exit` at `pc`.
+pub fn check_exit(env: &mut Env, st: &mut VState, pc: usize) -> VResult<Next> {
+    let _ = pc;
+    let depth = st.frames.len();
+    if depth > env.base_frames + 1 || (env.base_frames == 1 && depth == 2) {
+        // Back to the caller (for `mem` programs, the wrapper).
+        let r0 = st.cur().regs[0];
+        if r0.kind == RegKind::Stack {
+            return Err(verr("cannot return stack pointer to the caller", &[0]));
+        }
+        let callee = st.frames.pop().expect("a frame");
+        st.cur_mut().regs[0] = r0;
+        if depth > env.base_frames + 1 {
+            return Ok(Next::Goto(callee.callsite + 1));
+        }
+        // The wrapper stores r0 into its result map, then exits.
+        read_reg(st, Reg::R0)?;
+    }
+    if let Some(r) = st.refs.first() {
+        let at = r.insn + env.insn_shift;
+        return Err(verr(format!("Unreleased reference id={} alloc_insn={at}", r.id), &[]));
+    }
+    read_reg(st, Reg::R0)?;
+    Ok(Next::Done)
+}

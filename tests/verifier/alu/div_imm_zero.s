@@ -1,0 +1,6 @@
+; Division by an immediate zero is refused when the program is checked.
+; expect: reject insn=1 "div by zero"
+.prog syscall
+        r0 = 5
+        r0 /= 0
+        exit

@@ -1,0 +1,6 @@
+; __sk_buff.data is not readable by socket filters.
+; expect: reject insn=0 "invalid bpf_context access off=76 size=4"
+.prog socket
+        r0 = *(u32 *)(r1 + 76)
+        r0 = 0
+        exit

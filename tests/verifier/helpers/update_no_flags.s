@@ -1,0 +1,15 @@
+; bpf_map_update_elem's flags (r4) are never set.
+; expect: reject insn=9 "R4 !read_ok"
+.prog tracepoint
+.map m hash key=4 value=8 max=4
+        *(u32 *)(r10 - 4) = 0
+        r1 = 1
+        *(u64 *)(r10 - 16) = r1
+        r1 = map(m) ll
+        r2 = r10
+        r2 += -4
+        r3 = r10
+        r3 += -16
+        call bpf_map_update_elem
+        r0 = 0
+        exit

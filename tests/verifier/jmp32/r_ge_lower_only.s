@@ -1,0 +1,17 @@
+; A lower bound alone (r6 >= 4) leaves the upper end open.
+; expect: reject insn=9 "math between map_value pointer and register with unbounded min value is not allowed"
+.prog syscall
+.map m hash key=4 value=16 max=4
+        r6 = *(u64 *)(r1 + 0)
+        *(u32 *)(r10 - 4) = 0
+        r2 = r10
+        r2 += -4
+        r1 = map(m) ll
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        if r6 < 4 goto out
+        r0 += r6
+        r0 = *(u8 *)(r0 + 0)
+out:
+        r0 = 0
+        exit

@@ -1,0 +1,19 @@
+; 32-bit signed bounds on both sides, after zero-extension.
+; expect: accept
+.prog syscall
+.map m hash key=4 value=16 max=4
+        r6 = *(u64 *)(r1 + 0)
+        *(u32 *)(r10 - 4) = 0
+        r2 = r10
+        r2 += -4
+        r1 = map(m) ll
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        w6 = w6
+        if w6 s> 15 goto out
+        if w6 s< 0 goto out
+        r0 += r6
+        r0 = *(u8 *)(r0 + 0)
+out:
+        r0 = 0
+        exit

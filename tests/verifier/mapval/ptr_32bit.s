@@ -1,0 +1,15 @@
+; 32-bit arithmetic on a pointer is prohibited.
+; expect: reject insn=7 "R0 32-bit pointer arithmetic prohibited"
+.prog syscall
+.map m hash key=4 value=16 max=4
+        *(u32 *)(r10 - 4) = 0
+        r2 = r10
+        r2 += -4
+        r1 = map(m) ll
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        w0 += 4
+        r1 = *(u8 *)(r0 + 0)
+out:
+        r0 = 0
+        exit

@@ -1,0 +1,17 @@
+; Offset [0,8] plus an 8-byte read ends at byte 15, the last of 16: accepted.
+; expect: accept
+.prog syscall
+.map m hash key=4 value=16 max=4
+        *(u32 *)(r10 - 4) = 0
+        r2 = r10
+        r2 += -4
+        r1 = map(m) ll
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        r1 = *(u64 *)(r0 + 0)
+        if r1 > 8 goto out
+        r0 += r1
+        r1 = *(u64 *)(r0 + 0)
+out:
+        r0 = 0
+        exit

@@ -1,0 +1,17 @@
+; Variable [0,3] plus a constant 12 plus 4 bytes: can reach 19 of 16.
+; expect: reject insn=10 "invalid access to map value, value_size=16 off=15 size=4"
+.prog tracepoint
+.map m hash key=4 value=16 max=4
+        *(u32 *)(r10 - 4) = 0
+        r2 = r10
+        r2 += -4
+        r1 = map(m) ll
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        r1 = *(u32 *)(r0 + 0)
+        r1 &= 3
+        r0 += r1
+        r1 = *(u32 *)(r0 + 12)
+out:
+        r0 = 0
+        exit

@@ -1,0 +1,16 @@
+; Only == 0 and != 0 refine a NULL check: `if r0 > 0` compares a pointer with a number.
+; expect: reject insn=9 "R0 invalid mem access 'map_value_or_null'"
+.prog xdp
+.map m hash key=4 value=8 max=4
+        *(u32 *)(r10 - 4) = 0
+        r2 = r10
+        r2 += -4
+        r1 = map(m) ll
+        call bpf_map_lookup_elem
+        if r0 > 0 goto use
+        r0 = 2
+        exit
+use:
+        r0 = *(u64 *)(r0 + 0)
+        r0 = 2
+        exit

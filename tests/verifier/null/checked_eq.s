@@ -1,0 +1,14 @@
+; `if r0 == 0 goto out` proves r0 non-NULL on the fall-through edge.
+; expect: accept
+.prog xdp
+.map m hash key=4 value=8 max=4
+        *(u32 *)(r10 - 4) = 0
+        r2 = r10
+        r2 += -4
+        r1 = map(m) ll
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        r1 = *(u64 *)(r0 + 0)
+out:
+        r0 = 2
+        exit

@@ -1,0 +1,12 @@
+; pkt_end < pkt + 14 jumps away: the same check with the operands swapped.
+; expect: accept
+.prog xdp
+        r2 = *(u32 *)(r1 + 4)
+        r1 = *(u32 *)(r1 + 0)
+        r3 = r1
+        r3 += 14
+        if r2 < r3 goto out
+        r0 = *(u8 *)(r1 + 13)
+out:
+        r0 = 2
+        exit

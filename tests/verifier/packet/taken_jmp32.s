@@ -1,0 +1,14 @@
+; A 32-bit compare of packet pointers gives no range.
+; expect: reject insn=6 "invalid access to packet, off=13 size=1, R1(id=0,off=13,r=0)"
+.prog xdp
+        r2 = *(u32 *)(r1 + 4)
+        r1 = *(u32 *)(r1 + 0)
+        r3 = r1
+        r3 += 14
+        if w3 < w2 goto ok
+        goto out
+ok:
+        r0 = *(u8 *)(r1 + 13)
+out:
+        r0 = 2
+        exit

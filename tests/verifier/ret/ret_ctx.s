@@ -1,0 +1,5 @@
+; As root, tc may return the context pointer.
+; expect: accept
+.prog tc
+        r0 = r1
+        exit
