@@ -23,10 +23,6 @@ use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Whether `crate::verifier::verify` has a body yet. Until it does, the kernel's verdict is the
-/// only one asked; flip this when the verifier lands.
-const OWN_VERIFIER: bool = false;
-
 /// Arguments of `exercise`.
 #[derive(Args, Debug)]
 pub struct ExerciseArgs {
@@ -273,8 +269,6 @@ struct CheckOutcome {
     engines: Vec<String>,
     /// Mismatches, each with the engines that showed it.
     failures: Vec<(String, Vec<String>)>,
-    /// Nothing could judge this check here (e.g. a verdict without a verifier).
-    skipped: Option<String>,
 }
 
 impl CheckOutcome {
@@ -371,7 +365,6 @@ fn graded_json(g: &Graded) -> Json {
                 ("name", Json::str(&c.name)),
                 ("ok", Json::Bool(c.failures.is_empty())),
                 ("engines", Json::Arr(c.engines.iter().map(Json::str).collect())),
-                ("skipped", c.skipped.as_ref().map_or(Json::Null, Json::str)),
                 (
                     "failures",
                     Json::Arr(
@@ -413,11 +406,7 @@ fn graded_text(e: &Exercise, g: &Graded, lang: Lang, many: bool) -> String {
     let mut said: Vec<&str> = Vec::new();
     for c in &g.checks {
         let mark = if c.failures.is_empty() { "✓" } else { "✗" };
-        let on = match &c.skipped {
-            Some(why) => format!("skipped: {why}"),
-            None => c.engines.join(", "),
-        };
-        text.push_str(&format!("{mark} {}  [{on}]\n", c.name));
+        text.push_str(&format!("{mark} {}  [{}]\n", c.name, c.engines.join(", ")));
         for (m, engines) in &c.failures {
             let shown = if m.len() > 80 && said.contains(&m.as_str()) {
                 format!("{} (as above)", m.split(':').next().unwrap_or(m))
@@ -524,7 +513,7 @@ fn expected_entries(program: &Program, c: &Check) -> Result<Vec<ExpectedEntry>, 
 }
 
 fn run_check(program: &Program, c: &Check, kernel_ok: bool) -> CheckOutcome {
-    let mut outcome = CheckOutcome { name: c.name.clone(), engines: vec![], failures: vec![], skipped: None };
+    let mut outcome = CheckOutcome { name: c.name.clone(), engines: vec![], failures: vec![] };
     let built = match input_args(c).build(program) {
         Ok(b) => b,
         Err(why) => {
@@ -539,19 +528,14 @@ fn run_check(program: &Program, c: &Check, kernel_ok: bool) -> CheckOutcome {
         kernel: LoadOptions { log_level: 1, ..LoadOptions::default() },
     };
     if let Some(want) = c.verifier {
-        let mut judges = 0;
-        if OWN_VERIFIER {
-            judges += 1;
-            let mem_len = match &built.input {
-                crate::interp::Input::Mem(b) => b.len() as u32,
-                _ => 0,
-            };
-            let v = crate::verifier::verify(program, &crate::verifier::VerifyOptions { mem_len, log_level: 0 });
-            let why = v.error.as_ref().map(|r| r.message.clone());
-            verdict(&mut outcome, "verifier", want, why);
-        }
+        // ebpf-lab's own verifier judges everywhere, root or not; the kernel's where it can.
+        let mem_len = match &built.input {
+            crate::interp::Input::Mem(b) => b.len() as u32,
+            _ => 0,
+        };
+        let v = crate::verifier::verify(program, &crate::verifier::VerifyOptions { mem_len, ..Default::default() });
+        verdict(&mut outcome, "verifier", want, v.error.as_ref().map(|r| r.message.clone()));
         if use_kernel {
-            judges += 1;
             match kernel::KernelEngine::load(program, &options.kernel, &built.input) {
                 Ok(_) => verdict(&mut outcome, "kernel", want, None),
                 Err(EngineError::Rejected { error, log }) => {
@@ -560,9 +544,6 @@ fn run_check(program: &Program, c: &Check, kernel_ok: bool) -> CheckOutcome {
                 }
                 Err(other) => outcome.fail(format!("the kernel could not be asked: {other}"), "kernel"),
             }
-        }
-        if judges == 0 && !c.runs_program() {
-            outcome.skipped = Some("no verifier here: the kernel's needs root".into());
         }
     }
     if !c.runs_program() {
@@ -586,7 +567,7 @@ fn run_check(program: &Program, c: &Check, kernel_ok: bool) -> CheckOutcome {
             Ok(eng) => eng,
             Err(EngineError::Rejected { error, log }) => {
                 let why = verifier_log::reason(&log).unwrap_or_else(|| error.explanation());
-                outcome.fail(format!("the kernel verifier rejected the program: {why}"), name);
+                outcome.fail(format!("the verifier rejected the program: {why}"), name);
                 continue;
             }
             Err(e) => {
@@ -634,11 +615,11 @@ fn run_error(program: &Program, e: &EngineError) -> String {
 
 fn verdict(outcome: &mut CheckOutcome, judge: &str, want: Verdict, rejected: Option<String>) {
     outcome.engines.push(judge.to_string());
-    // Worded as the run checks word a rejection, so a report says it once.
-    let who = if judge == "kernel" { "the kernel verifier" } else { "ebpf-lab's verifier" };
+    // Worded alike for every judge, and as the run checks word a rejection, so a report
+    // says it once, with the judges that said it.
     match (want, rejected) {
-        (Verdict::Accept, Some(why)) => outcome.fail(format!("{who} rejected the program: {why}"), judge),
-        (Verdict::Reject, None) => outcome.fail(format!("{who} accepted the program; it must refuse it"), judge),
+        (Verdict::Accept, Some(why)) => outcome.fail(format!("the verifier rejected the program: {why}"), judge),
+        (Verdict::Reject, None) => outcome.fail("the verifier accepted the program; it must refuse it".into(), judge),
         _ => {}
     }
 }
