@@ -121,34 +121,33 @@ pub fn run(ctx: &Ctx, args: ExerciseArgs) -> i32 {
         ExerciseCommand::List { json } => list(&all, &progress, lang, json),
         ExerciseCommand::Show { exercise } => find(&exercise).map_or_else(|c| c, |e| show(ctx, e, lang)),
         ExerciseCommand::Start { exercise } => find(&exercise).map_or_else(|c| c, |e| start(ctx, e)),
-        ExerciseCommand::Hint { exercise } => {
-            let e = match find(&exercise) {
-                Ok(e) => e,
-                Err(code) => return code,
-            };
-            let hints = e.hints(lang);
-            let seen = progress.get(&e.id).hints;
-            let shown = (seen + 1).min(hints.len());
-            let mut text = String::new();
-            for (i, h) in hints.iter().enumerate().take(shown) {
-                text.push_str(&format!("hint {}/{}: {h}\n\n", i + 1, hints.len()));
-            }
-            if seen >= hints.len() {
-                text.push_str(match lang {
-                    Lang::En => "(that was every hint; the solution is in the exercise's folder)\n",
-                    Lang::Fr => "(ce sont tous les indices ; la solution est dans le dossier de l'exercice)\n",
-                });
-            }
-            out(&text);
-            progress.update(&e.id, |r| r.hints = shown);
-            let _ = progress.save();
-            0
-        }
+        ExerciseCommand::Hint { exercise } => find(&exercise).map_or_else(|c| c, |e| hint(e, lang, &mut progress)),
         ExerciseCommand::Check { exercise, files, json } => match find(&exercise) {
             Ok(e) => check(ctx, e, &files, json, lang, &mut progress),
             Err(code) => code,
         },
     }
+}
+
+/// `hint N`: the hints seen so far and the next one (the progress file remembers how many).
+fn hint(e: &Exercise, lang: Lang, progress: &mut Progress) -> i32 {
+    let hints = e.hints(lang);
+    let seen = progress.get(&e.id).hints;
+    let shown = (seen + 1).min(hints.len());
+    let mut text = String::new();
+    for (i, h) in hints.iter().enumerate().take(shown) {
+        text.push_str(&format!("hint {}/{}: {h}\n\n", i + 1, hints.len()));
+    }
+    if seen >= hints.len() {
+        text.push_str(match lang {
+            Lang::En => "(that was every hint; the solution is in the exercise's folder)\n",
+            Lang::Fr => "(ce sont tous les indices ; la solution est dans le dossier de l'exercice)\n",
+        });
+    }
+    out(&text);
+    progress.update(&e.id, |r| r.hints = shown);
+    let _ = progress.save();
+    0
 }
 
 fn list(all: &[Exercise], progress: &Progress, lang: Lang, json: bool) -> i32 {
@@ -179,7 +178,7 @@ fn list(all: &[Exercise], progress: &Progress, lang: Lang, json: bool) -> i32 {
             text.push_str(&format!(
                 "{}{section}  {}\n",
                 if text.is_empty() { "" } else { "\n" },
-                section_title(section, lang)
+                exercise::section_title(section, lang)
             ));
         }
         let r = progress.get(&e.id);
@@ -193,24 +192,6 @@ fn list(all: &[Exercise], progress: &Progress, lang: Lang, json: bool) -> i32 {
     });
     out(&text);
     0
-}
-
-/// The chapter's section titles.
-fn section_title(section: &str, lang: Lang) -> &'static str {
-    let (en, fr) = match section {
-        "21.1" => ("What eBPF is", "Qu'est-ce qu'eBPF ?"),
-        "21.2" => ("Architecture", "Architecture"),
-        "21.3" => ("DevOps and observability use cases", "Cas d'usage DevOps et observabilité"),
-        "21.4" => ("Toolchain", "La chaîne d'outils"),
-        "21.5" => ("First program", "Premier programme"),
-        "21.6" => ("The ecosystem", "L'écosystème"),
-        _ => ("", ""),
-    };
-    if lang == Lang::En {
-        en
-    } else {
-        fr
-    }
 }
 
 /// The file name a student works in: `NN-slug.s` in the current directory.

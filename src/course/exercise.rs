@@ -47,6 +47,24 @@ impl Lang {
     }
 }
 
+/// The title of a chapter section (`21.3`) in `lang`; empty for a section the chapter lacks.
+pub fn section_title(section: &str, lang: Lang) -> &'static str {
+    let (en, fr) = match section {
+        "21.1" => ("What eBPF is", "Qu'est-ce qu'eBPF ?"),
+        "21.2" => ("Architecture", "Architecture"),
+        "21.3" => ("DevOps and observability use cases", "Cas d'usage DevOps et observabilité"),
+        "21.4" => ("Toolchain", "La chaîne d'outils"),
+        "21.5" => ("First program", "Premier programme"),
+        "21.6" => ("The ecosystem", "L'écosystème"),
+        _ => ("", ""),
+    };
+    if lang == Lang::En {
+        en
+    } else {
+        fr
+    }
+}
+
 /// What the verifiers must say about the program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
