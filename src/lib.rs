@@ -17,6 +17,7 @@
 //! ```
 
 pub mod asm;
+pub mod cbpf;
 pub mod cli;
 pub mod conformance;
 pub mod course;

@@ -4,6 +4,7 @@
 //! 2 bad input or usage (unreadable file, assembly error, unavailable kernel for `check`).
 
 mod asm;
+mod cbpf;
 mod check;
 mod disasm;
 mod exercise;
@@ -72,6 +73,8 @@ enum Command {
     Check(check::CheckArgs),
     /// The course's exercises: list, show, start, check, hint.
     Exercise(exercise::ExerciseArgs),
+    /// Show a classic BPF program (tcpdump -dd, bpf_asm) as the eBPF the kernel makes of it, and run it.
+    Cbpf(cbpf::CbpfArgs),
 }
 
 /// Shared output settings for commands.
@@ -101,6 +104,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Exercise(args) => exercise::run(&ctx, args),
+        Command::Cbpf(args) => cbpf::run(&ctx, args),
     }
 }
 
