@@ -294,15 +294,7 @@ fn ptr_arith(
 }
 
 /// `lddw`: a constant, a map reference, a map value address, or a callback.
-pub fn check_ld_imm64(
-    env: &mut Env,
-    st: &mut VState,
-    pc: usize,
-    dst: Reg,
-    src: ImmSrc,
-    imm: i32,
-    next_imm: i32,
-) -> VResult<()> {
+pub fn check_ld_imm64(env: &mut Env, st: &mut VState, dst: Reg, src: ImmSrc, imm: i32, next_imm: i32) -> VResult<()> {
     check_write(dst)?;
     let nmaps = env.program.maps.len() as i64;
     let map = |idx: i32| -> VResult<u32> {
@@ -325,7 +317,8 @@ pub fn check_ld_imm64(
             }
             RegState { map: m, off: next_imm, ..RegState::pointer(RegKind::MapValue) }
         }
-        ImmSrc::Func => RegState { off: (pc as i64 + imm as i64 + 1) as i32, ..RegState::pointer(RegKind::Func) },
+        // Callbacks need BTF function info, which programs loaded by ebpf-lab do not carry.
+        ImmSrc::Func => return Err(verr("missing btf func_info", &[])),
         ImmSrc::BtfId => return Err(verr("kernel variables (BTF ids) are not modelled by ebpf-lab's verifier", &[])),
     };
     st.cur_mut().regs[dst.idx()] = out;

@@ -238,12 +238,11 @@ fn map_compatible(map: MapType, name: &str) -> bool {
 }
 
 fn compatible_types(arg: ArgType) -> Option<&'static [&'static str]> {
-    const KEY_VALUE: &[&str] = &["fp", "pkt", "pkt_meta", "map_key", "map_value"];
     const MEM: &[&str] =
         &["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem", "ringbuf_mem", "buf", "trusted_ptr_"];
     Some(match arg {
         ArgType::ConstMapPtr => &["map_ptr"],
-        ArgType::PtrToMapKey | ArgType::PtrToMapValue | ArgType::PtrToUninitMapValue => KEY_VALUE,
+        ArgType::PtrToMapKey | ArgType::PtrToMapValue | ArgType::PtrToUninitMapValue => MEM,
         ArgType::PtrToMem
         | ArgType::PtrToMemReadonly
         | ArgType::PtrToMemOrNull
@@ -417,6 +416,9 @@ fn helper_call(env: &mut Env, st: &mut VState, pc: usize, id: i32) -> VResult<()
             },
             _ => {}
         }
+    }
+    if h.name == "tail_call" && meta.map.is_some_and(|m| env.maps[m as usize].map_type != MapType::ProgArray) {
+        return Err(verr("expected prog array map for tail call", &[]));
     }
     if let Some((_, ref_id)) = meta.release {
         st.refs.retain(|r| r.id != ref_id);

@@ -59,6 +59,8 @@ pub struct Failure {
 /// A stored state at a prune point (`struct bpf_verifier_state_list`).
 struct Stored {
     state: VState,
+    hits: u32,
+    misses: u32,
     /// Paths still being explored below this state (`branches`); 0 = fully verified.
     branches: u32,
     parent: Option<usize>,
@@ -163,6 +165,15 @@ impl<'a> Env<'a> {
         }
         let len = cfg.insn_at.len();
         let subs = cfg.subprogs.len();
+        let tail_call = crate::isa::CallTarget::Helper(crate::runtime::helpers::BPF_FUNC_TAIL_CALL as i32);
+        let in_subprog = (0..len)
+            .any(|s| cfg.insn(&program.insns, s) == Some(&Insn::Call(tail_call)) && (wrapped || cfg.subprog_of(s) > 0));
+        if in_subprog {
+            return Err(super::cfg::CfgError {
+                insn: None,
+                message: "tail_call is not allowed in subprogs without BTF".into(),
+            });
+        }
         Ok(Env {
             program,
             cfg,
@@ -229,32 +240,48 @@ impl<'a> Env<'a> {
 
     /// `is_state_visited`: `Ok(true)` when the path can stop here.
     fn visit(&mut self, st: &VState, insn: usize, parent: &mut Option<usize>) -> VResult<bool> {
-        let ids = self.at[insn].clone();
+        let ids = std::mem::take(&mut self.at[insn]);
         let mut add = self.jmps_processed - self.prev_jmps >= 2 && self.stats.processed - self.prev_insns >= 8;
         let n = ids.len() as u64;
-        for &i in &ids {
+        let mut keep = Vec::with_capacity(ids.len());
+        let mut outcome = Ok(false);
+        for (k, &i) in ids.iter().enumerate() {
+            let live = |f: usize| self.live_mask(st, insn, f);
             let old = &self.stored[i];
             if old.branches > 0 {
-                let live = |f: usize| self.live_mask(st, insn, f);
                 if state::maybe_looping(&old.state, st) && state::states_equal(&old.state, st, live, Exactness::Exact) {
-                    return Err(verr(format!("infinite loop detected at insn {insn}"), &[]));
+                    outcome = Err(verr(format!("infinite loop detected at insn {insn}"), &[]));
+                    keep.extend_from_slice(&ids[k..]);
+                    break;
                 }
                 if self.jmps_processed - self.prev_jmps < 20 && self.stats.processed - self.prev_insns < 100 {
                     add = false;
                 }
-                continue;
+            } else if state::states_equal(&old.state, st, live, Exactness::Within) {
+                self.stored[i].hits += 1;
+                outcome = Ok(true);
+                keep.extend_from_slice(&ids[k..]);
+                break;
             }
-            let live = |f: usize| self.live_mask(st, insn, f);
-            if state::states_equal(&old.state, st, live, Exactness::Within) {
-                return Ok(true);
+            // A miss; a state that keeps missing is dropped from the list (`miss_cnt`).
+            let s = &mut self.stored[i];
+            if add {
+                s.misses += 1;
             }
+            if s.misses <= s.hits * 3 + 3 {
+                keep.push(i);
+            }
+        }
+        self.at[insn] = keep;
+        if !matches!(outcome, Ok(false)) {
+            return outcome;
         }
         self.stats.max_states_per_insn = self.stats.max_states_per_insn.max(n);
         if add {
             self.prev_jmps = self.jmps_processed;
             self.prev_insns = self.stats.processed;
             let id = self.stored.len();
-            self.stored.push(Stored { state: st.clone(), branches: 1, parent: *parent });
+            self.stored.push(Stored { state: st.clone(), hits: 0, misses: 0, branches: 1, parent: *parent });
             self.at[insn].push(id);
             *parent = Some(id);
             self.stats.total_states += 1;
@@ -279,6 +306,9 @@ impl<'a> Env<'a> {
     pub fn run(&mut self, init: VState) -> Result<(), Failure> {
         let mut stack: Vec<Pending> = vec![Pending { state: init, insn: 0, from: 0, parent: None, path: Vec::new() }];
         let mut first = true;
+        // The last instruction checked: what the kernel's log shows last when an error is found
+        // before the next one is printed (complexity limit, infinite loop).
+        let mut last = 0;
         while let Some(p) = stack.pop() {
             let Pending { state: mut st, insn: mut pc, from, mut parent, mut path } = p;
             if !first {
@@ -290,7 +320,7 @@ impl<'a> Env<'a> {
                 self.stats.processed += 1;
                 if self.stats.processed > COMPLEXITY_LIMIT_INSNS {
                     let msg = format!("BPF program is too large. Processed {} insn", self.stats.processed);
-                    return Err(Failure { err: verr(msg, &[]), insn: pc, path, state: st });
+                    return Err(Failure { err: verr(msg, &[]), insn: last, path, state: st });
                 }
                 if self.cfg.prune.get(pc).copied().unwrap_or(false) {
                     match self.visit(&st, pc, &mut parent) {
@@ -299,7 +329,7 @@ impl<'a> Env<'a> {
                             break;
                         }
                         Ok(false) => {}
-                        Err(e) => return Err(Failure { err: e, insn: pc, path, state: st }),
+                        Err(e) => return Err(Failure { err: e, insn: last, path, state: st }),
                     }
                 }
                 if let Some(kept) = &mut self.kept {
@@ -315,6 +345,7 @@ impl<'a> Env<'a> {
                         state: st,
                     });
                 };
+                last = pc;
                 if matches!(insn, Insn::Ja { .. } | Insn::Jmp { .. } | Insn::Call(_) | Insn::Exit) {
                     self.jmps_processed += 1;
                 }
@@ -365,7 +396,7 @@ impl<'a> Env<'a> {
                 Ok(Next::Goto(pc + 1))
             }
             Insn::LoadImm64 { dst, src, imm, next_imm } => {
-                super::alu::check_ld_imm64(self, st, pc, dst, src, imm, next_imm)?;
+                super::alu::check_ld_imm64(self, st, dst, src, imm, next_imm)?;
                 Ok(Next::Goto(pc + 2))
             }
             Insn::Load { .. } | Insn::Store { .. } | Insn::Atomic { .. } | Insn::LegacyLoad { .. } => {

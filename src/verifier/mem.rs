@@ -37,7 +37,7 @@ pub fn check_mem_insn(env: &mut Env, st: &mut VState, insn: &Insn) -> VResult<()
         Insn::Load { size, signed, dst, src, off } => {
             read_reg(st, src)?;
             check_write(dst)?;
-            let v = access(env, st, src.num(), off as i64, size.bytes() as u32, None, signed)?;
+            let v = access(env, st, src.num(), off as i64, size.bytes() as u32, None, signed, false)?;
             st.cur_mut().regs[dst.idx()] = v.unwrap_or_else(RegState::unknown);
         }
         Insn::Store { size, dst, off, src } => {
@@ -45,12 +45,8 @@ pub fn check_mem_insn(env: &mut Env, st: &mut VState, insn: &Insn) -> VResult<()
                 Operand::Reg(r) => Stored::Reg(read_reg(st, r)?),
                 Operand::Imm(i) => Stored::Imm(i as i64),
             };
-            let d = read_reg(st, dst)?;
-            if matches!(src, Operand::Imm(_)) && d.kind == RegKind::Ctx {
-                let n = dst.num();
-                return Err(verr(format!("BPF_ST stores into R{n} {} is not allowed", d.type_str()), &[n]));
-            }
-            access(env, st, dst.num(), off as i64, size.bytes() as u32, Some(value), false)?;
+            read_reg(st, dst)?;
+            access(env, st, dst.num(), off as i64, size.bytes() as u32, Some(value), false, false)?;
         }
         Insn::Atomic { size, op, fetch, dst, src, off } => {
             if !matches!(size, Size::W | Size::DW) {
@@ -76,8 +72,8 @@ pub fn check_mem_insn(env: &mut Env, st: &mut VState, insn: &Insn) -> VResult<()
                 check_write(l)?;
             }
             let bytes = size.bytes() as u32;
-            let old = access(env, st, dst.num(), off as i64, bytes, None, false)?;
-            access(env, st, dst.num(), off as i64, bytes, Some(Stored::Unknown), false)?;
+            let old = access(env, st, dst.num(), off as i64, bytes, None, false, true)?;
+            access(env, st, dst.num(), off as i64, bytes, Some(Stored::Unknown), false, true)?;
             if let Some(l) = load {
                 let v = match old {
                     Some(r) if r.kind == RegKind::Scalar => RegState::scalar(ScalarValue::loaded(bytes as u8, false)),
@@ -116,6 +112,40 @@ pub fn check_mem_insn(env: &mut Env, st: &mut VState, insn: &Insn) -> VResult<()
     Ok(())
 }
 
+/// A tnum as the kernel's messages print it: a constant as a number, else `(value; mask)`.
+pub fn tnum_text(t: super::tnum::Tnum) -> String {
+    if t.is_const() {
+        (t.value as i64).to_string()
+    } else {
+        t.to_string()
+    }
+}
+
+/// `check_ptr_alignment`: stack accesses are always aligned to their size; with `strict`
+/// (atomics), every access is.
+fn check_alignment(reg: &RegState, n: u8, off: i64, size: u32, strict: bool) -> VResult<()> {
+    use super::tnum::Tnum;
+    let (desc, ip_align) = match reg.kind {
+        RegKind::Stack => ("stack ", 0),
+        _ if !strict || size == 1 => return Ok(()),
+        RegKind::Packet | RegKind::PacketMeta => ("packet ", 2),
+        RegKind::MapValue => ("value ", 0),
+        RegKind::Ctx => ("context ", 0),
+        _ => ("", 0),
+    };
+    let total = reg.var.var_off.add(Tnum::constant((ip_align + reg.off as i64 + off) as u64));
+    if total.is_aligned(size as u64) {
+        return Ok(());
+    }
+    let tn = tnum_text(reg.var.var_off);
+    let msg = if ip_align != 0 {
+        format!("misaligned packet access off {ip_align}+{tn}+{}+{off} size {size}", reg.off)
+    } else {
+        format!("misaligned {desc}access off {tn}+{}+{off} size {size}", reg.off)
+    };
+    Err(verr(msg, &[n]))
+}
+
 /// `__check_ptr_off_reg` for a context pointer: no fixed or variable offset.
 pub fn check_ptr_off(reg: &RegState, n: u8) -> VResult<()> {
     let t = reg.type_str();
@@ -126,7 +156,7 @@ pub fn check_ptr_off(reg: &RegState, n: u8) -> VResult<()> {
         return Err(verr(format!("dereference of modified {t} ptr R{n} off={} disallowed", reg.off), &[n]));
     }
     if reg.var.const_value() != Some(0) {
-        return Err(verr(format!("variable {t} access var_off={} disallowed", reg.var.var_off), &[n]));
+        return Err(verr(format!("variable {t} access var_off={} disallowed", tnum_text(reg.var.var_off)), &[n]));
     }
     Ok(())
 }
@@ -204,7 +234,10 @@ fn stack_bounds(reg: &RegState, n: u8, off: i64, size: i64, write: bool) -> VRes
         let msg = if reg.var.const_value().is_some() {
             format!("invalid{extra} stack R{n} off={off} size={size}")
         } else {
-            format!("invalid variable-offset{extra} stack R{n} var_off={} off={off} size={size}", reg.var.var_off)
+            format!(
+                "invalid variable-offset{extra} stack R{n} var_off={} off={off} size={size}",
+                tnum_text(reg.var.var_off)
+            )
         };
         return Err(verr(msg, &[n]));
     }
@@ -220,18 +253,11 @@ pub fn access(
     size: u32,
     value: Option<Stored>,
     signed: bool,
+    strict: bool,
 ) -> VResult<Option<RegState>> {
     let reg = st.cur().regs[n as usize];
     let write = value.is_some();
-    if reg.kind == RegKind::Stack {
-        let total = reg.var.var_off.add(super::tnum::Tnum::constant((reg.off as i64 + off) as u64));
-        if !total.is_aligned(size as u64) {
-            return Err(verr(
-                format!("misaligned stack access off {}+{}+{} size {size}", reg.var.var_off, reg.off, off),
-                &[n],
-            ));
-        }
-    }
+    check_alignment(&reg, n, off, size, strict)?;
     let off = off + reg.off as i64;
     let loaded = match reg.kind {
         RegKind::MapValue => {
@@ -327,7 +353,8 @@ fn ctx_access(env: &mut Env, off: i64, size: u32, write: bool) -> VResult<RegSta
     };
     if layout.any_aligned_read {
         // Tracepoints (`tp_prog_is_valid_access`): any aligned read past the common header.
-        if write || off < 8 || off >= TRACE_SIZE || off % size as i64 != 0 {
+        // `off < sizeof(void *)` compares unsigned, so negative offsets pass it.
+        if write || (off as u64) < 8 || off >= TRACE_SIZE || off % size as i64 != 0 {
             return Err(bad());
         }
         return Ok(RegState::unknown());

@@ -198,35 +198,33 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> Verification {
     Verification { error, stats, warnings, log: std::mem::take(&mut env.log).into_text(), states }
 }
 
-/// `check_max_stack_depth`: along every chain of calls, the frames' stack (each rounded up to 16
-/// bytes, as with the JIT) must fit in 512 bytes.
+/// `check_max_stack_depth`: along every chain of calls (in instruction order, as the kernel walks
+/// them), at most 8 frames, and the frames' stack (each rounded up to 16 bytes, as with the JIT)
+/// within 512 bytes. A `mem` program's chain starts at the wrapper's frame.
 fn stack_depth_error(env: &explore::Env) -> Option<String> {
+    let depth = |sub: usize| (env.stack_depth.get(sub).copied().unwrap_or(0) as usize).next_multiple_of(16);
+    walk_calls(env, 0, env.base_frames, depth(0))
+}
+
+/// One function of a call chain: `sub` at chain index `frame`, with `total` bytes of stack so far.
+fn walk_calls(env: &explore::Env, sub: usize, frame: usize, total: usize) -> Option<String> {
+    if total > mem::MAX_BPF_STACK as usize {
+        return Some(format!("combined stack size of {} calls is {total}. Too large", frame + 1));
+    }
     let insns = &env.program.insns;
     let subs = &env.cfg.subprogs;
-    let callees = |sub: usize| -> Vec<usize> {
-        let start = subs[sub];
-        let end = subs.get(sub + 1).copied().unwrap_or(env.cfg.insn_at.len());
-        (start..end)
-            .filter_map(|s| match env.cfg.insn(insns, s) {
-                Some(i @ crate::isa::Insn::Call(crate::isa::CallTarget::Local(_))) => {
-                    i.branch_offset().map(|o| env.cfg.subprog_of((s as i64 + o + 1) as usize))
-                }
-                _ => None,
-            })
-            .collect()
-    };
-    let depth = |sub: usize| (env.stack_depth.get(sub).copied().unwrap_or(0) as usize).next_multiple_of(16);
-    // Depth-first over call chains; recursion was already refused by the frame limit.
-    let mut work = vec![(0usize, env.base_frames + 1, depth(0))];
-    while let Some((sub, frames, total)) = work.pop() {
-        if total > mem::MAX_BPF_STACK as usize {
-            return Some(format!("combined stack size of {frames} calls is {total}. Too large"));
-        }
-        if frames > call::MAX_CALL_FRAMES + 1 {
+    let (start, end) = (subs[sub], subs.get(sub + 1).copied().unwrap_or(env.cfg.insn_at.len()));
+    for s in start..end {
+        let Some(i @ crate::isa::Insn::Call(crate::isa::CallTarget::Local(_))) = env.cfg.insn(insns, s) else {
             continue;
+        };
+        let callee = env.cfg.subprog_of(i.branch_offset().map_or(0, |o| (s as i64 + o + 1) as usize));
+        if frame + 1 >= call::MAX_CALL_FRAMES {
+            return Some(format!("the call stack of {} frames is too deep !", frame + 1));
         }
-        for c in callees(sub) {
-            work.push((c, frames + 1, total + depth(c)));
+        let d = (env.stack_depth.get(callee).copied().unwrap_or(0) as usize).next_multiple_of(16);
+        if let Some(e) = walk_calls(env, callee, frame + 1, total + d) {
+            return Some(e);
         }
     }
     None

@@ -60,8 +60,6 @@ pub(super) static HELPERS: [HelperProto; 212] = [
         "trace_printk",
         Some(FuncProto {
             ret: RetType::Integer,
-            // As bpf_trace_printk_proto: r3-r5 are "don't care" (read only when the format
-            // asks), so the verifier neither checks nor requires them.
             args: &[ArgType::PtrToMemReadonly, ArgType::ConstSize],
             gpl_only: true,
         }),
