@@ -145,5 +145,12 @@ fn the_cli_lists_the_conversion_and_runs_it() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ip_udp.dd:2:13"), "{:?}", out);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .env("NO_COLOR", "1")
+        .args(["cbpf", dd.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), r#"{"error":"no label `nowhere`","line":2,"column":13}"#);
     let _ = std::fs::remove_dir_all(&dir);
 }

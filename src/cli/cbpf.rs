@@ -46,20 +46,28 @@ pub fn run(ctx: &Ctx, args: CbpfArgs) -> i32 {
         }
     };
     let source = Source { name, text };
+    // A program that does not read or convert: the diagnostic on stderr, and with --json the
+    // same words on stdout for a script.
+    let refuse = |d: Diagnostic| {
+        eprint!("{}", diag::render(Some(&source), &d, ctx.color_err));
+        if args.json {
+            let (line, col) = d.span.as_ref().map_or((0, 0), |s| source.line_col(s.start));
+            let error = Json::obj([
+                ("error", Json::str(&d.message)),
+                ("line", Json::U64(line as u64)),
+                ("column", Json::U64(col as u64)),
+            ]);
+            let _ = writeln!(std::io::stdout(), "{}", error.render());
+        }
+        EXIT_INPUT
+    };
     let parsed = match cbpf::parse(&source.text) {
         Ok(p) => p,
-        Err((message, span)) => {
-            eprint!("{}", diag::render(Some(&source), &Diagnostic::error(message, Some(span)), ctx.color_err));
-            return EXIT_INPUT;
-        }
+        Err((message, span)) => return refuse(Diagnostic::error(message, Some(span))),
     };
     let converted = match cbpf::convert(&parsed.insns) {
         Ok(c) => c,
-        Err((at, message)) => {
-            let d = Diagnostic::error(message, parsed.spans.get(at).cloned());
-            eprint!("{}", diag::render(Some(&source), &d, ctx.color_err));
-            return EXIT_INPUT;
-        }
+        Err((at, message)) => return refuse(Diagnostic::error(message, parsed.spans.get(at).cloned())),
     };
     // tcpdump's filters run on a packet socket, which sees the frame from its Ethernet header:
     // so do tc programs, and socket filters' test runs start at the IP header.
