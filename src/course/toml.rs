@@ -155,6 +155,8 @@ impl Parser<'_> {
                     .find(|c: char| c.is_whitespace() || c == ',' || c == ']' || c == '#')
                     .map_or(self.text.len(), |n| self.pos + n);
                 let word = &self.text[start..end];
+                // An empty word still gets a one-character span (never half a character).
+                let first_len = self.peek_len();
                 self.pos = end;
                 match word {
                     "true" => Value::Bool(true),
@@ -163,7 +165,7 @@ impl Parser<'_> {
                         message: format!(
                             "`{word}` is not a value (a \"string\", an integer, true/false or [an, array])"
                         ),
-                        span: start..end.max(start + self.peek_len()),
+                        span: start..end.max(start + first_len),
                     })?),
                 }
             }
@@ -284,6 +286,10 @@ mod tests {
         assert!(parse("a = 1 2\n").unwrap_err().message.contains("after the value"));
         assert!(parse("a = 1\na = 2\n").unwrap_err().message.contains("set twice"));
         assert!(parse("a 1\n").unwrap_err().message.contains("expected `=`"));
+        // Found by the proptest below: a word cut short by a two-byte space.
+        let text = "a=\\\u{a0}";
+        let e = parse(text).unwrap_err();
+        assert!(text.is_char_boundary(e.span.end), "{:?}", e.span);
     }
 
     proptest::proptest! {
