@@ -43,8 +43,8 @@ fn corpus_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The corpus programs the kernel accepts (per their headers), most processed instructions
-/// (by ebpf-lab's count) first.
+/// The corpus programs both verifiers accept (the kernel per their headers), most processed
+/// instructions (by ebpf-lab's count) first.
 fn corpus_largest() -> Vec<Case> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/verifier");
     let mut paths = Vec::new();
@@ -57,8 +57,8 @@ fn corpus_largest() -> Vec<Case> {
             let mem_len = text.lines().find_map(|l| l.strip_prefix("; mem_len:")?.trim().parse().ok()).unwrap_or(0);
             let name = path.strip_prefix(&root).ok()?.display().to_string();
             let program = assemble(&name, &text, Some(Syntax::Llvm)).ok()?;
-            let processed = verify(&program, &VerifyOptions { mem_len, ..VerifyOptions::default() }).stats.processed;
-            Some((processed, Case { name, program, mem_len }))
+            let v = verify(&program, &VerifyOptions { mem_len, ..VerifyOptions::default() });
+            v.accepted().then_some((v.stats.processed, Case { name, program, mem_len }))
         })
         .collect();
     cases.sort_by_key(|(n, c)| (std::cmp::Reverse(*n), c.name.clone()));

@@ -115,13 +115,23 @@ fn map_prefill_and_trace() {
 #[test]
 fn runtime_errors_exit_1_with_a_caret_on_the_line() {
     let src = write("oob.s", "r1 = 0\nr0 = *(u64 *)(r10 - 600)\nexit\n");
+    // The verifier refuses it first, as the kernel would...
     let o = run(&["run", s(&src)]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("oob.s:2:1: error: the verifier rejects the program: invalid read from stack R10 off=-600 size=8"),
+        "{err}"
+    );
+    assert!(err.contains("not run: pass --unverified"), "{err}");
+    // ... and with --unverified the interpreter's run-time check shows what would happen.
+    let o = run(&["run", s(&src), "--unverified"]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("oob.s:2:1: error: insn 1: invalid read of 8 bytes"), "{err}");
     assert!(err.contains("before the start of the stack of frame 0"), "{err}");
     let spin = write("spin.s", "l: goto l\n");
-    let o = run(&["run", s(&spin), "--budget", "1000"]);
+    let o = run(&["run", s(&spin), "--budget", "1000", "--unverified"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).1.contains("budget"), "{:?}", text(&o));
 }

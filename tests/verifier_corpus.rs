@@ -5,11 +5,11 @@
 //! - `; mem_len: N` for `mem` programs (they are verified for one input length, as the kernel
 //!   backend loads them: r1 = a map value of N bytes, r2 = N);
 //! - `; expect: accept`, or `; expect: reject insn=N "first line of the kernel's message"`, where
-//!   N is the last instruction the kernel's log (level 1) shows being checked; `insn=` is left
-//!   out when the log shows none (its control-flow pass, e.g. `unreachable insn 2`, or the
-//!   stack-depth check after exploring every path). Messages that name instructions (`infinite
-//!   loop detected at insn 3`) use the wrapper's numbering for `mem` programs, so those topics
-//!   use other program types.
+//!   N is the last instruction the kernel's log (level 1) shows being checked, or for an infinite
+//!   loop the one its message names; `insn=` is left out when the kernel names none (its
+//!   control-flow pass, e.g. `unreachable insn 2`, the stack-depth check after exploring every
+//!   path, the complexity limit). Messages that name instructions use the wrapper's numbering
+//!   for `mem` programs, so those topics use other program types.
 //!
 //! With a kernel, every header is checked against a real load (so the headers stay true);
 //! `EBPF_LAB_VERIFIER_BLESS=1` rewrites them from the kernel instead, which is how they are
@@ -23,7 +23,7 @@ use ebpf_lab::kernel;
 use ebpf_lab::program::{ProgType, Program};
 use ebpf_lab::verifier::COMPLEXITY_LIMIT_INSNS;
 use std::path::{Path, PathBuf};
-use verifier_common::{ebpf_lab_verify, kernel_verdict, quietly, verdict_of, Verdict};
+use verifier_common::{ebpf_lab_verify, kernel_verdict, quietly, verdict_of, with_mem_len, Verdict};
 
 /// Files where ebpf-lab's verifier knowingly differs from the kernel: (path under
 /// `tests/verifier/`, why). Every entry must still disagree, so the list cannot go stale.
@@ -174,11 +174,33 @@ fn verifier_agrees_with_the_kernel_on_the_corpus() {
         return;
     }
 
-    let ours: Vec<_> = quietly(|| {
-        cases
-            .iter()
-            .map(|c| ebpf_lab_verify(&c.program, c.mem_len).map(|v| (verdict_of(&v), v.stats.processed)))
-            .collect()
+    // One worker per core: a few programs explore a million instructions each.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ours: Vec<Result<(Verdict, u64), String>> = quietly(|| {
+        let mut ours = vec![Err(String::new()); cases.len()];
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let cases = &cases;
+                    s.spawn(move || {
+                        (w..cases.len())
+                            .step_by(workers)
+                            .map(|i| {
+                                let c = &cases[i];
+                                let v = ebpf_lab_verify(&c.program, with_mem_len(c.mem_len));
+                                (i, v.map(|v| (verdict_of(&v), v.stats.processed)))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (i, r) in h.join().expect("a corpus worker") {
+                    ours[i] = r;
+                }
+            }
+        });
+        ours
     });
 
     let mut agree = 0;
@@ -187,7 +209,7 @@ fn verifier_agrees_with_the_kernel_on_the_corpus() {
     for (i, case) in cases.iter().enumerate() {
         let Some(expect) = &case.expect else { continue };
         let outcome = match &ours[i] {
-            Err(p) => Err(format!("ebpf-lab panicked: {}", p.lines().next().unwrap_or(""))),
+            Err(p) => Err(format!("ebpf-lab {}", p.lines().next().unwrap_or(""))),
             Ok((got, _)) if admits(expect, got) => Ok(()),
             Ok((got, _)) => Err(format!("ebpf-lab says {got}")),
         };

@@ -12,12 +12,13 @@ mod verifier_common;
 
 use ebpf_lab::asm::{assemble, Syntax};
 use ebpf_lab::kernel;
+use ebpf_lab::verifier::VerifyOptions;
 use proptest::prelude::*;
 use verifier_common::gen::{build, program};
 use verifier_common::{ebpf_lab_verify, kernel_verdict, quietly, verdict_of, Verdict};
 
 fn cases() -> u32 {
-    std::env::var("EBPF_LAB_VERIFIER_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
+    std::env::var("EBPF_LAB_VERIFIER_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
 }
 
 /// Verifies with both; describes any disagreement.
@@ -25,7 +26,8 @@ fn compare(text: &str) -> Result<(), String> {
     let program =
         assemble("gen.s", text, Some(Syntax::Llvm)).map_err(|e| format!("generated bad assembly: {e:?}\n{text}"))?;
     let (kernel, _) = kernel_verdict(&program, 0)?;
-    let ours = verdict_of(&ebpf_lab_verify(&program, 0).map_err(|p| format!("ebpf-lab panicked: {p}\n{text}"))?);
+    let ours =
+        verdict_of(&ebpf_lab_verify(&program, VerifyOptions::default()).map_err(|p| format!("ebpf-lab {p}\n{text}"))?);
     let agree = match (&kernel, &ours) {
         (Verdict::Accept, Verdict::Accept) => true,
         (Verdict::Reject { insn: None, .. }, Verdict::Reject { .. }) => true,
@@ -57,7 +59,8 @@ proptest! {
 
 /// The long hunt, by hand: `EBPF_LAB_VERIFIER_HUNT=N` verifies N random programs with both and,
 /// rather than stopping at the first disagreement as proptest does, counts them by the kernel's
-/// message and prints the smallest example of each, then fails if there was any.
+/// message and prints the smallest example of each, then fails if there was any. It also counts
+/// rejections where only the first message line differs.
 #[test]
 fn hunt() {
     let Some(n) = std::env::var("EBPF_LAB_VERIFIER_HUNT").ok().and_then(|v| v.parse::<u32>().ok()) else {
@@ -72,12 +75,25 @@ fn hunt() {
     let strategy = program();
     let mut accepted = 0;
     let mut found: std::collections::BTreeMap<String, (u32, String)> = Default::default();
+    // Same verdict and instruction, other words: reported, not failed (the corpus holds the
+    // messages to account).
+    let mut worded_differently: std::collections::BTreeMap<String, u32> = Default::default();
     for _ in 0..n {
         let (body, pro) = strategy.new_tree(&mut runner).expect("a program").current();
         let text = build(&body, &pro);
         let program = assemble("gen.s", &text, Some(Syntax::Llvm)).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
         let (kernel, _) = kernel_verdict(&program, 0).expect("kernel load");
         accepted += u32::from(kernel == Verdict::Accept);
+        if let (Verdict::Reject { message: theirs, .. }, Ok(v)) =
+            (&kernel, quietly(|| ebpf_lab_verify(&program, VerifyOptions::default())))
+        {
+            let ours = verdict_of(&v);
+            if let Verdict::Reject { message, .. } = &ours {
+                if message != theirs {
+                    *worded_differently.entry(format!("{theirs}\n    ebpf-lab: {message}")).or_insert(0) += 1;
+                }
+            }
+        }
         if let Err(why) = quietly(|| compare(&text)) {
             let key = match &kernel {
                 Verdict::Accept => "kernel accepts".to_string(),
@@ -92,6 +108,11 @@ fn hunt() {
     }
     let total: u32 = found.values().map(|(c, _)| c).sum();
     println!("verifier hunt: {n} programs, kernel accepted {accepted}, disagreements {total}");
+    let reworded: u32 = worded_differently.values().sum();
+    println!("rejections worded differently: {reworded}");
+    for (pair, count) in &worded_differently {
+        println!("  {count} x kernel: {pair}");
+    }
     for (key, (count, example)) in &found {
         println!("--- {count} x {key}\n{example}");
     }

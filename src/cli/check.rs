@@ -131,7 +131,22 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
         columns.push(col);
     }
 
-    let differences = differences(&program, &columns);
+    let mut differences = differences(&program, &columns);
+    // ebpf-lab's own verifier beside the kernel's verdict: a different verdict is a difference.
+    let ours = crate::verifier::verify(&program, &super::verify::options_for(&built.input, 0));
+    let ours_text = match &ours.error {
+        None => format!("accepted ({} insns processed)", ours.stats.processed),
+        Some(e) => format!(
+            "REJECTED{}: {}",
+            e.insn.map_or(String::new(), |i| format!(" at insn {i}")),
+            e.message.lines().next().unwrap_or("")
+        ),
+    };
+    let kernel_accepts = columns.iter().find(|c| c.name == "kernel").is_some_and(|c| c.verdict.starts_with("accepted"));
+    if kernel_accepts != ours.accepted() {
+        differences.push(format!("verifier: ebpf-lab's verifier {ours_text}, the kernel's does not agree"));
+    }
+    let undefined: Vec<String> = ours.warnings.iter().map(|w| format!("insn {}: {}", w.insn, w.message)).collect();
     if args.json {
         let engines = columns
             .iter()
@@ -164,10 +179,15 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
             ),
             ("engines", Json::Arr(engines)),
             ("differences", Json::Arr(differences.iter().map(|d| Json::str(d.clone())).collect())),
+            ("ebpf_lab_verifier", super::verify::json(&program, &ours)),
         ]);
         println!("{}", out.render());
     } else {
         print_table(&program, &columns, &differences);
+        println!("  ebpf-lab verifier: {ours_text}");
+        for u in &undefined {
+            println!("  note: {u} (an undefined value: engines may differ here without disagreeing)");
+        }
         if args.log || args.log_level.is_some() {
             println!("\nkernel verifier log:\n{}", kernel_log.trim_end());
         }

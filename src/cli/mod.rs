@@ -11,6 +11,7 @@ mod exercise;
 mod input;
 mod json;
 mod run;
+pub(crate) mod verify;
 
 use crate::asm::Syntax;
 use crate::diag::ColorChoice;
@@ -75,6 +76,8 @@ enum Command {
     Exercise(exercise::ExerciseArgs),
     /// Show a classic BPF program (tcpdump -dd, bpf_asm) as the eBPF the kernel makes of it, and run it.
     Cbpf(cbpf::CbpfArgs),
+    /// Verify a program with ebpf-lab's own verifier (no root needed) and explain a rejection.
+    Verify(verify::VerifyArgs),
 }
 
 /// Shared output settings for commands.
@@ -105,6 +108,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::run(&ctx, args),
         Command::Exercise(args) => exercise::run(&ctx, args),
         Command::Cbpf(args) => cbpf::run(&ctx, args),
+        Command::Verify(args) => verify::run(&ctx, args),
     }
 }
 

@@ -38,6 +38,10 @@ pub struct RunArgs {
     /// Syntax of the file, when it is assembly.
     #[arg(long, value_enum)]
     syntax: Option<SyntaxArg>,
+    /// Run even if ebpf-lab's verifier rejects the program (the interpreter's run-time checks
+    /// then show what would have happened).
+    #[arg(long)]
+    unverified: bool,
 }
 
 /// One changed map entry: key, value before (if any), value after (if any).
@@ -213,6 +217,19 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    // As in the kernel, a program is verified before it runs (the kernel engine verifies it itself).
+    if args.engine != "kernel" && !args.unverified {
+        let v = crate::verifier::verify(&program, &super::verify::options_for(&built.input, 0));
+        if let Some(d) = super::verify::rejection_diagnostic(&program, &v) {
+            let d = d.with_note("not run: pass --unverified to run it anyway");
+            eprint!("{}", diag::render(program.source.as_ref(), &d, ctx.color_err));
+            if args.json {
+                println!("{}", super::verify::json(&program, &v).render());
+            }
+            return EXIT_PROGRAM;
+        }
+        eprint!("{}", super::verify::render_warnings(&program, &v, ctx.color_err));
+    }
     let options = EngineOptions {
         run: RunOptions { budget: args.budget, trace: args.trace, seed: args.seed, ..RunOptions::default() },
         kernel: LoadOptions::default(),

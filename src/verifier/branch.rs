@@ -164,15 +164,21 @@ fn good_pkt_pointers(st: &mut VState, pkt: &RegState, open: bool) {
 }
 
 /// `try_match_pkt_pointers`: comparisons of a packet pointer with `pkt_end` (or meta with data).
-fn pkt_pointers(
-    cond: JmpCond,
-    _dst: Reg,
-    _src: Reg,
-    d: &RegState,
-    s: &RegState,
-    fall: &mut VState,
-    taken: &mut VState,
-) {
+/// `mark_pkt_end`: on this edge packet pointer `r` is past `data_end` (`open`: by at least one
+/// byte), so nothing can be read through it.
+fn mark_pkt_end(st: &mut VState, r: Reg, open: bool) {
+    let reg = &mut st.cur_mut().regs[r.idx()];
+    if reg.kind == RegKind::Packet {
+        reg.range = if open { BEYOND_PKT_END } else { AT_PKT_END };
+    }
+}
+
+/// `range` of a packet pointer known to be at `data_end`.
+const AT_PKT_END: i32 = -1;
+/// `range` of a packet pointer known to be past `data_end`.
+const BEYOND_PKT_END: i32 = -2;
+
+fn pkt_pointers(cond: JmpCond, dst: Reg, src: Reg, d: &RegState, s: &RegState, fall: &mut VState, taken: &mut VState) {
     let data_vs_end = |a: &RegState, b: &RegState| {
         (a.kind == RegKind::Packet && b.kind == RegKind::PacketEnd)
             || (a.kind == RegKind::PacketMeta
@@ -181,15 +187,18 @@ fn pkt_pointers(
                 && b.var.const_value() == Some(0))
     };
     let end_vs_data = |a: &RegState, b: &RegState| data_vs_end(b, a);
-    match cond {
-        JmpCond::Gt if data_vs_end(d, s) => good_pkt_pointers(fall, d, false),
-        JmpCond::Gt if end_vs_data(d, s) => good_pkt_pointers(taken, s, true),
-        JmpCond::Lt if data_vs_end(d, s) => good_pkt_pointers(taken, d, true),
-        JmpCond::Lt if end_vs_data(d, s) => good_pkt_pointers(fall, s, false),
-        JmpCond::Ge if data_vs_end(d, s) => good_pkt_pointers(fall, d, true),
-        JmpCond::Ge if end_vs_data(d, s) => good_pkt_pointers(taken, s, false),
-        JmpCond::Le if data_vs_end(d, s) => good_pkt_pointers(taken, d, false),
-        JmpCond::Le if end_vs_data(d, s) => good_pkt_pointers(fall, s, true),
-        _ => {}
-    }
+    // The edge where bytes are proven, then the edge where the pointer is past the end.
+    let (good, good_reg, good_open, end, end_reg, end_open) = match cond {
+        JmpCond::Gt if data_vs_end(d, s) => (fall, d, false, taken, dst, true),
+        JmpCond::Gt if end_vs_data(d, s) => (taken, s, true, fall, src, false),
+        JmpCond::Lt if data_vs_end(d, s) => (taken, d, true, fall, dst, false),
+        JmpCond::Lt if end_vs_data(d, s) => (fall, s, false, taken, src, true),
+        JmpCond::Ge if data_vs_end(d, s) => (fall, d, true, taken, dst, false),
+        JmpCond::Ge if end_vs_data(d, s) => (taken, s, false, fall, src, true),
+        JmpCond::Le if data_vs_end(d, s) => (taken, d, false, fall, dst, true),
+        JmpCond::Le if end_vs_data(d, s) => (fall, s, true, taken, src, false),
+        _ => return,
+    };
+    good_pkt_pointers(good, good_reg, good_open);
+    mark_pkt_end(end, end_reg, end_open);
 }

@@ -82,6 +82,9 @@ pub fn hint(message: &str) -> Option<String> {
         }
         return h("write the register before reading it; after a call r1-r5 hold nothing (save values in r6-r9)");
     }
+    if message.contains("invalid mem access 'scalar'") {
+        return h("this register holds a number here, not a pointer: the NULL side of a NULL check, or a pointer a call clobbered");
+    }
     if message.contains("_or_null") {
         return h("check the pointer against NULL first: `if r0 == 0 goto out`, then use it on the other path");
     }

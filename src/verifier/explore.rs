@@ -48,8 +48,9 @@ pub enum Next {
 pub struct Failure {
     /// The error.
     pub err: VErr,
-    /// The slot.
-    pub insn: usize,
+    /// The slot the kernel's message is about (none for the complexity limit, which stops the
+    /// kernel between instructions).
+    pub insn: Option<usize>,
     /// The path.
     pub path: Vec<PathStep>,
     /// The state when the error was found.
@@ -66,13 +67,55 @@ struct Stored {
     parent: Option<usize>,
 }
 
+/// The branches taken so far, newest first, shared between the paths that forked from it (a
+/// persistent list, so a fork costs nothing however long the path).
+#[derive(Clone, Default)]
+struct Path(Option<std::rc::Rc<(PathStep, Path)>>);
+
+impl Path {
+    /// Most steps shown: a loop's path can be very long, and its end is what explains the error.
+    const SHOWN: usize = 64;
+
+    fn push(&mut self, step: PathStep) {
+        *self = Path(Some(std::rc::Rc::new((step, std::mem::take(self)))));
+    }
+
+    /// The last [`Path::SHOWN`] steps, oldest first.
+    fn to_vec(&self) -> Vec<PathStep> {
+        let mut out = Vec::new();
+        let mut cur = &self.0;
+        while let Some(node) = cur {
+            if out.len() == Path::SHOWN {
+                break;
+            }
+            out.push(node.0.clone());
+            cur = &node.1 .0;
+        }
+        out.reverse();
+        out
+    }
+}
+
+/// Dropped node by node: a recursive drop of a long path would overflow the thread's stack.
+impl Drop for Path {
+    fn drop(&mut self) {
+        let mut cur = self.0.take();
+        while let Some(node) = cur {
+            match std::rc::Rc::try_unwrap(node) {
+                Ok((_, mut next)) => cur = next.0.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
 /// A path waiting to be explored.
 struct Pending {
     state: VState,
     insn: usize,
     from: usize,
     parent: Option<usize>,
-    path: Vec<PathStep>,
+    path: Path,
 }
 
 /// Everything one verification needs.
@@ -168,6 +211,19 @@ impl<'a> Env<'a> {
         let tail_call = crate::isa::CallTarget::Helper(crate::runtime::helpers::BPF_FUNC_TAIL_CALL as i32);
         let in_subprog = (0..len)
             .any(|s| cfg.insn(&program.insns, s) == Some(&Insn::Call(tail_call)) && (wrapped || cfg.subprog_of(s) > 0));
+        let direct_value = program.insns.iter().any(|i| match *i {
+            Insn::LoadImm64 { src: crate::isa::ImmSrc::MapIdxValue | crate::isa::ImmSrc::MapValue, imm, .. } => {
+                program.maps.get(imm as usize).is_some_and(|m| m.map_type != crate::program::MapType::Array)
+            }
+            _ => false,
+        });
+        if direct_value {
+            // `map_direct_value_addr` exists for array maps only.
+            return Err(super::cfg::CfgError {
+                insn: None,
+                message: "no direct value access support for this map type".into(),
+            });
+        }
         if in_subprog {
             return Err(super::cfg::CfgError {
                 insn: None,
@@ -303,12 +359,10 @@ impl<'a> Env<'a> {
     }
 
     /// Explores every path. `Err` carries the rejection, its slot and the path to it.
-    pub fn run(&mut self, init: VState) -> Result<(), Failure> {
-        let mut stack: Vec<Pending> = vec![Pending { state: init, insn: 0, from: 0, parent: None, path: Vec::new() }];
+    pub fn run(&mut self, init: VState) -> Result<(), Box<Failure>> {
+        let mut stack: Vec<Pending> =
+            vec![Pending { state: init, insn: 0, from: 0, parent: None, path: Path::default() }];
         let mut first = true;
-        // The last instruction checked: what the kernel's log shows last when an error is found
-        // before the next one is printed (complexity limit, infinite loop).
-        let mut last = 0;
         while let Some(p) = stack.pop() {
             let Pending { state: mut st, insn: mut pc, from, mut parent, mut path } = p;
             if !first {
@@ -320,7 +374,7 @@ impl<'a> Env<'a> {
                 self.stats.processed += 1;
                 if self.stats.processed > COMPLEXITY_LIMIT_INSNS {
                     let msg = format!("BPF program is too large. Processed {} insn", self.stats.processed);
-                    return Err(Failure { err: verr(msg, &[]), insn: last, path, state: st });
+                    return Err(Box::new(Failure { err: verr(msg, &[]), insn: None, path: path.to_vec(), state: st }));
                 }
                 if self.cfg.prune.get(pc).copied().unwrap_or(false) {
                     match self.visit(&st, pc, &mut parent) {
@@ -329,7 +383,9 @@ impl<'a> Env<'a> {
                             break;
                         }
                         Ok(false) => {}
-                        Err(e) => return Err(Failure { err: e, insn: last, path, state: st }),
+                        Err(e) => {
+                            return Err(Box::new(Failure { err: e, insn: Some(pc), path: path.to_vec(), state: st }))
+                        }
                     }
                 }
                 if let Some(kept) = &mut self.kept {
@@ -338,14 +394,13 @@ impl<'a> Env<'a> {
                     }
                 }
                 let Some(insn) = self.insn(pc) else {
-                    return Err(Failure {
+                    return Err(Box::new(Failure {
                         err: verr(format!("invalid insn idx {pc}"), &[]),
-                        insn: pc,
-                        path,
+                        insn: Some(pc),
+                        path: path.to_vec(),
                         state: st,
-                    });
+                    }));
                 };
-                last = pc;
                 if matches!(insn, Insn::Ja { .. } | Insn::Jmp { .. } | Insn::Call(_) | Insn::Exit) {
                     self.jmps_processed += 1;
                 }
@@ -355,7 +410,7 @@ impl<'a> Env<'a> {
                     Err(e) => {
                         self.log.insn(pc, insn, &self.program.maps, None, &st, &self.maps);
                         let at = e.insn.unwrap_or(pc);
-                        return Err(Failure { err: e, insn: at, path, state: st });
+                        return Err(Box::new(Failure { err: e, insn: Some(at), path: path.to_vec(), state: st }));
                     }
                 };
                 self.log.insn(pc, insn, &self.program.maps, before.as_ref(), &st, &self.maps);
@@ -369,7 +424,12 @@ impl<'a> Env<'a> {
                     Next::Fork { target, state } => {
                         if stack.len() >= COMPLEXITY_LIMIT_JMP_SEQ {
                             let msg = format!("The sequence of {} jumps is too complex.", stack.len() + 1);
-                            return Err(Failure { err: verr(msg, &[]), insn: pc, path, state: st });
+                            return Err(Box::new(Failure {
+                                err: verr(msg, &[]),
+                                insn: Some(pc),
+                                path: path.to_vec(),
+                                state: st,
+                            }));
                         }
                         if let Some(p) = parent {
                             self.stored[p].branches += 1;

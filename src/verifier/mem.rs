@@ -211,8 +211,11 @@ fn packet(env: &Env, reg: &RegState, n: u8, off: i64, size: u32, zero_ok: bool) 
             &[n],
         ));
     }
-    let range = reg.range.max(0) as u32;
-    mem_bounds(reg, n, off, size, range, zero_ok, &env.maps)
+    if reg.range < 0 {
+        // Proven past `data_end` by a comparison (`mark_pkt_end`): nothing is readable.
+        return Err(verr(format!("R{n} offset is outside of the packet"), &[n]));
+    }
+    mem_bounds(reg, n, off, size, reg.range as u32, zero_ok, &env.maps)
 }
 
 /// `check_stack_access_within_bounds`: gives the lowest offset touched.
@@ -230,7 +233,7 @@ fn stack_bounds(reg: &RegState, n: u8, off: i64, size: i64, write: bool) -> VRes
             (reg.var.smin + off, reg.var.smax + off + size)
         }
     };
-    if min_off < -MAX_BPF_STACK || min_off >= 0 || max_off > 0 || size < 0 {
+    if !(-MAX_BPF_STACK..0).contains(&min_off) || max_off > 0 || size < 0 {
         let msg = if reg.var.const_value().is_some() {
             format!("invalid{extra} stack R{n} off={off} size={size}")
         } else {
@@ -245,6 +248,7 @@ fn stack_bounds(reg: &RegState, n: u8, off: i64, size: i64, write: bool) -> VRes
 }
 
 /// A load (`value` None, giving the loaded register) or store through register `n` at `off`.
+#[allow(clippy::too_many_arguments)]
 pub fn access(
     env: &mut Env,
     st: &mut VState,
@@ -317,7 +321,8 @@ pub fn access(
             packet(env, &reg, n, off, size, false)?;
             RegState::unknown()
         }
-        RegKind::SockCommon if !reg.maybe_null && !write => RegState::unknown(),
+        // As root, `struct bpf_map` and sockets are readable through BTF.
+        RegKind::SockCommon | RegKind::MapPtr if !reg.maybe_null && !write => RegState::unknown(),
         _ => {
             if write && reg.kind == RegKind::SockCommon {
                 return Err(verr(format!("R{n} cannot write into {}", reg.type_str()), &[n]));
@@ -328,13 +333,10 @@ pub fn access(
     if write {
         return Ok(None);
     }
+    // `coerce_reg_to_size[_sx]`: a narrow load keeps what it can of a filled scalar.
     let v = if loaded.kind == RegKind::Scalar && size < 8 {
-        let fits = loaded.var.umax >> (8 * size) == 0 && loaded.var.smin >= 0;
-        if fits && !signed {
-            loaded
-        } else {
-            RegState::scalar(ScalarValue::loaded(size as u8, signed))
-        }
+        let narrowing = loaded.var.umax >> (8 * size) != 0;
+        RegState { var: loaded.var.truncated(size as u8, signed), id: if narrowing { 0 } else { loaded.id }, ..loaded }
     } else {
         loaded
     };

@@ -164,7 +164,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> Verification {
         }
     };
     let init = env.initial_state(options.mem_len);
-    env.log.line(&log::state_text(&init, &env.maps, None).replace(' ', " ").to_string());
+    env.log.line(&log::state_text(&init, &env.maps, None));
     let result = env.run(init);
     let error = match result {
         Ok(()) => stack_depth_error(&env).map(|message| Rejection {
@@ -176,13 +176,7 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> Verification {
         }),
         Err(f) => {
             let regs = explain::notes(&f.err.regs, &f.state, &env.maps, env.prog_type);
-            Some(Rejection {
-                insn: Some(f.insn),
-                hint: explain::hint(&f.err.msg),
-                message: f.err.msg,
-                path: f.path,
-                regs,
-            })
+            Some(Rejection { insn: f.insn, hint: explain::hint(&f.err.msg), message: f.err.msg, path: f.path, regs })
         }
     };
     let stats = env.stats();

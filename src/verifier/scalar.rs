@@ -3,6 +3,10 @@
 //! (`reg_bounds_sync`). ALU transfer functions (`adjust_scalar_min_max_vals`) and branch
 //! refinement (`is_branch_taken`, `reg_set_min_max`) follow kernel/bpf/verifier.c.
 //!
+//! One concept per file: `sync` (`reg_bounds_sync`), `alu` (transfer functions), `coerce`
+//! (narrowing and sign extension), `branch` (deciding and refining jumps), `display` (the
+//! kernel log's spelling and the student's words).
+//!
 //! Soundness law, tested with proptest: if concrete `a ∈ A` and `b ∈ B` then `a op b ∈ A.alu(op, B)`,
 //! and a branch edge keeps every pair of values that takes it.
 
@@ -72,7 +76,14 @@ impl ScalarValue {
     /// (`coerce_reg_to_size` / `coerce_reg_to_size_sx` applied to an unknown value).
     /// As in the kernel, the sign-extended form is not synced afterwards.
     pub fn loaded(size: u8, signed: bool) -> ScalarValue {
-        let mut v = ScalarValue::unknown();
+        ScalarValue::unknown().truncated(size, signed)
+    }
+
+    /// The low `size` bytes (1, 2, 4; 8 changes nothing) of this value, zero-extended, or
+    /// sign-extended when `signed` (`coerce_reg_to_size` / `coerce_reg_to_size_sx`): what a
+    /// narrow load of a known value (a spilled register, say) gives.
+    pub fn truncated(&self, size: u8, signed: bool) -> ScalarValue {
+        let mut v = *self;
         if size < 8 {
             if signed {
                 v.coerce_to_size_sx(size);

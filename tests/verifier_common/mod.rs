@@ -9,13 +9,15 @@ use ebpf_lab::program::Program;
 use ebpf_lab::verifier::{self, Verification, VerifyOptions};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// What a verifier decided: accepted, or rejected at an instruction with a first message line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Accept,
-    /// `insn` is the last instruction the kernel's log shows being checked; `None` when the
-    /// kernel refuses before checking any (its control-flow pass, or a final stack-depth check).
+    /// `insn` is the instruction the kernel refused (see `rejected_insn`); `None` when the
+    /// kernel names none (its control-flow pass, a final stack-depth check, the complexity limit).
     Reject {
         insn: Option<usize>,
         message: String,
@@ -81,6 +83,20 @@ pub fn first_message_line(log: &str) -> Option<String> {
         .map(|l| l.split_once("processed ").map_or(*l, |(m, _)| m).to_string())
 }
 
+/// The instruction a rejection is about. Most errors are found while checking the last
+/// instruction the log shows; two are found on arriving at the next one, before it is printed:
+/// an infinite loop (whose message names it) and the complexity limit (which names none, and
+/// where it strikes depends on exploration order, so it is not compared).
+fn rejected_insn(log: &str, message: &str) -> Option<usize> {
+    if let Some(n) = message.strip_prefix("infinite loop detected at insn ") {
+        return n.trim().parse().ok();
+    }
+    if message.starts_with("BPF program is too large") {
+        return None;
+    }
+    verifier_log::guilty_pc(log)
+}
+
 /// The kernel's verdict (log level 1, so the log holds the failing path), and the instructions
 /// it processed (`verified_insns`) when it accepted. `Err` when the kernel could not be asked.
 pub fn kernel_verdict(program: &Program, mem_len: u32) -> Result<(Verdict, Option<u32>), String> {
@@ -90,23 +106,44 @@ pub fn kernel_verdict(program: &Program, mem_len: u32) -> Result<(Verdict, Optio
     Ok(match &v.error {
         None => (Verdict::Accept, v.verified_insns),
         Some(e) => {
-            let insn = verifier_log::guilty_pc(&v.log);
             let message = first_message_line(&v.log).unwrap_or_else(|| format!("errno {}", e.errno_name()));
+            let insn = rejected_insn(&v.log, &message);
             (Verdict::Reject { insn, message }, None)
         }
     })
 }
 
-/// ebpf-lab's verification, or the panic's message when the verifier panicked (so one bad
-/// program is reported rather than aborting the whole test).
-pub fn ebpf_lab_verify(program: &Program, mem_len: u32) -> Result<Verification, String> {
-    let opts = VerifyOptions { mem_len, ..VerifyOptions::default() };
-    panic::catch_unwind(AssertUnwindSafe(|| verifier::verify(program, &opts))).map_err(|p| {
-        p.downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "panic".into())
-    })
+/// ebpf-lab's verification, or why there is none: the panic's message when the verifier
+/// panicked (so one bad program is reported rather than aborting the whole test), or a timeout
+/// after [`timeout`] (so a verifier that never finishes does not hang the test; its thread is
+/// left to end with the test process).
+pub fn ebpf_lab_verify(program: &Program, opts: VerifyOptions) -> Result<Verification, String> {
+    let program = program.clone();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let result = panic::catch_unwind(AssertUnwindSafe(|| verifier::verify(&program, &opts))).map_err(|p| {
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .map_or_else(|| "panicked".to_string(), |m| format!("panicked: {m}"))
+        });
+        let _ = tx.send(result);
+    });
+    let limit = timeout();
+    rx.recv_timeout(limit).unwrap_or_else(|_| Err(format!("no verdict within {} s", limit.as_secs())))
+}
+
+/// How long one verification may take: `EBPF_LAB_VERIFIER_TIMEOUT_SECS`, default 20 s (at the
+/// ~200k instructions/s of a debug build on the corpus's loops, the million-instruction limit
+/// is reached in about 5 s).
+pub fn timeout() -> Duration {
+    let secs = std::env::var("EBPF_LAB_VERIFIER_TIMEOUT_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    Duration::from_secs(secs)
+}
+
+/// Options for a `mem` program of `mem_len` bytes (or any other type, with 0).
+pub fn with_mem_len(mem_len: u32) -> VerifyOptions {
+    VerifyOptions { mem_len, ..VerifyOptions::default() }
 }
 
 /// ebpf-lab's verdict in the compared terms.

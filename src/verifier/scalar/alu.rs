@@ -12,7 +12,8 @@ impl ScalarValue {
     /// Precision is the kernel's: division and modulo (by anything, even constants) give an
     /// unknown 64-bit value, as do shifts whose amount is not a constant below the width; a
     /// shift the kernel refuses outright (an immediate out of range) is the caller's to refuse
-    /// first. The kernel forks a value in `[-1, 0]` before an `And`; that is the caller's too.
+    /// first. The kernel first splits a value in `[-1, 0]` before an `And` or `Or` with a
+    /// constant: see [`fork_before`](Self::fork_before).
     pub fn alu(&self, op: BinOp, width: Width, src: &ScalarValue) -> ScalarValue {
         let alu32 = width == Width::W32;
         match op {
@@ -65,8 +66,29 @@ impl ScalarValue {
         if alu32 {
             dst.zext_32_to_64();
         }
-        dst.sync();
+        dst.sync_checked();
         dst
+    }
+
+    /// The kernel's split before `And` or `Or` with a constant (`maybe_fork_scalars`): a value
+    /// in `[-1, 0]` (64-bit, else its low half in s32 `[-1, 0]`) becomes `-1` on the path
+    /// followed now and `0` on a path pushed to redo the same instruction. `None`: no split.
+    /// The operation itself is then [`alu`](Self::alu) on the first.
+    pub fn fork_before(&self, op: BinOp, src: &ScalarValue) -> Option<(ScalarValue, ScalarValue)> {
+        if !matches!(op, BinOp::And | BinOp::Or) || !src.var_off.is_const() {
+            return None;
+        }
+        let (mut now, mut later) = (*self, *self);
+        if self.smin == -1 && self.smax == 0 {
+            now.mark_known(u64::MAX);
+            later.mark_known(0);
+        } else if self.s32_min == -1 && self.s32_max == 0 {
+            now.mark_known32(u32::MAX);
+            later.mark_known32(0);
+        } else {
+            return None;
+        }
+        Some((now, later))
     }
 
     /// `-self` at `width`: `0 - self` for the ranges, `tnum_neg` for the bits.
@@ -78,7 +100,7 @@ impl ScalarValue {
         if width == Width::W32 {
             dst.zext_32_to_64();
         }
-        dst.sync();
+        dst.sync_checked();
         dst
     }
 
@@ -93,7 +115,7 @@ impl ScalarValue {
         if bits == 16 || bits == 32 {
             dst.coerce_to_size((bits / 8) as u8);
         }
-        dst.sync();
+        dst.sync_checked();
         dst
     }
 
@@ -112,7 +134,7 @@ impl ScalarValue {
                 dst.coerce_subreg_to_size_sx(size);
             }
             dst.zext_32_to_64();
-            dst.sync();
+            dst.sync_checked();
         } else if size != 0 {
             dst.coerce_to_size_sx(size);
         }
@@ -172,13 +194,7 @@ impl ScalarValue {
             self.s32_max.checked_mul(src.s32_min),
             self.s32_max.checked_mul(src.s32_max),
         ];
-        match products.iter().copied().collect::<Option<Vec<i32>>>() {
-            Some(p) => {
-                self.s32_min = *p.iter().min().unwrap_or(&i32::MIN);
-                self.s32_max = *p.iter().max().unwrap_or(&i32::MAX);
-            }
-            None => (self.s32_min, self.s32_max) = (i32::MIN, i32::MAX),
-        }
+        (self.s32_min, self.s32_max) = min_max(products).unwrap_or((i32::MIN, i32::MAX));
     }
 
     fn mul64(&mut self, src: &ScalarValue) {
@@ -192,13 +208,7 @@ impl ScalarValue {
             self.smax.checked_mul(src.smin),
             self.smax.checked_mul(src.smax),
         ];
-        match products.iter().copied().collect::<Option<Vec<i64>>>() {
-            Some(p) => {
-                self.smin = *p.iter().min().unwrap_or(&i64::MIN);
-                self.smax = *p.iter().max().unwrap_or(&i64::MAX);
-            }
-            None => (self.smin, self.smax) = (i64::MIN, i64::MAX),
-        }
+        (self.smin, self.smax) = min_max(products).unwrap_or((i64::MIN, i64::MAX));
     }
 
     /// The s32 range is the u32 one when that does not cross the sign bit.
@@ -319,9 +329,15 @@ impl ScalarValue {
 
     fn lsh64(&mut self, src: &ScalarValue) {
         let (lo, hi) = (src.umin, src.umax);
-        // `x << 32` of a non-negative s32 keeps its sign: the `<<32 s>>32` idiom.
-        self.smax = if lo == 32 && hi == 32 && self.s32_max >= 0 { (self.s32_max as i64) << 32 } else { i64::MAX };
-        self.smin = if lo == 32 && hi == 32 && self.s32_min >= 0 { (self.s32_min as i64) << 32 } else { i64::MIN };
+        // `x << 32` is the low half times 2^32, signed as the low half is: the `<<32 s>>32`
+        // idiom keeps its bounds.
+        if lo == 32 && hi == 32 {
+            self.smin = (self.s32_min as i64) << 32;
+            self.smax = (self.s32_max as i64) << 32;
+        } else {
+            self.smin = i64::MIN;
+            self.smax = i64::MAX;
+        }
         if self.umax > 1u64 << (63 - hi) {
             self.umin = 0;
             self.umax = u64::MAX;
@@ -378,6 +394,16 @@ impl ScalarValue {
         self.mark_unbounded32();
         self.update_bounds();
     }
+}
+
+/// The smallest and largest of four products, unless one overflowed.
+fn min_max<T: Ord + Copy>(products: [Option<T>; 4]) -> Option<(T, T)> {
+    let mut out: Option<(T, T)> = None;
+    for p in products {
+        let p = p?;
+        out = Some(out.map_or((p, p), |(lo, hi)| (lo.min(p), hi.max(p))));
+    }
+    out
 }
 
 /// Whether the kernel computes a range for `op` at all (`is_safe_to_compute_dst_reg_range`):

@@ -122,8 +122,8 @@ impl ScalarValue {
     /// As in the kernel: when [`branch_taken`](Self::branch_taken) settles the outcome the edge
     /// that is followed is not narrowed at all (`Some` of the operands unchanged) and the other
     /// is `None`; an undecided edge that the narrowing finds contradictory is still followed,
-    /// with the ranges of the contradictory operand forgotten (`reg_bounds_sanity_check`). The
-    /// caller skips refinement when both operands are the same register.
+    /// with the ranges of the contradictory operand forgotten (`reg_bounds_sanity_check`).
+    /// When both operands are the same register use [`refine_same`](Self::refine_same).
     pub fn refine(
         &self,
         cond: JmpCond,
@@ -137,13 +137,39 @@ impl ScalarValue {
         let rel = if taken { Rel::Cond(cond) } else { negated(cond) };
         let (mut a, mut b) = (*self, *other);
         refine_cond_op(&mut a, &mut b, rel, width == Width::W32);
-        for v in [&mut a, &mut b] {
-            v.sync();
-            if v.violates_invariants() {
-                v.mark_unbounded();
-            }
-        }
+        a.sync_checked();
+        b.sync_checked();
         Some((a, b))
+    }
+}
+
+impl ScalarValue {
+    /// `if rX cond rX`: the kernel refines the register against itself in place, so a strict
+    /// comparison on the edge where it holds (an edge no value can take) moves both ends of
+    /// the range inwards by one; the other conditions leave it as it was. `None` only when
+    /// [`branch_taken`](Self::branch_taken) rules the edge out.
+    pub fn refine_same(&self, cond: JmpCond, width: Width, taken: bool) -> Option<ScalarValue> {
+        if let Some(outcome) = self.branch_taken(cond, width, self) {
+            return (outcome == taken).then_some(*self);
+        }
+        let rel = if taken { Rel::Cond(cond) } else { negated(cond) };
+        let mut v = *self;
+        let w32 = width == Width::W32;
+        match rel {
+            Rel::Cond(JmpCond::Lt | JmpCond::Gt) if w32 => inward(&mut v.u32_min, &mut v.u32_max),
+            Rel::Cond(JmpCond::Lt | JmpCond::Gt) => inward(&mut v.umin, &mut v.umax),
+            Rel::Cond(JmpCond::Slt | JmpCond::Sgt) if w32 => inward(&mut v.s32_min, &mut v.s32_max),
+            Rel::Cond(JmpCond::Slt | JmpCond::Sgt) => inward(&mut v.smin, &mut v.smax),
+            _ => {}
+        }
+        // Synced as each operand (twice), then checked: a contradiction leaves the ranges
+        // forgotten, not re-derived.
+        v.sync();
+        v.sync();
+        if v.violates_invariants() {
+            v.mark_unbounded();
+        }
+        Some(v)
     }
 }
 
@@ -280,6 +306,12 @@ macro_rules! bounded {
     )*};
 }
 bounded!(u32, u64, i32, i64);
+
+/// `x < x` applied to one range in place: both ends move inwards by one.
+fn inward<T: Bounded>(lo: &mut T, hi: &mut T) {
+    let (l, h) = (*lo, *hi);
+    order(hi, l, h, lo, true);
+}
 
 /// Both ranges become their intersection.
 fn meet<T: Bounded>(lo1: &mut T, hi1: &mut T, lo2: &mut T, hi2: &mut T) {

@@ -26,7 +26,7 @@ impl ScalarValue {
     }
 
     /// The low `size` bytes (1, 2 or 4), sign-extended to 64 bits (`coerce_reg_to_size_sx`).
-    /// Not synced, as in the kernel.
+    /// Not synced, as in the kernel, except on the s32 path below.
     pub(super) fn coerce_to_size_sx(&mut self, size: u8) {
         let sext = |x: u64| -> i64 {
             match size {
@@ -59,12 +59,25 @@ impl ScalarValue {
                 return;
             }
         }
-        // `set_sext64_default_val`: every value of the narrow signed type.
         let (lo, hi) = match size {
             1 => (i8::MIN as i32, i8::MAX as i32),
             2 => (i16::MIN as i32, i16::MAX as i32),
             _ => (i32::MIN, i32::MAX),
         };
+        // The live 6.18 kernel then looks at the low half: when its s32 range already lies in
+        // the narrow type's, extending changes nothing there and the 64-bit value is the s32
+        // one sign-extended (always so from 32 bits). Not in the 6.18 sources we could read;
+        // measured against the kernel's logs (tests/verifier_scalar.rs).
+        if self.s32_min >= lo && self.s32_max <= hi {
+            self.smin = self.s32_min as i64;
+            self.smax = self.s32_max as i64;
+            self.umin = 0;
+            self.umax = u64::MAX;
+            self.var_off = Tnum::UNKNOWN;
+            self.sync();
+            return;
+        }
+        // `set_sext64_default_val`: every value of the narrow signed type.
         self.smin = lo as i64;
         self.s32_min = lo;
         self.smax = hi as i64;

@@ -18,6 +18,16 @@ impl ScalarValue {
         self.update_bounds();
     }
 
+    /// [`sync`](Self::sync), then the kernel's check after an ALU operation
+    /// (`reg_bounds_sanity_check`): views that contradict each other are forgotten, the known
+    /// bits kept.
+    pub(super) fn sync_checked(&mut self) {
+        self.sync();
+        if self.violates_invariants() {
+            self.mark_unbounded();
+        }
+    }
+
     /// Bounds from the known bits (`__update_reg_bounds`).
     pub(super) fn update_bounds(&mut self) {
         self.update_bounds32();

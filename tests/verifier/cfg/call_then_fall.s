@@ -1,5 +1,5 @@
 ; A subprogram that loops on itself with nothing changing: an infinite loop.
-; expect: reject insn=3 "infinite loop detected at insn 2"
+; expect: reject insn=2 "infinite loop detected at insn 2"
 .prog syscall
         call f
         exit

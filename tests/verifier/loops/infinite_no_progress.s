@@ -1,5 +1,5 @@
 ; The counter never changes, so the state at the loop head repeats: an infinite loop.
-; expect: reject insn=2 "infinite loop detected at insn 3"
+; expect: reject insn=3 "infinite loop detected at insn 3"
 .prog syscall
         r0 = 0
         r1 = 0

@@ -1,5 +1,5 @@
 ; The loop bound comes from the context (unknown): the counter can never be proven to stop.
-; expect: reject insn=3 "BPF program is too large. Processed 1000001 insn"
+; expect: reject "BPF program is too large. Processed 1000001 insn"
 .prog syscall
         r2 = *(u64 *)(r1 + 0)
         r0 = 0
