@@ -21,6 +21,7 @@ pub mod cbpf;
 pub mod cli;
 pub mod conformance;
 pub mod conformance_plugin;
+pub mod course;
 pub mod debug;
 pub mod diag;
 pub mod elf;

@@ -9,6 +9,7 @@ mod cbpf;
 mod check;
 mod debug;
 mod disasm;
+mod exercise;
 mod input;
 mod jit;
 mod json;
@@ -83,6 +84,8 @@ enum Command {
     Jit(jit::JitArgs),
     /// Step through a program on the interpreter, with the verifier's knowledge beside each value.
     Debug(debug::DebugArgs),
+    /// The course's exercises: list, show, start, check, hint.
+    Exercise(exercise::ExerciseArgs),
     /// Verify a program with ebpf-lab's own verifier (no root needed) and explain a rejection.
     Verify(verify::VerifyArgs),
 }
@@ -116,6 +119,7 @@ pub fn main() -> i32 {
         Command::Attach(args) => attach::run(&ctx, args),
         Command::Cbpf(args) => cbpf::run(&ctx, args),
         Command::Jit(args) => jit::run(&ctx, args),
+        Command::Exercise(args) => exercise::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Debug(args) => debug::run(&ctx, args),
     }
