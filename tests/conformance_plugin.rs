@@ -5,6 +5,9 @@
 use ebpf_lab::conformance::{self, ConformanceCase};
 use ebpf_lab::conformance_plugin::{parse_args, run, xdp_prolog, Request};
 
+/// A section header: (name, type, flags, offset, size, link, info, align, entsize).
+type SectionHeader = (u32, u32, u64, u64, u64, u32, u32, u64, u64);
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}  ")).collect()
 }
@@ -26,7 +29,7 @@ fn elf_object(section: &str, code: &[u8]) -> Vec<u8> {
     symtab.extend_from_slice(&(code.len() as u64).to_le_bytes());
     let mut out = vec![0u8; 64];
     let place = |data: &[u8], out: &mut Vec<u8>| {
-        while out.len() % 8 != 0 {
+        while !out.len().is_multiple_of(8) {
             out.push(0);
         }
         let at = out.len() as u64;
@@ -36,12 +39,11 @@ fn elf_object(section: &str, code: &[u8]) -> Vec<u8> {
     let names_at = place(&names, &mut out);
     let symtab_at = place(&symtab, &mut out);
     let code_at = place(code, &mut out);
-    while out.len() % 8 != 0 {
+    while !out.len().is_multiple_of(8) {
         out.push(0);
     }
     let shoff = out.len() as u64;
-    // (name, type, flags, offset, size, link, info, align, entsize)
-    let headers: [(u32, u32, u64, u64, u64, u32, u32, u64, u64); 4] = [
+    let headers: [SectionHeader; 4] = [
         (0, 0, 0, 0, 0, 0, 0, 0, 0),
         (shstrtab_name, 3, 0, names_at, names.len() as u64, 0, 0, 1, 0),
         (symtab_name, 2, 0, symtab_at, symtab.len() as u64, 1, 1, 8, 24),
