@@ -9,7 +9,9 @@ fn big_program() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ebpf-lab-pipe-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("big.s");
-    let mut text: String = (0..20000).map(|i| format!("r0 += {i}\n")).collect();
+    // r0 set first, so the verifier accepts it (run verifies before it runs).
+    let mut text = String::from("r0 = 0\n");
+    text.extend((0..20000).map(|i| format!("r0 += {i}\n")));
     text.push_str("exit\n");
     std::fs::write(&path, text).unwrap();
     path

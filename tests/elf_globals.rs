@@ -148,8 +148,8 @@ fn check_sets_globals_and_shows_them_per_variable() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
     let row = |label: &str| text.lines().find(|l| l.trim_start().starts_with(label)).unwrap_or("").to_string();
-    assert_eq!(row("global counter").split_whitespace().collect::<Vec<_>>(), ["global", "counter", "5", "5"]);
-    assert_eq!(row("global limit").split_whitespace().collect::<Vec<_>>(), ["global", "limit", "4", "4"]);
+    assert_eq!(row("global counter").split_whitespace().collect::<Vec<_>>(), ["global", "counter", "5", "5", "5"]);
+    assert_eq!(row("global limit").split_whitespace().collect::<Vec<_>>(), ["global", "limit", "4", "4", "4"]);
     assert!(row("r0").contains("0x1"), "5 > 4: XDP_DROP in both: {text}");
     let bad =
         Command::new(env!("CARGO_BIN_EXE_ebpf-lab")).arg("run").arg(&o).args(["--global", "nope=1"]).output().unwrap();

@@ -73,7 +73,8 @@ pub fn rejection_diagnostic(program: &Program, v: &Verification) -> Option<Diagn
     let span = e.insn.and_then(|s| insn_index(program, s)).and_then(|i| program.span(i));
     let mut d =
         Diagnostic::error(format!("the verifier rejects the program: {}", e.message), span).with_help(e.hint.clone());
-    d.label = Some(e.message.clone());
+    // The message is said once, in the header; the caret says where.
+    d.label = Some("rejected here".into());
     if !e.path.is_empty() {
         // A loop repeats the same steps: say each run of equal steps once, with its count.
         let mut steps: Vec<(String, usize)> = Vec::new();
