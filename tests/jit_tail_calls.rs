@@ -95,3 +95,10 @@ fn a_fault_in_the_target_names_the_target_and_its_instruction() {
     let e = both(main, &["r0 = 0\nr1 = 0\nr0 = *(u64 *)(r1 + 0)\nexit\n"]).unwrap_err();
     assert_eq!(e.index, Some(2), "{e}");
 }
+
+#[test]
+fn a_runaway_loop_in_the_nested_target_ends_the_run_with_the_budget_error() {
+    let main = "call sub\nr0 += 100\nexit\nsub:\nr2 = map(progs) ll\nr3 = 0\ncall 12\nexit\n";
+    let e = both(main, &["r0 = 0\nl:\nr0 += 1\ngoto l\n"]).unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::BudgetExhausted { .. }), "{e}");
+}

@@ -99,7 +99,7 @@ pub struct Rt<'a> {
     /// The program running now (errors name its instructions).
     pub current: usize,
     /// Call depth of the frame the current program started in: a tail call from there goes
-    /// back to [`run_chain`]'s loop, one from deeper runs its target in place of that frame.
+    /// back to `run_chain`'s loop, one from deeper runs its target in place of that frame.
     pub base_depth: u64,
     /// Errors known at compile time, raised by code `RAISE_STATIC + i`.
     pub statics: Vec<ErrorKind>,

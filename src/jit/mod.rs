@@ -12,6 +12,8 @@
 //! only at taken back-edges (the loop's span, `jump index - target index + 1`) and at
 //! bpf-to-bpf calls (1), so [`JitVm::charged`] is not an instruction count, and
 //! `RunOutcome::insns_executed` stays 0. `RunOptions::trace` is not supported (no per-step log).
+//! A tail call from a subprogram runs its target nested, in place of the subprogram's frame
+//! (`ctx::run_chain`), so the target's `exit` returns to the subprogram's caller.
 //! Code pages are writable only while being assembled, then read+execute, and are unmapped
 //! when the engine is dropped.
 
