@@ -13,12 +13,13 @@
 //! The budget is charged at taken back-edges (the span of the loop) and at bpf-to-bpf calls.
 
 use super::ctx::{
-    jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, KIND_ATOMIC, KIND_READ, KIND_WRITE, RAISE_BUDGET,
-    RAISE_DEPTH, RAISE_FELL_OFF, RAISE_STATIC,
+    jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, KIND_ATOMIC, KIND_READ, KIND_WRITE,
+    RAISE_BUDGET, RAISE_DEPTH, RAISE_FELL_OFF, RAISE_STATIC,
 };
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use crate::program::{ProgType, Program};
 use crate::runtime::error::{ErrorKind, RuntimeError};
+use crate::runtime::helpers::BPF_FUNC_TAIL_CALL;
 use crate::runtime::memory::{
     CODE_BASE, MAP_PTR_BASE, MAP_PTR_STRIDE, MAP_VALUE_BASE, MAP_VALUE_STRIDE, MAX_CALL_FRAMES, STACK_BASE, STACK_SIZE,
     STACK_STRIDE,
@@ -577,6 +578,13 @@ impl Gen {
             dynasm!(self.ops ; .arch x64 ; mov r10, Rq(x));
         }
         self.spill_args();
+        if id.is_none_or(|id| id == BPF_FUNC_TAIL_CALL as i64) {
+            // A tail call's target starts with this frame's r6-r10.
+            dynasm!(self.ops ; .arch x64
+                ; mov [r12 + REGS + 48], rbx ; mov [r12 + REGS + 56], r13 ; mov [r12 + REGS + 64], r14
+                ; mov [r12 + REGS + 72], r15 ; mov [r12 + REGS + 80], rbp
+            );
+        }
         match id {
             Some(id) => dynasm!(self.ops ; .arch x64 ; mov rsi, QWORD id),
             None => dynasm!(self.ops ; .arch x64 ; mov rsi, r10),
@@ -698,6 +706,8 @@ impl Gen {
             ; jmp <epilogue
             ; =>flagged
             ; mov r10, [r12 + FLAG]
+            ; cmp r10, FLAG_RETURN as i32
+            ; je >frame_return
             ; cmp r10, 2
             ; je >tail
             ; cmp r10, 3
@@ -706,12 +716,15 @@ impl Gen {
             ; xor eax, eax
             ; jmp <after_main
             ; tail:
-            // r1-r5 are still in the context from the helper call; keep r6-r10 too.
-            ; mov [r12 + REGS + 48], rbx ; mov [r12 + REGS + 56], r13 ; mov [r12 + REGS + 64], r14
-            ; mov [r12 + REGS + 72], r15 ; mov [r12 + REGS + 80], rbp
+            // r1-r10 are in the context from the helper call.
             ; mov rsp, [r12 + SAVED_RSP]
             ; mov eax, 2
             ; jmp <epilogue
+            ; frame_return:
+            // Reached from the helper call in the subprogram's body: its return address is on
+            // top, and rax holds the target's r0.
+            ; mov QWORD [r12 + FLAG], 0
+            ; ret
         );
         entry
     }

@@ -5,6 +5,8 @@
 //! of an access compares the virtual address against two cached region windows ([`Hot`]), and
 //! everything else asks Rust, which checks it exactly as the interpreter does.
 
+use super::compile::Compiled;
+use crate::program::Program;
 use crate::runtime::env::{tail_call_target, MemEnv, TAIL_CALL_FAILED};
 use crate::runtime::error::{Access, ErrorKind};
 use crate::runtime::helpers::BPF_FUNC_TAIL_CALL;
@@ -55,7 +57,8 @@ pub struct JitCtx {
     /// Scratch for instructions that need more registers than r10 and r11 (division, atomics).
     pub tmp: u64,
     /// Set by a callout: 1 = fault (in `Rt::error`), 2 = a tail call was taken, 3 = end the
-    /// program with r0 = 0 (an out-of-bounds `LD_ABS`).
+    /// program with r0 = 0 (an out-of-bounds `LD_ABS`), 4 = return from this frame (its tail
+    /// call's target has run).
     pub flag: u64,
     /// The eBPF registers r0–r10 at entry and exit, and r1–r5 across helper calls.
     pub regs: [u64; 11],
@@ -69,6 +72,9 @@ pub const FLAG_FAULT: u64 = 1;
 pub const FLAG_TAIL: u64 = 2;
 /// End the run now with r0 = 0.
 pub const FLAG_EXIT0: u64 = 3;
+/// A subprogram's tail call has run its target: the subprogram returns the target's r0 to its
+/// caller, as its frame was replaced.
+pub const FLAG_RETURN: u64 = 4;
 
 /// The Rust side of one run, reached from callouts through [`JitCtx::rt`].
 pub struct Rt<'a> {
@@ -88,8 +94,13 @@ pub struct Rt<'a> {
     pub tail: Option<usize>,
     /// Tail calls taken so far.
     pub tail_calls: u32,
-    /// Number of loaded programs.
-    pub programs: usize,
+    /// Every loaded program: the main one at 0, then tail-call targets.
+    pub programs: &'a [(Program, Compiled)],
+    /// The program running now (errors name its instructions).
+    pub current: usize,
+    /// Call depth of the frame the current program started in: a tail call from there goes
+    /// back to `run_chain`'s loop, one from deeper runs its target in place of that frame.
+    pub base_depth: u64,
     /// Errors known at compile time, raised by code `RAISE_STATIC + i`.
     pub statics: Vec<ErrorKind>,
     /// Context accesses already validated, kept across runs: `(address, size | kind << 8 |
@@ -186,12 +197,16 @@ pub(super) unsafe extern "C" fn jit_helper(ctx: *mut JitCtx, id: u64, idx: u64) 
     let args = [c.regs[1], c.regs[2], c.regs[3], c.regs[4], c.regs[5]];
     let rt = unsafe { rt(ctx) };
     if id == BPF_FUNC_TAIL_CALL as i64 {
-        return match tail_call_target(rt.mem, args, rt.tail_calls, rt.programs) {
-            Some(p) => {
+        return match tail_call_target(rt.mem, args, rt.tail_calls, rt.programs.len()) {
+            Some(p) if c.depth == rt.base_depth => {
                 rt.tail_calls += 1;
                 rt.tail = Some(p);
                 c.flag = FLAG_TAIL;
                 0
+            }
+            Some(p) => {
+                rt.tail_calls += 1;
+                unsafe { tail_call_in_frame(ctx, p) }
             }
             None => TAIL_CALL_FAILED,
         };
@@ -206,6 +221,67 @@ pub(super) unsafe extern "C" fn jit_helper(ctx: *mut JitCtx, id: u64, idx: u64) 
             0
         }
     }
+}
+
+/// Runs program `first`, then the tail calls it makes from its first frame, starting from the
+/// registers in `ctx.regs`. Returns the entry's status: 0 (exited, r0 in `ctx.regs[0]`) or 1
+/// (fault in `Rt::error`, `Rt::current` naming the program).
+///
+/// # Safety
+/// `ctx` is the live context of a run, whose `rt` points to that run's [`Rt`].
+pub(super) unsafe fn run_chain(ctx: *mut JitCtx, first: usize) -> u64 {
+    let mut current = first;
+    loop {
+        let run = unsafe { rt(ctx) };
+        run.current = current;
+        let code = &run.programs[current].1;
+        run.statics.clone_from(&code.statics);
+        unsafe { (*ctx).hot = [Hot::default(); 2] };
+        // SAFETY: `entry` is the prologue `compile` emitted, an `extern "C" fn(*mut JitCtx)
+        // -> u64` that only touches memory through `ctx` and what `jit_resolve` hands out.
+        let entry: extern "C" fn(*mut JitCtx) -> u64 = unsafe { std::mem::transmute(code.buf.ptr(code.entry)) };
+        let status = entry(ctx);
+        match unsafe { rt(ctx) }.tail.take() {
+            Some(next) if status == FLAG_TAIL => {
+                // The target starts with this frame's registers and r0 = 0 (the helper's result).
+                unsafe { (*ctx).regs[0] = 0 };
+                current = next;
+            }
+            _ => return status,
+        }
+    }
+}
+
+/// A tail call to program `p` from a subprogram: the target replaces the subprogram's frame, so
+/// it runs here (nested, at this depth) and the subprogram then returns its r0 to its caller.
+///
+/// # Safety
+/// As for [`run_chain`]; called from [`jit_helper`] with r1–r5 and r6–r10 in `ctx.regs`.
+unsafe fn tail_call_in_frame(ctx: *mut JitCtx, p: usize) -> u64 {
+    // The nested entry reuses the fields that locate the native stack and the frame: keep ours.
+    let (saved_rsp, tmp_rsp, depth) = unsafe { ((*ctx).saved_rsp, (*ctx).tmp_rsp, (*ctx).depth) };
+    let run = unsafe { rt(ctx) };
+    let (current, base_depth) = (run.current, run.base_depth);
+    run.base_depth = depth;
+    unsafe { (*ctx).regs[0] = 0 };
+    let status = unsafe { run_chain(ctx, p) };
+    let c = unsafe { &mut *ctx };
+    (c.saved_rsp, c.tmp_rsp) = (saved_rsp, tmp_rsp);
+    c.hot = [Hot::default(); 2];
+    if status != 0 {
+        // A fault: `Rt::current` names the program it happened in.
+        c.flag = FLAG_FAULT;
+        return 0;
+    }
+    if c.flag == FLAG_EXIT0 {
+        return 0;
+    }
+    let run = unsafe { rt(ctx) };
+    run.current = current;
+    run.base_depth = base_depth;
+    run.statics.clone_from(&run.programs[current].1.statics);
+    c.flag = FLAG_RETURN;
+    c.regs[0]
 }
 
 /// `BPF_LD_ABS`/`BPF_LD_IND`: `size` (low byte of `info`) bytes at packet offset `off`, big

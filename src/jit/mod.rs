@@ -12,6 +12,8 @@
 //! only at taken back-edges (the loop's span, `jump index - target index + 1`) and at
 //! bpf-to-bpf calls (1), so [`JitVm::charged`] is not an instruction count, and
 //! `RunOutcome::insns_executed` stays 0. `RunOptions::trace` is not supported (no per-step log).
+//! A tail call from a subprogram runs its target nested, in place of the subprogram's frame
+//! (`ctx::run_chain`), so the target's `exit` returns to the subprogram's caller.
 //! Code pages are writable only while being assembled, then read+execute, and are unmapped
 //! when the engine is dropped.
 
@@ -25,7 +27,7 @@ use crate::runtime::memory::{frame_pointer, Memory};
 use crate::runtime::run::{Input, RunOptions, RunOutcome};
 use crate::runtime::Map;
 use compile::Compiled;
-use ctx::{Hot, JitCtx, Rt, FLAG_TAIL};
+use ctx::{run_chain, Hot, JitCtx, Rt};
 
 /// The JIT engine: compiled programs (the main one at 0, then tail-call targets), their maps
 /// and memory.
@@ -115,7 +117,6 @@ impl JitVm {
         if let Input::Mem(data) = input {
             regs[2] = data.len() as u64;
         }
-        let mut current = 0;
         let mut rt = Rt {
             mem: &mut self.mem,
             options: &self.options,
@@ -125,7 +126,9 @@ impl JitVm {
             error: None,
             tail: None,
             tail_calls: 0,
-            programs: self.programs.len(),
+            programs: &self.programs,
+            current: 0,
+            base_depth: 0,
             statics: Vec::new(),
             ctx_seen: &mut self.ctx_seen,
         };
@@ -138,29 +141,12 @@ impl JitVm {
             tmp: 0,
             flag: 0,
             regs,
-            rt: std::ptr::null_mut(),
+            rt: (&mut rt as *mut Rt<'_>).cast(),
         };
-        loop {
-            let code = &self.programs[current].1;
-            rt.statics.clone_from(&code.statics);
-            ctx.rt = (&mut rt as *mut Rt<'_>).cast();
-            ctx.hot = [Hot::default(); 2];
-            // SAFETY: `entry` is the prologue `compile` emitted, an `extern "C" fn(*mut JitCtx)
-            // -> u64` that only touches memory through `ctx` and what `jit_resolve` hands out.
-            let entry: extern "C" fn(*mut JitCtx) -> u64 = unsafe { std::mem::transmute(code.buf.ptr(code.entry)) };
-            let status = entry(&mut ctx);
-            match (status, rt.tail.take()) {
-                (0, _) => break,
-                (s, Some(next)) if s == FLAG_TAIL => {
-                    // The target starts with this frame's registers and r0 = 0 (the helper's result).
-                    ctx.regs[0] = 0;
-                    current = next;
-                }
-                _ => {
-                    let (kind, idx) = rt.error.take().unwrap_or((ErrorKind::FellOffEnd, 0));
-                    return Err(RuntimeError::at_insn(&self.programs[current].0, idx, kind));
-                }
-            }
+        // SAFETY: `ctx.rt` points to `rt`, which outlives the run.
+        if unsafe { run_chain(&mut ctx, 0) } != 0 {
+            let (kind, idx) = rt.error.take().unwrap_or((ErrorKind::FellOffEnd, 0));
+            return Err(RuntimeError::at_insn(&self.programs[rt.current].0, idx, kind));
         }
         let trace = std::mem::take(&mut rt.trace);
         self.charged = self.options.budget - ctx.room;
