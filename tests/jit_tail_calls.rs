@@ -102,3 +102,13 @@ fn a_runaway_loop_in_the_nested_target_ends_the_run_with_the_budget_error() {
     let e = both(main, &["r0 = 0\nl:\nr0 += 1\ngoto l\n"]).unwrap_err();
     assert!(matches!(e.kind, ErrorKind::BudgetExhausted { .. }), "{e}");
 }
+
+#[test]
+fn callx_reaches_bpf_tail_call_like_call_12() {
+    // `callx r6` with r6 = 12 is a tail call too: the target runs at once and never returns.
+    let main = "r6 = 12\nr2 = map(progs) ll\nr3 = 0\ncallx r6\nr0 = 99\nexit\n";
+    assert_eq!(both(main, &["r0 = 2\nexit\n"]), Ok(2));
+    // From a subprogram, the target returns to the subprogram's caller, as with `call 12`.
+    let main = "call sub\nr0 += 100\nexit\nsub:\nr6 = 12\nr2 = map(progs) ll\nr3 = 0\ncallx r6\nr0 = 99\nexit\n";
+    assert_eq!(both(main, &["r0 = 3\nexit\n"]), Ok(103));
+}

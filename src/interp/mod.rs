@@ -350,6 +350,27 @@ impl Vm {
                 room = left.wrapping_add(ip as u64);
             }};
         }
+        // A helper call by number; a successful tail call switches to its target, which starts
+        // with the same r1 (the context) and this frame's stack, and never returns.
+        macro_rules! call_helper {
+            ($id:expr) => {{
+                let id = $id;
+                st.regs = cpu.regs;
+                let r = call::helper(self, st, id);
+                cpu.regs = st.regs;
+                match r {
+                    Ok(v) => cpu.regs[0] = v,
+                    Err(kind) => break Err(self.error_at(here!(), kind)),
+                }
+                if let Some(target) = st.tail_call.take() {
+                    charge!();
+                    self.switch_program(target);
+                    code = code_of(self.current);
+                    ip = code.as_ptr();
+                    room = room.wrapping_add(ip as u64);
+                }
+            }};
+        }
         let result = loop {
             // SAFETY: `ip` points to an op of `code` (index < `code.len()`) here. Every program in
             // `all` passed `decoded::pc_stays_in` when it was decoded, and `code` is always the
@@ -650,34 +671,9 @@ impl Vm {
                     }
                 }
 
-                Op::Call { id } => {
-                    st.regs = cpu.regs;
-                    let r = call::helper(self, st, id as i64);
-                    cpu.regs = st.regs;
-                    match r {
-                        Ok(v) => cpu.regs[0] = v,
-                        Err(kind) => break Err(self.error_at(here!(), kind)),
-                    }
-                    if let Some(target) = st.tail_call.take() {
-                        // A successful tail call never returns: the target starts with the same
-                        // r1 (the context) and this frame's stack.
-                        charge!();
-                        self.switch_program(target);
-                        code = code_of(self.current);
-                        ip = code.as_ptr();
-                        room = room.wrapping_add(ip as u64);
-                    }
-                }
-                Op::Callx { d } => {
-                    let id = r!(d) as i64;
-                    st.regs = cpu.regs;
-                    let r = call::helper(self, st, id);
-                    cpu.regs = st.regs;
-                    match r {
-                        Ok(v) => cpu.regs[0] = v,
-                        Err(kind) => break Err(self.error_at(here!(), kind)),
-                    }
-                }
+                Op::Call { id } => call_helper!(id as i64),
+                // `callx` reaches the same helpers by number, `bpf_tail_call` included.
+                Op::Callx { d } => call_helper!(r!(d) as i64),
                 Op::CallLocal { t } => {
                     if st.frames.len() + 1 >= MAX_CALL_FRAMES {
                         break Err(self.error_at(here!(), ErrorKind::CallDepth { max: MAX_CALL_FRAMES }));
