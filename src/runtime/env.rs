@@ -107,6 +107,10 @@ impl HelperEnv for MemEnv<'_> {
     fn trace(&mut self, message: String) {
         self.trace.push(message);
     }
+
+    fn skb_bytes(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        self.mem.skb_bytes(offset, len)
+    }
 }
 
 impl MemEnv<'_> {

@@ -271,6 +271,12 @@ pub trait HelperEnv {
     /// One `bpf_trace_printk` message, exactly as formatted (it may or may not end with `\n`;
     /// trace_pipe shows each message on its own line).
     fn trace(&mut self, message: String);
+    /// `len` bytes at `offset` from the skb's `data` (`skb_header_pointer`): `None` when the
+    /// program has no skb or the range passes the packet's end.
+    fn skb_bytes(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let _ = (offset, len);
+        None
+    }
 }
 
 /// Runs helper `id` with arguments `args`: the helper's [`HelperProto::imp`], or

@@ -529,6 +529,22 @@ pub fn load_packet(mem: &Memory, off: i32, size: u8) -> Option<u64> {
     Some(bytes.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64))
 }
 
+impl Memory {
+    /// `len` bytes at `offset` from the skb's `data`, up to `data_end` (a test run's skb is all
+    /// linear): what `skb_header_pointer` finds. `None` without an skb or past the end.
+    pub fn skb_bytes(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let (data, end) = self.packet_fields?;
+        let data = super::ctx_build::get_u32(&self.ctx, data) as u64;
+        let end = super::ctx_build::get_u32(&self.ctx, end) as u64;
+        let start = data.checked_add(offset)?;
+        if start.checked_add(len as u64)? > end {
+            return None;
+        }
+        let from = usize::try_from(start.checked_sub(PACKET_BASE)?).ok()?;
+        self.packet.get(from..from + len).map(<[u8]>::to_vec)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

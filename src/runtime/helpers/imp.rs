@@ -214,3 +214,68 @@ pub fn ringbuf_query(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     let rb = map.ringbuf().ok_or(HelperFault::BadMap(a[0]))?;
     Ok(rb.query(a[1]))
 }
+
+/// `bpf_skb_load_bytes(skb, offset, to, len)`: copies packet bytes; out of range, zeroes `to` and
+/// returns `-EFAULT`.
+pub fn skb_load_bytes(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let (offset, len) = (a[1] as u32, a[3] as u32 as usize);
+    if len > MAX_HELPER_BUF {
+        return Err(HelperFault::BadAccess { addr: a[2], len, write: true });
+    }
+    // The kernel refuses offsets above INT_MAX before looking at the packet.
+    let got = (offset <= i32::MAX as u32).then(|| env.skb_bytes(offset as u64, len)).flatten();
+    match got {
+        Some(bytes) => {
+            env.write(a[2], &bytes)?;
+            Ok(0)
+        }
+        None => {
+            env.write(a[2], &vec![0; len])?;
+            Ok(neg(libc::EFAULT))
+        }
+    }
+}
+
+/// `csum_partial` as x86-64 computes it: the 32-bit ones' complement sum of `sum` and the
+/// little-endian 32-bit words of `buf`, a short tail counting as zero-padded.
+fn csum_partial(buf: &[u8], sum: u32) -> u32 {
+    let mut acc = sum as u64;
+    for w in buf.chunks(4) {
+        let mut word = [0u8; 4];
+        word[..w.len()].copy_from_slice(w);
+        acc += u32::from_le_bytes(word) as u64;
+    }
+    while acc >> 32 != 0 {
+        acc = (acc & 0xffff_ffff) + (acc >> 32);
+    }
+    acc as u32
+}
+
+/// The kernel's `csum_add`: 32-bit addition with end-around carry.
+fn csum_add(a: u32, b: u32) -> u32 {
+    let (s, carry) = a.overflowing_add(b);
+    s.wrapping_add(carry as u32)
+}
+
+/// `bpf_csum_diff(from, from_size, to, to_size, seed)`: `seed + sum(to) - sum(from)` in ones'
+/// complement, folded to 16 bits (`csum_from32to16`), as kernels since 6.13 compute it: any sizes
+/// (older kernels wanted multiples of 4 and returned the unfolded 32-bit sum).
+pub fn csum_diff(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let (from_size, to_size) = (a[1] as u32 as usize, a[3] as u32 as usize);
+    // The verifier bounds both sizes by their buffers; without it, refuse absurd ones early.
+    if from_size.max(to_size) > MAX_HELPER_BUF {
+        return Err(HelperFault::BadAccess { addr: a[0], len: from_size.max(to_size), write: false });
+    }
+    let from = if from_size > 0 { env.read(a[0], from_size)? } else { Vec::new() };
+    let to = if to_size > 0 { env.read(a[2], to_size)? } else { Vec::new() };
+    let seed = a[4] as u32;
+    // The same branches as the kernel: they differ in how a zero sum is spelled (0 or ~0).
+    let sum = match (from_size > 0, to_size > 0) {
+        (true, true) => csum_add(csum_partial(&to, seed), !csum_partial(&from, 0)),
+        (false, true) => csum_partial(&to, seed),
+        (true, false) => !csum_partial(&from, !seed),
+        (false, false) => seed,
+    };
+    let folded = sum.wrapping_add(sum.rotate_left(16)) >> 16;
+    Ok(folded as u64)
+}

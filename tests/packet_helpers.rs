@@ -1,0 +1,121 @@
+//! The packet helpers of XDP and tc code (`bpf_skb_load_bytes`, `bpf_csum_diff`, ...): each
+//! program runs through `ebpf-lab check`, so the interpreter, the JIT and the kernel must agree
+//! on `r0`, the packet and the maps, and `r0` must be the value the kernel computes.
+
+mod check_common;
+
+/// Asserts every engine agrees and `r0` is `r0` in all three columns.
+fn assert_agree(name: &str, src: &str, r0: &str) {
+    let (code, out) = check_common::check(name, src, &["--packet", "examples/udp.pkt"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("all engines agree"), "{out}");
+    let row = out.lines().find(|l| l.trim_start().starts_with("r0")).unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(row.matches(r0).count(), 3, "{out}");
+}
+
+#[test]
+fn skb_load_bytes_copies_or_zeroes_and_faults() {
+    if !ebpf_lab::kernel::require_or_skip("skb_load_bytes_copies_or_zeroes_and_faults") {
+        return;
+    }
+    // 8 bytes from offset 12 (EtherType, IPv4 header), then 4 bytes past the end: -EFAULT and
+    // a zeroed buffer (primed with ones first); the results go to r0 and a map.
+    let src = "\
+.prog tc
+.map out array key=4 value=8 max=2
+        r6 = r1
+        r2 = 12
+        r3 = r10
+        r3 += -8
+        r4 = 8
+        call bpf_skb_load_bytes
+        r7 = r0
+        r1 = -1
+        *(u32 *)(r10 - 16) = r1
+        r1 = r6
+        r2 = 10000
+        r3 = r10
+        r3 += -16
+        r4 = 4
+        call bpf_skb_load_bytes
+        r7 <<= 8
+        r7 += r0
+        r0 = *(u64 *)(r10 - 8)
+        r1 = *(u32 *)(r10 - 16)
+        r0 ^= r1
+        r0 ^= r7
+        *(u64 *)(r10 - 24) = r0
+        r1 = 1
+        *(u32 *)(r10 - 28) = r1
+        r1 = map(out) ll
+        r2 = r10
+        r2 += -28
+        r3 = r10
+        r3 += -24
+        r4 = 0
+        call bpf_map_update_elem
+        r0 = *(u64 *)(r10 - 24)
+        exit
+";
+    assert_agree("load_bytes.s", src, "0xffffd1ffffbafffa");
+}
+
+#[test]
+fn csum_diff_pushes_pulls_and_diffs() {
+    if !ebpf_lab::kernel::require_or_skip("csum_diff_pushes_pulls_and_diffs") {
+        return;
+    }
+    // Four calls, 16 bits each in r0: diff 8 -> 12 bytes with a seed, push 8, pull 8, pull 6
+    // (a size that is not a multiple of 4).
+    let mut src = String::from(
+        "\
+.prog xdp
+        r1 = 0x12345678
+        *(u32 *)(r10 - 4) = r1
+        r1 = 0xdeadbeef
+        *(u32 *)(r10 - 8) = r1
+        r1 = 0x0badf00d
+        *(u32 *)(r10 - 12) = r1
+        r6 = 0
+",
+    );
+    for (from, to, seed) in
+        [((-8, 8), (-12, 12), 0x1234), ((0, 0), (-8, 8), 0), ((-8, 8), (0, 0), 7), ((-8, 6), (0, 0), 7)]
+    {
+        for (reg, (off, size)) in [(1, from), (3, to)] {
+            if size == 0 {
+                src += &format!("        r{reg} = 0\n        r{} = 0\n", reg + 1);
+            } else {
+                src += &format!("        r{reg} = r10\n        r{reg} += {off}\n        r{} = {size}\n", reg + 1);
+            }
+        }
+        src += &format!("        r5 = {seed}\n        call bpf_csum_diff\n        r6 <<= 16\n        r6 |= r0\n");
+    }
+    src += "        r0 = r6\n        exit\n";
+    assert_agree("csum_diff.s", &src, "0xdef064af9bc0bf1");
+    // The spelling of a zero sum: equal buffers diff to 0xffff, nothing at all to the seed.
+    let zero = "\
+.prog xdp
+        r1 = 0x12345678
+        *(u32 *)(r10 - 4) = r1
+        r1 = r10
+        r1 += -4
+        r2 = 4
+        r3 = r10
+        r3 += -4
+        r4 = 4
+        r5 = 0
+        call bpf_csum_diff
+        r6 = r0
+        r6 <<= 32
+        r1 = 0
+        r2 = 0
+        r3 = 0
+        r4 = 0
+        r5 = 0x12345
+        call bpf_csum_diff
+        r0 |= r6
+        exit
+";
+    assert_agree("csum_zero.s", zero, "0xffff00002346");
+}
