@@ -119,3 +119,103 @@ fn csum_diff_pushes_pulls_and_diffs() {
 ";
     assert_agree("csum_zero.s", zero, "0xffff00002346");
 }
+
+#[test]
+fn xdp_adjust_head_and_tail_move_the_packet_within_the_frame() {
+    if !ebpf_lab::kernel::require_or_skip("xdp_adjust_head_and_tail_move_the_packet_within_the_frame") {
+        return;
+    }
+    // One byte per call (0xea = -EINVAL, 0 = done): head -217 passes the xdp_frame, +47 leaves
+    // less than an Ethernet header; -216 and +200 fit; tail +10 (zeros) and -3. Then a store
+    // through re-read packet pointers and the new length in the top 16 bits (83 bytes).
+    let src = "\
+.prog xdp
+        r6 = r1
+        r2 = -217
+        call bpf_xdp_adjust_head
+        r7 = r0
+        r7 &= 0xff
+        r7 <<= 8
+        r1 = r6
+        r2 = 47
+        call bpf_xdp_adjust_head
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = -216
+        call bpf_xdp_adjust_head
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = 200
+        call bpf_xdp_adjust_head
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = 10
+        call bpf_xdp_adjust_tail
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = -3
+        call bpf_xdp_adjust_tail
+        r0 &= 0xff
+        r7 |= r0
+        r2 = *(u32 *)(r6 + 4)
+        r1 = *(u32 *)(r6 + 0)
+        r3 = r1
+        r3 += 4
+        if r3 > r2 goto out
+        r4 = 0xaa
+        *(u8 *)(r1 + 3) = r4
+        r0 = r2
+        r0 -= r1
+        r0 <<= 48
+        r7 |= r0
+out:
+        r0 = r7
+        exit
+";
+    assert_agree("adjust_head.s", src, "0x53eaea00000000");
+    // The tail grows at most to the frame's end less the skb_shared_info tailroom (60 + 3460
+    // bytes), and shrinks to no less than 14 bytes.
+    let src = "\
+.prog xdp
+        r6 = r1
+        r2 = 3461
+        call bpf_xdp_adjust_tail
+        r7 = r0
+        r7 &= 0xff
+        r7 <<= 8
+        r1 = r6
+        r2 = 3460
+        call bpf_xdp_adjust_tail
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = -3460
+        call bpf_xdp_adjust_tail
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = -47
+        call bpf_xdp_adjust_tail
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = -46
+        call bpf_xdp_adjust_tail
+        r0 &= 0xff
+        r7 |= r0
+        r0 = r7
+        exit
+";
+    assert_agree("adjust_tail.s", src, "0xea0000ea00");
+}

@@ -111,6 +111,14 @@ impl HelperEnv for MemEnv<'_> {
     fn skb_bytes(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
         self.mem.skb_bytes(offset, len)
     }
+
+    fn xdp_pointers(&self) -> Option<[u64; 3]> {
+        self.mem.xdp_pointers()
+    }
+
+    fn set_xdp_pointers(&mut self, pointers: [u64; 3]) -> Result<(), HelperFault> {
+        self.mem.set_xdp_pointers(pointers).ok_or_else(|| HelperFault::Other("no XDP packet in this run".into()))
+    }
 }
 
 impl MemEnv<'_> {

@@ -277,6 +277,17 @@ pub trait HelperEnv {
         let _ = (offset, len);
         None
     }
+    /// An XDP program's packet pointers `[data_meta, data, data_end]`; `None` outside XDP.
+    fn xdp_pointers(&self) -> Option<[u64; 3]> {
+        None
+    }
+    /// Moves an XDP program's packet pointers (already checked against the buffer's bounds):
+    /// the context fields and the packet the program may access follow; bytes newly past the
+    /// old `data_end` read as zeros.
+    fn set_xdp_pointers(&mut self, pointers: [u64; 3]) -> Result<(), HelperFault> {
+        let _ = pointers;
+        Err(HelperFault::Other("no XDP packet in this run".into()))
+    }
 }
 
 /// Runs helper `id` with arguments `args`: the helper's [`HelperProto::imp`], or

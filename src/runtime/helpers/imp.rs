@@ -279,3 +279,44 @@ pub fn csum_diff(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     let folded = sum.wrapping_add(sum.rotate_left(16)) >> 16;
     Ok(folded as u64)
 }
+
+/// `ETH_HLEN`: an XDP packet never shrinks below an Ethernet header.
+const ETH_HLEN: u64 = 14;
+
+fn xdp_pointers(env: &dyn HelperEnv) -> Result<[u64; 3], HelperFault> {
+    env.xdp_pointers().ok_or_else(|| HelperFault::Other("no XDP packet in this run".into()))
+}
+
+/// `bpf_xdp_adjust_head(xdp, delta)`: moves `data` (and the metadata with it) by `delta`; 0, or
+/// `-EINVAL` when `data` would pass the frame head plus metadata or leave less than an
+/// Ethernet header.
+pub fn xdp_adjust_head(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let [meta, data, end] = xdp_pointers(env)?;
+    let metalen = data - meta;
+    let new_data = data.wrapping_add(a[1] as i32 as i64 as u64);
+    let lowest = crate::runtime::memory::PACKET_BASE + crate::runtime::memory::XDP_FRAME_HEAD + metalen;
+    if new_data < lowest || new_data > end.saturating_sub(ETH_HLEN) {
+        return Ok(neg(libc::EINVAL));
+    }
+    let new_meta = new_data - metalen;
+    if metalen > 0 {
+        let bytes = env.read(meta, metalen as usize)?;
+        env.set_xdp_pointers([new_meta, new_data, end])?;
+        env.write(new_meta, &bytes)?;
+    } else {
+        env.set_xdp_pointers([new_meta, new_data, end])?;
+    }
+    Ok(0)
+}
+
+/// `bpf_xdp_adjust_tail(xdp, delta)`: moves `data_end` by `delta` (grown bytes are zeros); 0, or
+/// `-EINVAL` past the frame's tailroom or below an Ethernet header.
+pub fn xdp_adjust_tail(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let [meta, data, end] = xdp_pointers(env)?;
+    let new_end = end.wrapping_add(a[1] as i32 as i64 as u64);
+    if new_end > crate::runtime::memory::XDP_DATA_HARD_END || new_end < data + ETH_HLEN {
+        return Ok(neg(libc::EINVAL));
+    }
+    env.set_xdp_pointers([meta, data, new_end])?;
+    Ok(0)
+}
