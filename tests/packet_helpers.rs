@@ -219,3 +219,102 @@ out:
 ";
     assert_agree("adjust_tail.s", src, "0xea0000ea00");
 }
+
+#[test]
+fn xdp_adjust_meta_grows_metadata_the_run_hands_back() {
+    if !ebpf_lab::kernel::require_or_skip("xdp_adjust_meta_grows_metadata_the_run_hands_back") {
+        return;
+    }
+    // meta -36 (fits), -6 (not whole words: -EACCES), +4, -8, then head -8; the 40 metadata
+    // bytes come back in front of the 68-byte packet.
+    let src = "\
+.prog xdp
+        r6 = r1
+        r2 = -36
+        call bpf_xdp_adjust_meta
+        r7 = r0
+        r7 &= 0xff
+        r7 <<= 8
+        r1 = r6
+        r2 = -6
+        call bpf_xdp_adjust_meta
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = 4
+        call bpf_xdp_adjust_meta
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = -8
+        call bpf_xdp_adjust_meta
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = -8
+        call bpf_xdp_adjust_head
+        r0 &= 0xff
+        r7 |= r0
+        r2 = *(u32 *)(r6 + 0)
+        r1 = *(u32 *)(r6 + 8)
+        r3 = r1
+        r3 += 8
+        if r3 > r2 goto out
+        r4 = 0x11223344
+        *(u32 *)(r1 + 0) = r4
+        *(u32 *)(r1 + 4) = r4
+out:
+        r0 = r7
+        exit
+";
+    let (code, out) = check_common::check("adjust_meta.s", src, &["--packet", "examples/udp.pkt"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("all engines agree") && out.contains("0xf3000000"), "{out}");
+    assert_eq!(out.matches("108 B 4433221144332211").count(), 3, "{out}");
+    // Metadata written, then the head moves: the metadata moves with it; the head cannot pass
+    // the frame head plus the metadata (-EINVAL, 0xea).
+    let src = "\
+.prog xdp
+        r6 = r1
+        r2 = -8
+        call bpf_xdp_adjust_meta
+        r2 = *(u32 *)(r6 + 0)
+        r1 = *(u32 *)(r6 + 8)
+        r3 = r1
+        r3 += 8
+        if r3 > r2 goto out
+        r4 = 0x11223344
+        *(u32 *)(r1 + 0) = r4
+        r4 = 0x55667788
+        *(u32 *)(r1 + 4) = r4
+        r1 = r6
+        r2 = -12
+        call bpf_xdp_adjust_head
+        r7 = r0
+        r1 = r6
+        r2 = 20
+        call bpf_xdp_adjust_head
+        r7 <<= 8
+        r0 &= 0xff
+        r7 |= r0
+        r1 = r6
+        r2 = -228
+        call bpf_xdp_adjust_head
+        r7 <<= 8
+        r0 &= 0xff
+        r7 |= r0
+        r0 = r7
+        exit
+out:
+        r0 = 1
+        exit
+";
+    let (code, out) = check_common::check("adjust_meta_head.s", src, &["--packet", "examples/udp.pkt"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("all engines agree"), "{out}");
+    assert_eq!(out.matches("60 B 4433221188776655").count(), 3, "{out}");
+    assert!(out.lines().any(|l| l.trim_start().starts_with("r0") && l.matches("0xea").count() == 3), "{out}");
+}

@@ -553,7 +553,7 @@ impl Memory {
 
 impl Memory {
     /// The ctx offsets of an XDP program's `data_meta`, `data` and `data_end`.
-    fn xdp_fields(&self) -> Option<[usize; 3]> {
+    pub(super) fn xdp_fields(&self) -> Option<[usize; 3]> {
         let layout = self.ctx_layout.filter(|l| l.struct_name == "struct xdp_md")?;
         let meta = layout.fields.iter().find(|f| f.kind == super::ctx::FieldKind::PacketMeta)?.offset as usize;
         let (data, end) = self.packet_fields?;
@@ -585,10 +585,11 @@ impl Memory {
             self.ctx[f..f + 4].copy_from_slice(&(v as u32).to_le_bytes());
         }
         let mut regions = std::mem::take(&mut self.regions);
+        // The metadata in front of `data` is the program's too.
         for r in regions.iter_mut().filter(|r| r.backing == Backing::Packet) {
-            r.base = data;
-            r.start = (data - PACKET_BASE) as usize;
-            r.len = end - data;
+            r.base = meta;
+            r.start = (meta - PACKET_BASE) as usize;
+            r.len = end - meta;
         }
         self.set_regions(regions);
         Some(())

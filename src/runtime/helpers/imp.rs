@@ -320,3 +320,21 @@ pub fn xdp_adjust_tail(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     env.set_xdp_pointers([meta, data, new_end])?;
     Ok(0)
 }
+
+/// `bpf_xdp_adjust_meta(xdp, delta)`: moves `data_meta` by `delta`; 0, `-EINVAL` outside
+/// `[frame head, data]`, `-EACCES` when the metadata would not be whole 32-bit words of at most
+/// 255 bytes (`skb_shared_info.meta_len` is a `u8`).
+pub fn xdp_adjust_meta(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let [meta, data, end] = xdp_pointers(env)?;
+    let new_meta = meta.wrapping_add(a[1] as i32 as i64 as u64);
+    let lowest = crate::runtime::memory::PACKET_BASE + crate::runtime::memory::XDP_FRAME_HEAD;
+    if new_meta < lowest || new_meta > data {
+        return Ok(neg(libc::EINVAL));
+    }
+    let metalen = data - new_meta;
+    if metalen % 4 != 0 || metalen > u8::MAX as u64 {
+        return Ok(neg(libc::EACCES));
+    }
+    env.set_xdp_pointers([new_meta, data, end])?;
+    Ok(0)
+}

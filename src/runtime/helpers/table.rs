@@ -232,7 +232,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
         54,
         "xdp_adjust_meta",
         Some(FuncProto { ret: RetType::Integer, args: &[ArgType::PtrToCtx, ArgType::Anything], gpl_only: false }),
-        None,
+        Some(imp::xdp_adjust_meta),
     ),
     h(55, "perf_event_read_value", None, None),
     h(56, "perf_prog_read_value", None, None),
