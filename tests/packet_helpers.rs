@@ -318,3 +318,64 @@ out:
     assert_eq!(out.matches("60 B 4433221188776655").count(), 3, "{out}");
     assert!(out.lines().any(|l| l.trim_start().starts_with("r0") && l.matches("0xea").count() == 3), "{out}");
 }
+
+#[test]
+fn skb_store_bytes_writes_up_to_the_end_only() {
+    if !ebpf_lab::kernel::require_or_skip("skb_store_bytes_writes_up_to_the_end_only") {
+        return;
+    }
+    // One byte per call: at 2 with both flags (done), at 56 (the last 4 bytes: done), at 57
+    // (-EFAULT, 0xf2), an unknown flag (-EINVAL, 0xea).
+    let src = "\
+.prog tc
+        r6 = r1
+        r1 = 0x11223344
+        *(u32 *)(r10 - 4) = r1
+        r1 = r6
+        r2 = 2
+        r3 = r10
+        r3 += -4
+        r4 = 4
+        r5 = 3
+        call bpf_skb_store_bytes
+        r7 = r0
+        r7 &= 0xff
+        r7 <<= 8
+        r1 = r6
+        r2 = 56
+        r3 = r10
+        r3 += -4
+        r4 = 4
+        r5 = 0
+        call bpf_skb_store_bytes
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = 57
+        r3 = r10
+        r3 += -4
+        r4 = 4
+        r5 = 0
+        call bpf_skb_store_bytes
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = 0
+        r3 = r10
+        r3 += -4
+        r4 = 4
+        r5 = 4
+        call bpf_skb_store_bytes
+        r0 &= 0xff
+        r7 |= r0
+        r0 = r7
+        exit
+";
+    let (code, out) = check_common::check("store_bytes.s", src, &["--packet", "examples/udp.pkt"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("all engines agree"), "{out}");
+    assert_eq!(out.matches("0xf2ea").count(), 3, "{out}");
+    assert_eq!(out.matches("60 B ffff44332211").count(), 3, "{out}");
+}

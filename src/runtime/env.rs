@@ -112,6 +112,10 @@ impl HelperEnv for MemEnv<'_> {
         self.mem.skb_bytes(offset, len)
     }
 
+    fn skb_store(&mut self, offset: u64, data: &[u8]) -> bool {
+        self.mem.skb_store(offset, data).is_some()
+    }
+
     fn xdp_pointers(&self) -> Option<[u64; 3]> {
         self.mem.xdp_pointers()
     }

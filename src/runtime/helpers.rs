@@ -277,6 +277,12 @@ pub trait HelperEnv {
         let _ = (offset, len);
         None
     }
+    /// Writes `data` at `offset` from the skb's `data` (`bpf_skb_store_bytes`); `false` when the
+    /// program has no skb or the range passes the packet's end.
+    fn skb_store(&mut self, offset: u64, data: &[u8]) -> bool {
+        let _ = (offset, data);
+        false
+    }
     /// An XDP program's packet pointers `[data_meta, data, data_end]`; `None` outside XDP.
     fn xdp_pointers(&self) -> Option<[u64; 3]> {
         None

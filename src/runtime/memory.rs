@@ -539,6 +539,21 @@ impl Memory {
     /// `len` bytes at `offset` from the skb's `data`, up to `data_end` (a test run's skb is all
     /// linear): what `skb_header_pointer` finds. `None` without an skb or past the end.
     pub fn skb_bytes(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let from = self.skb_range(offset, len)?;
+        self.packet.get(from..from + len).map(<[u8]>::to_vec)
+    }
+
+    /// Writes `data` at `offset` from the skb's `data`, within `data_end`; `None` without an skb
+    /// or past the end.
+    pub fn skb_store(&mut self, offset: u64, data: &[u8]) -> Option<()> {
+        let from = self.skb_range(offset, data.len())?;
+        self.packet.get_mut(from..from + data.len())?.copy_from_slice(data);
+        Some(())
+    }
+
+    /// The index in [`Memory::packet`] of `len` bytes at `offset` from the skb's `data`, when
+    /// they end by `data_end`.
+    fn skb_range(&self, offset: u64, len: usize) -> Option<usize> {
         let (data, end) = self.packet_fields?;
         let data = super::ctx_build::get_u32(&self.ctx, data) as u64;
         let end = super::ctx_build::get_u32(&self.ctx, end) as u64;
@@ -546,8 +561,7 @@ impl Memory {
         if start.checked_add(len as u64)? > end {
             return None;
         }
-        let from = usize::try_from(start.checked_sub(PACKET_BASE)?).ok()?;
-        self.packet.get(from..from + len).map(<[u8]>::to_vec)
+        usize::try_from(start.checked_sub(PACKET_BASE)?).ok()
     }
 }
 

@@ -338,3 +338,24 @@ pub fn xdp_adjust_meta(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     env.set_xdp_pointers([new_meta, data, end])?;
     Ok(0)
 }
+
+/// `BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH`: the flags `bpf_skb_store_bytes` takes. Both
+/// only touch what a test run cannot show (`skb->csum` of a `CHECKSUM_NONE` skb, a zero hash).
+const SKB_STORE_FLAGS: u64 = 1 | 2;
+
+/// `bpf_skb_store_bytes(skb, offset, from, len, flags)`: copies `len` bytes into the packet; 0,
+/// `-EINVAL` (unknown flags) or `-EFAULT` (past the packet's end).
+pub fn skb_store_bytes(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    if a[4] & !SKB_STORE_FLAGS != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let (offset, len) = (a[1] as u32, a[3] as u32 as usize);
+    if len > MAX_HELPER_BUF {
+        return Err(HelperFault::BadAccess { addr: a[2], len, write: false });
+    }
+    let bytes = env.read(a[2], len)?;
+    if offset > i32::MAX as u32 || !env.skb_store(offset as u64, &bytes) {
+        return Ok(neg(libc::EFAULT));
+    }
+    Ok(0)
+}

@@ -91,7 +91,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
             ],
             gpl_only: false,
         }),
-        None,
+        Some(imp::skb_store_bytes),
     ),
     h(10, "l3_csum_replace", None, None),
     h(11, "l4_csum_replace", None, None),
