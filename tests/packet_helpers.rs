@@ -379,3 +379,162 @@ fn skb_store_bytes_writes_up_to_the_end_only() {
     assert_eq!(out.matches("0xf2ea").count(), 3, "{out}");
     assert_eq!(out.matches("60 B ffff44332211").count(), 3, "{out}");
 }
+
+#[test]
+fn l3_and_l4_csum_replace_update_the_checksums_in_the_packet() {
+    if !ebpf_lab::kernel::require_or_skip("l3_and_l4_csum_replace_update_the_checksums_in_the_packet") {
+        return;
+    }
+    // Status bytes low (0, 0xea = -EINVAL, 0xf2 = -EFAULT), the IPv4 checksum after the
+    // updates in the top 16 bits.
+    let src = "\
+.prog tc
+        r6 = r1
+        # IPv4 TTL/protocol word at 22 (ttl 0x40 -> 0x3f), checksum at 24: csum_replace2
+        r1 = r6
+        r2 = 24
+        r3 = 0x1140
+        r4 = 0x113f
+        r5 = 2
+        call bpf_l3_csum_replace
+        r7 = r0
+        r7 &= 0xff
+        r7 <<= 8
+        # source address changes (4 bytes) with csum_replace4
+        r1 = r6
+        r2 = 24
+        r3 = 0x0100007f
+        r4 = 0x0200000a
+        r5 = 4
+        call bpf_l3_csum_replace
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        # a diff with from != 0: -EINVAL; odd offset: -EFAULT; size 3: -EINVAL
+        r1 = r6
+        r2 = 24
+        r3 = 1
+        r4 = 0x1234
+        r5 = 0
+        call bpf_l3_csum_replace
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = 25
+        r3 = 0
+        r4 = 0x1234
+        r5 = 0
+        call bpf_l3_csum_replace
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = 24
+        r3 = 0
+        r4 = 0x1234
+        r5 = 3
+        call bpf_l3_csum_replace
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        # by diff
+        r1 = r6
+        r2 = 24
+        r3 = 0
+        r4 = 0xfedcba98
+        r5 = 0
+        call bpf_l3_csum_replace
+        r0 &= 0xff
+        r7 |= r0
+        r2 = *(u32 *)(r6 + 80)
+        r1 = *(u32 *)(r6 + 76)
+        r3 = r1
+        r3 += 26
+        if r3 > r2 goto out
+        r0 = *(u16 *)(r1 + 24)
+        r0 <<= 48
+        r7 |= r0
+out:
+        r0 = r7
+        exit
+";
+    assert_agree("l3_csum.s", src, "0x46000000eaf2ea00");
+    // The UDP checksum after three updates (top 16 bits), a zero sum left alone under
+    // BPF_F_MARK_MANGLED_0 (bits 32-47), an unknown flag (-EINVAL).
+    let src = "\
+.prog tc
+        r6 = r1
+        # UDP checksum at 40: replace4, replace2 (widened), diff, with MANGLED_0 on a zeroed sum
+        r1 = r6
+        r2 = 40
+        r3 = 0x0100007f
+        r4 = 0x0200000a
+        r5 = 0x14
+        call bpf_l4_csum_replace
+        r7 = r0
+        r7 &= 0xff
+        r7 <<= 8
+        r1 = r6
+        r2 = 40
+        r3 = 0x3500
+        r4 = 0x3600
+        r5 = 0x82
+        call bpf_l4_csum_replace
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = 40
+        r3 = 0
+        r4 = 0xfedcba98
+        r5 = 0
+        call bpf_l4_csum_replace
+        r0 &= 0xff
+        r7 |= r0
+        r7 <<= 8
+        r1 = r6
+        r2 = 40
+        r3 = 0
+        r4 = 0
+        r5 = 0x100
+        call bpf_l4_csum_replace
+        r0 &= 0xff
+        r7 |= r0
+        r2 = *(u32 *)(r6 + 80)
+        r1 = *(u32 *)(r6 + 76)
+        r3 = r1
+        r3 += 42
+        if r3 > r2 goto out
+        r0 = *(u16 *)(r1 + 40)
+        r0 <<= 48
+        r7 |= r0
+        # a zero sum stays zero under MANGLED_0, and becomes 0xffff when it computes to 0
+        r0 = 0
+        *(u16 *)(r1 + 40) = r0
+        r1 = r6
+        r2 = 40
+        r3 = 0
+        r4 = 0x1234
+        r5 = 0x20
+        call bpf_l4_csum_replace
+        r2 = *(u32 *)(r6 + 80)
+        r1 = *(u32 *)(r6 + 76)
+        r3 = r1
+        r3 += 42
+        if r3 > r2 goto out
+        r0 = *(u16 *)(r1 + 40)
+        r0 <<= 32
+        r7 |= r0
+        r1 = r6
+        r2 = 40
+        r3 = 0
+        r4 = 0xffff
+        r5 = 0x60
+        call bpf_l4_csum_replace
+out:
+        r0 = r7
+        exit
+";
+    assert_agree("l4_csum.s", src, "0x44ff0000000000ea");
+}

@@ -359,3 +359,105 @@ pub fn skb_store_bytes(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     }
     Ok(0)
 }
+
+/// `BPF_F_HDR_FIELD_MASK`: the size of the replaced field (0 = `to` is a `bpf_csum_diff`).
+const HDR_FIELD_MASK: u64 = 0xf;
+/// `BPF_F_PSEUDO_HDR`: the field is part of the pseudo header (matters only for offloaded sums).
+const F_PSEUDO_HDR: u64 = 1 << 4;
+/// `BPF_F_MARK_MANGLED_0`: a UDP checksum of 0 means "none": leave it, and write a computed 0
+/// as `0xffff` (`CSUM_MANGLED_0`).
+const F_MARK_MANGLED_0: u64 = 1 << 5;
+/// `BPF_F_MARK_ENFORCE`: update even a zero checksum.
+const F_MARK_ENFORCE: u64 = 1 << 6;
+/// `BPF_F_IPV6`: the pseudo header is IPv6's (matters only for offloaded sums).
+const F_IPV6: u64 = 1 << 7;
+
+/// The kernel's `csum_fold`: 32-bit sum to 16 bits, complemented.
+fn csum_fold(sum: u32) -> u16 {
+    let s = (sum & 0xffff) + (sum >> 16);
+    let s = (s & 0xffff) + (s >> 16);
+    !(s as u16)
+}
+
+/// How the checksum at `ptr` changes: `csum_replace_by_diff` (`size` 0), `csum_replace4`
+/// (`size` 4, and `size` 2 where `wide16`: `inet_proto_csum_replace2` widens to 32 bits) or
+/// `csum_replace2` (`size` 2). `None` for other sizes.
+fn csum_replace(sum: u16, size: u64, from: u64, to: u64, wide16: bool) -> Option<u16> {
+    let replace4 = |from: u32, to: u32| csum_fold(csum_add(csum_add(!(sum as u32), !from), to));
+    Some(match size {
+        0 => csum_fold(csum_add(to as u32, !(sum as u32))),
+        2 if wide16 => replace4(from as u16 as u32, to as u16 as u32),
+        2 => {
+            let add16 = |a: u16, b: u16| {
+                let (r, c) = a.overflowing_add(b);
+                r.wrapping_add(c as u16)
+            };
+            !add16(add16(!sum, !(from as u16)), to as u16)
+        }
+        4 => replace4(from as u32, to as u32),
+        _ => return None,
+    })
+}
+
+/// Reads the 16-bit checksum at packet `offset` (even, within the packet) for the csum helpers:
+/// `Err(r0)` with `-EFAULT` otherwise.
+fn csum_field(env: &dyn HelperEnv, offset: u64) -> Result<u16, u64> {
+    if offset > 0xffff || offset & 1 != 0 {
+        return Err(neg(libc::EFAULT));
+    }
+    match env.skb_bytes(offset, 2) {
+        Some(b) => Ok(u16::from_le_bytes([b[0], b[1]])),
+        None => Err(neg(libc::EFAULT)),
+    }
+}
+
+/// `bpf_l3_csum_replace(skb, offset, from, to, flags)`: updates the IP header checksum at
+/// `offset` for a field changed from `from` to `to` (flags: its size, 2 or 4, or 0 with `to` a
+/// `bpf_csum_diff`); 0, `-EINVAL` or `-EFAULT`.
+pub fn l3_csum_replace(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let flags = a[4];
+    if flags & !HDR_FIELD_MASK != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let sum = match csum_field(env, a[1] as u32 as u64) {
+        Ok(s) => s,
+        Err(r0) => return Ok(r0),
+    };
+    if flags & HDR_FIELD_MASK == 0 && a[2] != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let Some(new) = csum_replace(sum, flags & HDR_FIELD_MASK, a[2], a[3], false) else {
+        return Ok(neg(libc::EINVAL));
+    };
+    env.skb_store(a[1] as u32 as u64, &new.to_le_bytes());
+    Ok(0)
+}
+
+/// `bpf_l4_csum_replace(skb, offset, from, to, flags)`: the same for a TCP/UDP checksum, with
+/// `BPF_F_MARK_MANGLED_0`/`BPF_F_MARK_ENFORCE` for UDP's "no checksum" 0. A test run's skb is
+/// `CHECKSUM_NONE`, so the pseudo-header flags change nothing.
+pub fn l4_csum_replace(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let flags = a[4];
+    if flags & !(HDR_FIELD_MASK | F_PSEUDO_HDR | F_MARK_MANGLED_0 | F_MARK_ENFORCE | F_IPV6) != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let sum = match csum_field(env, a[1] as u32 as u64) {
+        Ok(s) => s,
+        Err(r0) => return Ok(r0),
+    };
+    let mangled0 = flags & F_MARK_MANGLED_0 != 0;
+    if mangled0 && flags & F_MARK_ENFORCE == 0 && sum == 0 {
+        return Ok(0);
+    }
+    if flags & HDR_FIELD_MASK == 0 && a[2] != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let Some(mut new) = csum_replace(sum, flags & HDR_FIELD_MASK, a[2], a[3], true) else {
+        return Ok(neg(libc::EINVAL));
+    };
+    if mangled0 && new == 0 {
+        new = 0xffff;
+    }
+    env.skb_store(a[1] as u32 as u64, &new.to_le_bytes());
+    Ok(0)
+}

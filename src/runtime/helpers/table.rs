@@ -93,8 +93,26 @@ pub(super) static HELPERS: [HelperProto; 212] = [
         }),
         Some(imp::skb_store_bytes),
     ),
-    h(10, "l3_csum_replace", None, None),
-    h(11, "l4_csum_replace", None, None),
+    h(
+        10,
+        "l3_csum_replace",
+        Some(FuncProto {
+            ret: RetType::Integer,
+            args: &[ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything, ArgType::Anything, ArgType::Anything],
+            gpl_only: false,
+        }),
+        Some(imp::l3_csum_replace),
+    ),
+    h(
+        11,
+        "l4_csum_replace",
+        Some(FuncProto {
+            ret: RetType::Integer,
+            args: &[ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything, ArgType::Anything, ArgType::Anything],
+            gpl_only: false,
+        }),
+        Some(imp::l4_csum_replace),
+    ),
     h(
         12,
         "tail_call",
