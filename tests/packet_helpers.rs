@@ -58,6 +58,20 @@ fn skb_load_bytes_copies_or_zeroes_and_faults() {
         exit
 ";
     assert_agree("load_bytes.s", src, "0xffffd1ffffbafffa");
+    // A socket filter's offsets count from the network header (IPv4's first 8 bytes here).
+    let src = "\
+.prog socket
+        r2 = 0
+        r3 = r10
+        r3 += -8
+        r4 = 8
+        call bpf_skb_load_bytes
+        r7 = r0
+        r0 = *(u64 *)(r10 - 8)
+        r0 ^= r7
+        exit
+";
+    assert_agree("load_bytes_socket.s", src, "0x4000002e000045");
 }
 
 #[test]
