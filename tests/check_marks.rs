@@ -1,24 +1,8 @@
 //! `ebpf-lab check`'s table marks a row `≠` only when it holds a counted difference, and rows that
 //! differ because the program reads a clock or random numbers are marked `~` and not counted.
 
-use std::process::Command;
-
-/// Runs `ebpf-lab check` on `src` (written to a scratch file) with `args`: (exit code, stdout).
-fn check(name: &str, src: &str, args: &[&str]) -> (i32, String) {
-    let dir = std::env::temp_dir().join(format!("ebpf-lab-marks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(name);
-    std::fs::write(&file, src).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .arg("check")
-        .arg(&file)
-        .args(args)
-        .output()
-        .unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned())
-}
+mod check_common;
+use check_common::check;
 
 #[test]
 fn rows_that_only_differ_in_form_are_not_marked() {

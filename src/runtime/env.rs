@@ -107,6 +107,22 @@ impl HelperEnv for MemEnv<'_> {
     fn trace(&mut self, message: String) {
         self.trace.push(message);
     }
+
+    fn skb_bytes(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        self.mem.skb_bytes(offset, len)
+    }
+
+    fn skb_store(&mut self, offset: u64, data: &[u8]) -> bool {
+        self.mem.skb_store(offset, data).is_some()
+    }
+
+    fn xdp_pointers(&self) -> Option<[u64; 3]> {
+        self.mem.xdp_pointers()
+    }
+
+    fn set_xdp_pointers(&mut self, pointers: [u64; 3]) -> Result<(), HelperFault> {
+        self.mem.set_xdp_pointers(pointers).ok_or_else(|| HelperFault::Other("no XDP packet in this run".into()))
+    }
 }
 
 impl MemEnv<'_> {

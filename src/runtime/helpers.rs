@@ -271,6 +271,29 @@ pub trait HelperEnv {
     /// One `bpf_trace_printk` message, exactly as formatted (it may or may not end with `\n`;
     /// trace_pipe shows each message on its own line).
     fn trace(&mut self, message: String);
+    /// `len` bytes at `offset` from the skb's `data` (`skb_header_pointer`): `None` when the
+    /// program has no skb or the range passes the packet's end.
+    fn skb_bytes(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let _ = (offset, len);
+        None
+    }
+    /// Writes `data` at `offset` from the skb's `data` (`bpf_skb_store_bytes`); `false` when the
+    /// program has no skb or the range passes the packet's end.
+    fn skb_store(&mut self, offset: u64, data: &[u8]) -> bool {
+        let _ = (offset, data);
+        false
+    }
+    /// An XDP program's packet pointers `[data_meta, data, data_end]`; `None` outside XDP.
+    fn xdp_pointers(&self) -> Option<[u64; 3]> {
+        None
+    }
+    /// Moves an XDP program's packet pointers (already checked against the buffer's bounds):
+    /// the context fields and the packet the program may access follow; bytes newly past the
+    /// old `data_end` read as zeros.
+    fn set_xdp_pointers(&mut self, pointers: [u64; 3]) -> Result<(), HelperFault> {
+        let _ = pointers;
+        Err(HelperFault::Other("no XDP packet in this run".into()))
+    }
 }
 
 /// Runs helper `id` with arguments `args`: the helper's [`HelperProto::imp`], or

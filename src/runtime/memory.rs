@@ -33,6 +33,12 @@ pub const CTX_BASE: u64 = 0x1000_0000;
 pub const PACKET_BASE: u64 = 0x2000_0000;
 /// Bytes of headroom before packet data (`XDP_PACKET_HEADROOM`), room for `data_meta`.
 pub const PACKET_HEADROOM: u64 = 256;
+/// `sizeof(struct xdp_frame)`: the bytes at the buffer's start `bpf_xdp_adjust_head` and
+/// `bpf_xdp_adjust_meta` never hand to the program.
+pub const XDP_FRAME_HEAD: u64 = 40;
+/// End of the XDP buffer `bpf_xdp_adjust_tail` may grow into: a test run's 4096-byte frame less
+/// the tailroom kept for `struct skb_shared_info` (320 bytes aligned, x86-64).
+pub const XDP_DATA_HARD_END: u64 = PACKET_BASE + 4096 - 320;
 /// Where the input buffer of `mem` programs lives.
 pub const INPUT_BASE: u64 = 0x3000_0000;
 /// Where the `struct bpf_sock` of a socket filter's or tc program's `__sk_buff.sk` lives.
@@ -527,6 +533,81 @@ pub fn load_packet(mem: &Memory, off: i32, size: u8) -> Option<u64> {
     }
     let bytes = mem.packet.get(start..start + size as usize)?;
     Some(bytes.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64))
+}
+
+impl Memory {
+    /// `len` bytes at `offset` from the skb's `data`, up to `data_end` (a test run's skb is all
+    /// linear): what `skb_header_pointer` finds. `None` without an skb or past the end.
+    pub fn skb_bytes(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let from = self.skb_range(offset, len)?;
+        self.packet.get(from..from + len).map(<[u8]>::to_vec)
+    }
+
+    /// Writes `data` at `offset` from the skb's `data`, within `data_end`; `None` without an skb
+    /// or past the end.
+    pub fn skb_store(&mut self, offset: u64, data: &[u8]) -> Option<()> {
+        let from = self.skb_range(offset, data.len())?;
+        self.packet.get_mut(from..from + data.len())?.copy_from_slice(data);
+        Some(())
+    }
+
+    /// The index in [`Memory::packet`] of `len` bytes at `offset` from the skb's `data`, when
+    /// they end by `data_end`.
+    fn skb_range(&self, offset: u64, len: usize) -> Option<usize> {
+        let (data, end) = self.packet_fields?;
+        let data = super::ctx_build::get_u32(&self.ctx, data) as u64;
+        let end = super::ctx_build::get_u32(&self.ctx, end) as u64;
+        let start = data.checked_add(offset)?;
+        if start.checked_add(len as u64)? > end {
+            return None;
+        }
+        usize::try_from(start.checked_sub(PACKET_BASE)?).ok()
+    }
+}
+
+impl Memory {
+    /// The ctx offsets of an XDP program's `data_meta`, `data` and `data_end`.
+    pub(super) fn xdp_fields(&self) -> Option<[usize; 3]> {
+        let layout = self.ctx_layout.filter(|l| l.struct_name == "struct xdp_md")?;
+        let meta = layout.fields.iter().find(|f| f.kind == super::ctx::FieldKind::PacketMeta)?.offset as usize;
+        let (data, end) = self.packet_fields?;
+        Some([meta, data, end])
+    }
+
+    /// `[data_meta, data, data_end]` of an XDP run.
+    pub fn xdp_pointers(&self) -> Option<[u64; 3]> {
+        Some(self.xdp_fields()?.map(|f| super::ctx_build::get_u32(&self.ctx, f) as u64))
+    }
+
+    /// Moves an XDP run's packet pointers within the buffer `[PACKET_BASE, XDP_DATA_HARD_END)`:
+    /// the ctx fields and the packet region follow, and bytes past the old `data_end` become
+    /// zeros (the kernel clears grown tailroom). `None` outside XDP or out of the buffer.
+    pub fn set_xdp_pointers(&mut self, [meta, data, end]: [u64; 3]) -> Option<()> {
+        let fields = self.xdp_fields()?;
+        if !(PACKET_BASE <= meta && meta <= data && data <= end && end <= XDP_DATA_HARD_END) {
+            return None;
+        }
+        let old_end = (self.xdp_pointers()?[2] - PACKET_BASE) as usize;
+        let new_end = (end - PACKET_BASE) as usize;
+        if self.packet.len() < new_end {
+            self.packet.resize(new_end, 0);
+        }
+        if new_end > old_end {
+            self.packet[old_end..new_end].fill(0);
+        }
+        for (f, v) in fields.into_iter().zip([meta, data, end]) {
+            self.ctx[f..f + 4].copy_from_slice(&(v as u32).to_le_bytes());
+        }
+        let mut regions = std::mem::take(&mut self.regions);
+        // The metadata in front of `data` is the program's too.
+        for r in regions.iter_mut().filter(|r| r.backing == Backing::Packet) {
+            r.base = meta;
+            r.start = (meta - PACKET_BASE) as usize;
+            r.len = end - meta;
+        }
+        self.set_regions(regions);
+        Some(())
+    }
 }
 
 #[cfg(test)]

@@ -271,12 +271,14 @@ impl Memory {
         Ok(r1)
     }
 
-    /// What a run that returned `r0` leaves to report: the packet between `data` and
-    /// `data_end`, and the context of program types that may write it.
+    /// What a run that returned `r0` leaves to report: the packet between `data` (XDP:
+    /// `data_meta`) and `data_end`, and the context of program types that may write it.
     pub fn outcome(&self, pt: ProgType, r0: u64) -> RunOutcome {
         let mut out = RunOutcome { r0, ..RunOutcome::default() };
         if let Some((data_field, end_field)) = self.packet_fields {
             let base = memory::PACKET_BASE as usize;
+            // An XDP test run hands back the metadata too: from `data_meta` on.
+            let data_field = self.xdp_fields().map_or(data_field, |[meta, _, _]| meta);
             let data = (ctx::get_u32(&self.ctx, data_field) as usize).saturating_sub(base);
             let end = (ctx::get_u32(&self.ctx, end_field) as usize).saturating_sub(base);
             let mut packet = Vec::new();

@@ -214,3 +214,250 @@ pub fn ringbuf_query(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     let rb = map.ringbuf().ok_or(HelperFault::BadMap(a[0]))?;
     Ok(rb.query(a[1]))
 }
+
+/// `bpf_skb_load_bytes(skb, offset, to, len)`: copies packet bytes; out of range, zeroes `to` and
+/// returns `-EFAULT`.
+pub fn skb_load_bytes(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let (offset, len) = (a[1] as u32, a[3] as u32 as usize);
+    if len > MAX_HELPER_BUF {
+        return Err(HelperFault::BadAccess { addr: a[2], len, write: true });
+    }
+    // The kernel refuses offsets above INT_MAX before looking at the packet.
+    let got = (offset <= i32::MAX as u32).then(|| env.skb_bytes(offset as u64, len)).flatten();
+    match got {
+        Some(bytes) => {
+            env.write(a[2], &bytes)?;
+            Ok(0)
+        }
+        None => {
+            env.write(a[2], &vec![0; len])?;
+            Ok(neg(libc::EFAULT))
+        }
+    }
+}
+
+/// `csum_partial` as x86-64 computes it: the 32-bit ones' complement sum of `sum` and the
+/// little-endian 32-bit words of `buf`, a short tail counting as zero-padded.
+fn csum_partial(buf: &[u8], sum: u32) -> u32 {
+    let mut acc = sum as u64;
+    for w in buf.chunks(4) {
+        let mut word = [0u8; 4];
+        word[..w.len()].copy_from_slice(w);
+        acc += u32::from_le_bytes(word) as u64;
+    }
+    while acc >> 32 != 0 {
+        acc = (acc & 0xffff_ffff) + (acc >> 32);
+    }
+    acc as u32
+}
+
+/// The kernel's `csum_add`: 32-bit addition with end-around carry.
+fn csum_add(a: u32, b: u32) -> u32 {
+    let (s, carry) = a.overflowing_add(b);
+    s.wrapping_add(carry as u32)
+}
+
+/// `bpf_csum_diff(from, from_size, to, to_size, seed)`: `seed + sum(to) - sum(from)` in ones'
+/// complement, folded to 16 bits (`csum_from32to16`), as kernels since 6.13 compute it: any sizes
+/// (older kernels wanted multiples of 4 and returned the unfolded 32-bit sum).
+pub fn csum_diff(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let (from_size, to_size) = (a[1] as u32 as usize, a[3] as u32 as usize);
+    // The verifier bounds both sizes by their buffers; without it, refuse absurd ones early.
+    if from_size.max(to_size) > MAX_HELPER_BUF {
+        return Err(HelperFault::BadAccess { addr: a[0], len: from_size.max(to_size), write: false });
+    }
+    let from = if from_size > 0 { env.read(a[0], from_size)? } else { Vec::new() };
+    let to = if to_size > 0 { env.read(a[2], to_size)? } else { Vec::new() };
+    let seed = a[4] as u32;
+    // The same branches as the kernel: they differ in how a zero sum is spelled (0 or ~0).
+    let sum = match (from_size > 0, to_size > 0) {
+        (true, true) => csum_add(csum_partial(&to, seed), !csum_partial(&from, 0)),
+        (false, true) => csum_partial(&to, seed),
+        (true, false) => !csum_partial(&from, !seed),
+        (false, false) => seed,
+    };
+    let folded = sum.wrapping_add(sum.rotate_left(16)) >> 16;
+    Ok(folded as u64)
+}
+
+/// `ETH_HLEN`: an XDP packet never shrinks below an Ethernet header.
+const ETH_HLEN: u64 = 14;
+
+fn xdp_pointers(env: &dyn HelperEnv) -> Result<[u64; 3], HelperFault> {
+    env.xdp_pointers().ok_or_else(|| HelperFault::Other("no XDP packet in this run".into()))
+}
+
+/// `bpf_xdp_adjust_head(xdp, delta)`: moves `data` (and the metadata with it) by `delta`; 0, or
+/// `-EINVAL` when `data` would pass the frame head plus metadata or leave less than an
+/// Ethernet header.
+pub fn xdp_adjust_head(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let [meta, data, end] = xdp_pointers(env)?;
+    let metalen = data - meta;
+    let new_data = data.wrapping_add(a[1] as i32 as i64 as u64);
+    let lowest = crate::runtime::memory::PACKET_BASE + crate::runtime::memory::XDP_FRAME_HEAD + metalen;
+    if new_data < lowest || new_data > end.saturating_sub(ETH_HLEN) {
+        return Ok(neg(libc::EINVAL));
+    }
+    let new_meta = new_data - metalen;
+    if metalen > 0 {
+        let bytes = env.read(meta, metalen as usize)?;
+        env.set_xdp_pointers([new_meta, new_data, end])?;
+        env.write(new_meta, &bytes)?;
+    } else {
+        env.set_xdp_pointers([new_meta, new_data, end])?;
+    }
+    Ok(0)
+}
+
+/// `bpf_xdp_adjust_tail(xdp, delta)`: moves `data_end` by `delta` (grown bytes are zeros); 0, or
+/// `-EINVAL` past the frame's tailroom or below an Ethernet header.
+pub fn xdp_adjust_tail(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let [meta, data, end] = xdp_pointers(env)?;
+    let new_end = end.wrapping_add(a[1] as i32 as i64 as u64);
+    if new_end > crate::runtime::memory::XDP_DATA_HARD_END || new_end < data + ETH_HLEN {
+        return Ok(neg(libc::EINVAL));
+    }
+    env.set_xdp_pointers([meta, data, new_end])?;
+    Ok(0)
+}
+
+/// `bpf_xdp_adjust_meta(xdp, delta)`: moves `data_meta` by `delta`; 0, `-EINVAL` outside
+/// `[frame head, data]`, `-EACCES` when the metadata would not be whole 32-bit words of at most
+/// 255 bytes (`skb_shared_info.meta_len` is a `u8`).
+pub fn xdp_adjust_meta(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let [meta, data, end] = xdp_pointers(env)?;
+    let new_meta = meta.wrapping_add(a[1] as i32 as i64 as u64);
+    let lowest = crate::runtime::memory::PACKET_BASE + crate::runtime::memory::XDP_FRAME_HEAD;
+    if new_meta < lowest || new_meta > data {
+        return Ok(neg(libc::EINVAL));
+    }
+    let metalen = data - new_meta;
+    if metalen % 4 != 0 || metalen > u8::MAX as u64 {
+        return Ok(neg(libc::EACCES));
+    }
+    env.set_xdp_pointers([new_meta, data, end])?;
+    Ok(0)
+}
+
+/// `BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH`: the flags `bpf_skb_store_bytes` takes. Both
+/// only touch what a test run cannot show (`skb->csum` of a `CHECKSUM_NONE` skb, a zero hash).
+const SKB_STORE_FLAGS: u64 = 1 | 2;
+
+/// `bpf_skb_store_bytes(skb, offset, from, len, flags)`: copies `len` bytes into the packet; 0,
+/// `-EINVAL` (unknown flags) or `-EFAULT` (past the packet's end).
+pub fn skb_store_bytes(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    if a[4] & !SKB_STORE_FLAGS != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let (offset, len) = (a[1] as u32, a[3] as u32 as usize);
+    if len > MAX_HELPER_BUF {
+        return Err(HelperFault::BadAccess { addr: a[2], len, write: false });
+    }
+    let bytes = env.read(a[2], len)?;
+    if offset > i32::MAX as u32 || !env.skb_store(offset as u64, &bytes) {
+        return Ok(neg(libc::EFAULT));
+    }
+    Ok(0)
+}
+
+/// `BPF_F_HDR_FIELD_MASK`: the size of the replaced field (0 = `to` is a `bpf_csum_diff`).
+const HDR_FIELD_MASK: u64 = 0xf;
+/// `BPF_F_PSEUDO_HDR`: the field is part of the pseudo header (matters only for offloaded sums).
+const F_PSEUDO_HDR: u64 = 1 << 4;
+/// `BPF_F_MARK_MANGLED_0`: a UDP checksum of 0 means "none": leave it, and write a computed 0
+/// as `0xffff` (`CSUM_MANGLED_0`).
+const F_MARK_MANGLED_0: u64 = 1 << 5;
+/// `BPF_F_MARK_ENFORCE`: update even a zero checksum.
+const F_MARK_ENFORCE: u64 = 1 << 6;
+/// `BPF_F_IPV6`: the pseudo header is IPv6's (matters only for offloaded sums).
+const F_IPV6: u64 = 1 << 7;
+
+/// The kernel's `csum_fold`: 32-bit sum to 16 bits, complemented.
+fn csum_fold(sum: u32) -> u16 {
+    let s = (sum & 0xffff) + (sum >> 16);
+    let s = (s & 0xffff) + (s >> 16);
+    !(s as u16)
+}
+
+/// How the checksum at `ptr` changes: `csum_replace_by_diff` (`size` 0), `csum_replace4`
+/// (`size` 4, and `size` 2 where `wide16`: `inet_proto_csum_replace2` widens to 32 bits) or
+/// `csum_replace2` (`size` 2). `None` for other sizes.
+fn csum_replace(sum: u16, size: u64, from: u64, to: u64, wide16: bool) -> Option<u16> {
+    let replace4 = |from: u32, to: u32| csum_fold(csum_add(csum_add(!(sum as u32), !from), to));
+    Some(match size {
+        0 => csum_fold(csum_add(to as u32, !(sum as u32))),
+        2 if wide16 => replace4(from as u16 as u32, to as u16 as u32),
+        2 => {
+            let add16 = |a: u16, b: u16| {
+                let (r, c) = a.overflowing_add(b);
+                r.wrapping_add(c as u16)
+            };
+            !add16(add16(!sum, !(from as u16)), to as u16)
+        }
+        4 => replace4(from as u32, to as u32),
+        _ => return None,
+    })
+}
+
+/// Reads the 16-bit checksum at packet `offset` (even, within the packet) for the csum helpers:
+/// `Err(r0)` with `-EFAULT` otherwise.
+fn csum_field(env: &dyn HelperEnv, offset: u64) -> Result<u16, u64> {
+    if offset > 0xffff || offset & 1 != 0 {
+        return Err(neg(libc::EFAULT));
+    }
+    match env.skb_bytes(offset, 2) {
+        Some(b) => Ok(u16::from_le_bytes([b[0], b[1]])),
+        None => Err(neg(libc::EFAULT)),
+    }
+}
+
+/// `bpf_l3_csum_replace(skb, offset, from, to, flags)`: updates the IP header checksum at
+/// `offset` for a field changed from `from` to `to` (flags: its size, 2 or 4, or 0 with `to` a
+/// `bpf_csum_diff`); 0, `-EINVAL` or `-EFAULT`.
+pub fn l3_csum_replace(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let flags = a[4];
+    if flags & !HDR_FIELD_MASK != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let sum = match csum_field(env, a[1] as u32 as u64) {
+        Ok(s) => s,
+        Err(r0) => return Ok(r0),
+    };
+    if flags & HDR_FIELD_MASK == 0 && a[2] != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let Some(new) = csum_replace(sum, flags & HDR_FIELD_MASK, a[2], a[3], false) else {
+        return Ok(neg(libc::EINVAL));
+    };
+    env.skb_store(a[1] as u32 as u64, &new.to_le_bytes());
+    Ok(0)
+}
+
+/// `bpf_l4_csum_replace(skb, offset, from, to, flags)`: the same for a TCP/UDP checksum, with
+/// `BPF_F_MARK_MANGLED_0`/`BPF_F_MARK_ENFORCE` for UDP's "no checksum" 0. A test run's skb is
+/// `CHECKSUM_NONE`, so the pseudo-header flags change nothing.
+pub fn l4_csum_replace(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let flags = a[4];
+    if flags & !(HDR_FIELD_MASK | F_PSEUDO_HDR | F_MARK_MANGLED_0 | F_MARK_ENFORCE | F_IPV6) != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let sum = match csum_field(env, a[1] as u32 as u64) {
+        Ok(s) => s,
+        Err(r0) => return Ok(r0),
+    };
+    let mangled0 = flags & F_MARK_MANGLED_0 != 0;
+    if mangled0 && flags & F_MARK_ENFORCE == 0 && sum == 0 {
+        return Ok(0);
+    }
+    if flags & HDR_FIELD_MASK == 0 && a[2] != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let Some(mut new) = csum_replace(sum, flags & HDR_FIELD_MASK, a[2], a[3], true) else {
+        return Ok(neg(libc::EINVAL));
+    };
+    if mangled0 && new == 0 {
+        new = 0xffff;
+    }
+    env.skb_store(a[1] as u32 as u64, &new.to_le_bytes());
+    Ok(0)
+}
