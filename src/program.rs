@@ -175,6 +175,19 @@ impl FloorCharBoundary for str {
     }
 }
 
+/// The C source position of an instruction, from an ELF object's `.BTF.ext` line info.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CLine {
+    /// The C file, as clang was given it.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column (0 when clang did not record one).
+    pub col: u32,
+    /// The line's text, as stored in the object.
+    pub text: String,
+}
+
 /// A whole eBPF program, ready for any engine.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Program {
@@ -196,6 +209,10 @@ pub struct Program {
     /// The ELF section the program came from, when it came from an object (its name gave the
     /// program type).
     pub elf_section: Option<String>,
+    /// C position of each instruction of an ELF program with line info (parallel to `insns`;
+    /// empty otherwise). `source`/`spans` then hold the program's main C file, so diagnostics
+    /// quote it; this keeps the exact file of instructions inlined from headers.
+    pub c_lines: Vec<Option<CLine>>,
 }
 
 impl Program {
@@ -237,8 +254,11 @@ impl Program {
         self.spans.get(index).cloned()
     }
 
-    /// `file:line:col` of instruction `index`, if the program has a source.
+    /// `file:line:col` of instruction `index`, if the program has a source (or C line info).
     pub fn location(&self, index: usize) -> Option<String> {
+        if let Some(Some(c)) = self.c_lines.get(index) {
+            return Some(format!("{}:{}:{}", c.file, c.line, c.col.max(1)));
+        }
         let src = self.source.as_ref()?;
         let span = self.span(index)?;
         let (line, col) = src.line_col(span.start);
