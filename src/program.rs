@@ -188,6 +188,19 @@ pub struct CLine {
     pub text: String,
 }
 
+/// An ELF program's BTF as `BPF_PROG_LOAD` takes it: the object's `.BTF` and the func and line
+/// records of the linked code, `insn_off` counted in slots of [`Program::insns`].
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ProgramBtf {
+    /// The `.BTF` section, loaded with `BPF_BTF_LOAD`.
+    pub blob: Vec<u8>,
+    /// (`insn_off`, `type_id` of its `FUNC`) of each function, in order.
+    pub func_info: Vec<[u32; 2]>,
+    /// (`insn_off`, `file_name_off`, `line_off`, `line_col`), by increasing `insn_off`; empty
+    /// when some function lacks a line at its start (the kernel would refuse them).
+    pub line_info: Vec<[u32; 4]>,
+}
+
 /// A whole eBPF program, ready for any engine.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Program {
@@ -213,6 +226,8 @@ pub struct Program {
     /// empty otherwise). `source`/`spans` then hold the program's main C file, so diagnostics
     /// quote it; this keeps the exact file of instructions inlined from headers.
     pub c_lines: Vec<Option<CLine>>,
+    /// BTF func and line info for the kernel, when the object has it for every function.
+    pub btf: Option<ProgramBtf>,
 }
 
 impl Program {

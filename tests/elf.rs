@@ -293,8 +293,18 @@ fn callback_addresses_are_linked() {
     let callback = Program::from_bytes(&p.to_bytes()[11 * 8..]).unwrap();
     assert_eq!(callback.insns.len(), 7, "{:?}", callback.insns);
     assert_eq!(callback.insns.last(), Some(&Insn::Exit));
-    // The kernel wants BTF `func_info` for programs with callbacks, which ebpf-lab does not pass
-    // yet, so this one is not loaded.
+    // The kernel wants BTF `func_info` for programs with callbacks: one record per function.
+    let btf = p.btf.as_ref().expect("compiled with -g: BTF func info");
+    assert_eq!(btf.func_info.iter().map(|f| f[0]).collect::<Vec<_>>(), vec![0, 11]);
+    assert_eq!(btf.line_info.first().map(|l| l[0]), Some(0));
+    // With it the kernel accepts the program, and its log speaks C.
+    let Some(mut k) = assert_accepted("callback_kernel", &p) else { return };
+    let verbose = KernelProgram::load(&p, &LoadOptions { log_level: 2, ..Default::default() }).unwrap();
+    let log = &verbose.verdict().log;
+    assert!(log.contains("; int sum(void *ctx) { __u64 total = 0; bpf_loop(5, add_index, &total, 0)"), "{log}");
+    // Run unwrapped (only r0's low half comes back): 0 + 1 + 2 + 3 + 4.
+    let run = k.run(&p, &KernelInput { ctx: None, packet: None }).unwrap();
+    assert_eq!(run.r0 as u32, 10);
 }
 
 const TWO_PROGRAMS: &str = r#"

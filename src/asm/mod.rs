@@ -387,6 +387,7 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
         core_poisoned: Vec::new(),
         elf_section: None,
         c_lines: Vec::new(),
+        btf: None,
     })
 }
 

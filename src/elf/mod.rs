@@ -19,8 +19,11 @@
 //! Global variables (`.data`, `.bss`, `.rodata`, `.rodata.str1.1`, ...) become one array map per
 //! section, as libbpf makes them (see [`crate::global_data`]): an `lddw` relocated against one
 //! becomes `lddw dst, map_idx_value(N, OFFSET)` (`BPF_PSEUDO_MAP_IDX_VALUE`). Function
-//! addresses (`bpf_loop` callbacks) are linked as `BPF_PSEUDO_FUNC`, but the kernel only accepts
-//! them with BTF `func_info`, which the kernel backend does not pass yet.
+//! addresses (`bpf_loop` callbacks) are linked as `BPF_PSEUDO_FUNC`; the kernel accepts them with
+//! BTF `func_info`, which [`Program::btf`] carries (with `line_info`) for the kernel backend.
+//!
+//! With `.BTF.ext` line info, each instruction gets its C line ([`Program::c_lines`]) and the
+//! program's C file becomes its [`Program::source`], so diagnostics quote C (see `c_source`).
 
 pub mod btf;
 pub mod btf_ext;
@@ -30,7 +33,7 @@ pub mod line_info;
 
 use crate::global_data::{GlobalSection, GlobalVar};
 use crate::isa;
-use crate::program::{CLine, MapDef, ProgType, Program};
+use crate::program::{CLine, MapDef, ProgType, Program, ProgramBtf};
 use goblin::elf::{section_header as sh, sym, Elf};
 use std::collections::HashMap;
 use std::fmt;
@@ -185,6 +188,9 @@ struct Object<'a> {
     core: Option<(btf::Btf, HashMap<String, Vec<core::CoreRelo>>)>,
     /// `.BTF.ext` line records by section name (empty without line info).
     lines: HashMap<String, Vec<line_info::LineRecord>>,
+    /// `.BTF.ext` func records by section name, and the `.BTF` they refer to.
+    funcs: HashMap<String, Vec<line_info::FuncRecord>>,
+    btf_blob: &'a [u8],
 }
 
 /// Reads the program of an ELF object. `section` picks the program by its section name (e.g.
@@ -219,6 +225,8 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         globals: Vec::new(),
         global_map: HashMap::new(),
         lines: HashMap::new(),
+        funcs: HashMap::new(),
+        btf_blob: &[],
     };
     obj.collect_maps()?;
     obj.collect_globals();
@@ -230,6 +238,7 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
     let insns = isa::decode(&code).map_err(|e| err(format!("instruction {}: {e}", e.pc)))?;
     let slots = isa::slot_pcs(&insns);
     let c_lines = obj.c_lines(&placed, &slots);
+    let btf = obj.program_btf(&placed);
     let (source, spans) = c_source::source_of(name, &c_lines).unzip();
     let core_poisoned = poisoned
         .into_iter()
@@ -245,6 +254,7 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         core_poisoned,
         elf_section: Some(section_name),
         c_lines,
+        btf,
     })
 }
 
@@ -411,8 +421,10 @@ impl<'a> Object<'a> {
         let (Some(ext), Some(btf)) = (self.section_index(".BTF.ext"), self.section_index(".BTF")) else {
             return Ok(());
         };
-        let btf = btf::Btf::parse(self.section_data(btf)?).map_err(|e| self.err(format!("section `.BTF`: {e}")))?;
+        self.btf_blob = self.section_data(btf)?;
+        let btf = btf::Btf::parse(self.btf_blob).map_err(|e| self.err(format!("section `.BTF`: {e}")))?;
         self.lines = line_info::parse_line_info(self.section_data(ext)?, &btf).map_err(|e| self.err(e))?;
+        self.funcs = line_info::parse_func_info(self.section_data(ext)?, &btf).map_err(|e| self.err(e))?;
         let relos = core::parse_btf_ext(self.section_data(ext)?, &btf).map_err(|e| self.err(e))?;
         if !relos.is_empty() {
             self.core = Some((btf, relos));
@@ -507,6 +519,37 @@ impl<'a> Object<'a> {
             max_entries: f[3],
             flags: f[4],
         })
+    }
+
+    /// The func and line records of the code laid out as `placed`, for the kernel; `None` unless
+    /// every function has its func record (the kernel refuses partial func info).
+    fn program_btf(&self, placed: &[(Func, usize)]) -> Option<ProgramBtf> {
+        let mut func_info = Vec::new();
+        let mut line_info: Vec<[u32; 4]> = Vec::new();
+        let mut lines_whole = true;
+        for (f, base) in placed {
+            let sec = self.section_name(f.shndx);
+            let func = self.funcs.get(sec)?.iter().find(|r| r.insn_off as usize == f.start)?;
+            let slot = |off: u32| u32::try_from((base + off as usize - f.start) / 8).ok();
+            func_info.push([slot(func.insn_off)?, func.type_id]);
+            let records = self.lines.get(sec).map_or(&[][..], |v| &v[..]);
+            let mut own: Vec<[u32; 4]> = records
+                .iter()
+                .filter(|r| (f.start..f.end).contains(&(r.insn_off as usize)))
+                .filter_map(|r| Some([slot(r.insn_off)?, r.raw[1], r.raw[2], r.raw[3]]))
+                .collect();
+            own.sort_by_key(|r| r[0]);
+            // One record per instruction (the last wins, as for the C lines above).
+            own.reverse();
+            own.dedup_by_key(|r| r[0]);
+            own.reverse();
+            lines_whole &= own.first().is_some_and(|r| Some(r[0]) == slot(func.insn_off));
+            line_info.extend(own);
+        }
+        if !lines_whole {
+            line_info.clear();
+        }
+        Some(ProgramBtf { blob: self.btf_blob.to_vec(), func_info, line_info })
     }
 
     /// The C line of each instruction (`slots`: the slot pc of each) of the code laid out as
