@@ -191,6 +191,12 @@ fn xdp_example_matches_objdump_and_the_kernel_accepts_it() {
 
     // And the kernel: accepted, and it counts a UDP packet under protocol 17.
     let Some(mut k) = assert_accepted("xdp_example_kernel", &p) else { return };
+    // The object's BTF, its `.maps` and `license` DATASECs sized as libbpf does, is one the
+    // kernel takes.
+    let btf = p.btf.as_ref().expect("compiled with -g: BTF func info");
+    if let Err(e) = ebpf_lab::kernel::sys::btf_load(&btf.blob) {
+        panic!("{e}\n{}", e.log().unwrap_or(""));
+    }
     let packet = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/udp.pkt")).unwrap();
     let run = k.run(&p, &KernelInput { packet: Some(&packet), ctx: None }).unwrap();
     assert_eq!(run.r0, 2, "XDP_PASS");

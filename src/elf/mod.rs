@@ -27,6 +27,7 @@
 
 pub mod btf;
 pub mod btf_ext;
+mod btf_fixup;
 mod c_source;
 pub mod core;
 pub mod line_info;
@@ -549,7 +550,19 @@ impl<'a> Object<'a> {
         if !lines_whole {
             line_info.clear();
         }
-        Some(ProgramBtf { blob: self.btf_blob.to_vec(), func_info, line_info })
+        let blob = btf_fixup::fix_datasecs(
+            self.btf_blob,
+            |sec| {
+                let idx = self.section_index(sec)?;
+                u32::try_from(self.elf.section_headers[idx].sh_size).ok()
+            },
+            |sec, var| {
+                let idx = self.section_index(sec)?;
+                let s = self.elf.syms.iter().find(|s| s.st_shndx == idx && self.sym_name(s) == var)?;
+                u32::try_from(s.st_value).ok()
+            },
+        )?;
+        Some(ProgramBtf { blob, func_info, line_info })
     }
 
     /// The C line of each instruction (`slots`: the slot pc of each) of the code laid out as
