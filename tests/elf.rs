@@ -628,6 +628,14 @@ fn a_rejection_points_at_the_c_line() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.starts_with(&format!("{}:8:13: error: the verifier rejects the program", c.display())), "{err}");
     assert!(err.contains(" 8 │     int x = p[20];"), "{err}");
+    // A runtime error of `run` points at the same line.
+    let out = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .args(["--color", "never", "run", "--unverified", "--packet-hex", "0102"])
+        .arg(&obj)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with(&format!("{}:8:13: error: insn 1: invalid read", c.display())), "{err}");
     // Without the file (or with a file edited since), the line text comes from the object's BTF.
     std::fs::write(&c, UNCHECKED_READ.replace("p[20]", "p[30]")).unwrap();
     let (code, err) = verify_cli(&obj);

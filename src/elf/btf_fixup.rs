@@ -55,10 +55,47 @@ pub fn fix_datasecs(
         out[t + 8..t + 12].copy_from_slice(&section_size(&sec)?.to_le_bytes());
         for i in 0..(info & 0xffff) as usize {
             let m = t + 12 + 12 * i;
+            // The member's offset field must lie in the blob (a truncated BTF ends here).
+            word(blob, m + 4)?;
             let var = *starts.get(word(blob, m)? as usize)?;
             let offset = var_offset(&sec, &name(word(blob, var)?)?)?;
             out[m + 4..m + 8].copy_from_slice(&offset.to_le_bytes());
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `int`, `VAR x: int`, and `DATASEC .data { x }` as clang leaves it: size and offset 0.
+    fn object_btf() -> Vec<u8> {
+        let types: [u32; 14] = [1, 1 << 24, 4, 32, 5, 14 << 24, 1, 1, 7, (15 << 24) | 1, 0, 2, 0, 4];
+        let strings = b"\0int\0x\0.data\0";
+        let mut out = vec![0x9f, 0xeb, 1, 0];
+        for w in [24, 0, types.len() as u32 * 4, types.len() as u32 * 4, strings.len() as u32] {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        types.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+        out.extend_from_slice(strings);
+        out
+    }
+
+    #[test]
+    fn datasec_gets_its_section_size_and_variable_offsets() {
+        let blob = object_btf();
+        let fixed =
+            fix_datasecs(&blob, |s| (s == ".data").then_some(16), |s, v| (s == ".data" && v == "x").then_some(8))
+                .unwrap();
+        let word = |at: usize| u32::from_le_bytes(fixed[at..at + 4].try_into().unwrap());
+        // The DATASEC is the third type: 24-byte header, then 16 + 16 bytes of types before it.
+        assert_eq!((word(24 + 32 + 8), word(24 + 32 + 16)), (16, 8));
+        // A section or variable the object lacks: no BTF rather than a wrong one.
+        assert_eq!(fix_datasecs(&blob, |_| None, |_, _| Some(0)), None);
+        assert_eq!(fix_datasecs(&blob, |_| Some(16), |_, _| None), None);
+        for len in 0..blob.len() - 14 {
+            let _ = fix_datasecs(&blob[..len], |_| Some(16), |_, _| Some(8));
+        }
+    }
 }
