@@ -303,6 +303,9 @@ fn callback_addresses_are_linked() {
     let btf = p.btf.as_ref().expect("compiled with -g: BTF func info");
     assert_eq!(btf.func_info.iter().map(|f| f[0]).collect::<Vec<_>>(), vec![0, 11]);
     assert_eq!(btf.line_info.first().map(|l| l[0]), Some(0));
+    // ebpf-lab's verifier says what it lacks rather than the kernel's words for a missing BTF.
+    let v = ebpf_lab::verifier::verify(&p, &ebpf_lab::verifier::VerifyOptions::default());
+    assert!(v.error.as_ref().is_some_and(|e| e.message.starts_with("callbacks (bpf_loop")), "{:?}", v.error);
     // With it the kernel accepts the program, and its log speaks C.
     let Some(mut k) = assert_accepted("callback_kernel", &p) else { return };
     let verbose = KernelProgram::load(&p, &LoadOptions { log_level: 2, ..Default::default() }).unwrap();
