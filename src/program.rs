@@ -175,6 +175,32 @@ impl FloorCharBoundary for str {
     }
 }
 
+/// The C source position of an instruction, from an ELF object's `.BTF.ext` line info.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CLine {
+    /// The C file, as clang was given it.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column (0 when clang did not record one).
+    pub col: u32,
+    /// The line's text, as stored in the object.
+    pub text: String,
+}
+
+/// An ELF program's BTF as `BPF_PROG_LOAD` takes it: the object's `.BTF` and the func and line
+/// records of the linked code, `insn_off` counted in slots of [`Program::insns`].
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ProgramBtf {
+    /// The `.BTF` section, loaded with `BPF_BTF_LOAD`.
+    pub blob: Vec<u8>,
+    /// (`insn_off`, `type_id` of its `FUNC`) of each function, in order.
+    pub func_info: Vec<[u32; 2]>,
+    /// (`insn_off`, `file_name_off`, `line_off`, `line_col`), by increasing `insn_off`; empty
+    /// when some function lacks a line at its start (the kernel would refuse them).
+    pub line_info: Vec<[u32; 4]>,
+}
+
 /// A whole eBPF program, ready for any engine.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Program {
@@ -196,6 +222,12 @@ pub struct Program {
     /// The ELF section the program came from, when it came from an object (its name gave the
     /// program type).
     pub elf_section: Option<String>,
+    /// C position of each instruction of an ELF program with line info (parallel to `insns`;
+    /// empty otherwise). `source`/`spans` then hold the program's main C file, so diagnostics
+    /// quote it; this keeps the exact file of instructions inlined from headers.
+    pub c_lines: Vec<Option<CLine>>,
+    /// BTF func and line info for the kernel, when the object has it for every function.
+    pub btf: Option<ProgramBtf>,
 }
 
 impl Program {
@@ -237,8 +269,11 @@ impl Program {
         self.spans.get(index).cloned()
     }
 
-    /// `file:line:col` of instruction `index`, if the program has a source.
+    /// `file:line:col` of instruction `index`, if the program has a source (or C line info).
     pub fn location(&self, index: usize) -> Option<String> {
+        if let Some(Some(c)) = self.c_lines.get(index) {
+            return Some(format!("{}:{}:{}", c.file, c.line, c.col.max(1)));
+        }
         let src = self.source.as_ref()?;
         let span = self.span(index)?;
         let (line, col) = src.line_col(span.start);

@@ -172,7 +172,11 @@ fn xdp_example_matches_objdump_and_the_kernel_accepts_it() {
     let p = read(&obj, None);
     assert_eq!(p.prog_type, ProgType::Xdp);
     assert_eq!(p.maps, vec![map("counts", MapType::Array, 4, 8, 256)]);
-    assert_eq!(p.source, None);
+    // Compiled with -g: diagnostics quote the C file (the one compiled, still on disk).
+    let c = obj.with_extension("c");
+    assert_eq!(p.source.as_ref().map(|s| s.name.as_str()), Some(c.to_str().unwrap()));
+    assert_eq!(p.source.as_ref().map(|s| s.text.clone()), std::fs::read_to_string(&c).ok());
+    assert_eq!(p.spans.len(), p.insns.len());
     let want = expected(&objdump(&obj), &["xdp"], &p.maps, &|s, _| panic!("no call expected, got {s}"));
     assert_eq!(p.to_bytes(), want);
     assert!(p.insns.contains(&Insn::LoadImm64 {
@@ -187,6 +191,12 @@ fn xdp_example_matches_objdump_and_the_kernel_accepts_it() {
 
     // And the kernel: accepted, and it counts a UDP packet under protocol 17.
     let Some(mut k) = assert_accepted("xdp_example_kernel", &p) else { return };
+    // The object's BTF, its `.maps` and `license` DATASECs sized as libbpf does, is one the
+    // kernel takes.
+    let btf = p.btf.as_ref().expect("compiled with -g: BTF func info");
+    if let Err(e) = ebpf_lab::kernel::sys::btf_load(&btf.blob) {
+        panic!("{e}\n{}", e.log().unwrap_or(""));
+    }
     let packet = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/udp.pkt")).unwrap();
     let run = k.run(&p, &KernelInput { packet: Some(&packet), ctx: None }).unwrap();
     assert_eq!(run.r0, 2, "XDP_PASS");
@@ -289,8 +299,21 @@ fn callback_addresses_are_linked() {
     let callback = Program::from_bytes(&p.to_bytes()[11 * 8..]).unwrap();
     assert_eq!(callback.insns.len(), 7, "{:?}", callback.insns);
     assert_eq!(callback.insns.last(), Some(&Insn::Exit));
-    // The kernel wants BTF `func_info` for programs with callbacks, which ebpf-lab does not pass
-    // yet, so this one is not loaded.
+    // The kernel wants BTF `func_info` for programs with callbacks: one record per function.
+    let btf = p.btf.as_ref().expect("compiled with -g: BTF func info");
+    assert_eq!(btf.func_info.iter().map(|f| f[0]).collect::<Vec<_>>(), vec![0, 11]);
+    assert_eq!(btf.line_info.first().map(|l| l[0]), Some(0));
+    // ebpf-lab's verifier says what it lacks rather than the kernel's words for a missing BTF.
+    let v = ebpf_lab::verifier::verify(&p, &ebpf_lab::verifier::VerifyOptions::default());
+    assert!(v.error.as_ref().is_some_and(|e| e.message.starts_with("callbacks (bpf_loop")), "{:?}", v.error);
+    // With it the kernel accepts the program, and its log speaks C.
+    let Some(mut k) = assert_accepted("callback_kernel", &p) else { return };
+    let verbose = KernelProgram::load(&p, &LoadOptions { log_level: 2, ..Default::default() }).unwrap();
+    let log = &verbose.verdict().log;
+    assert!(log.contains("; int sum(void *ctx) { __u64 total = 0; bpf_loop(5, add_index, &total, 0)"), "{log}");
+    // Run unwrapped (only r0's low half comes back): 0 + 1 + 2 + 3 + 4.
+    let run = k.run(&p, &KernelInput { ctx: None, packet: None }).unwrap();
+    assert_eq!(run.r0 as u32, 10);
 }
 
 const TWO_PROGRAMS: &str = r#"
@@ -567,4 +590,59 @@ fn relocations_against_huge_symbol_values_are_errors() {
             assert!(e.starts_with("h.o: "), "{name}: {e}");
         }
     }
+}
+
+/// A packet read the verifier refuses: nothing proves byte 20 exists. Line 8 is the read.
+const UNCHECKED_READ: &str = r#"#include "lab.h"
+
+SEC("xdp")
+int prog(struct xdp_md *ctx)
+{
+    void *data = (void *)(long)ctx->data;
+    unsigned char *p = data;
+    int x = p[20];
+    return x & 3;
+}
+"#;
+
+/// `ebpf-lab verify` on `obj`: exit code and standard error.
+fn verify_cli(obj: &Path) -> (Option<i32>, String) {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_ebpf-lab")).args(["--color", "never", "verify"]).arg(obj).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_rejection_points_at_the_c_line() {
+    if !llvm_or_skip("a_rejection_points_at_the_c_line") {
+        return;
+    }
+    let obj = compile("unchecked_read", UNCHECKED_READ);
+    let c = obj.with_extension("c");
+    let p = read(&obj, None);
+    let v = ebpf_lab::verifier::verify(&p, &ebpf_lab::verifier::VerifyOptions::default());
+    let slot = v.error.as_ref().and_then(|e| e.insn).expect("rejected at an instruction");
+    let index = p.slot_pcs().iter().position(|&s| s == slot).unwrap();
+    let at = p.c_lines[index].as_ref().expect("the refused instruction has a C line");
+    assert_eq!((at.line, at.col, at.text.trim()), (8, 13, "int x = p[20];"));
+    assert_eq!(p.location(index), Some(format!("{}:8:13", c.display())));
+    // The C file on disk: quoted by ariadne under its own name and line.
+    let (code, err) = verify_cli(&obj);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.starts_with(&format!("{}:8:13: error: the verifier rejects the program", c.display())), "{err}");
+    assert!(err.contains(" 8 │     int x = p[20];"), "{err}");
+    // A runtime error of `run` points at the same line.
+    let out = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .args(["--color", "never", "run", "--unverified", "--packet-hex", "0102"])
+        .arg(&obj)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with(&format!("{}:8:13: error: insn 1: invalid read", c.display())), "{err}");
+    // Without the file (or with a file edited since), the line text comes from the object's BTF.
+    std::fs::write(&c, UNCHECKED_READ.replace("p[20]", "p[30]")).unwrap();
+    let (code, err) = verify_cli(&obj);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.starts_with(&format!("{}:8:13: error:", c.display())), "{err}");
+    assert!(err.contains(" 8 │     int x = p[20];") && !err.contains("p[30]"), "{err}");
 }

@@ -386,6 +386,8 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
         globals: Vec::new(),
         core_poisoned: Vec::new(),
         elf_section: None,
+        c_lines: Vec::new(),
+        btf: None,
     })
 }
 

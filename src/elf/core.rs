@@ -13,6 +13,7 @@
 //! errors naming the field.
 
 use super::btf::{Btf, Kind, Member};
+use super::btf_ext::{records, word, Part};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::OnceLock;
@@ -73,51 +74,16 @@ pub struct CoreRelo {
 /// The CO-RE relocations of `.BTF.ext` by section name; `btf` is the object's `.BTF`, whose
 /// strings name the sections and hold the access strings.
 pub fn parse_btf_ext(ext: &[u8], btf: &Btf) -> Result<HashMap<String, Vec<CoreRelo>>, String> {
-    let word = |at: usize| {
-        ext.get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .ok_or_else(|| format!("`.BTF.ext` is truncated at byte {at}"))
-    };
-    if ext.get(0..2) != Some(&[0x9f, 0xeb]) {
-        return Err("`.BTF.ext` does not start with the little-endian BTF magic 0xeb9f".into());
-    }
-    let hdr_len = word(4)? as usize;
+    // core_relo_off/len are at 24/28 of the header.
+    let part = Part { header_field: 24, min_record: 16, what: "CO-RE relocation" };
     let mut out: HashMap<String, Vec<CoreRelo>> = HashMap::new();
-    // The header has core_relo_off/len at 24/28 when it is at least 32 bytes long.
-    if hdr_len < 32 {
-        return Ok(out);
-    }
-    let (off, len) = (word(24)? as usize, word(28)? as usize);
-    if len == 0 {
-        return Ok(out);
-    }
-    let start = hdr_len + off;
-    let end = start + len;
-    if end > ext.len() {
-        return Err("`.BTF.ext` CO-RE relocation part lies outside the section".into());
-    }
-    let rec_size = word(start)? as usize;
-    if rec_size < 16 {
-        return Err(format!("`.BTF.ext` CO-RE records of {rec_size} bytes are too small"));
-    }
-    let mut at = start + 4;
-    while at < end {
-        let section = btf.str_at(word(at)?).to_string();
-        let n = word(at + 4)? as usize;
-        at += 8;
-        for _ in 0..n {
-            if at + rec_size > end {
-                return Err("`.BTF.ext` CO-RE records run past their part".into());
-            }
-            let access = btf.str_at(word(at + 8)?).to_string();
-            out.entry(section.clone()).or_default().push(CoreRelo {
-                insn_off: word(at)?,
-                type_id: word(at + 4)?,
-                access,
-                kind: word(at + 12)?,
-            });
-            at += rec_size;
-        }
+    for (section, r) in records(ext, btf, &part)? {
+        out.entry(section).or_default().push(CoreRelo {
+            insn_off: word(r, 0)?,
+            type_id: word(r, 4)?,
+            access: btf.str_at(word(r, 8)?).to_string(),
+            kind: word(r, 12)?,
+        });
     }
     Ok(out)
 }

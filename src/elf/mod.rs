@@ -19,15 +19,22 @@
 //! Global variables (`.data`, `.bss`, `.rodata`, `.rodata.str1.1`, ...) become one array map per
 //! section, as libbpf makes them (see [`crate::global_data`]): an `lddw` relocated against one
 //! becomes `lddw dst, map_idx_value(N, OFFSET)` (`BPF_PSEUDO_MAP_IDX_VALUE`). Function
-//! addresses (`bpf_loop` callbacks) are linked as `BPF_PSEUDO_FUNC`, but the kernel only accepts
-//! them with BTF `func_info`, which the kernel backend does not pass yet.
+//! addresses (`bpf_loop` callbacks) are linked as `BPF_PSEUDO_FUNC`; the kernel accepts them with
+//! BTF `func_info`, which [`Program::btf`] carries (with `line_info`) for the kernel backend.
+//!
+//! With `.BTF.ext` line info, each instruction gets its C line ([`Program::c_lines`]) and the
+//! program's C file becomes its [`Program::source`], so diagnostics quote C (see `c_source`).
 
 pub mod btf;
+pub mod btf_ext;
+mod btf_fixup;
+mod c_source;
 pub mod core;
+pub mod line_info;
 
 use crate::global_data::{GlobalSection, GlobalVar};
 use crate::isa;
-use crate::program::{MapDef, ProgType, Program};
+use crate::program::{CLine, MapDef, ProgType, Program, ProgramBtf};
 use goblin::elf::{section_header as sh, sym, Elf};
 use std::collections::HashMap;
 use std::fmt;
@@ -151,6 +158,9 @@ struct Func {
 /// lacks.
 type Poisoned = (usize, String);
 
+/// Linked code, its CO-RE-poisoned instructions, and each function with its byte position.
+type Linked = (Vec<u8>, Vec<Poisoned>, Vec<(Func, usize)>);
+
 /// A call or function address whose `imm` is fixed once the layout is known.
 struct Pending {
     /// Byte position of the instruction in the linked code.
@@ -177,6 +187,11 @@ struct Object<'a> {
     global_map: HashMap<usize, usize>,
     /// The object's BTF and its CO-RE relocations by section name (empty without `.BTF.ext`).
     core: Option<(btf::Btf, HashMap<String, Vec<core::CoreRelo>>)>,
+    /// `.BTF.ext` line records by section name (empty without line info).
+    lines: HashMap<String, Vec<line_info::LineRecord>>,
+    /// `.BTF.ext` func records by section name, and the `.BTF` they refer to.
+    funcs: HashMap<String, Vec<line_info::FuncRecord>>,
+    btf_blob: &'a [u8],
 }
 
 /// Reads the program of an ELF object. `section` picks the program by its section name (e.g.
@@ -210,6 +225,9 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         core: None,
         globals: Vec::new(),
         global_map: HashMap::new(),
+        lines: HashMap::new(),
+        funcs: HashMap::new(),
+        btf_blob: &[],
     };
     obj.collect_maps()?;
     obj.collect_globals();
@@ -217,9 +235,12 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
     let main = obj.pick_program(section)?;
     let prog_type = prog_type_of_section(obj.section_name(main.shndx));
     let section_name = obj.section_name(main.shndx).to_string();
-    let (code, poisoned) = obj.link(main)?;
+    let (code, poisoned, placed) = obj.link(main)?;
     let insns = isa::decode(&code).map_err(|e| err(format!("instruction {}: {e}", e.pc)))?;
     let slots = isa::slot_pcs(&insns);
+    let c_lines = obj.c_lines(&placed, &slots);
+    let btf = obj.program_btf(&placed);
+    let (source, spans) = c_source::source_of(name, &c_lines).unzip();
     let core_poisoned = poisoned
         .into_iter()
         .filter_map(|(pos, what)| Some((slots.iter().position(|&s| s == pos / 8)?, what)))
@@ -228,11 +249,13 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         insns,
         maps: obj.maps,
         prog_type,
-        source: None,
-        spans: Vec::new(),
+        source,
+        spans: spans.unwrap_or_default(),
         globals: obj.globals,
         core_poisoned,
         elf_section: Some(section_name),
+        c_lines,
+        btf,
     })
 }
 
@@ -393,12 +416,16 @@ impl<'a> Object<'a> {
         }
     }
 
-    /// Reads the CO-RE relocations of `.BTF.ext`, with the `.BTF` they are described against.
+    /// Reads the CO-RE relocations and line info of `.BTF.ext`, with the `.BTF` they are
+    /// described against.
     fn collect_core(&mut self) -> Result<(), ElfError> {
         let (Some(ext), Some(btf)) = (self.section_index(".BTF.ext"), self.section_index(".BTF")) else {
             return Ok(());
         };
-        let btf = btf::Btf::parse(self.section_data(btf)?).map_err(|e| self.err(format!("section `.BTF`: {e}")))?;
+        self.btf_blob = self.section_data(btf)?;
+        let btf = btf::Btf::parse(self.btf_blob).map_err(|e| self.err(format!("section `.BTF`: {e}")))?;
+        self.lines = line_info::parse_line_info(self.section_data(ext)?, &btf).map_err(|e| self.err(e))?;
+        self.funcs = line_info::parse_func_info(self.section_data(ext)?, &btf).map_err(|e| self.err(e))?;
         let relos = core::parse_btf_ext(self.section_data(ext)?, &btf).map_err(|e| self.err(e))?;
         if !relos.is_empty() {
             self.core = Some((btf, relos));
@@ -495,9 +522,86 @@ impl<'a> Object<'a> {
         })
     }
 
+    /// The func and line records of the code laid out as `placed`, for the kernel; `None` unless
+    /// every function has its func record (the kernel refuses partial func info).
+    fn program_btf(&self, placed: &[(Func, usize)]) -> Option<ProgramBtf> {
+        let mut func_info = Vec::new();
+        let mut line_info: Vec<[u32; 4]> = Vec::new();
+        let mut lines_whole = true;
+        for (f, base) in placed {
+            let sec = self.section_name(f.shndx);
+            let func = self.funcs.get(sec)?.iter().find(|r| r.insn_off as usize == f.start)?;
+            let slot = |off: u32| u32::try_from((base + off as usize - f.start) / 8).ok();
+            func_info.push([slot(func.insn_off)?, func.type_id]);
+            let records = self.lines.get(sec).map_or(&[][..], |v| &v[..]);
+            let mut own: Vec<[u32; 4]> = records
+                .iter()
+                .filter(|r| (f.start..f.end).contains(&(r.insn_off as usize)))
+                .filter_map(|r| Some([slot(r.insn_off)?, r.raw[1], r.raw[2], r.raw[3]]))
+                .collect();
+            own.sort_by_key(|r| r[0]);
+            // One record per instruction (the last wins, as for the C lines above).
+            own.reverse();
+            own.dedup_by_key(|r| r[0]);
+            own.reverse();
+            lines_whole &= own.first().is_some_and(|r| Some(r[0]) == slot(func.insn_off));
+            line_info.extend(own);
+        }
+        if !lines_whole {
+            line_info.clear();
+        }
+        let blob = btf_fixup::fix_datasecs(
+            self.btf_blob,
+            |sec| {
+                let idx = self.section_index(sec)?;
+                u32::try_from(self.elf.section_headers[idx].sh_size).ok()
+            },
+            |sec, var| {
+                let idx = self.section_index(sec)?;
+                let s = self.elf.syms.iter().find(|s| s.st_shndx == idx && self.sym_name(s) == var)?;
+                u32::try_from(s.st_value).ok()
+            },
+        )?;
+        Some(ProgramBtf { blob, func_info, line_info })
+    }
+
+    /// The C line of each instruction (`slots`: the slot pc of each) of the code laid out as
+    /// `placed` (each function with its byte position): a line record covers its instruction and
+    /// those after it in the same function, up to the next record.
+    fn c_lines(&self, placed: &[(Func, usize)], slots: &[usize]) -> Vec<Option<CLine>> {
+        let mut at_slot: HashMap<usize, CLine> = HashMap::new();
+        let mut func_start: Vec<usize> = Vec::new();
+        for (f, base) in placed {
+            func_start.push(base / 8);
+            let records = self.lines.get(self.section_name(f.shndx)).map_or(&[][..], |v| &v[..]);
+            for r in records.iter().filter(|r| (f.start..f.end).contains(&(r.insn_off as usize))) {
+                if r.line == 0 {
+                    continue;
+                }
+                let slot = (base + r.insn_off as usize - f.start) / 8;
+                at_slot.insert(slot, CLine { file: r.file.clone(), line: r.line, col: r.col, text: r.text.clone() });
+            }
+        }
+        let mut current: Option<CLine> = None;
+        slots
+            .iter()
+            .take(slots.len().saturating_sub(1))
+            .map(|slot| {
+                if func_start.contains(slot) {
+                    current = None;
+                }
+                if let Some(c) = at_slot.get(slot) {
+                    current = Some(c.clone());
+                }
+                current.clone()
+            })
+            .collect()
+    }
+
     /// Lays out `main` and every function it reaches, applies relocations and returns the code,
-    /// with the byte positions of instructions poisoned by CO-RE and why.
-    fn link(&self, main: Func) -> Result<(Vec<u8>, Vec<Poisoned>), ElfError> {
+    /// with the byte positions of instructions poisoned by CO-RE and why, and each laid-out
+    /// function with its byte position in the code.
+    fn link(&self, main: Func) -> Result<Linked, ElfError> {
         let mut poisoned = Vec::new();
         let mut layout = vec![main];
         let mut placed = Vec::new(); // byte position of each layout entry in `code`
@@ -628,7 +732,7 @@ impl<'a> Object<'a> {
             }
             code[p.pos + 4..p.pos + 8].copy_from_slice(&rel.to_le_bytes());
         }
-        Ok((code, poisoned))
+        Ok((code, poisoned, layout.into_iter().zip(placed).collect()))
     }
 
     /// The layout entry holding byte `target` of code section `shndx` (appending its function if

@@ -27,7 +27,7 @@ use super::error::KernelError;
 use super::sys::{self, map_type as kmap, prog_flags, prog_type as kprog, MapFd, ProgFd, ProgLoad, TestRun};
 use super::wrapper::{self, MemBuffer, Wrapped};
 use crate::isa::{self, Insn};
-use crate::program::{MapType, ProgType, Program};
+use crate::program::{MapType, ProgType, Program, ProgramBtf};
 use std::os::fd::AsRawFd;
 
 /// A map's contents as (key, value) byte pairs.
@@ -204,7 +204,7 @@ impl KernelProgram {
                 verdict
             }
         } else {
-            match load_insns(&program.insns, vtype, opts, &name, &fds) {
+            match load_with_btf(&program.insns, vtype, opts, &name, &fds, program.btf.as_ref()) {
                 Ok(loaded) => {
                     let verified_insns = sys::prog_info(&loaded.fd).ok().map(|i| i.verified_insns);
                     kept = Some(loaded.fd);
@@ -314,7 +314,7 @@ impl KernelProgram {
             }
         }
         // Unwrapped: only the low 32 bits of r0 come back.
-        let loaded = load_insns(&program.insns, rtype, &opts, "ebpf_lab_run", &fds)?;
+        let loaded = load_with_btf(&program.insns, rtype, &opts, "ebpf_lab_run", &fds, program.btf.as_ref())?;
         Ok(Runner { fd: loaded.fd, r0_map: None })
     }
 
@@ -399,7 +399,22 @@ fn load_insns(
     name: &str,
     fds: &[i32],
 ) -> Result<sys::LoadedProg, KernelError> {
+    load_with_btf(insns, kernel_type, opts, name, fds, None)
+}
+
+/// [`load_insns`] with the program's BTF func and line info, which `insns` must be laid out as
+/// (the program itself, not wrapped). A BTF the kernel refuses is left out: the program is then
+/// loaded as without it, and refused only if it needed it (callbacks).
+fn load_with_btf(
+    insns: &[Insn],
+    kernel_type: u32,
+    opts: &LoadOptions,
+    name: &str,
+    fds: &[i32],
+    btf: Option<&ProgramBtf>,
+) -> Result<sys::LoadedProg, KernelError> {
     let bytes = isa::encode(insns);
+    let btf_fd = btf.and_then(|b| Some((sys::btf_load(&b.blob).ok()?, b)));
     sys::prog_load(&ProgLoad {
         prog_type: kernel_type,
         insns: &bytes,
@@ -407,6 +422,11 @@ fn load_insns(
         prog_flags: flags_for(kernel_type, opts.prog_flags),
         name,
         fd_array: Some(fds),
+        btf: btf_fd.as_ref().map(|(fd, b)| sys::ProgBtf {
+            btf_fd: fd.as_raw_fd(),
+            func_info: &b.func_info,
+            line_info: &b.line_info,
+        }),
         ..Default::default()
     })
 }

@@ -38,6 +38,8 @@ pub enum Command {
     ObjGetInfoByFd,
     /// `BPF_MAP_FREEZE` (22): no more writes from user space (`.rodata`).
     MapFreeze,
+    /// `BPF_BTF_LOAD` (18): an object's type information, for `func_info`/`line_info`.
+    BtfLoad,
 }
 
 impl Command {
@@ -53,6 +55,7 @@ impl Command {
             Command::ProgTestRun => 10,
             Command::ObjGetInfoByFd => 15,
             Command::MapFreeze => 22,
+            Command::BtfLoad => 18,
         }
     }
 
@@ -68,6 +71,7 @@ impl Command {
             Command::ProgTestRun => "BPF_PROG_TEST_RUN",
             Command::ObjGetInfoByFd => "BPF_OBJ_GET_INFO_BY_FD",
             Command::MapFreeze => "BPF_MAP_FREEZE",
+            Command::BtfLoad => "BPF_BTF_LOAD",
         }
     }
 }

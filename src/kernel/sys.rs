@@ -321,6 +321,19 @@ struct ProgLoadAttr {
     fd_array_cnt: u32,
 }
 
+/// `BPF_BTF_LOAD` (fields up to `btf_token_fd`, kernel 6.9+).
+#[repr(C, align(8))]
+struct BtfLoadAttr {
+    btf: u64,
+    btf_log_buf: u64,
+    btf_size: u32,
+    btf_log_size: u32,
+    btf_log_level: u32,
+    btf_log_true_size: u32,
+    btf_flags: u32,
+    btf_token_fd: i32,
+}
+
 /// `BPF_PROG_TEST_RUN`.
 #[repr(C, align(8))]
 struct TestRunAttr {
@@ -429,6 +442,8 @@ unsafe impl Attr for ProgLoadAttr {}
 // SAFETY: see above.
 unsafe impl Attr for TestRunAttr {}
 // SAFETY: see above.
+unsafe impl Attr for BtfLoadAttr {}
+// SAFETY: see above.
 unsafe impl Attr for InfoAttr {}
 // SAFETY: see above.
 unsafe impl Attr for BpfProgInfo {}
@@ -449,6 +464,9 @@ const _: () = {
     assert!(offset_of!(ProgLoadAttr, expected_attach_type) == 68);
     assert!(offset_of!(ProgLoadAttr, fd_array) == 120);
     assert!(offset_of!(ProgLoadAttr, log_true_size) == 140);
+    assert!(offset_of!(ProgLoadAttr, func_info) == 80);
+    assert!(offset_of!(ProgLoadAttr, line_info) == 96);
+    assert!(size_of::<BtfLoadAttr>() == 40);
     assert!(size_of::<TestRunAttr>() == 80);
     assert!(offset_of!(TestRunAttr, ctx_in) == 48);
     assert!(offset_of!(TestRunAttr, flags) == 64);
@@ -728,6 +746,22 @@ pub struct ProgLoad<'a> {
     /// [`LOG_SIZE_DEFAULT`]. On `ENOSPC` the buffer grows ×4 up to
     /// [`LOG_SIZE_MAX`].
     pub initial_log_size: u32,
+    /// The program's BTF function and line info (needed for callbacks such as `bpf_loop`'s,
+    /// and what puts C lines in the log); `None` loads without BTF.
+    pub btf: Option<ProgBtf<'a>>,
+}
+
+/// A program's BTF for `BPF_PROG_LOAD`: the BTF object (from [`btf_load`]) and the records that
+/// refer to it, with `insn_off` counted in instructions (8-byte slots).
+#[derive(Debug, Clone, Copy)]
+pub struct ProgBtf<'a> {
+    /// The loaded BTF.
+    pub btf_fd: RawFd,
+    /// `struct bpf_func_info` records: (`insn_off`, `type_id`), one per function, in order.
+    pub func_info: &'a [[u32; 2]],
+    /// `struct bpf_line_info` records: (`insn_off`, `file_name_off`, `line_off`, `line_col`),
+    /// by increasing `insn_off`; may be empty.
+    pub line_info: &'a [[u32; 4]],
 }
 
 impl Default for ProgLoad<'_> {
@@ -743,6 +777,7 @@ impl Default for ProgLoad<'_> {
             name: "",
             fd_array: None,
             initial_log_size: 0,
+            btf: None,
         }
     }
 }
@@ -859,6 +894,17 @@ impl LoadParams<'_, '_> {
                 attr.fd_array = ptr_u64(fds.as_ptr());
             }
         }
+        if let Some(btf) = req.btf {
+            attr.prog_btf_fd = btf.btf_fd as u32;
+            attr.func_info_rec_size = 8;
+            attr.func_info = ptr_u64(btf.func_info.as_ptr());
+            attr.func_info_cnt = btf.func_info.len() as u32;
+            if !btf.line_info.is_empty() {
+                attr.line_info_rec_size = 16;
+                attr.line_info = ptr_u64(btf.line_info.as_ptr());
+                attr.line_info_cnt = btf.line_info.len() as u32;
+            }
+        }
         if !log.is_empty() {
             attr.log_level = level;
             attr.log_size = log.len() as u32;
@@ -869,8 +915,9 @@ impl LoadParams<'_, '_> {
             attr.log_true_size = 0;
             // SAFETY: insns points to insn_cnt*8 readable bytes, license to
             // a NUL-terminated string, prog_name is inline, fd_array (if
-            // set) to the caller's slice of fds, and log_buf to `log` with
-            // log_size = its length; all outlive the call.
+            // set) to the caller's slice of fds, func_info/line_info (if
+            // set) to their count of records of the given sizes, and log_buf
+            // to `log` with log_size = its length; all outlive the call.
             match unsafe { sys_bpf(Command::ProgLoad, &mut attr) } {
                 Ok(ret) => return owned_fd(ret).map_err(|e| (e, 0)),
                 Err(libc::EAGAIN) if tries < PROG_LOAD_EAGAIN_RETRIES => tries += 1,
@@ -906,6 +953,24 @@ pub fn map_create(
         .map_err(|e| KernelError::from_kernel(Command::MapCreate, e))?;
     let fd = owned_fd(ret).map_err(|e| KernelError::from_kernel(Command::MapCreate, e))?;
     Ok(MapFd { fd, map_type, key_size, value_size, max_entries, map_flags })
+}
+
+/// Loads an object's BTF (`BPF_BTF_LOAD`) for [`ProgBtf`]; a refusal carries the kernel's BTF log.
+pub fn btf_load(blob: &[u8]) -> Result<OwnedFd, KernelError> {
+    let size =
+        u32::try_from(blob.len()).map_err(|_| KernelError::invalid_input(Command::BtfLoad, "BTF larger than 4 GiB"))?;
+    let mut log = vec![0u8; LOG_SIZE_DEFAULT as usize];
+    let mut attr: BtfLoadAttr = zeroed();
+    attr.btf = slice_ptr(blob);
+    attr.btf_size = size;
+    attr.btf_log_buf = slice_ptr_mut(&mut log);
+    attr.btf_log_size = LOG_SIZE_DEFAULT;
+    attr.btf_log_level = log_level::LEVEL1;
+    // SAFETY: btf points to btf_size readable bytes and btf_log_buf to btf_log_size writable
+    // ones; both outlive the call.
+    let ret = unsafe { sys_bpf(Command::BtfLoad, &mut attr) }
+        .map_err(|e| KernelError::from_kernel(Command::BtfLoad, e).with_log(c_text(&log)))?;
+    owned_fd(ret).map_err(|e| KernelError::from_kernel(Command::BtfLoad, e))
 }
 
 /// Check that `buf` is exactly `want` bytes; the kernel would otherwise

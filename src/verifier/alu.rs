@@ -333,8 +333,13 @@ pub fn check_ld_imm64(env: &mut Env, st: &mut VState, dst: Reg, src: ImmSrc, imm
             }
             RegState { map: m, off: next_imm, ..RegState::pointer(RegKind::MapValue) }
         }
-        // Callbacks need BTF function info, which programs loaded by ebpf-lab do not carry.
-        ImmSrc::Func => return Err(verr("missing btf func_info", &[])),
+        // Callbacks need BTF function info: without it this is the kernel's refusal; with it (a C
+        // object compiled with -g) the kernel verifies the callback, which ebpf-lab does not yet.
+        ImmSrc::Func if env.program.btf.is_none() => return Err(verr("missing btf func_info", &[])),
+        ImmSrc::Func => return Err(verr(
+            "callbacks (bpf_loop and the like) are not verified by ebpf-lab's verifier yet; `check` asks the kernel",
+            &[],
+        )),
         ImmSrc::BtfId => return Err(verr("kernel variables (BTF ids) are not modelled by ebpf-lab's verifier", &[])),
     };
     st.cur_mut().regs[dst.idx()] = out;

@@ -1,0 +1,101 @@
+//! What libbpf fixes in an object's `.BTF` before `BPF_BTF_LOAD`: clang leaves each `DATASEC`'s
+//! size and its variables' offsets 0 in a `.o` (they are known only once linked), and the kernel
+//! refuses a `DATASEC` of size 0. The size is the ELF section's, each offset its symbol's.
+
+/// `BTF_KIND_DATASEC`.
+const KIND_DATASEC: u32 = 15;
+
+/// Bytes following the 12-byte common header of a type of `kind` with `vlen` members, or `None`
+/// for a kind this reader does not know.
+fn extra(kind: u32, vlen: usize) -> Option<usize> {
+    Some(match kind {
+        2 | 7..=12 | 16 | 18 => 0,
+        1 | 14 | 17 => 4,
+        3 => 12,
+        4 | 5 | 15 | 19 => 12 * vlen,
+        6 | 13 => 8 * vlen,
+        _ => return None,
+    })
+}
+
+/// `blob` with every `DATASEC` of size 0 given `section_size(name)` and each of its variables
+/// `var_offset(section, variable)`; `None` when the BTF cannot be walked or a section or
+/// variable is not in the object (the kernel would refuse it: the program loads without BTF).
+pub fn fix_datasecs(
+    blob: &[u8],
+    section_size: impl Fn(&str) -> Option<u32>,
+    var_offset: impl Fn(&str, &str) -> Option<u32>,
+) -> Option<Vec<u8>> {
+    let word = |b: &[u8], at: usize| Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?));
+    let hdr_len = word(blob, 4)? as usize;
+    let (type_off, type_len) = (word(blob, 8)? as usize, word(blob, 12)? as usize);
+    let str_off = word(blob, 16)? as usize;
+    let types = hdr_len.checked_add(type_off)?;
+    let strings = hdr_len.checked_add(str_off)?;
+    let name = |off: u32| -> Option<String> {
+        let rest = blob.get(strings.checked_add(off as usize)?..)?;
+        let end = rest.iter().position(|&b| b == 0)?;
+        Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+    };
+    // First pass: where each type starts (ids from 1), so a DATASEC can name its variables.
+    let mut starts = vec![0usize];
+    let mut at = types;
+    while at < types.checked_add(type_len)? {
+        starts.push(at);
+        let info = word(blob, at + 4)?;
+        at += 12 + extra((info >> 24) & 0x1f, (info & 0xffff) as usize)?;
+    }
+    let mut out = blob.to_vec();
+    for &t in &starts[1..] {
+        let info = word(blob, t + 4)?;
+        if (info >> 24) & 0x1f != KIND_DATASEC || word(blob, t + 8)? != 0 {
+            continue;
+        }
+        let sec = name(word(blob, t)?)?;
+        out[t + 8..t + 12].copy_from_slice(&section_size(&sec)?.to_le_bytes());
+        for i in 0..(info & 0xffff) as usize {
+            let m = t + 12 + 12 * i;
+            // The member's offset field must lie in the blob (a truncated BTF ends here).
+            word(blob, m + 4)?;
+            let var = *starts.get(word(blob, m)? as usize)?;
+            let offset = var_offset(&sec, &name(word(blob, var)?)?)?;
+            out[m + 4..m + 8].copy_from_slice(&offset.to_le_bytes());
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `int`, `VAR x: int`, and `DATASEC .data { x }` as clang leaves it: size and offset 0.
+    fn object_btf() -> Vec<u8> {
+        let types: [u32; 14] = [1, 1 << 24, 4, 32, 5, 14 << 24, 1, 1, 7, (15 << 24) | 1, 0, 2, 0, 4];
+        let strings = b"\0int\0x\0.data\0";
+        let mut out = vec![0x9f, 0xeb, 1, 0];
+        for w in [24, 0, types.len() as u32 * 4, types.len() as u32 * 4, strings.len() as u32] {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        types.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+        out.extend_from_slice(strings);
+        out
+    }
+
+    #[test]
+    fn datasec_gets_its_section_size_and_variable_offsets() {
+        let blob = object_btf();
+        let fixed =
+            fix_datasecs(&blob, |s| (s == ".data").then_some(16), |s, v| (s == ".data" && v == "x").then_some(8))
+                .unwrap();
+        let word = |at: usize| u32::from_le_bytes(fixed[at..at + 4].try_into().unwrap());
+        // The DATASEC is the third type: 24-byte header, then 16 + 16 bytes of types before it.
+        assert_eq!((word(24 + 32 + 8), word(24 + 32 + 16)), (16, 8));
+        // A section or variable the object lacks: no BTF rather than a wrong one.
+        assert_eq!(fix_datasecs(&blob, |_| None, |_, _| Some(0)), None);
+        assert_eq!(fix_datasecs(&blob, |_| Some(16), |_, _| None), None);
+        for len in 0..blob.len() - 14 {
+            let _ = fix_datasecs(&blob[..len], |_| Some(16), |_, _| Some(8));
+        }
+    }
+}
