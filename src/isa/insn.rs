@@ -286,6 +286,25 @@ impl JmpCond {
         }
     }
 
+    /// The condition that holds exactly when this one fails, where the ISA has one (`None` for
+    /// `Set`: "no bit in common" is no condition of its own).
+    pub const fn negated(self) -> Option<JmpCond> {
+        use JmpCond::*;
+        Some(match self {
+            Eq => Ne,
+            Ne => Eq,
+            Gt => Le,
+            Le => Gt,
+            Ge => Lt,
+            Lt => Ge,
+            Sgt => Sle,
+            Sle => Sgt,
+            Sge => Slt,
+            Slt => Sge,
+            Set => return None,
+        })
+    }
+
     /// The kernel/LLVM-syntax operator (`==`, `s>`, `&`, ...).
     pub const fn operator(self) -> &'static str {
         match self {

@@ -471,22 +471,8 @@ impl Gen {
             return dynasm!(self.ops ; .arch x64 ; jmp =>l);
         };
         // The negation of each condition, as the condition that holds exactly when it fails.
-        let cond = if !negate {
-            cond
-        } else {
-            match cond {
-                Eq => Ne,
-                Ne | Set => Eq,
-                Gt => Le,
-                Le => Gt,
-                Ge => Lt,
-                Lt => Ge,
-                Sgt => Sle,
-                Sle => Sgt,
-                Sge => Slt,
-                Slt => Sge,
-            }
-        };
+        // After `test`, `Set` holds on a non-zero result: its negation reads the flags as `Eq`.
+        let cond = if !negate { cond } else { cond.negated().unwrap_or(Eq) };
         match cond {
             Eq => dynasm!(self.ops ; .arch x64 ; je =>l),
             Ne | Set => dynasm!(self.ops ; .arch x64 ; jne =>l),

@@ -16,20 +16,7 @@ enum Rel {
 
 /// The relation that holds on the fall-through edge (`rev_opcode`).
 fn negated(cond: JmpCond) -> Rel {
-    use JmpCond::*;
-    Rel::Cond(match cond {
-        Eq => Ne,
-        Ne => Eq,
-        Gt => Le,
-        Le => Gt,
-        Ge => Lt,
-        Lt => Ge,
-        Sgt => Sle,
-        Sle => Sgt,
-        Sge => Slt,
-        Slt => Sge,
-        Set => return Rel::NotSet,
-    })
+    cond.negated().map_or(Rel::NotSet, Rel::Cond)
 }
 
 /// The views a comparison at `width` reads.
