@@ -1,6 +1,5 @@
 //! The static verifier on any decodable `mem` program: it never panics and always answers; a
 //! program it accepts never faults in the interpreter, on a few inputs of the verified length.
-//! (Written against the verifier's API while the verifier is being built: run it once it lands.)
 //!
 //! Input: byte 0 is the buffer length (0..=63), byte 1 seeds the buffers, the rest is bytecode.
 #![no_main]
@@ -13,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let [len, seed, code @ ..] = data else { return };
     let Ok(p) = Program::from_bytes(code) else { return };
     let mem_len = u32::from(len & 63);
-    let verdict = verify(&p, &VerifyOptions { log_level: 0, mem_len });
+    let verdict = verify(&p, &VerifyOptions { log_level: 0, mem_len, ..VerifyOptions::default() });
     if verdict.error.is_some() {
         return;
     }
