@@ -183,9 +183,18 @@ impl TracePipe {
 
 impl Drop for TracePipe {
     fn drop(&mut self) {
-        // The instance cannot be removed while its pipe is open.
+        // The instance cannot be removed while its pipe is open; the event is turned off first, and
+        // the kernel may still answer EBUSY for a moment after the close (seen in CI), so retry.
         self.pipe.take();
-        let _ = std::fs::remove_dir(&self.dir);
+        let _ = std::fs::write(self.dir.join("events/bpf_trace/bpf_trace_printk/enable"), "0");
+        for _ in 0..100 {
+            match std::fs::remove_dir(&self.dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                _ => break,
+            }
+        }
     }
 }
 
