@@ -48,6 +48,10 @@ struct Frame {
     /// subprogram the target runs in the subprogram's frame, and its `exit` returns here.
     prog: usize,
     saved: [u64; 4],
+    /// The frame of a callback called by `bpf_loop` or `bpf_for_each_map_elem`: its `exit`
+    /// goes back to the helper (the innermost of `State::callbacks`), which calls it again or
+    /// returns to `ret`.
+    callback: bool,
 }
 
 /// The register file of the run loop, kept on the heap (see `Vm::exec`).
@@ -67,6 +71,10 @@ pub(crate) struct State {
     pub(crate) tail_call: Option<usize>,
     /// Tail calls taken so far (at most `MAX_TAIL_CALL_CNT`).
     pub(crate) tail_calls: u32,
+    /// The callback-calling helpers in progress, innermost last.
+    pub(crate) callbacks: Vec<call::Callbacks>,
+    /// Set by a callback-calling helper: the op its callback starts at (its frame is pushed).
+    pub(crate) enter: Option<usize>,
     /// With [`Vm::run_recorded`]: the machine after each executed instruction.
     steps: Option<Vec<steps::Step>>,
 }
@@ -180,6 +188,8 @@ impl Vm {
             exec_trace: Vec::new(),
             tail_call: None,
             tail_calls: 0,
+            callbacks: Vec::new(),
+            enter: None,
             steps: record.then(Vec::new),
         };
         st.regs[1] = r1;
@@ -356,11 +366,14 @@ impl Vm {
             ($id:expr) => {{
                 let id = $id;
                 st.regs = cpu.regs;
-                let r = call::helper(self, st, id);
+                let r = call::helper(self, st, id, pc!());
                 cpu.regs = st.regs;
                 match r {
                     Ok(v) => cpu.regs[0] = v,
                     Err(kind) => break Err(self.error_at(here!(), kind)),
+                }
+                if let Some(target) = st.enter.take() {
+                    jump!(target);
                 }
                 if let Some(target) = st.tail_call.take() {
                     charge!();
@@ -679,7 +692,7 @@ impl Vm {
                         break Err(self.error_at(here!(), ErrorKind::CallDepth { max: MAX_CALL_FRAMES }));
                     }
                     let saved = [cpu.regs[6], cpu.regs[7], cpu.regs[8], cpu.regs[9]];
-                    st.frames.push(Frame { ret: pc!(), prog: self.current, saved });
+                    st.frames.push(Frame { ret: pc!(), prog: self.current, saved, callback: false });
                     cpu.regs[10] = memory::frame_pointer(st.frames.len());
                     jump!(t);
                 }
@@ -700,7 +713,18 @@ impl Vm {
                             self.switch_program(f.prog);
                             code = code_of(self.current);
                         }
-                        jump!(f.ret);
+                        if !f.callback {
+                            jump!(f.ret);
+                        } else {
+                            // Back in the helper: the callback's next call, or the helper's end.
+                            st.regs = cpu.regs;
+                            let r = call::callback_returned(self, st, f.ret);
+                            cpu.regs = st.regs;
+                            match r {
+                                Ok(target) => jump!(target),
+                                Err(kind) => break Err(self.error_at(here!(), kind)),
+                            }
+                        }
                     }
                 },
                 Op::FellOff => break Err(self.error_at(here!(), ErrorKind::FellOffEnd)),

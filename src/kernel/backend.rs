@@ -24,6 +24,7 @@
 //! wrapper cannot host (a main program with no `exit`) runs unwrapped and reports 32 bits.
 
 use super::error::KernelError;
+use super::func_btf;
 use super::sys::{self, map_type as kmap, prog_flags, prog_type as kprog, MapFd, ProgFd, ProgLoad, TestRun};
 use super::wrapper::{self, MemBuffer, Wrapped};
 use crate::isa::{self, Insn};
@@ -177,6 +178,7 @@ impl KernelProgram {
         let mut runner = None;
         let mut mem_map = None;
         let mut kept = None;
+        let btf = func_btf::for_program(program);
         let verdict = if program.prog_type == ProgType::Mem {
             // The conformance convention (r1 = buffer, r2 = length) needs a wrapper to set it up,
             // so a mem program is verified inside it and the log is renumbered to its own pcs.
@@ -191,12 +193,12 @@ impl KernelProgram {
             };
             let mem = Some(MemBuffer { map_fd, len: opts.mem_len });
             let wrapped = wrapper::wrap(&program.insns, Some(r0_map.as_raw_fd()), mem);
-            let (verdict, loaded, foreign) = verdict_of(&wrapped, vtype, opts, &name, &fds);
+            let (verdict, loaded, foreign) = verdict_of(&wrapped, btf.as_ref(), vtype, opts, &name, &fds);
             if foreign && wrapped.captures_r0 {
                 // The rejection speaks of the epilogue: ask again without it, so the reason is
                 // the program's own.
                 let bare = wrapper::wrap(&program.insns, None, mem);
-                let (verdict, loaded, _) = verdict_of(&bare, vtype, opts, &name, &fds);
+                let (verdict, loaded, _) = verdict_of(&bare, btf.as_ref(), vtype, opts, &name, &fds);
                 runner = loaded.map(|fd| Runner { fd, r0_map: None });
                 verdict
             } else {
@@ -204,7 +206,7 @@ impl KernelProgram {
                 verdict
             }
         } else {
-            match load_with_btf(&program.insns, vtype, opts, &name, &fds, program.btf.as_ref()) {
+            match load_with_btf(&program.insns, vtype, opts, &name, &fds, btf.as_ref()) {
                 Ok(loaded) => {
                     let verified_insns = sys::prog_info(&loaded.fd).ok().map(|i| i.verified_insns);
                     kept = Some(loaded.fd);
@@ -308,13 +310,15 @@ impl KernelProgram {
         let opts = LoadOptions::default();
         let r0_map = sys::map_create(kmap::ARRAY, 4, 8, 1, 0, "ebpf_lab_r0")?;
         let wrapped = wrapper::wrap(&program.insns, Some(r0_map.as_raw_fd()), None);
+        let btf = func_btf::for_program(program);
         if wrapped.captures_r0 {
-            if let Ok(loaded) = load_insns(&wrapped.insns, rtype, &opts, "ebpf_lab_run", &fds) {
+            let shifted = btf.as_ref().map(|b| func_btf::shifted(b, wrapped.shift));
+            if let Ok(loaded) = load_with_btf(&wrapped.insns, rtype, &opts, "ebpf_lab_run", &fds, shifted.as_ref()) {
                 return Ok(Runner { fd: loaded.fd, r0_map: Some(r0_map) });
             }
         }
         // Unwrapped: only the low 32 bits of r0 come back.
-        let loaded = load_with_btf(&program.insns, rtype, &opts, "ebpf_lab_run", &fds, program.btf.as_ref())?;
+        let loaded = load_with_btf(&program.insns, rtype, &opts, "ebpf_lab_run", &fds, btf.as_ref())?;
         Ok(Runner { fd: loaded.fd, r0_map: None })
     }
 
@@ -373,12 +377,14 @@ fn init_globals(program: &Program, maps: &[MapFd]) -> Result<(), KernelError> {
 /// [`Wrapped::unwrap_log`]).
 fn verdict_of(
     w: &Wrapped,
+    btf: Option<&ProgramBtf>,
     kernel_type: u32,
     opts: &LoadOptions,
     name: &str,
     fds: &[i32],
 ) -> (Verdict, Option<ProgFd>, bool) {
-    match load_insns(&w.insns, kernel_type, opts, name, fds) {
+    let btf = btf.map(|b| func_btf::shifted(b, w.shift));
+    match load_with_btf(&w.insns, kernel_type, opts, name, fds, btf.as_ref()) {
         Ok(loaded) => {
             let verified_insns = sys::prog_info(&loaded.fd).ok().map(|i| i.verified_insns);
             let (log, _) = w.unwrap_log(&loaded.log);
@@ -392,18 +398,8 @@ fn verdict_of(
     }
 }
 
-fn load_insns(
-    insns: &[Insn],
-    kernel_type: u32,
-    opts: &LoadOptions,
-    name: &str,
-    fds: &[i32],
-) -> Result<sys::LoadedProg, KernelError> {
-    load_with_btf(insns, kernel_type, opts, name, fds, None)
-}
-
-/// [`load_insns`] with the program's BTF func and line info, which `insns` must be laid out as
-/// (the program itself, not wrapped). A BTF the kernel refuses is left out: the program is then
+/// Loads `insns` with BTF func and line info laid out as they are (for a wrapped program,
+/// [`func_btf::shifted`]). A BTF the kernel refuses is left out: the program is then
 /// loaded as without it, and refused only if it needed it (callbacks).
 fn load_with_btf(
     insns: &[Insn],

@@ -11,6 +11,7 @@
 //! | [`CTX_BASE`] `0x1000_0000`           | the context (`xdp_md`, `__sk_buff`, args...)    |
 //! | [`PACKET_BASE`] `0x2000_0000`        | packet buffer; `data` = base + 256 (headroom)   |
 //! | [`INPUT_BASE`] `0x3000_0000`         | the input buffer of `mem` programs              |
+//! | [`CALLBACK_KEY_BASE`] `0x3c00_0000` | the key a `bpf_for_each_map_elem` callback at depth *i* sees, at base + i·64 KiB (read-only) |
 //! | [`STACK_BASE`] `0x4000_0000`         | frame *i*'s 512-byte stack at base + i·64 KiB   |
 //! | [`MAP_PTR_BASE`] `0x5000_0000`       | map handles (`lddw r1, map`): opaque, unmapped  |
 //! | [`CODE_BASE`] `0x6000_0000`          | callback addresses (`BPF_PSEUDO_FUNC`), unmapped |
@@ -43,6 +44,9 @@ pub const XDP_DATA_HARD_END: u64 = PACKET_BASE + 4096 - 320;
 pub const INPUT_BASE: u64 = 0x3000_0000;
 /// Where the `struct bpf_sock` of a socket filter's or tc program's `__sk_buff.sk` lives.
 pub const SOCK_BASE: u64 = 0x3800_0000;
+/// Where the key handed to a `bpf_for_each_map_elem` callback running in frame *i* lives:
+/// `CALLBACK_KEY_BASE + i * STACK_STRIDE` (one per depth, so nested iterations keep theirs).
+pub const CALLBACK_KEY_BASE: u64 = 0x3c00_0000;
 /// Base of the stack of frame 0.
 pub const STACK_BASE: u64 = 0x4000_0000;
 /// Distance between the stacks of consecutive frames (the gaps stay unmapped).
@@ -97,6 +101,8 @@ pub enum Backing {
     Input,
     /// The flat value storage of map `i`.
     Map(usize),
+    /// The key of the element a `bpf_for_each_map_elem` callback in frame `i` visits.
+    CallbackKey(usize),
 }
 
 /// A mapped range of the virtual address space.
@@ -170,6 +176,8 @@ pub struct Memory {
     pub maps: Vec<Map>,
     /// Mapped regions.
     pub regions: Vec<Region>,
+    /// Per frame, the key a `bpf_for_each_map_elem` callback running there was handed.
+    pub callback_keys: Vec<Vec<u8>>,
     /// The kernel's layout of the context, which accesses to `checked` regions are validated
     /// against (`None` when the context is a plain buffer: `mem`, `syscall`).
     pub ctx_layout: Option<&'static CtxLayout>,
@@ -222,6 +230,33 @@ impl Memory {
         self.hot = Hot::default();
     }
 
+    /// Maps `key` read-only for a callback running in frame `depth` (named `name` in messages)
+    /// and returns its address. The previous key of that depth is replaced, so host pointers
+    /// into it (native code's windows) must be dropped.
+    pub fn set_callback_key(&mut self, depth: usize, key: &[u8], name: String) -> u64 {
+        if self.callback_keys.len() <= depth {
+            self.callback_keys.resize(depth + 1, Vec::new());
+        }
+        self.callback_keys[depth] = key.to_vec();
+        let base = CALLBACK_KEY_BASE + depth as u64 * STACK_STRIDE;
+        let region = Region {
+            base,
+            len: key.len() as u64,
+            writable: false,
+            backing: Backing::CallbackKey(depth),
+            start: 0,
+            name: name.into(),
+            checked: false,
+        };
+        let mut regions = std::mem::take(&mut self.regions);
+        match regions.iter_mut().find(|r| r.backing == region.backing) {
+            Some(r) => *r = region,
+            None => regions.push(region),
+        }
+        self.set_regions(regions);
+        base
+    }
+
     /// The index in [`Memory::stack`] of an `n`-byte access at `addr` when it lies wholly within
     /// one frame's stack. Frames sit `STACK_STRIDE` apart, so this is arithmetic, not a search.
     #[inline(always)]
@@ -260,6 +295,7 @@ impl Memory {
             Backing::Packet => &self.packet,
             Backing::Input => &self.input,
             Backing::Map(i) => self.maps.get(i).map_or(&[], |m| m.storage()),
+            Backing::CallbackKey(f) => self.callback_keys.get(f).map_or(&[], Vec::as_slice),
         }
     }
 
@@ -270,6 +306,7 @@ impl Memory {
             Backing::Packet => &mut self.packet,
             Backing::Input => &mut self.input,
             Backing::Map(i) => self.maps.get_mut(i).map_or(&mut [], |m| m.storage_mut()),
+            Backing::CallbackKey(f) => self.callback_keys.get_mut(f).map_or(&mut [], Vec::as_mut_slice),
         }
     }
 

@@ -9,8 +9,10 @@
 //!   them in for one run.
 //! - [`memory`]: the virtual address space every access is checked against; [`run`]: a run's
 //!   input, options and outcome, and its address space; [`error`]: how a run can fail;
-//!   [`env`]: the helpers' view of a run. Engine-neutral, so engines never import each other.
+//!   [`env`]: the helpers' view of a run; [`callback`]: the engine-neutral half of the helpers
+//!   that call back into the program (`bpf_loop`, `bpf_for_each_map_elem`). Engine-neutral, so engines never import each other.
 
+pub mod callback;
 pub mod ctx;
 pub mod ctx_build;
 pub mod env;
