@@ -58,6 +58,9 @@ pub struct Compiled {
     pub stubs_at: usize,
     /// Errors found at compile time but raised only when reached.
     pub statics: Vec<ErrorKind>,
+    /// Entry point for callbacks: `extern "C" fn(*mut JitCtx, target) -> u64` (see
+    /// [`super::callback`]).
+    pub callback_entry: AssemblyOffset,
 }
 
 /// Out-of-line code, emitted after the instructions so the hot path stays straight.
@@ -207,10 +210,11 @@ pub fn compile(prog: &Program) -> Result<Compiled, RuntimeError> {
     let stubs_at = g.ops.offset().0;
     g.stubs();
     let entry = g.prologue();
+    let callback_entry = super::callback::emit_entry(&mut g.ops);
     let statics = g.statics;
     let buf =
         g.ops.finalize().map_err(|_| RuntimeError::new(ErrorKind::Invalid("JIT: finalizing code failed".into())))?;
-    Ok(Compiled { buf, entry, insn_offsets, stubs_at, statics })
+    Ok(Compiled { buf, entry, insn_offsets, stubs_at, statics, callback_entry })
 }
 
 /// The size class of an access: 0–3 for 1, 2, 4, 8 bytes.

@@ -211,6 +211,9 @@ pub(super) unsafe extern "C" fn jit_helper(ctx: *mut JitCtx, id: u64, idx: u64) 
             None => TAIL_CALL_FAILED,
         };
     }
+    if crate::runtime::callback::calls_back(id) {
+        return unsafe { super::callback::call(ctx, id, args, idx as usize) };
+    }
     // The clock advances 1 µs per helper call, as in every engine over the runtime.
     *rt.clock += 1000;
     let mut env = MemEnv { mem: rt.mem, options: rt.options, clock: *rt.clock, rng: rt.rng, trace: &mut rt.trace };

@@ -5,6 +5,8 @@
 //! - [`ctx`]: the block native code works on and the Rust callouts (slow path of accesses,
 //!   helpers through the shared helper table, legacy packet loads, errors).
 //! - [`listing`]: each instruction next to the x86-64 it became (`ebpf-lab jit`).
+//! - [`callback`]: `bpf_loop` and `bpf_for_each_map_elem`, whose callbacks Rust calls back into
+//!   native code for.
 //!
 //! Programs see the same virtual addresses as in the interpreter (the regions of
 //! [`crate::runtime::memory`]), every access is checked against the same regions, and a fault
@@ -17,6 +19,7 @@
 //! Code pages are writable only while being assembled, then read+execute, and are unmapped
 //! when the engine is dropped.
 
+pub mod callback;
 pub mod compile;
 pub mod ctx;
 pub mod listing;
