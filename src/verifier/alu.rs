@@ -251,7 +251,7 @@ fn ptr_arith(
     }
     let allowed = match ptr.kind {
         RegKind::Ctx | RegKind::MapValue | RegKind::Stack | RegKind::Packet | RegKind::PacketMeta => true,
-        RegKind::RingbufMem | RegKind::Func => true,
+        RegKind::RingbufMem | RegKind::Func | RegKind::MapKey => true,
         RegKind::MapPtr => known && k.smin == 0 && op == BinOp::Add,
         _ => false,
     };
@@ -333,13 +333,13 @@ pub fn check_ld_imm64(env: &mut Env, st: &mut VState, dst: Reg, src: ImmSrc, imm
             }
             RegState { map: m, off: next_imm, ..RegState::pointer(RegKind::MapValue) }
         }
-        // Callbacks need BTF function info: without it this is the kernel's refusal; with it (a C
-        // object compiled with -g) the kernel verifies the callback, which ebpf-lab does not yet.
-        ImmSrc::Func if env.program.btf.is_none() => return Err(verr("missing btf func_info", &[])),
-        ImmSrc::Func => return Err(verr(
-            "callbacks (bpf_loop and the like) are not verified by ebpf-lab's verifier yet; `check` asks the kernel",
-            &[],
-        )),
+        // A callback. The kernel wants BTF func_info for it ("missing btf func_info"); clang -g
+        // writes it and ebpf-lab's loader makes it up for programs without (`kernel::func_btf`),
+        // so it is always there. The target slot is kept in `mem_size` (`subprogno`).
+        ImmSrc::Func => {
+            let start = env.insn_idx as i64 + imm as i64 + 1;
+            RegState { mem_size: start as u32, ..RegState::pointer(RegKind::Func) }
+        }
         ImmSrc::BtfId => return Err(verr("kernel variables (BTF ids) are not modelled by ebpf-lab's verifier", &[])),
     };
     st.cur_mut().regs[dst.idx()] = out;

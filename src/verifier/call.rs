@@ -266,6 +266,8 @@ fn may_be_null(arg: ArgType) -> bool {
 #[derive(Default)]
 struct Meta {
     map: Option<u32>,
+    /// The callback's first slot (`subprogno`).
+    callback: Option<usize>,
     const_key: Option<u64>,
     mem_size: u32,
     release: Option<(u8, u32)>,
@@ -313,10 +315,11 @@ fn mem_size_arg(env: &mut Env, st: &mut VState, n: u8, write: bool, zero_ok: boo
 /// Checks a call at `pc`.
 pub fn check_call(env: &mut Env, st: &mut VState, pc: usize, target: CallTarget) -> VResult<Next> {
     match target {
-        CallTarget::Helper(id) => {
-            helper_call(env, st, pc, id)?;
-            Ok(Next::Goto(pc + 1))
-        }
+        CallTarget::Helper(id) => match helper_call(env, st, pc, id)? {
+            // The callback's visit waits; the caller goes on after the call.
+            Some((start, visit)) => Ok(Next::Fork { target: start, state: Box::new(visit) }),
+            None => Ok(Next::Goto(pc + 1)),
+        },
         CallTarget::Local(off) => {
             if st.curframe() + 1 >= MAX_CALL_FRAMES {
                 return Err(verr(format!("the call stack of {} frames is too deep", st.curframe() + 2), &[]));
@@ -337,7 +340,9 @@ pub fn check_call(env: &mut Env, st: &mut VState, pc: usize, target: CallTarget)
     }
 }
 
-fn helper_call(env: &mut Env, st: &mut VState, pc: usize, id: i32) -> VResult<()> {
+/// Checks a helper call; for one that calls back, also returns the callback's visit to explore
+/// (its first slot and state).
+fn helper_call(env: &mut Env, st: &mut VState, pc: usize, id: i32) -> VResult<Option<(usize, VState)>> {
     let h = u32::try_from(id).ok().and_then(helpers::helper).filter(|h| h.id != 0);
     let Some(h) = h else {
         let name = u32::try_from(id).ok().and_then(helpers::helper).map_or("unknown".to_string(), |h| h.c_name());
@@ -350,7 +355,7 @@ fn helper_call(env: &mut Env, st: &mut VState, pc: usize, id: i32) -> VResult<()
         // A helper ebpf-lab knows by name only: its arguments are not checked.
         clobber(st);
         st.cur_mut().regs[0] = RegState::unknown();
-        return Ok(());
+        return Ok(None);
     };
     if h.name == "tail_call" && !st.refs.is_empty() {
         return Err(verr("tail_call would lead to reference leak", &[]));
@@ -393,6 +398,7 @@ fn helper_call(env: &mut Env, st: &mut VState, pc: usize, id: i32) -> VResult<()
         }
         match arg {
             ArgType::ConstMapPtr => meta.map = Some(reg.map),
+            ArgType::PtrToFunc => meta.callback = Some(reg.mem_size as usize),
             ArgType::PtrToMapKey => {
                 let Some(m) = meta.map else { return Err(verr("invalid map_ptr to access map->key", &[n])) };
                 let info = env.maps[m as usize].clone();
@@ -428,6 +434,10 @@ fn helper_call(env: &mut Env, st: &mut VState, pc: usize, id: i32) -> VResult<()
             }
         });
     }
+    let visit = match meta.callback {
+        Some(start) => callback_visit(env, st, pc, h.name, start, meta.map)?,
+        None => None,
+    };
     clobber(st);
     let r0 = match proto.ret {
         RetType::Integer => RegState::unknown(),
@@ -472,7 +482,64 @@ fn helper_call(env: &mut Env, st: &mut VState, pc: usize, id: i32) -> VResult<()
             return Err(verr(format!("cannot pass map_type {} into func {}#{id}", t.kernel_id(), h.c_name()), &[]));
         }
     }
-    Ok(())
+    Ok(visit)
+}
+
+/// `push_callback_call`: the visit of the callback starting at slot `start` that helper `name`
+/// (called at `pc`) makes, as a state to explore: the caller as at the call, plus the callback's
+/// frame with the helper's arguments (`set_loop_callback_state`, `set_map_elem_callback_state`).
+/// `bpf_loop` asks for no more visits than its loop count can make (`callback_depth`).
+fn callback_visit(
+    env: &mut Env,
+    st: &mut VState,
+    pc: usize,
+    name: &str,
+    start: usize,
+    map: Option<u32>,
+) -> VResult<Option<(usize, VState)>> {
+    if name == "loop" && st.cur().callback_depth >= st.cur().regs[1].var.umax {
+        st.cur_mut().callback_depth = 0;
+        return Ok(None);
+    }
+    let map = match (name, map) {
+        ("for_each_map_elem", Some(m)) => {
+            let t = env.maps[m as usize].map_type;
+            if !matches!(
+                t,
+                MapType::Array | MapType::PercpuArray | MapType::Hash | MapType::PercpuHash | MapType::LruHash
+            ) {
+                return Err(verr("callback function not allowed for map", &[]));
+            }
+            Some(m)
+        }
+        _ => None,
+    };
+    if st.curframe() + 1 >= MAX_CALL_FRAMES {
+        return Err(verr(format!("the call stack of {} frames is too deep", st.curframe() + 2), &[]));
+    }
+    let mut visit = st.clone();
+    visit.callback_unroll_depth += 1;
+    visit.cur_mut().callback_depth += 1;
+    st.cur_mut().callback_depth = 0;
+    let caller = visit.cur().regs;
+    let mut callee = Frame::new(visit.frames.len() as u8, pc, env.cfg.subprog_of(start));
+    callee.callback_entry = Some(std::sync::Arc::new(visit.frames.clone()));
+    match map {
+        None => {
+            // callback(u32 index, void *ctx)
+            callee.regs[1] = RegState::unknown();
+            callee.regs[2] = caller[3];
+        }
+        Some(m) => {
+            // callback(map, key, value, ctx)
+            callee.regs[1] = caller[1];
+            callee.regs[2] = RegState { map: m, ..RegState::pointer(RegKind::MapKey) };
+            callee.regs[3] = RegState { map: m, ..RegState::pointer(RegKind::MapValue) };
+            callee.regs[4] = caller[3];
+        }
+    }
+    visit.frames.push(callee);
+    Ok(Some((start, visit)))
 }
 
 /// `r1`–`r5` are unreadable after a call.
@@ -480,6 +547,29 @@ fn clobber(st: &mut VState) {
     for r in 1..=5 {
         st.cur_mut().regs[r] = RegState::not_init();
     }
+}
+
+/// What a callback returns: a number in [0, 1] (`callback_ret_range`; 0 goes on, 1 stops).
+fn callback_return(r0: &RegState) -> VResult<()> {
+    if r0.kind != RegKind::Scalar {
+        return Err(verr("R0 not a scalar value", &[0]));
+    }
+    let v = &r0.var;
+    if v.smin >= 0 && v.smax <= 1 {
+        return Ok(());
+    }
+    let mut msg = "At callback return the register R0 has".to_string();
+    if v.smin > i64::MIN {
+        msg.push_str(&format!(" smin={}", v.smin));
+    }
+    if v.smax < i64::MAX {
+        msg.push_str(&format!(" smax={}", v.smax));
+    }
+    if v.smin == i64::MIN && v.smax == i64::MAX {
+        msg.push_str(" unknown scalar value");
+    }
+    msg.push_str(" should have been in [0, 1]");
+    Err(verr(msg, &[0]))
 }
 
 /// Checks `exit` at `pc`.
@@ -491,6 +581,13 @@ pub fn check_exit(env: &mut Env, st: &mut VState, pc: usize) -> VResult<Next> {
         let r0 = st.cur().regs[0];
         if r0.kind == RegKind::Stack {
             return Err(verr("cannot return stack pointer to the caller", &[0]));
+        }
+        if let Some(entry) = st.cur().callback_entry.clone() {
+            callback_return(&r0)?;
+            // Back to the helper call, which asks for another visit; see `state::widen_scalars`.
+            let callee = st.frames.pop().expect("a frame");
+            super::state::widen_scalars(&entry, st);
+            return Ok(Next::Goto(callee.callsite));
         }
         let callee = st.frames.pop().expect("a frame");
         st.cur_mut().regs[0] = r0;

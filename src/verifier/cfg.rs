@@ -97,6 +97,11 @@ fn use_def(insn: &Insn) -> (u16, u16) {
     }
 }
 
+/// True for a call of a helper that calls back into the program (`is_sync_callback_calling_insn`).
+pub fn is_callback_call(insn: &Insn) -> bool {
+    matches!(insn, Insn::Call(CallTarget::Helper(id)) if crate::runtime::callback::calls_back(*id as i64))
+}
+
 /// Checks the program's structure and computes its shape.
 pub fn analyse(insns: &[Insn]) -> Result<Cfg, CfgError> {
     let slot_of = crate::isa::slot_pcs(insns);
@@ -198,6 +203,11 @@ pub fn analyse(insns: &[Insn]) -> Result<Cfg, CfgError> {
                 if matches!(target, CallTarget::Local(_)) {
                     prune[s] = true;
                     prune[branch_target(insn, s).unwrap_or(0) as usize] = true;
+                }
+                // A helper that calls back is revisited after each callback visit: its state is
+                // kept there to see the visits converge (`mark_force_checkpoint`).
+                if is_callback_call(insn) {
+                    prune[s] = true;
                 }
             }
             _ => {}

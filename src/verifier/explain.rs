@@ -54,6 +54,7 @@ pub fn describe(reg: &RegState, maps: &[MapInfo], prog_type: ProgType) -> String
             }
         }
         RegKind::Func => "pointer to a callback function".into(),
+        RegKind::MapKey => format!("the key of an element of map {} (read-only)", map_name(reg.map)),
     }
 }
 

@@ -277,7 +277,7 @@ impl<'a> Env<'a> {
             f.regs[1] = RegState::pointer(RegKind::Ctx);
             frames.push(f);
         }
-        VState { frames, refs: Vec::new() }
+        VState { frames, refs: Vec::new(), callback_unroll_depth: 0 }
     }
 
     fn live_mask(&self, st: &VState, insn: usize, frame: usize) -> u16 {
@@ -297,20 +297,38 @@ impl<'a> Env<'a> {
     /// `is_state_visited`: `Ok(true)` when the path can stop here.
     fn visit(&mut self, st: &VState, insn: usize, parent: &mut Option<usize>) -> VResult<bool> {
         let ids = std::mem::take(&mut self.at[insn]);
-        let mut add = self.jmps_processed - self.prev_jmps >= 2 && self.stats.processed - self.prev_insns >= 8;
+        // A helper call that calls back is where its callback's visits come back to: its states
+        // are always kept, and one still being explored below covers a later visit (the visits
+        // converge) rather than making it an infinite loop.
+        let callback_site = self.insn(insn).is_some_and(super::cfg::is_callback_call);
+        let mut add =
+            callback_site || (self.jmps_processed - self.prev_jmps >= 2 && self.stats.processed - self.prev_insns >= 8);
         let n = ids.len() as u64;
         let mut keep = Vec::with_capacity(ids.len());
         let mut outcome = Ok(false);
         for (k, &i) in ids.iter().enumerate() {
             let live = |f: usize| self.live_mask(st, insn, f);
             let old = &self.stored[i];
-            if old.branches > 0 {
-                if state::maybe_looping(&old.state, st) && state::states_equal(&old.state, st, live, Exactness::Exact) {
+            if old.branches > 0 && callback_site {
+                if state::states_equal(&old.state, st, live, Exactness::Within) {
+                    self.stored[i].hits += 1;
+                    outcome = Ok(true);
+                    keep.extend_from_slice(&ids[k..]);
+                    break;
+                }
+            } else if old.branches > 0 {
+                if state::maybe_looping(&old.state, st)
+                    && old.state.callback_unroll_depth == st.callback_unroll_depth
+                    && state::states_equal(&old.state, st, live, Exactness::Exact)
+                {
                     outcome = Err(verr(format!("infinite loop detected at insn {insn}"), &[]));
                     keep.extend_from_slice(&ids[k..]);
                     break;
                 }
-                if self.jmps_processed - self.prev_jmps < 20 && self.stats.processed - self.prev_insns < 100 {
+                if self.jmps_processed - self.prev_jmps < 20
+                    && self.stats.processed - self.prev_insns < 100
+                    && !callback_site
+                {
                     add = false;
                 }
             } else if state::states_equal(&old.state, st, live, Exactness::Within) {

@@ -179,6 +179,7 @@ fn mem_bounds(
     let off = off as i32;
     let msg = match reg.kind {
         RegKind::MapValue => format!("invalid access to map value, value_size={mem_size} off={off} size={size}"),
+        RegKind::MapKey => format!("invalid access to map key, key_size={mem_size} off={off} size={size}"),
         RegKind::Packet | RegKind::PacketMeta | RegKind::PacketEnd => {
             format!("invalid access to packet, off={off} size={size}, R{n}(id={},off={off},r={mem_size})", reg.id)
         }
@@ -278,6 +279,13 @@ pub fn access(
         }
         RegKind::RingbufMem if !reg.maybe_null => {
             mem_region(env, &reg, n, off, size, reg.mem_size, false)?;
+            RegState::unknown()
+        }
+        RegKind::MapKey => {
+            if write {
+                return Err(verr(format!("write to change key R{n} not allowed"), &[n]));
+            }
+            mem_region(env, &reg, n, off, size, env.maps[reg.map as usize].key_size, false)?;
             RegState::unknown()
         }
         RegKind::Ctx => {
@@ -438,6 +446,12 @@ pub fn helper_mem(env: &mut Env, st: &mut VState, n: u8, size: u64, write: bool,
         }
         RegKind::RingbufMem if !reg.maybe_null => {
             mem_region(env, &reg, n, reg.off as i64, size32, reg.mem_size, zero_ok)
+        }
+        RegKind::MapKey => {
+            if write {
+                return Err(verr(format!("R{n} cannot write into {}", reg.type_str()), &[n]));
+            }
+            mem_region(env, &reg, n, reg.off as i64, size32, env.maps[reg.map as usize].key_size, zero_ok)
         }
         RegKind::Stack => {
             if size == 0 && !zero_ok {

@@ -209,7 +209,12 @@ fn walk_calls(env: &explore::Env, sub: usize, frame: usize, total: usize) -> Opt
     let subs = &env.cfg.subprogs;
     let (start, end) = (subs[sub], subs.get(sub + 1).copied().unwrap_or(env.cfg.insn_at.len()));
     for s in start..end {
-        let Some(i @ crate::isa::Insn::Call(crate::isa::CallTarget::Local(_))) = env.cfg.insn(insns, s) else {
+        // Callbacks count as calls from where their address is taken, as in the kernel.
+        let Some(
+            i @ (crate::isa::Insn::Call(crate::isa::CallTarget::Local(_))
+            | crate::isa::Insn::LoadImm64 { src: crate::isa::ImmSrc::Func, .. }),
+        ) = env.cfg.insn(insns, s)
+        else {
             continue;
         };
         let callee = env.cfg.subprog_of(i.branch_offset().map_or(0, |o| (s as i64 + o + 1) as usize));

@@ -20,6 +20,8 @@ pub enum RegKind {
     MapPtr,
     /// Into a map value (`PTR_TO_MAP_VALUE`).
     MapValue,
+    /// The key a `bpf_for_each_map_elem` callback is handed (`PTR_TO_MAP_KEY`): read-only.
+    MapKey,
     /// Into the packet (`PTR_TO_PACKET`).
     Packet,
     /// One past the packet's last byte (`PTR_TO_PACKET_END`).
@@ -44,6 +46,7 @@ impl RegKind {
             RegKind::Stack => "fp",
             RegKind::MapPtr => "map_ptr",
             RegKind::MapValue => "map_value",
+            RegKind::MapKey => "map_key",
             RegKind::Packet => "pkt",
             RegKind::PacketEnd => "pkt_end",
             RegKind::PacketMeta => "pkt_meta",
@@ -78,7 +81,7 @@ pub struct RegState {
     pub range: i32,
     /// Map references and map values: index into the verifier's map list.
     pub map: u32,
-    /// Ringbuf records: size in bytes.
+    /// Ringbuf records: size in bytes. Callbacks (`Func`): the slot their function starts at.
     pub mem_size: u32,
     /// Stack pointers: which frame's stack.
     pub frame: u8,
@@ -210,7 +213,7 @@ impl fmt::Display for KernelReg<'_> {
         if r.kind.is_pkt() {
             parts.push(format!("r={}", r.range));
         }
-        if matches!(r.kind, RegKind::MapPtr | RegKind::MapValue) {
+        if matches!(r.kind, RegKind::MapPtr | RegKind::MapValue | RegKind::MapKey) {
             if let Some(m) = self.maps.get(r.map as usize) {
                 parts.push(format!("map={},ks={},vs={}", m.name, m.key_size, m.value_size));
             }

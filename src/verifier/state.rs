@@ -19,6 +19,12 @@ pub struct Frame {
     pub callsite: usize,
     /// The subprogram this frame runs (index into the subprogram list).
     pub subprog: usize,
+    /// A callback's frame (`in_callback_fn`): the frames of its callers when it was entered, to
+    /// widen against when it returns to its helper call (see `call::check_exit`).
+    pub callback_entry: Option<std::sync::Arc<Vec<Frame>>>,
+    /// Callback visits pushed from this frame's current helper call (`callback_depth`):
+    /// `bpf_loop` stops asking for more once it reaches the loop count.
+    pub callback_depth: u64,
 }
 
 impl Frame {
@@ -26,7 +32,7 @@ impl Frame {
     pub fn new(frameno: u8, callsite: usize, subprog: usize) -> Frame {
         let mut regs = [RegState::not_init(); Reg::COUNT];
         regs[10] = RegState::frame_pointer(frameno);
-        Frame { regs, stack: Stack::default(), callsite, subprog }
+        Frame { regs, stack: Stack::default(), callsite, subprog, callback_entry: None, callback_depth: 0 }
     }
 }
 
@@ -46,6 +52,9 @@ pub struct VState {
     pub frames: Vec<Frame>,
     /// References held.
     pub refs: Vec<Reference>,
+    /// Callback visits on the way to this state (`callback_unroll_depth`): states of different
+    /// visits of one callback are not an infinite loop however alike.
+    pub callback_unroll_depth: u32,
 }
 
 impl VState {
@@ -136,7 +145,7 @@ fn regsafe(old: &RegState, cur: &RegState, ids: &mut IdMap, exact: Exactness) ->
     }
     match old.kind {
         RegKind::Scalar => within(&old.var, &cur.var),
-        RegKind::MapValue | RegKind::RingbufMem | RegKind::Ctx => {
+        RegKind::MapValue | RegKind::MapKey | RegKind::RingbufMem | RegKind::Ctx => {
             old.off == cur.off
                 && old.map == cur.map
                 && old.mem_size == cur.mem_size
@@ -224,6 +233,29 @@ pub fn states_equal(old: &VState, cur: &VState, live: impl Fn(usize) -> u16, exa
         }
     }
     old.refs.iter().zip(&cur.refs).all(|(o, c)| ids.check(o.id, c.id))
+}
+
+/// `widen_imprecise_scalars`: a callback returning to its helper call widens every scalar of its
+/// callers (registers and spilled slots) that changed since the callback was entered (`old`) to
+/// an unknown number, so repeated visits converge. The kernel widens only scalars not marked
+/// precise; ebpf-lab tracks no precision, so it widens them all.
+pub fn widen_scalars(old: &[Frame], cur: &mut VState) {
+    let same = |a: &RegState, b: &RegState| RegState { id: 0, ..*a } == RegState { id: 0, ..*b };
+    let widen = |o: &RegState, c: &mut RegState| {
+        if o.kind == RegKind::Scalar && c.kind == RegKind::Scalar && !same(o, c) {
+            *c = RegState::unknown();
+        }
+    };
+    for (fo, fc) in old.iter().zip(cur.frames.iter_mut()) {
+        for (o, c) in fo.regs.iter().zip(fc.regs.iter_mut()) {
+            widen(o, c);
+        }
+        for (so, sc) in fo.stack.slots.iter().zip(fc.stack.slots.iter_mut()) {
+            if so.is_spill() && sc.is_spill() {
+                widen(&so.spilled, &mut sc.spilled);
+            }
+        }
+    }
 }
 
 /// `states_maybe_looping`: the innermost frames' registers are byte-for-byte the same.

@@ -1,5 +1,5 @@
-; bpf_loop's callback must be described by BTF func_info: without it the kernel refuses the program.
-; expect: reject insn=1 "missing btf func_info"
+; The smallest bpf_loop: the kernel wants BTF func_info for the callback, which ebpf-lab's loader writes for an assembled program (kernel::func_btf).
+; expect: accept
 .prog syscall
         r1 = 100
         r2 = func(cb) ll

@@ -1,0 +1,16 @@
+; A callback must set r0 before its exit.
+; expect: reject insn=12 "R0 not a scalar value"
+.prog syscall
+        r1 = 0
+        *(u64 *)(r10 - 8) = r1
+        r1 = 10
+        r2 = func(cb) ll
+        r3 = r10
+        r3 += -8
+        r4 = 0
+        call bpf_loop
+        r0 = 0
+        exit
+cb:
+        r1 = 0
+        exit
