@@ -69,7 +69,9 @@ fn every_corpus_program_is_accepted_and_every_engine_agrees() {
         let o = compile_c(name, &std::fs::read_to_string(file).unwrap());
         let p = program_from_elf(name, &std::fs::read(o).unwrap(), None).unwrap_or_else(|e| panic!("{e}"));
         let first = input(p.prog_type, packets()[0].1.clone());
-        let opts = EngineOptions::default();
+        // As `check` does: per-CPU maps hold one value per possible CPU of this machine.
+        let run = ebpf_lab::interp::RunOptions { ncpus: kernel::possible_cpus() as u32, ..Default::default() };
+        let opts = EngineOptions { run, ..EngineOptions::default() };
         let mut interp = engine::open("interp", &p, &opts, &first).unwrap();
         let mut kern = engine::open("kernel", &p, &opts, &first).unwrap_or_else(|e| panic!("{name}: {e}"));
         for (what, packet) in packets() {
