@@ -83,6 +83,15 @@ pub fn hint(message: &str) -> Option<String> {
         }
         return h("write the register before reading it; after a call r1-r5 hold nothing (save values in r6-r9)");
     }
+    if message.starts_with("At callback return") || message == "R0 not a scalar value" {
+        return h("a callback returns 0 to go on or 1 to stop: set r0 to one of them before its exit");
+    }
+    if message.contains("write to change key") {
+        return h("the key a callback gets is read-only: copy it to the stack to work on it");
+    }
+    if message.contains("callback function not allowed for map") {
+        return h("bpf_for_each_map_elem visits arrays and hashes (per-CPU and LRU ones too), not this map type");
+    }
     if message.contains("invalid mem access 'scalar'") {
         return h("this register holds a number here, not a pointer: the NULL side of a NULL check, or a pointer a call clobbered");
     }

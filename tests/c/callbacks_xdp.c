@@ -1,7 +1,8 @@
 /* Callbacks as XDP code writes them: bpf_loop walks the packet's first bytes through a context
  * on the stack (packet pointers included, checked in the callback), and bpf_for_each_map_elem
- * sums an array of per-protocol counters and a hash of per-length counts, stopping early in the
- * hash when a count reaches a limit. */
+ * sums an array of per-protocol counters (stopping at protocol 5) and a hash of per-length
+ * counts. (The kernel visits a hash in bucket order: a stop rule there would make the result
+ * depend on the order.) */
 #include "lab.h"
 
 static long (*bpf_loop)(__u32 nr_loops, void *callback_fn, void *callback_ctx, __u64 flags) =
@@ -51,15 +52,13 @@ static long add_proto(void *map, __u32 *key, __u64 *value, struct total *t)
 {
 	t->sum += *value * (*key + 1);
 	t->visited++;
-	return 0;
+	return *key == 5;
 }
 
 static long add_length(void *map, __u32 *key, __u64 *value, struct total *t)
 {
 	t->sum += *value;
-	t->last_key = *key;
-	if (*value >= 3)
-		return 1;
+	t->last_key += *key;
 	return 0;
 }
 
@@ -91,7 +90,7 @@ int callbacks_xdp(struct xdp_md *ctx)
 	proto_total += t.sum;
 	t.sum = 0;
 	length_visited += bpf_for_each_map_elem(&lengths, add_length, &t, 0);
-	length_total += t.sum;
+	length_total += t.sum + t.last_key;
 	return t.sum > 4 ? XDP_DROP : XDP_PASS;
 }
 
