@@ -114,3 +114,27 @@ pub fn shifted(btf: &ProgramBtf, shift: usize) -> ProgramBtf {
     }
     ProgramBtf { blob: btf.blob.clone(), func_info, line_info }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asm::{assemble, Syntax};
+
+    fn program(src: &str) -> Program {
+        assemble("t.s", src, Some(Syntax::Llvm)).unwrap()
+    }
+
+    #[test]
+    fn only_programs_with_callbacks_get_made_up_btf() {
+        assert_eq!(for_program(&program("call f\nexit\nf:\nr0 = 0\nexit\n")), None);
+        let p = program("r2 = func(add_one) ll\ncall f\nexit\nf:\nr0 = 0\nexit\nadd_one:\nr0 = 0\nexit\n");
+        let btf = for_program(&p).unwrap();
+        // Functions at slots 0, 4 (f) and 6 (add_one), typed FUNC 3, 4, 5.
+        assert_eq!(btf.func_info, vec![[0, 3], [4, 4], [6, 5]]);
+        let strings = String::from_utf8_lossy(&btf.blob[24 + 4 * (4 + 3 + 3 * 3)..]).to_string();
+        assert_eq!(strings, "\0int\0main\0f\0add_one\0");
+        // Inside the wrapper, the main function stays at 0 and the others move.
+        let moved = shifted(&btf, 5);
+        assert_eq!(moved.func_info, vec![[0, 3], [9, 4], [11, 5]]);
+    }
+}
