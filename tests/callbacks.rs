@@ -221,3 +221,36 @@ fn the_c_callback_programs_agree_on_every_engine() {
     }
     assert_eq!(runs, 16);
 }
+
+/// A C callback declared without `static` is a global function, which the kernel refuses to call
+/// back; ebpf-lab's verifier reads the linkage from the object's BTF and says the same.
+const GLOBAL_CALLBACK: &str = r#"
+#include "lab.h"
+static long (*bpf_loop)(__u32 nr, void *fn, void *ctx, __u64 flags) = (void *)BPF_FUNC_loop;
+long add_index(__u32 i, void *ctx) { *(__u64 *)ctx += i; return 0; }
+SEC("syscall")
+int sum(void *ctx) { __u64 total = 0; bpf_loop(5, add_index, &total, 0); return total; }
+char LICENSE[] SEC("license") = "GPL";
+"#;
+
+#[test]
+fn a_callback_must_be_static() {
+    if !c_common::clang_or_skip("a_callback_must_be_static") {
+        return;
+    }
+    let o = c_common::compile_c("global_callback", GLOBAL_CALLBACK);
+    let p = ebpf_lab::elf::program_from_elf("global_callback", &std::fs::read(o).unwrap(), None).unwrap();
+    let v = ebpf_lab::verifier::verify(&p, &Default::default());
+    assert_eq!(v.error.map(|e| e.message).as_deref(), Some("callback function not static"));
+    let static_one = GLOBAL_CALLBACK.replace("\nlong add_index", "\nstatic long add_index");
+    let o = c_common::compile_c("static_callback", &static_one);
+    let p = ebpf_lab::elf::program_from_elf("static_callback", &std::fs::read(o).unwrap(), None).unwrap();
+    assert!(ebpf_lab::verifier::verify(&p, &Default::default()).accepted());
+    if !kernel::require_or_skip("a_callback_must_be_static (kernel)") {
+        return;
+    }
+    let o = c_common::compile_c("global_callback", GLOBAL_CALLBACK);
+    let p = ebpf_lab::elf::program_from_elf("global_callback", &std::fs::read(o).unwrap(), None).unwrap();
+    let k = KernelProgram::load(&p, &LoadOptions { log_level: 1, ..LoadOptions::default() }).unwrap();
+    assert!(k.verdict().log.contains("callback function not static"), "{}", k.verdict().log);
+}

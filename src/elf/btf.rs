@@ -76,6 +76,9 @@ pub struct Type {
     pub kind: Kind,
     /// `size` for sized kinds, the referenced type id for `PTR`, aliases and `VAR`.
     pub size_or_type: u32,
+    /// The `vlen` of `info`: how many members, enumerators or parameters; a `FUNC`'s linkage
+    /// (0 static, 1 global, 2 extern).
+    pub vlen: u32,
 }
 
 /// A parsed `.BTF` section.
@@ -201,7 +204,7 @@ impl Btf {
                 }
                 k => return Err(format!("BTF type #{} has unknown kind {k}", types.len() + 1)),
             };
-            types.push(Type { code: kind_code, kflag: info & (1 << 31) != 0, name_off, kind, size_or_type });
+            types.push(Type { code: kind_code, kflag: info & (1 << 31) != 0, name_off, kind, size_or_type, vlen });
         }
         Ok(Btf { types, strings })
     }

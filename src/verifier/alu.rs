@@ -309,6 +309,15 @@ fn ptr_arith(
     Ok(out)
 }
 
+/// Whether the function at slot `start` has static linkage in the program's BTF, as callbacks
+/// must: a C callback declared without `static` is global. (Made-up BTF is always static.)
+fn callback_is_static(program: &crate::program::Program, start: i64) -> bool {
+    let Some(btf) = &program.btf else { return true };
+    let Some(&[_, type_id]) = btf.func_info.iter().find(|f| i64::from(f[0]) == start) else { return true };
+    let Ok(parsed) = crate::elf::btf::Btf::parse(&btf.blob) else { return true };
+    parsed.get(type_id).is_none_or(|t| t.code != 12 || t.vlen == 0)
+}
+
 /// `lddw`: a constant, a map reference, a map value address, or a callback.
 pub fn check_ld_imm64(env: &mut Env, st: &mut VState, dst: Reg, src: ImmSrc, imm: i32, next_imm: i32) -> VResult<()> {
     check_write(dst)?;
@@ -338,6 +347,9 @@ pub fn check_ld_imm64(env: &mut Env, st: &mut VState, dst: Reg, src: ImmSrc, imm
         // so it is always there. The target slot is kept in `mem_size` (`subprogno`).
         ImmSrc::Func => {
             let start = env.insn_idx as i64 + imm as i64 + 1;
+            if !callback_is_static(env.program, start) {
+                return Err(verr("callback function not static", &[]));
+            }
             RegState { mem_size: start as u32, ..RegState::pointer(RegKind::Func) }
         }
         ImmSrc::BtfId => return Err(verr("kernel variables (BTF ids) are not modelled by ebpf-lab's verifier", &[])),

@@ -86,6 +86,9 @@ pub fn hint(message: &str) -> Option<String> {
     if message.starts_with("At callback return") || message == "R0 not a scalar value" {
         return h("a callback returns 0 to go on or 1 to stop: set r0 to one of them before its exit");
     }
+    if message == "callback function not static" {
+        return h("declare the callback `static`: the kernel calls back only functions of this object");
+    }
     if message.contains("write to change key") {
         return h("the key a callback gets is read-only: copy it to the stack to work on it");
     }
