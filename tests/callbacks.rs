@@ -254,3 +254,20 @@ fn a_callback_must_be_static() {
     let k = KernelProgram::load(&p, &LoadOptions { log_level: 1, ..LoadOptions::default() }).unwrap();
     assert!(k.verdict().log.contains("callback function not static"), "{}", k.verdict().log);
 }
+
+/// The debugger's call stack counts a callback's frame, from the helper call that made it, and
+/// keeps it while the helper calls the callback again.
+#[test]
+fn the_debugger_shows_the_callback_frame() {
+    let p = llvm(&sum_loop("3", 100, 0));
+    let mut s = ebpf_lab::debug::Session::new(&p, Vm::new(&p).unwrap(), Input::mem(vec![]));
+    // Into the callback: the 8 main instructions up to and including `call bpf_loop` (slot 8).
+    s.command("step 8");
+    assert_eq!(s.calls_at(s.pos), vec![8]);
+    // Through its first exit (6 instructions), which calls it again.
+    s.command("step 6");
+    assert_eq!(s.calls_at(s.pos), vec![8]);
+    // Through the last call's exit, back in the main program.
+    s.command("step 12");
+    assert_eq!(s.calls_at(s.pos), Vec::<usize>::new());
+}

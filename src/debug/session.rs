@@ -116,16 +116,16 @@ impl Session {
         self.run.steps[..k.min(self.end())].iter().rev().find_map(|s| s.maps.as_ref()).unwrap_or(&self.maps_start)
     }
 
-    /// The bpf-to-bpf call stack at position `k`: the call instructions' slots, outermost first.
+    /// The call stack at position `k`: the slots of the calls that made each frame (a
+    /// bpf-to-bpf call, or a helper calling back such as `bpf_loop`), outermost first. Read from
+    /// the call depth of each step: a callback's `exit` that calls it again keeps its frame.
     pub fn calls_at(&self, k: usize) -> Vec<usize> {
         let mut calls = Vec::new();
         for s in &self.run.steps[..k.min(self.end())] {
-            match self.insn_at(s.pc) {
-                Some(Insn::Call(CallTarget::Local(_))) => calls.push(s.pc),
-                Some(Insn::Exit) => {
-                    calls.pop();
-                }
-                _ => {}
+            if s.depth > calls.len() {
+                calls.push(s.pc);
+            } else {
+                calls.truncate(s.depth);
             }
         }
         calls
