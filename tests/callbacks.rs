@@ -153,6 +153,8 @@ fn the_kernel_loads_assembled_callbacks_and_agrees() {
     }
     for (src, want) in [
         (sum_loop("10", 6, 0), 7 << 32 | 21),
+        (sum_loop("8388609", 100, 0), (-7i64 as u64) << 32),
+        (sum_loop("3", 100, 1), (-22i64 as u64) << 32),
         (each(".map m hash key=8 value=8 max=16", 8, 4, 99), 4 << 32 | 106),
         (each(".map m array key=4 value=8 max=5", 4, 3, 1), 2 << 32 | 31),
     ] {
