@@ -3,7 +3,7 @@
 //! bpf-to-bpf calls are handled in the run loop, since they only move the pc and the frame.
 //!
 //! A callback runs in the run loop like a bpf-to-bpf call: the helper pushes the callback's
-//! frame and the loop jumps to it; the callback's `exit` comes back to [`callback_returned`],
+//! frame and the loop jumps to it; the callback's `exit` comes back to `callback_returned`,
 //! which calls it again or ends the helper. So the budget, the trace and the call depth count
 //! the callback's instructions as any others.
 

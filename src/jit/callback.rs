@@ -1,13 +1,15 @@
 //! Callbacks in native code: `bpf_loop` and `bpf_for_each_map_elem` call a function of the
 //! program from the helper, so Rust calls back into native code, once per call of the callback.
 //!
-//! [`emit_entry`] is a second entry point next to the main one: `extern "C" fn(*mut JitCtx,
+//! `emit_entry` makes a second entry point next to the main one: `extern "C" fn(*mut JitCtx,
 //! target) -> u64` loads the registers from the context and calls native code at `target` (the
 //! callback's first instruction) instead of the main function. Its frame is laid out exactly as
 //! the main entry's (the same pushes, then 8 bytes), so a fault or an early end inside the
 //! callback unwinds through the shared exits to this entry, which returns the status to
-//! [`call`]. The iteration itself (arguments, stop rule, result) is the runtime's
-//! ([`crate::runtime::callback`]), as in the interpreter.
+//! `call`. The iteration itself (arguments, stop rule, result) is the runtime's
+//! ([`crate::runtime::callback`]), as in the interpreter. The entry follows the code generator's
+//! register map and entry frame (`compile::Gen::prologue`): when those change, it changes with
+//! them (`tests/callbacks.rs` runs callbacks through it, faults included).
 
 use super::ctx::{Hot, JitCtx, FLAG_EXIT0, FLAG_FAULT};
 use crate::runtime::callback::{self, Start};
