@@ -1,5 +1,5 @@
-//! Section names ebpf-lab cannot read a program type from (old-style `xdp1`, `socket1`, a
-//! `kprobe/...` it does not model) are never silently run as `mem`: `run` and `check` stop and
+//! Section names ebpf-lab cannot read a program type from (old-style `xdp1`, `socket1`, an
+//! `fentry/...` it does not model) are never silently run as `mem`: `run` and `check` stop and
 //! say which `--prog-type` to pass.
 
 mod c_common;
@@ -9,14 +9,31 @@ use std::process::Command;
 
 #[test]
 fn unknown_sections_name_the_prog_type_to_pass() {
-    for known in ["xdp", "socket", "tc", "classifier", "tcx/ingress", "tp/sched/x", "syscall", ".text", "xdp.frags"] {
+    for known in [
+        "xdp",
+        "socket",
+        "tc",
+        "classifier",
+        "tcx/ingress",
+        "tp/sched/x",
+        "syscall",
+        ".text",
+        "xdp.frags",
+        "kprobe/do_sys_open",
+        "raw_tp/sys_enter",
+        "cgroup_skb/egress",
+        "cgroup/sock",
+        "sk_lookup",
+        "lwt_xmit",
+    ] {
         assert_eq!(unknown_section_hint(known), None, "{known}");
     }
     let hint = |s: &str| unknown_section_hint(s).unwrap();
     assert!(hint("xdp1").contains("--prog-type xdp"), "{}", hint("xdp1"));
     assert!(hint("xdp_prog").contains("--prog-type xdp"));
     assert!(hint("socket1").contains("--prog-type socket"), "{}", hint("socket1"));
-    assert!(hint("kprobe/do_sys_open").contains("does not model `kprobe`"), "{}", hint("kprobe/do_sys_open"));
+    assert!(hint("fentry/do_sys_open").contains("does not model `fentry`"), "{}", hint("fentry/do_sys_open"));
+    assert!(hint("cgroup/connect4").contains("does not model `cgroup`"), "{}", hint("cgroup/connect4"));
     assert!(hint("prog").contains("--prog-type TYPE (one of: mem, xdp"), "{}", hint("prog"));
 }
 
