@@ -9,7 +9,7 @@
 //!   them in for one run.
 //! - [`memory`]: the virtual address space every access is checked against; [`run`]: a run's
 //!   input, options and outcome, and its address space; [`error`]: how a run can fail;
-//!   [`env`]: the helpers' view of a run. Engine-neutral, so engines never import each other.
+//!   [`env`]: the helpers' view of a run; [`skb`]: what packet-changing skb helpers change. Engine-neutral, so engines never import each other.
 
 pub mod ctx;
 pub mod ctx_build;
@@ -19,6 +19,7 @@ pub mod helpers;
 pub mod maps;
 pub mod memory;
 pub mod run;
+pub mod skb;
 
 pub use helpers::{helper, helper_by_name, HelperEnv, HelperFault, HelperProto};
 pub use maps::{Map, MapError};

@@ -120,6 +120,8 @@ pub struct RunOutcome {
     pub trace_lines: Vec<String>,
     /// Per-instruction trace in the verifier log's notation, when [`RunOptions::trace`] is set.
     pub exec_trace: Vec<String>,
+    /// The `struct bpf_tunnel_key` (44 bytes) the program set with `bpf_skb_set_tunnel_key`.
+    pub tunnel_key: Option<Vec<u8>>,
 }
 
 impl Memory {
@@ -156,6 +158,11 @@ impl Memory {
         let ctx_layout = crate::runtime::ctx::ctx_layout(pt);
         m.ctx_layout = ctx_layout;
         m.packet_fields = ctx_layout.and_then(ctx::packet_fields);
+        // tc's test run starts at the MAC header, the other skb types' at the network header.
+        m.skb = super::skb::SkbState {
+            mac_len: if pt == ProgType::Tc { ctx::ETH_HLEN as u32 } else { 0 },
+            tunnel_key: None,
+        };
         let no_layout = || RuntimeError::new(ErrorKind::Invalid(format!("no context layout for {pt} programs")));
         // The table is rebuilt in last run's vector, so a run allocates no table.
         let mut regions = std::mem::take(&mut m.regions);
@@ -310,7 +317,7 @@ impl Memory {
     /// What a run that returned `r0` leaves to report: the packet between `data` (XDP:
     /// `data_meta`) and `data_end`, and the context of program types that may write it.
     pub fn outcome(&self, pt: ProgType, r0: u64) -> RunOutcome {
-        let mut out = RunOutcome { r0, ..RunOutcome::default() };
+        let mut out = RunOutcome { r0, tunnel_key: self.skb.tunnel_key.clone(), ..RunOutcome::default() };
         if let Some((data_field, end_field)) = self.packet_fields {
             let base = memory::PACKET_BASE as usize;
             // An XDP test run hands back the metadata too: from `data_meta` on.
