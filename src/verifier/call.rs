@@ -574,6 +574,35 @@ pub fn check_exit(env: &mut Env, st: &mut VState, pc: usize) -> VResult<Next> {
         let at = r.insn + env.insn_shift;
         return Err(verr(format!("Unreleased reference id={} alloc_insn={at}", r.id), &[]));
     }
-    read_reg(st, Reg::R0)?;
+    let r0 = read_reg(st, Reg::R0)?;
+    check_return_range(env.prog_type, &r0)?;
     Ok(Next::Done)
+}
+
+/// The values a program of type `t` may return, where the kernel enforces them
+/// (`check_return_code`): cgroup skb (ingress), cgroup/sock and sk_lookup programs answer 0 or 1.
+fn return_range(t: ProgType) -> Option<(i64, i64)> {
+    matches!(t, ProgType::CgroupSkb | ProgType::CgroupSock | ProgType::SkLookup).then_some((0, 1))
+}
+
+/// Refuses an `r0` outside [`return_range`], in the kernel's words.
+fn check_return_range(t: ProgType, r0: &RegState) -> VResult<()> {
+    let Some((lo, hi)) = return_range(t) else { return Ok(()) };
+    if r0.kind != RegKind::Scalar {
+        return Err(verr(format!("At program exit the register R0 is not a known value ({})", r0.type_str()), &[0]));
+    }
+    if r0.var.smin >= lo && r0.var.smax <= hi {
+        return Ok(());
+    }
+    let mut has = String::new();
+    if r0.var.smin > i64::MIN {
+        has += &format!(" smin={}", r0.var.smin);
+    }
+    if r0.var.smax < i64::MAX {
+        has += &format!(" smax={}", r0.var.smax);
+    }
+    if has.is_empty() {
+        has = " unknown scalar value".into();
+    }
+    Err(verr(format!("At program exit the register R0 has{has} should have been in [{lo}, {hi}]"), &[0]))
 }
