@@ -15,6 +15,7 @@
 
 mod imp;
 pub mod printk;
+mod probe;
 mod skb;
 mod table;
 

@@ -4,6 +4,7 @@
 //! where ebpf-lab knows them.
 
 use super::imp;
+use super::probe;
 use super::skb;
 use super::{ArgType, FuncProto, HelperFn, HelperProto, RetType};
 
@@ -410,7 +411,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
             args: &[ArgType::PtrToUninitMem, ArgType::ConstSizeOrZero, ArgType::Anything],
             gpl_only: true,
         }),
-        None,
+        Some(probe::probe_read_kernel),
     ),
     h(
         114,
@@ -430,7 +431,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
             args: &[ArgType::PtrToUninitMem, ArgType::ConstSizeOrZero, ArgType::Anything],
             gpl_only: true,
         }),
-        None,
+        Some(probe::probe_read_kernel_str),
     ),
     h(116, "tcp_send_ack", None, None),
     h(117, "send_signal_thread", None, None),
