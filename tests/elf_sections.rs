@@ -91,3 +91,26 @@ char LICENSE[] SEC("license") = "GPL";
     let e = ebpf_lab::elf::program_from_elf("pinned_bad.o", &std::fs::read(o).unwrap(), None).unwrap_err();
     assert!(e.to_string().contains("field `pinning` is not supported"), "{e}");
 }
+
+/// libbpf's uprobe sections hold a colon (`uprobe//proc/self/exe:func`): `FILE.o:SECTION` splits
+/// at the first colon after an existing file, and the program runs as a kprobe-type program.
+#[test]
+fn sections_with_colons_are_picked_by_name() {
+    if !clang_or_skip("sections_with_colons_are_picked_by_name") {
+        return;
+    }
+    let o = compile_c(
+        "uprobe_colon",
+        "#include \"lab.h\"\nSEC(\"uprobe//proc/self/exe:add\") int a(void *ctx) { return 1; }\n\
+         SEC(\"uprobe//proc/self/exe:sub\") int b(void *ctx) { return 2; }\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .env("NO_COLOR", "1")
+        .args(["run", "--json"])
+        .arg(format!("{}:uprobe//proc/self/exe:sub", o.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("\"r0\":2"), "{stdout}");
+}
