@@ -279,6 +279,11 @@ impl InputArgs {
                     let (base, idx) = indexed(name)?;
                     set_ctx_field(&mut bytes, layout, base, idx, *v, &names.join(", "))?;
                 }
+                if prog_type == ProgType::SkLookup {
+                    // Bad input, said before any engine runs (exit 2).
+                    crate::runtime::ctx_build::sk_lookup_as_run(&mut bytes.clone())
+                        .map_err(|e| format!("--ctx: {e}"))?;
+                }
                 Input::Ctx(bytes)
             }
         };
