@@ -152,8 +152,8 @@ impl RunInput {
     pub fn check_for_kernel(&self) -> Result<(), String> {
         match &self.input {
             Input::Xdp { packet, .. } | Input::Skb { packet, .. } if packet.len() < ETH_HLEN => Err(format!(
-                "the packet is {} bytes; the kernel runs xdp, socket and tc programs only on packets of at \
-                 least {ETH_HLEN} bytes (an Ethernet header)",
+                "the packet is {} bytes; the kernel's test run takes packets of at least {ETH_HLEN} bytes (an Ethernet \
+                 header)",
                 packet.len()
             )),
             _ => Ok(()),

@@ -4,7 +4,8 @@
 //!   engines can hand programs real pointers into them.
 //! - [`helpers`]: the helper table (kernel numbering, names, prototypes, implementations) and the
 //!   [`helpers::HelperEnv`] trait engines implement for the helpers to use.
-//! - [`ctx`]: program context layouts (`struct xdp_md`, `struct __sk_buff`, tracepoint records)
+//! - [`ctx`]: program context layouts (`struct xdp_md`, `struct __sk_buff`, tracepoint records,
+//!   `struct pt_regs`, `struct bpf_sock`, `struct bpf_sk_lookup`, raw tracepoint arguments)
 //!   with the kernel's offsets and access rules, plus return-code names; [`ctx_build`] fills
 //!   them in for one run.
 //! - [`memory`]: the virtual address space every access is checked against; [`run`]: a run's
