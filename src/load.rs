@@ -104,15 +104,17 @@ pub fn program_from_bytes(name: &str, bytes: &[u8]) -> Result<Program, LoadError
 }
 
 /// Splits `prog.o:SECTION` (bpftool's way to name one program of an object) into the file and
-/// the section, when `path` itself does not exist but the part before the last `:` does.
+/// the section, when `path` itself does not exist but the part before a `:` does: the first such
+/// `:`, since section names may hold colons (`uprobe//proc/self/exe:func`).
 fn split_section(path: &Path) -> (&Path, Option<&str>) {
     if path.exists() {
         return (path, None);
     }
-    match path.to_str().and_then(|s| s.rsplit_once(':')) {
-        Some((file, section)) if !section.is_empty() && Path::new(file).exists() => (Path::new(file), Some(section)),
-        _ => (path, None),
-    }
+    let Some(s) = path.to_str() else { return (path, None) };
+    s.match_indices(':')
+        .map(|(i, _)| (&s[..i], &s[i + 1..]))
+        .find(|(file, section)| !section.is_empty() && Path::new(file).exists())
+        .map_or((path, None), |(file, section)| (Path::new(file), Some(section)))
 }
 
 /// Reads `path` (or standard input for `-`) into a program. For an ELF object, `prog.o:SECTION`

@@ -22,12 +22,49 @@ pub enum ProgType {
     Tracepoint,
     /// `BPF_PROG_TYPE_SYSCALL`: `r1` points to a plain context buffer.
     Syscall,
+    /// `BPF_PROG_TYPE_KPROBE` (kprobes, uprobes and their return probes): `r1` is the probed
+    /// task's `struct pt_regs` (x86-64 layout), read-only.
+    Kprobe,
+    /// `BPF_PROG_TYPE_RAW_TRACEPOINT`: `r1` points to the tracepoint's raw arguments, up to
+    /// twelve `u64`s (`struct bpf_raw_tracepoint_args`).
+    RawTracepoint,
+    /// `BPF_PROG_TYPE_CGROUP_SKB`: a `struct __sk_buff` seen from the network header on, at a
+    /// cgroup's ingress or egress; returns 1 to let the packet through, 0 to drop it.
+    CgroupSkb,
+    /// `BPF_PROG_TYPE_CGROUP_SOCK` attached at socket creation (`cgroup/sock_create`): `r1` is
+    /// the new socket's `struct bpf_sock`; returns 1 to allow, 0 to refuse.
+    CgroupSock,
+    /// `BPF_PROG_TYPE_SK_LOOKUP`: `r1` is a `struct bpf_sk_lookup` describing a connection
+    /// looking for a socket; returns `SK_PASS` (1) or `SK_DROP` (0).
+    SkLookup,
+    /// `BPF_PROG_TYPE_LWT_IN`: a lightweight tunnel's input hook; `__sk_buff` from the network
+    /// header, packet read-only.
+    LwtIn,
+    /// `BPF_PROG_TYPE_LWT_OUT`: a lightweight tunnel's output hook (as `lwt_in`).
+    LwtOut,
+    /// `BPF_PROG_TYPE_LWT_XMIT`: a lightweight tunnel's transmit hook; may write the packet and
+    /// change its size.
+    LwtXmit,
 }
 
 impl ProgType {
     /// Every program type, in the order the CLI lists them.
-    pub const ALL: [ProgType; 6] =
-        [ProgType::Mem, ProgType::Xdp, ProgType::Socket, ProgType::Tc, ProgType::Tracepoint, ProgType::Syscall];
+    pub const ALL: [ProgType; 14] = [
+        ProgType::Mem,
+        ProgType::Xdp,
+        ProgType::Socket,
+        ProgType::Tc,
+        ProgType::Tracepoint,
+        ProgType::Syscall,
+        ProgType::Kprobe,
+        ProgType::RawTracepoint,
+        ProgType::CgroupSkb,
+        ProgType::CgroupSock,
+        ProgType::SkLookup,
+        ProgType::LwtIn,
+        ProgType::LwtOut,
+        ProgType::LwtXmit,
+    ];
 
     /// The name used by `.prog` and `--prog-type` (libbpf's section names where one exists).
     pub const fn name(self) -> &'static str {
@@ -38,10 +75,44 @@ impl ProgType {
             ProgType::Tc => "tc",
             ProgType::Tracepoint => "tracepoint",
             ProgType::Syscall => "syscall",
+            ProgType::Kprobe => "kprobe",
+            ProgType::RawTracepoint => "raw_tracepoint",
+            ProgType::CgroupSkb => "cgroup_skb",
+            ProgType::CgroupSock => "cgroup_sock",
+            ProgType::SkLookup => "sk_lookup",
+            ProgType::LwtIn => "lwt_in",
+            ProgType::LwtOut => "lwt_out",
+            ProgType::LwtXmit => "lwt_xmit",
         }
     }
 
-    /// Parses a program type name (also accepts libbpf's aliases `classifier` and `tp`).
+    /// Whether `r1` is a `struct __sk_buff` over a packet.
+    pub const fn is_skb(self) -> bool {
+        matches!(
+            self,
+            ProgType::Socket
+                | ProgType::Tc
+                | ProgType::CgroupSkb
+                | ProgType::LwtIn
+                | ProgType::LwtOut
+                | ProgType::LwtXmit
+        )
+    }
+
+    /// Whether the program takes a packet (`--packet`).
+    pub const fn takes_packet(self) -> bool {
+        self.is_skb() || matches!(self, ProgType::Xdp)
+    }
+
+    /// Whether an skb program sees its packet from the network header on, as
+    /// `BPF_PROG_TEST_RUN` sets up every skb type but tc's (and hands the packet back behind a
+    /// zeroed Ethernet header).
+    pub const fn skb_from_network_header(self) -> bool {
+        self.is_skb() && !matches!(self, ProgType::Tc)
+    }
+
+    /// Parses a program type name (also accepts libbpf's aliases `classifier`, `tp`, `raw_tp`,
+    /// the probe kinds that share `kprobe`'s context, and `cgroup/sock`).
     pub fn from_name(name: &str) -> Option<ProgType> {
         Some(match name {
             "mem" => ProgType::Mem,
@@ -50,6 +121,14 @@ impl ProgType {
             "tc" | "classifier" | "sched_cls" => ProgType::Tc,
             "tracepoint" | "tp" => ProgType::Tracepoint,
             "syscall" => ProgType::Syscall,
+            "kprobe" | "kretprobe" | "uprobe" | "uretprobe" => ProgType::Kprobe,
+            "raw_tracepoint" | "raw_tp" => ProgType::RawTracepoint,
+            "cgroup_skb" => ProgType::CgroupSkb,
+            "cgroup_sock" | "cgroup/sock" | "cgroup/sock_create" => ProgType::CgroupSock,
+            "sk_lookup" => ProgType::SkLookup,
+            "lwt_in" => ProgType::LwtIn,
+            "lwt_out" => ProgType::LwtOut,
+            "lwt_xmit" => ProgType::LwtXmit,
             _ => return None,
         })
     }

@@ -1,7 +1,8 @@
 //! The context access rules of `runtime::ctx` (which the interpreter enforces) against the
 //! running kernel's verifier: every load and store of every size at every offset (and just past
 //! the end) of
-//! `__sk_buff` (socket filter and tc), `xdp_md` and the `sys_enter` tracepoint record must be
+//! `__sk_buff` (socket filter, tc, cgroup skb, lwt), `xdp_md`, the `sys_enter` tracepoint record,
+//! `pt_regs`, raw tracepoint arguments, `bpf_sock` (cgroup/sock) and `bpf_sk_lookup` must be
 //! accepted by both or refused by both — and the interpreter, running the same program, must
 //! fault with `BadCtxAccess` exactly where the kernel refuses.
 
@@ -100,4 +101,35 @@ fn xdp_md_rules_match_the_kernel() {
 #[test]
 fn tracepoint_record_rules_match_the_kernel() {
     assert_agrees("tracepoint_record_rules_match_the_kernel", ProgType::Tracepoint);
+}
+
+#[test]
+fn cgroup_skb_sk_buff_rules_match_the_kernel() {
+    assert_agrees("cgroup_skb_sk_buff_rules_match_the_kernel", ProgType::CgroupSkb);
+}
+
+/// The three lwt hooks share `lwt_is_valid_access`; one of them is enough.
+#[test]
+fn lwt_sk_buff_rules_match_the_kernel() {
+    assert_agrees("lwt_sk_buff_rules_match_the_kernel", ProgType::LwtXmit);
+}
+
+#[test]
+fn kprobe_pt_regs_rules_match_the_kernel() {
+    assert_agrees("kprobe_pt_regs_rules_match_the_kernel", ProgType::Kprobe);
+}
+
+#[test]
+fn raw_tracepoint_args_rules_match_the_kernel() {
+    assert_agrees("raw_tracepoint_args_rules_match_the_kernel", ProgType::RawTracepoint);
+}
+
+#[test]
+fn cgroup_sock_bpf_sock_rules_match_the_kernel() {
+    assert_agrees("cgroup_sock_bpf_sock_rules_match_the_kernel", ProgType::CgroupSock);
+}
+
+#[test]
+fn sk_lookup_rules_match_the_kernel() {
+    assert_agrees("sk_lookup_rules_match_the_kernel", ProgType::SkLookup);
 }

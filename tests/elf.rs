@@ -350,7 +350,20 @@ fn section_names_give_program_types() {
         ("tracepoint/syscalls/sys_enter_write", ProgType::Tracepoint),
         ("tp/sched/sched_switch", ProgType::Tracepoint),
         ("syscall", ProgType::Syscall),
-        ("kprobe/do_sys_open", ProgType::Mem),
+        ("kprobe/do_sys_open", ProgType::Kprobe),
+        ("kretprobe/do_sys_open", ProgType::Kprobe),
+        ("uprobe//bin/sh:main", ProgType::Kprobe),
+        ("raw_tp/sys_enter", ProgType::RawTracepoint),
+        ("raw_tracepoint/sched_switch", ProgType::RawTracepoint),
+        ("cgroup_skb/ingress", ProgType::CgroupSkb),
+        ("cgroup/sock", ProgType::CgroupSock),
+        ("cgroup/sock_create", ProgType::CgroupSock),
+        ("cgroup/post_bind4", ProgType::Mem),
+        ("sk_lookup", ProgType::SkLookup),
+        ("lwt_in", ProgType::LwtIn),
+        ("lwt_out", ProgType::LwtOut),
+        ("lwt_xmit", ProgType::LwtXmit),
+        ("fentry/do_sys_open", ProgType::Mem),
         (".text", ProgType::Mem),
     ];
     for (name, t) in cases {
@@ -451,6 +464,25 @@ fn non_bpf_and_non_elf_inputs_are_errors() {
     let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
     let e = program_from_elf("exe", &exe, None).unwrap_err();
     assert!(e.message.contains("not a BPF object"), "{e}");
+}
+
+/// Old LLVM (before 3.9) wrote `e_machine = 0` in BPF objects; libbpf loads them, so do we: the
+/// same object with `EM_NONE` reads into the same program.
+#[test]
+fn objects_with_e_machine_0_from_old_llvm_are_read() {
+    if !llvm_or_skip("objects_with_e_machine_0_from_old_llvm_are_read") {
+        return;
+    }
+    let o = compile_example("xdp_count.c");
+    let bytes = std::fs::read(&o).unwrap();
+    let mut old = bytes.clone();
+    assert_eq!(old[18..20], 247u16.to_le_bytes(), "e_machine of a clang-19 object is EM_BPF");
+    old[18..20].copy_from_slice(&0u16.to_le_bytes());
+    let p = program_from_elf("old.o", &old, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p, program_from_elf("new.o", &bytes, None).unwrap());
+    // Any other machine is still not BPF.
+    old[18..20].copy_from_slice(&62u16.to_le_bytes());
+    assert!(program_from_elf("x86.o", &old, None).unwrap_err().message.contains("e_machine is 62"));
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Section names ebpf-lab cannot read a program type from (old-style `xdp1`, `socket1`, a
-//! `kprobe/...` it does not model) are never silently run as `mem`: `run` and `check` stop and
+//! Section names ebpf-lab cannot read a program type from (old-style `xdp1`, `socket1`, an
+//! `fentry/...` it does not model) are never silently run as `mem`: `run` and `check` stop and
 //! say which `--prog-type` to pass.
 
 mod c_common;
@@ -9,14 +9,31 @@ use std::process::Command;
 
 #[test]
 fn unknown_sections_name_the_prog_type_to_pass() {
-    for known in ["xdp", "socket", "tc", "classifier", "tcx/ingress", "tp/sched/x", "syscall", ".text", "xdp.frags"] {
+    for known in [
+        "xdp",
+        "socket",
+        "tc",
+        "classifier",
+        "tcx/ingress",
+        "tp/sched/x",
+        "syscall",
+        ".text",
+        "xdp.frags",
+        "kprobe/do_sys_open",
+        "raw_tp/sys_enter",
+        "cgroup_skb/egress",
+        "cgroup/sock",
+        "sk_lookup",
+        "lwt_xmit",
+    ] {
         assert_eq!(unknown_section_hint(known), None, "{known}");
     }
     let hint = |s: &str| unknown_section_hint(s).unwrap();
     assert!(hint("xdp1").contains("--prog-type xdp"), "{}", hint("xdp1"));
     assert!(hint("xdp_prog").contains("--prog-type xdp"));
     assert!(hint("socket1").contains("--prog-type socket"), "{}", hint("socket1"));
-    assert!(hint("kprobe/do_sys_open").contains("does not model `kprobe`"), "{}", hint("kprobe/do_sys_open"));
+    assert!(hint("fentry/do_sys_open").contains("does not model `fentry`"), "{}", hint("fentry/do_sys_open"));
+    assert!(hint("cgroup/connect4").contains("does not model `cgroup`"), "{}", hint("cgroup/connect4"));
     assert!(hint("prog").contains("--prog-type TYPE (one of: mem, xdp"), "{}", hint("prog"));
 }
 
@@ -73,4 +90,27 @@ char LICENSE[] SEC("license") = "GPL";
     let o = compile_c("pinned_bad", &bad);
     let e = ebpf_lab::elf::program_from_elf("pinned_bad.o", &std::fs::read(o).unwrap(), None).unwrap_err();
     assert!(e.to_string().contains("field `pinning` is not supported"), "{e}");
+}
+
+/// libbpf's uprobe sections hold a colon (`uprobe//proc/self/exe:func`): `FILE.o:SECTION` splits
+/// at the first colon after an existing file, and the program runs as a kprobe-type program.
+#[test]
+fn sections_with_colons_are_picked_by_name() {
+    if !clang_or_skip("sections_with_colons_are_picked_by_name") {
+        return;
+    }
+    let o = compile_c(
+        "uprobe_colon",
+        "#include \"lab.h\"\nSEC(\"uprobe//proc/self/exe:add\") int a(void *ctx) { return 1; }\n\
+         SEC(\"uprobe//proc/self/exe:sub\") int b(void *ctx) { return 2; }\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .env("NO_COLOR", "1")
+        .args(["run", "--json"])
+        .arg(format!("{}:uprobe//proc/self/exe:sub", o.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("\"r0\":2"), "{stdout}");
 }

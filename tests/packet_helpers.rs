@@ -552,3 +552,142 @@ out:
 ";
     assert_agree("l4_csum.s", src, "0x44ff0000000000ea");
 }
+
+/// A tc program making each call of `calls` (argument lines for r2-r5, then the helper) on the
+/// skb and packing the errno of each (`-r0`, 16 bits) into r0, first call highest.
+fn errno_program(calls: &[(&str, &str)]) -> String {
+    let mut src = String::from(".prog tc\n        r6 = r1\n        r7 = 0\n");
+    for (args, helper) in calls {
+        src += "        r1 = r6\n";
+        for a in args.split(';') {
+            src += &format!("        {}\n", a.trim());
+        }
+        src += &format!(
+            "        call {helper}\n        r0 = -r0\n        r0 &= 0xffff\n        r7 <<= 16\n        r7 |= r0\n"
+        );
+    }
+    src + "        r0 = r7\n        exit\n"
+}
+
+#[test]
+fn skb_resizing_helpers_refuse_like_the_kernel() {
+    if !ebpf_lab::kernel::require_or_skip("skb_resizing_helpers_refuse_like_the_kernel") {
+        return;
+    }
+    // bpf_skb_adjust_room: an unknown flag (EINVAL 22), more than 0xfff bytes (EFAULT 14), an
+    // unknown mode (ENOTSUPP 524), shrinking into the IPv4 header (ENOTSUPP).
+    let src = errno_program(&[
+        ("r2 = 8; r3 = 0; r4 = 0x200", "bpf_skb_adjust_room"),
+        ("r2 = 0x1000; r3 = 0; r4 = 0", "bpf_skb_adjust_room"),
+        ("r2 = 8; r3 = 5; r4 = 0", "bpf_skb_adjust_room"),
+        ("r2 = -30; r3 = 0; r4 = 0", "bpf_skb_adjust_room"),
+    ]);
+    assert_agree("adjust_room_errors.s", &src, "0x16000e020c020c");
+    // bpf_skb_change_tail below the network header and with flags, bpf_skb_change_head with
+    // flags (EINVAL each); decapsulating while growing (EINVAL).
+    let src = errno_program(&[
+        ("r2 = 10; r3 = 0", "bpf_skb_change_tail"),
+        ("r2 = 60; r3 = 1", "bpf_skb_change_tail"),
+        ("r2 = 4; r3 = 1", "bpf_skb_change_head"),
+        ("r2 = 8; r3 = 1; r4 = 0x80", "bpf_skb_adjust_room"),
+    ]);
+    assert_agree("change_errors.s", &src, "0x16001600160016");
+    // Success everywhere: grow and shrink after the IP header, then after the MAC header, with
+    // the IPv4 header's length checks passing.
+    let src = errno_program(&[
+        ("r2 = 8; r3 = 0; r4 = 0", "bpf_skb_adjust_room"),
+        ("r2 = -8; r3 = 0; r4 = 0", "bpf_skb_adjust_room"),
+        ("r2 = 6; r3 = 1; r4 = 1", "bpf_skb_adjust_room"),
+        ("r2 = 80; r3 = 0", "bpf_skb_change_tail"),
+    ]);
+    assert_agree("resize_ok.s", &src, "0x0");
+}
+
+#[test]
+fn adjust_room_needs_an_ip_packet() {
+    if !ebpf_lab::kernel::require_or_skip("adjust_room_needs_an_ip_packet") {
+        return;
+    }
+    // An ARP frame: bpf_skb_adjust_room says ENOTSUPP (524), whatever the mode; change_head works.
+    let mut arp = vec![0xffu8; 6];
+    arp.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06]);
+    arp.resize(60, 7);
+    let hex: String = arp.iter().map(|b| format!("{b:02x}")).collect();
+    let src = errno_program(&[
+        ("r2 = 8; r3 = 0; r4 = 0", "bpf_skb_adjust_room"),
+        ("r2 = 8; r3 = 1; r4 = 0", "bpf_skb_adjust_room"),
+        ("r2 = 2; r3 = 0", "bpf_skb_change_head"),
+    ]);
+    let (code, out) = check_common::check("adjust_room_arp.s", &src, &["--packet-hex", &hex]);
+    assert_eq!(code, 0, "{out}");
+    let row = out.lines().find(|l| l.trim_start().starts_with("r0")).unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(row.matches("0x20c020c0000").count(), 3, "{out}");
+}
+
+#[test]
+fn vlan_tags_go_to_the_skb_then_into_the_packet() {
+    if !ebpf_lab::kernel::require_or_skip("vlan_tags_go_to_the_skb_then_into_the_packet") {
+        return;
+    }
+    // Push 802.1Q tag 0x123: it lives in the skb (vlan_present, vlan_tci, vlan_proto), not the
+    // packet; a second push (an unknown protocol counts as 802.1Q) writes the first into the
+    // packet (len + 4, protocol 802.1Q); two pops clear the skb's tag, then take the packet's.
+    let src = "\
+.prog tc
+        r6 = r1
+        r2 = 0x0081
+        r3 = 0x123
+        call bpf_skb_vlan_push
+        r7 = *(u32 *)(r6 + 20)
+        r1 = *(u32 *)(r6 + 24)
+        r7 <<= 12
+        r7 |= r1
+        r1 = *(u32 *)(r6 + 28)
+        r7 <<= 16
+        r7 |= r1
+        r1 = r6
+        r2 = 0x7777
+        r3 = 0x456
+        call bpf_skb_vlan_push
+        r1 = *(u32 *)(r6 + 16)
+        r7 <<= 16
+        r7 |= r1
+        r1 = *(u32 *)(r6 + 0)
+        r7 <<= 8
+        r7 |= r1
+        r1 = r6
+        call bpf_skb_vlan_pop
+        r1 = r6
+        call bpf_skb_vlan_pop
+        r1 = *(u32 *)(r6 + 0)
+        r7 <<= 8
+        r7 |= r1
+        exit
+";
+    let src = src.replace("        exit\n", "        r0 = r7\n        exit\n");
+    assert_agree("vlan.s", &src, "0x112300810081403c");
+}
+
+#[test]
+fn set_tunnel_key_checks_size_flags_and_label() {
+    if !ebpf_lab::kernel::require_or_skip("set_tunnel_key_checks_size_flags_and_label") {
+        return;
+    }
+    // The full key (0), a size that is no layout of the struct (EINVAL), an old layout's size
+    // (28: up to local_ipv4) with a flow label but no BPF_F_TUNINFO_IPV6 (EINVAL), an unknown
+    // flag (EINVAL), the label with the flag (0).
+    let mut src = String::from(".prog tc\n        r6 = r1\n        r7 = 0\n        r1 = 0\n");
+    for off in (8..=48).step_by(8) {
+        src += &format!("        *(u64 *)(r10 - {off}) = r1\n");
+    }
+    src += "        r1 = 42\n        *(u32 *)(r10 - 48) = r1\n";
+    for (size, flags, label) in [(44, 0, 0), (10, 0, 0), (28, 0, 7), (44, 0x20, 0), (44, 1, 7)] {
+        src += &format!(
+            "        r1 = {label}\n        *(u32 *)(r10 - 24) = r1\n        r1 = r6\n        r2 = r10\n        r2 += -48\n        \
+             r3 = {size}\n        r4 = {flags}\n        call bpf_skb_set_tunnel_key\n        r0 = -r0\n        r7 <<= 8\n        \
+             r7 |= r0\n"
+        );
+    }
+    src += "        r0 = r7\n        exit\n";
+    assert_agree("tunnel_key.s", &src, "0x16161600");
+}

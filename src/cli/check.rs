@@ -152,6 +152,8 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
         columns.push(col);
     }
 
+    // Types the kernel cannot test-run: its column ran the bytecode as another type; say so once.
+    let substitute = crate::kernel::backend::test_run_substitute(program.prog_type);
     let varying = varying_helpers(&program);
     let unstable = if varying.is_empty() { Vec::new() } else { unstable_rows(&program, &options, &built, &columns) };
     let (mut differences, varied) = split_varying(differences(&program, &columns), &unstable);
@@ -212,6 +214,7 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
             ("varying", Json::Arr(varied.iter().map(|d| Json::str(d.text.clone())).collect())),
             ("varying_helpers", Json::Arr(varying.iter().map(|h| Json::str(h.clone())).collect())),
             ("ebpf_lab_verifier", super::verify::json(&program, &ours)),
+            ("kernel_run_as", substitute.as_ref().map_or(Json::Null, |s| Json::str(s.clone()))),
         ]);
         println!("{}", out.render());
     } else {
@@ -219,6 +222,9 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
         println!("  ebpf-lab verifier: {ours_text}");
         for u in &undefined {
             println!("  note: {u} (an undefined value: engines may differ here without disagreeing)");
+        }
+        if let Some(s) = &substitute {
+            println!("  note: {s}");
         }
         if args.log || args.log_level.is_some() {
             println!("\nkernel verifier log:\n{}", kernel_log.trim_end());

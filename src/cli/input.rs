@@ -2,7 +2,7 @@
 
 use crate::interp::{Input, SkbFields};
 use crate::program::{ProgType, Program};
-use crate::runtime::ctx::{syscall_tracepoint_layout, SyscallTracepoint};
+use crate::runtime::ctx::{ctx_layout, syscall_tracepoint_layout, CtxLayout, SyscallTracepoint};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -26,7 +26,9 @@ pub struct InputArgs {
     pub packet_hex: Option<String>,
     /// A context field: `__sk_buff` fields (`mark=7`, `cb[0]=1`, `priority`, `ifindex`,
     /// `ingress_ifindex`, `tc_index`, `hash`, `vlan_tci`), `xdp_md` fields (`ingress_ifindex`,
-    /// `rx_queue_index`), syscall tracepoint fields (`__syscall_nr=1`, `args[0]=3`). Repeatable.
+    /// `rx_queue_index`), syscall tracepoint fields (`__syscall_nr=1`, `args[0]=3`), and any field
+    /// of `struct pt_regs` (`di=3`), a raw tracepoint's `args[N]`, `struct bpf_sock` (cgroup_sock)
+    /// or `struct bpf_sk_lookup` (`local_port=80`). Repeatable.
     #[arg(long = "ctx", value_name = "FIELD=VALUE")]
     pub ctx: Vec<String>,
     /// Pre-fill a map entry before the run: `NAME:KEY=VALUE`, each an integer (stored little
@@ -107,6 +109,29 @@ fn hex(text: &str, what: &str) -> Result<Vec<u8>, String> {
     })
 }
 
+/// Stores `v` (little endian, the element's size) in element `idx` of field `name` of a context
+/// laid out by `layout`; `known` lists the settable fields for the error.
+fn set_ctx_field(
+    bytes: &mut [u8],
+    layout: &CtxLayout,
+    name: &str,
+    idx: usize,
+    v: u64,
+    known: &str,
+) -> Result<(), String> {
+    let field = layout
+        .fields
+        .iter()
+        .find(|f| f.name == name && !name.starts_with("common_"))
+        .ok_or_else(|| format!("--ctx: `{name}` is not a field of {} ({known})", layout.struct_name))?;
+    let at = (field.offset + field.elem * idx as u32) as usize;
+    if at + field.elem as usize > (field.offset + field.size) as usize {
+        return Err(format!("--ctx: `{name}[{idx}]` is out of range"));
+    }
+    bytes[at..at + field.elem as usize].copy_from_slice(&v.to_le_bytes()[..field.elem as usize]);
+    Ok(())
+}
+
 /// Splits `name[idx]` into the name and the index.
 fn indexed(name: &str) -> Result<(&str, usize), String> {
     match name.split_once('[') {
@@ -127,8 +152,8 @@ impl RunInput {
     pub fn check_for_kernel(&self) -> Result<(), String> {
         match &self.input {
             Input::Xdp { packet, .. } | Input::Skb { packet, .. } if packet.len() < ETH_HLEN => Err(format!(
-                "the packet is {} bytes; the kernel runs xdp, socket and tc programs only on packets of at \
-                 least {ETH_HLEN} bytes (an Ethernet header)",
+                "the packet is {} bytes; the kernel's test run takes packets of at least {ETH_HLEN} bytes (an Ethernet \
+                 header)",
                 packet.len()
             )),
             _ => Ok(()),
@@ -176,11 +201,10 @@ impl InputArgs {
             (None, Some(h)) => Some(hex(h, "packet-hex")?),
             _ => None,
         };
-        let packet_type = matches!(prog_type, ProgType::Xdp | ProgType::Socket | ProgType::Tc);
-        if packet.is_some() && !packet_type {
+        if packet.is_some() && !prog_type.takes_packet() {
             return Err(format!(
-                "--packet is for xdp, socket and tc programs; this one is `{prog_type}`: say which with \
-                 `--prog-type xdp` (or socket, tc)"
+                "--packet is for programs that see a packet (xdp, socket, tc, cgroup_skb, lwt_*); this one is \
+                 `{prog_type}`: say which with `--prog-type xdp` (or socket, tc, ...)"
             ));
         }
         if mem.is_some() && !matches!(prog_type, ProgType::Mem | ProgType::Syscall) {
@@ -209,7 +233,12 @@ impl InputArgs {
                 }
                 Input::Xdp { packet: packet.unwrap_or_else(|| vec![0; 64]), ingress_ifindex, rx_queue_index }
             }
-            ProgType::Socket | ProgType::Tc => {
+            ProgType::Socket
+            | ProgType::Tc
+            | ProgType::CgroupSkb
+            | ProgType::LwtIn
+            | ProgType::LwtOut
+            | ProgType::LwtXmit => {
                 let mut f = SkbFields::default();
                 for (name, v) in &fields {
                     let v32 = *v as u32;
@@ -234,22 +263,28 @@ impl InputArgs {
                 for (name, v) in &fields {
                     let (base, idx) = indexed(name)?;
                     let base = if base == "id" || base == "nr" { "__syscall_nr" } else { base };
-                    let field =
-                        layout.fields.iter().find(|f| f.name == base && !base.starts_with("common_")).ok_or_else(
-                            || {
-                                format!(
-                                    "--ctx: `{base}` is not a field of {} (__syscall_nr, args[0..6])",
-                                    layout.struct_name
-                                )
-                            },
-                        )?;
-                    let at = (field.offset + field.elem * idx as u32) as usize;
-                    if at + field.elem as usize > (field.offset + field.size) as usize {
-                        return Err(format!("--ctx: `{name}` is out of range"));
-                    }
-                    rec[at..at + field.elem as usize].copy_from_slice(&v.to_le_bytes()[..field.elem as usize]);
+                    set_ctx_field(&mut rec, layout, base, idx, *v, "__syscall_nr, args[0..6]")?;
                 }
                 Input::Tracepoint(rec)
+            }
+            ProgType::Kprobe | ProgType::RawTracepoint | ProgType::CgroupSock | ProgType::SkLookup => {
+                let layout = ctx_layout(prog_type).ok_or_else(|| format!("no context layout for {prog_type}"))?;
+                let mut bytes = match Input::empty_for(prog_type) {
+                    Input::Ctx(b) => b,
+                    _ => Vec::new(),
+                };
+                bytes.resize(layout.size as usize, 0);
+                let names: Vec<&str> = layout.fields.iter().map(|f| f.name).collect();
+                for (name, v) in &fields {
+                    let (base, idx) = indexed(name)?;
+                    set_ctx_field(&mut bytes, layout, base, idx, *v, &names.join(", "))?;
+                }
+                if prog_type == ProgType::SkLookup {
+                    // Bad input, said before any engine runs (exit 2).
+                    crate::runtime::ctx_build::sk_lookup_as_run(&mut bytes.clone())
+                        .map_err(|e| format!("--ctx: {e}"))?;
+                }
+                Input::Ctx(bytes)
             }
         };
         if !fields.is_empty() && matches!(prog_type, ProgType::Mem | ProgType::Syscall) {

@@ -234,7 +234,7 @@ fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_
     if let Some(out) = &o.packet_out {
         // A socket filter's test run hands the packet back behind a zeroed Ethernet header.
         let eth = crate::interp::ETH_HLEN;
-        let zeroed_eth = prog_type == crate::program::ProgType::Socket
+        let zeroed_eth = prog_type.skb_from_network_header()
             && out.len() >= eth
             && out[..eth].iter().all(|b| *b == 0)
             && input_packet.is_some_and(|inp| inp.get(eth..) == out.get(eth..));
@@ -252,6 +252,33 @@ fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_
     if let Some(ctx_out) = &o.ctx_out {
         println!("ctx out ({} bytes): {}", ctx_out.len(), hex(ctx_out));
     }
+    if let Some(key) = &o.tunnel_key {
+        println!("tunnel key (bpf_skb_set_tunnel_key): {}", tunnel_key_text(key));
+    }
+}
+
+/// A `struct bpf_tunnel_key` in words: id, addresses (IPv4 unless the IPv6 words are used), tos,
+/// ttl, flow label.
+fn tunnel_key_text(key: &[u8]) -> String {
+    let word = |at: usize| key.get(at..at + 4).map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+    let ip = |at: usize| {
+        let v6 = (1..4).any(|i| word(at + 4 * i) != 0);
+        if v6 {
+            let b: Vec<u8> = key.get(at..at + 16).map_or(vec![], <[u8]>::to_vec);
+            std::net::Ipv6Addr::from(<[u8; 16]>::try_from(b.as_slice()).unwrap_or([0; 16])).to_string()
+        } else {
+            std::net::Ipv4Addr::from(word(at).to_le_bytes()).to_string()
+        }
+    };
+    format!(
+        "id {} remote {} local {} tos {} ttl {} label {}",
+        word(0),
+        ip(4),
+        ip(28),
+        key.get(20).copied().unwrap_or(0),
+        key.get(21).copied().unwrap_or(0),
+        word(24)
+    )
 }
 
 /// JSON of one run.
@@ -278,6 +305,7 @@ pub fn run_json(engine: &str, prog_type: crate::program::ProgType, run: &EngineR
         ("maps", Json::Obj(maps)),
         ("packet_out", o.packet_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
         ("ctx_out", o.ctx_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
+        ("tunnel_key", o.tunnel_key.as_deref().map_or(Json::Null, |k| Json::str(hex(k)))),
     ])
 }
 

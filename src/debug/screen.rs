@@ -146,7 +146,7 @@ fn packet(f: &mut Frame, s: &Session, area: Rect) {
     let (name, bytes) = match &s.input {
         Input::Xdp { packet, .. } | Input::Skb { packet, .. } => ("packet", packet.as_slice()),
         Input::Mem(d) => ("input", d.as_slice()),
-        Input::Tracepoint(d) | Input::Syscall(d) => ("context", d.as_slice()),
+        Input::Tracepoint(d) | Input::Syscall(d) | Input::Ctx(d) => ("context", d.as_slice()),
     };
     let proven = s.proven_at(s.pos);
     let per = 8;

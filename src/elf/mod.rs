@@ -41,6 +41,8 @@ use std::fmt;
 
 /// `EM_BPF` in `e_machine`.
 const EM_BPF: u16 = 247;
+/// `EM_NONE`: what old LLVM wrote in `e_machine` of BPF objects.
+const EM_NONE: u16 = 0;
 /// `R_BPF_64_64`: the 64-bit immediate of an `lddw` (map or function address).
 const R_BPF_64_64: u32 = 1;
 /// `R_BPF_64_32`: the 32-bit immediate of a `call` (a subprogram).
@@ -71,13 +73,16 @@ impl fmt::Display for ElfError {
 impl std::error::Error for ElfError {}
 
 /// The program type libbpf gives a section name: its part before the first `/` (`xdp`,
-/// `socket`, `tc`, `classifier`, `tcx/ingress`, `tracepoint/...`, `tp/...`, `syscall`, and
-/// `xdp.frags`); any other section runs as `mem`.
+/// `socket`, `tc`, `classifier`, `tcx/ingress`, `tracepoint/...`, `tp/...`, `syscall`,
+/// `kprobe/...` and the other probes, `raw_tp/...`, `cgroup_skb/...`, `sk_lookup`, `lwt_*`, and
+/// `xdp.frags`), or the whole name for `cgroup/sock` (`cgroup/sock_create`); any other section
+/// runs as `mem`.
 pub fn prog_type_of_section(section: &str) -> ProgType {
     let head = section.split('/').next().unwrap_or("");
     match head {
         "tcx" => ProgType::Tc,
         "xdp.frags" => ProgType::Xdp,
+        "cgroup" => ProgType::from_name(section).unwrap_or(ProgType::Mem),
         _ => ProgType::from_name(head).unwrap_or(ProgType::Mem),
     }
 }
@@ -89,7 +94,12 @@ pub fn prog_type_of_section(section: &str) -> ProgType {
 /// context.
 pub fn unknown_section_hint(section: &str) -> Option<String> {
     let head = section.split('/').next().unwrap_or("");
-    if section == ".text" || matches!(head, "tcx" | "xdp.frags") || ProgType::from_name(head).is_some() {
+    let known = head != "cgroup" && ProgType::from_name(head).is_some();
+    if section == ".text"
+        || matches!(head, "tcx" | "xdp.frags")
+        || known
+        || prog_type_of_section(section) != ProgType::Mem
+    {
         return None;
     }
     let lower = head.to_ascii_lowercase();
@@ -105,21 +115,10 @@ pub fn unknown_section_hint(section: &str) -> Option<String> {
     .find(|(prefix, _)| lower.starts_with(prefix))
     .map(|(_, t)| *t);
     let unmodelled = [
-        "kprobe",
-        "kretprobe",
-        "uprobe",
-        "uretprobe",
         "fentry",
         "fexit",
         "lsm",
-        "raw_tracepoint",
-        "raw_tp",
         "cgroup",
-        "cgroup_skb",
-        "sk_lookup",
-        "lwt_in",
-        "lwt_out",
-        "lwt_xmit",
         "perf_event",
         "iter",
         "struct_ops",
@@ -201,7 +200,9 @@ struct Object<'a> {
 pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Result<Program, ElfError> {
     let err = |message: String| ElfError { file: name.to_string(), message };
     let elf = Elf::parse(bytes).map_err(|e| err(format!("not a readable ELF object: {e}")))?;
-    if elf.header.e_machine != EM_BPF {
+    // LLVM before 3.9 (and some hand-made objects) left e_machine 0 (`EM_NONE`); libbpf accepts
+    // them too, as long as the rest is a BPF object.
+    if !matches!(elf.header.e_machine, EM_BPF | EM_NONE) {
         return Err(err(format!(
             "not a BPF object (e_machine is {}, not EM_BPF 247); compile with `clang -target bpf`",
             elf.header.e_machine

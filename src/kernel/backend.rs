@@ -10,6 +10,11 @@
 //! | `tc`         | `SCHED_CLS`            | `SCHED_CLS`: packet in/out, `__sk_buff` ctx in/out  |
 //! | `tracepoint` | `TRACEPOINT`           | `SYSCALL`: the kernel has no test_run for tracepoints, so the same bytecode runs with the tracepoint record as a plain ctx buffer (same layout) |
 //! | `syscall`    | `SYSCALL` (sleepable)  | `SYSCALL`: ctx buffer in, written back in place     |
+//! | `kprobe`     | `KPROBE`               | `SYSCALL`, as `tracepoint`: the kernel has no test_run for kprobes (ENOTSUPP); `struct pt_regs` is the ctx buffer |
+//! | `cgroup_sock`| `CGROUP_SOCK`          | `SYSCALL`, as `tracepoint` (no test_run either); `struct bpf_sock` in, written back |
+//! | `raw_tracepoint` | `RAW_TRACEPOINT`   | `RAW_TRACEPOINT`: the arguments as ctx in; no repeat, no ctx out |
+//! | `sk_lookup`  | `SK_LOOKUP` (attach type `BPF_SK_LOOKUP`) | `SK_LOOKUP`: `struct bpf_sk_lookup` in and out |
+//! | `cgroup_skb`, `lwt_in`, `lwt_out`, `lwt_xmit` | the same | as `socket`: packet from the network header, `__sk_buff` ctx in/out |
 //!
 //! Limits: `repeat` is always 1 (with repeat > 1 the kernel does not reset packet or ctx
 //! between runs, so a cross-check would compare different things); SYSCALL programs cannot
@@ -121,14 +126,46 @@ pub fn verify_type(t: ProgType) -> u32 {
         ProgType::Socket => kprog::SOCKET_FILTER,
         ProgType::Tc => kprog::SCHED_CLS,
         ProgType::Tracepoint => kprog::TRACEPOINT,
+        ProgType::Kprobe => kprog::KPROBE,
+        ProgType::RawTracepoint => kprog::RAW_TRACEPOINT,
+        ProgType::CgroupSkb => kprog::CGROUP_SKB,
+        ProgType::CgroupSock => kprog::CGROUP_SOCK,
+        ProgType::SkLookup => kprog::SK_LOOKUP,
+        ProgType::LwtIn => kprog::LWT_IN,
+        ProgType::LwtOut => kprog::LWT_OUT,
+        ProgType::LwtXmit => kprog::LWT_XMIT,
     }
 }
 
 /// Kernel program type used to run a program of type `t` with `BPF_PROG_TEST_RUN`.
 pub fn run_type(t: ProgType) -> u32 {
     match t {
-        ProgType::Tracepoint => kprog::SYSCALL,
+        // No test_run for these (ENOTSUPP): the same bytecode runs on the context's bytes.
+        ProgType::Tracepoint | ProgType::Kprobe | ProgType::CgroupSock => kprog::SYSCALL,
         other => verify_type(other),
+    }
+}
+
+/// Why the kernel cannot test-run programs of type `t` as themselves, when it cannot: `check`
+/// says it once, next to the kernel column that ran the bytecode as a `SYSCALL` program.
+pub fn test_run_substitute(t: ProgType) -> Option<String> {
+    (run_type(t) != verify_type(t) && t != ProgType::Mem).then(|| {
+        format!(
+            "the kernel cannot test-run {t} programs (BPF_PROG_TEST_RUN: ENOTSUPP); its column verified the program as \
+             {t} and ran the same bytecode as a SYSCALL program on the same context bytes"
+        )
+    })
+}
+
+/// `expected_attach_type` the kernel requires at load for type `kernel_type` (`BPF_SK_LOOKUP`
+/// for sk_lookup programs; 0, the default the kernel fixes up, for the rest).
+fn expected_attach_type(kernel_type: u32) -> u32 {
+    /// `BPF_SK_LOOKUP` in `enum bpf_attach_type`.
+    const BPF_SK_LOOKUP: u32 = 36;
+    if kernel_type == kprog::SK_LOOKUP {
+        BPF_SK_LOOKUP
+    } else {
+        0
     }
 }
 
@@ -280,9 +317,12 @@ impl KernelProgram {
             let (r0, r0_bits) = read_r0(runner, retval)?;
             return Ok(KernelRun { r0, r0_bits, data_out: None, ctx_out: Some(ctx), duration_ns: 0 });
         }
-        let packet_type = matches!(self.prog_type, ProgType::Xdp | ProgType::Socket | ProgType::Tc);
+        let packet_type = self.prog_type.takes_packet();
         let data_out_size = if packet_type { input.packet.map_or(0, |p| p.len() as u32 + 256) } else { 0 };
-        let ctx_out_size = input.ctx.map_or(0, |c| c.len() as u32);
+        // A raw tracepoint's test run takes its arguments in and gives nothing back but r0, and
+        // refuses `repeat`.
+        let raw_tp = self.prog_type == ProgType::RawTracepoint;
+        let ctx_out_size = if raw_tp { 0 } else { input.ctx.map_or(0, |c| c.len() as u32) };
         let res = sys::prog_test_run(
             &runner.fd,
             &TestRun {
@@ -290,7 +330,7 @@ impl KernelProgram {
                 data_out_size,
                 ctx_in: input.ctx.filter(|c| !c.is_empty()),
                 ctx_out_size,
-                repeat: 1,
+                repeat: u32::from(!raw_tp),
                 ..Default::default()
             },
         )?;
@@ -416,6 +456,7 @@ fn load_with_btf(
         insns: &bytes,
         log_level: opts.log_level,
         prog_flags: flags_for(kernel_type, opts.prog_flags),
+        expected_attach_type: expected_attach_type(kernel_type),
         name,
         fd_array: Some(fds),
         btf: btf_fd.as_ref().map(|(fd, b)| sys::ProgBtf {

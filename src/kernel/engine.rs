@@ -60,6 +60,13 @@ fn translate(prog_type: ProgType, input: &Input) -> Result<Buffers, EngineError>
     let unsupported = |what: &str| EngineError::Unsupported(format!("the kernel's test_run cannot set {what}"));
     Ok(match input {
         Input::Mem(buf) | Input::Syscall(buf) | Input::Tracepoint(buf) => (None, Some(buf.clone())),
+        Input::Ctx(bytes) => {
+            // The whole structure, as the interpreter sees it (padded with zeros).
+            let size = ctx_layout(prog_type).map_or(bytes.len(), |l| l.size as usize);
+            let mut ctx = bytes.clone();
+            ctx.resize(size.max(bytes.len()), 0);
+            (None, Some(ctx))
+        }
         Input::Xdp { packet, ingress_ifindex, rx_queue_index } => {
             let ctx = if (*ingress_ifindex, *rx_queue_index) == (1, 0) {
                 None
@@ -119,9 +126,9 @@ impl Engine for KernelEngine {
         let outcome = RunOutcome {
             r0: run.r0,
             packet_out: run.data_out,
-            // Only a syscall program's ctx is an output in both engines; the kernel's __sk_buff
-            // out holds only the fields it converts.
-            ctx_out: if prog_type == ProgType::Syscall { run.ctx_out } else { None },
+            // Only a syscall (or cgroup_sock, run as one) program's ctx is an output in both
+            // engines; the kernel's __sk_buff out holds only the fields it converts.
+            ctx_out: if matches!(prog_type, ProgType::Syscall | ProgType::CgroupSock) { run.ctx_out } else { None },
             ..RunOutcome::default()
         };
         Ok(EngineRun { outcome, r0_bits: run.r0_bits })

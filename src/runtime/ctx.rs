@@ -33,15 +33,20 @@ pub struct Access {
     /// Loads narrower than the element (aligned to their size) allowed: the kernel's
     /// `bpf_ctx_narrow_access_ok`.
     pub narrow: bool,
+    /// Narrow loads only at the field's first byte (`struct bpf_sock`'s `family`, `state`...,
+    /// which `bpf_sock_is_valid_access` matches by their offset alone).
+    pub narrow_at_start: bool,
 }
 
 impl Access {
-    const NONE: Access = Access { read: false, write: false, narrow: false };
-    const RO: Access = Access { read: true, write: false, narrow: true };
-    const RW: Access = Access { read: true, write: true, narrow: true };
+    const NONE: Access = Access { read: false, write: false, narrow: false, narrow_at_start: false };
+    const RO: Access = Access { read: true, write: false, narrow: true, narrow_at_start: false };
+    const RW: Access = Access { read: true, write: true, narrow: true, narrow_at_start: false };
     /// Exact-size loads only (packet pointers, 64-bit fields).
-    const RO_EXACT: Access = Access { read: true, write: false, narrow: false };
-    const RW_EXACT: Access = Access { read: true, write: true, narrow: false };
+    const RO_EXACT: Access = Access { read: true, write: false, narrow: false, narrow_at_start: false };
+    const RW_EXACT: Access = Access { read: true, write: true, narrow: false, narrow_at_start: false };
+    /// Loads of any size at the field's start, exact-size loads elsewhere.
+    const RO_AT_START: Access = Access { read: true, write: false, narrow: true, narrow_at_start: true };
 }
 
 /// One field of a context structure.
@@ -148,6 +153,13 @@ impl CtxLayout {
             }
             return self.field_containing(off).ok_or_else(|| err("no field at this offset"));
         }
+        // A 4-byte load of a 2-byte port followed by padding (`bpf_sock.dst_port`), allowed for
+        // programs written when the field was a `__u32`.
+        if let Some(f) = self.field_containing(off) {
+            if size == 4 && f.size == 2 && off == f.offset && f.name.ends_with("port") && f.access.read && !write {
+                return Ok(f);
+            }
+        }
         let f = self.field_at(off, size).ok_or_else(|| err("not within one field (padding or across fields)"))?;
         let what = f.element_name(off);
         if write && !f.access.write {
@@ -166,6 +178,9 @@ impl CtxLayout {
         if size != f.elem && (write || !f.access.narrow) {
             return Err(err(&format!("{what} must be accessed with size {}", f.elem)));
         }
+        if size != f.elem && f.access.narrow_at_start && off != f.offset {
+            return Err(err(&format!("{what} may be loaded narrower only from its first byte")));
+        }
         Ok(f)
     }
 }
@@ -174,54 +189,63 @@ const fn fld(name: &'static str, offset: u32, size: u32, elem: u32, kind: FieldK
     CtxField { name, offset, size, elem, kind, access }
 }
 
-/// `struct __sk_buff` for a socket filter (`sk_filter_is_valid_access`) or tc classifier
-/// (`tc_cls_act_is_valid_access`), both on top of `bpf_skb_is_valid_access`.
-fn sk_buff(tc: bool) -> CtxLayout {
+/// `struct __sk_buff` for a socket filter (`sk_filter_is_valid_access`), tc classifier
+/// (`tc_cls_act_is_valid_access`), cgroup skb program (`cg_skb_is_valid_access`) or lightweight
+/// tunnel program (`lwt_is_valid_access`), all on top of `bpf_skb_is_valid_access`.
+fn sk_buff(t: ProgType) -> CtxLayout {
     use FieldKind::*;
     let ro = Access::RO;
-    // Writable in tc only (mark, priority, tc_index, tc_classid, queue_mapping, tstamp); cb in both.
-    let tc_rw = if tc { Access::RW } else { Access::RO };
-    let tc_only = |a: Access| if tc { a } else { Access::NONE };
+    let tc = t == ProgType::Tc;
+    let cg = t == ProgType::CgroupSkb;
+    let lwt = matches!(t, ProgType::LwtIn | ProgType::LwtOut | ProgType::LwtXmit);
+    // mark and priority: writable in tc, cgroup skb and lwt; queue_mapping, tc_index in tc only.
+    let rw_if = |yes: bool| if yes { Access::RW } else { Access::RO };
+    let only = |yes: bool, a: Access| if yes { a } else { Access::NONE };
+    let pkt = only(tc || cg || lwt, Access::RO_EXACT);
+    // The socket's addresses and ports: cgroup skb programs only (through `skb->sk`).
+    let sk_field = only(cg, ro);
     let fields = vec![
         fld("len", 0, 4, 4, Scalar, ro),
         fld("pkt_type", 4, 4, 4, Scalar, ro),
-        fld("mark", 8, 4, 4, Scalar, tc_rw),
-        fld("queue_mapping", 12, 4, 4, Scalar, tc_rw),
+        fld("mark", 8, 4, 4, Scalar, rw_if(tc || cg || lwt)),
+        fld("queue_mapping", 12, 4, 4, Scalar, rw_if(tc)),
         fld("protocol", 16, 4, 4, Scalar, ro),
         fld("vlan_present", 20, 4, 4, Scalar, ro),
         fld("vlan_tci", 24, 4, 4, Scalar, ro),
         fld("vlan_proto", 28, 4, 4, Scalar, ro),
-        fld("priority", 32, 4, 4, Scalar, tc_rw),
+        fld("priority", 32, 4, 4, Scalar, rw_if(tc || cg || lwt)),
         fld("ingress_ifindex", 36, 4, 4, Scalar, ro),
         fld("ifindex", 40, 4, 4, Scalar, ro),
-        fld("tc_index", 44, 4, 4, Scalar, tc_rw),
+        fld("tc_index", 44, 4, 4, Scalar, rw_if(tc)),
         fld("cb", 48, 20, 4, Scalar, Access::RW),
         fld("hash", 68, 4, 4, Scalar, ro),
-        fld("tc_classid", 72, 4, 4, Scalar, tc_only(Access::RW)),
-        fld("data", 76, 4, 4, PacketStart, tc_only(Access::RO_EXACT)),
-        fld("data_end", 80, 4, 4, PacketEnd, tc_only(Access::RO_EXACT)),
+        fld("tc_classid", 72, 4, 4, Scalar, only(tc, Access::RW)),
+        fld("data", 76, 4, 4, PacketStart, pkt),
+        fld("data_end", 80, 4, 4, PacketEnd, pkt),
         fld("napi_id", 84, 4, 4, Scalar, ro),
-        // family … local_port: sk_skb/sock_ops programs only.
-        fld("family", 88, 4, 4, Scalar, Access::NONE),
-        fld("remote_ip4", 92, 4, 4, Scalar, Access::NONE),
-        fld("local_ip4", 96, 4, 4, Scalar, Access::NONE),
-        fld("remote_ip6", 100, 16, 4, Scalar, Access::NONE),
-        fld("local_ip6", 116, 16, 4, Scalar, Access::NONE),
-        fld("remote_port", 132, 4, 4, Scalar, Access::NONE),
-        fld("local_port", 136, 4, 4, Scalar, Access::NONE),
-        fld("data_meta", 140, 4, 4, PacketMeta, tc_only(Access::RO_EXACT)),
+        // family … local_port: sk_skb/sock_ops programs, and cgroup skb ones.
+        fld("family", 88, 4, 4, Scalar, sk_field),
+        fld("remote_ip4", 92, 4, 4, Scalar, only(cg, Access::RO_EXACT)),
+        fld("local_ip4", 96, 4, 4, Scalar, only(cg, Access::RO_EXACT)),
+        fld("remote_ip6", 100, 16, 4, Scalar, only(cg, Access::RO_EXACT)),
+        fld("local_ip6", 116, 16, 4, Scalar, only(cg, Access::RO_EXACT)),
+        fld("remote_port", 132, 4, 4, Scalar, sk_field),
+        fld("local_port", 136, 4, 4, Scalar, sk_field),
+        fld("data_meta", 140, 4, 4, PacketMeta, only(tc, Access::RO_EXACT)),
         // flow_keys: flow dissector programs only.
         fld("flow_keys", 144, 8, 8, Scalar, Access::NONE),
-        fld("tstamp", 152, 8, 8, Scalar, tc_only(Access::RW_EXACT)),
-        fld("wire_len", 160, 4, 4, Scalar, tc_only(ro)),
+        // tstamp: tc reads and writes it; cgroup skb reads it (a write needs CAP_SYS_ADMIN,
+        // which root has).
+        fld("tstamp", 152, 8, 8, Scalar, only(tc || cg, Access::RW_EXACT)),
+        fld("wire_len", 160, 4, 4, Scalar, only(tc, ro)),
         fld("gso_segs", 164, 4, 4, Scalar, ro),
         fld("sk", 168, 8, 8, SockOrNull, Access::RO_EXACT),
         fld("gso_size", 176, 4, 4, Scalar, ro),
         // tstamp_type: tc may load it, one byte (`tc_cls_act_is_valid_access` returns
-        // `size == sizeof(__u8)` before the common rules); socket filters not. Then 3 bytes of
+        // `size == sizeof(__u8)` before the common rules); the others not. Then 3 bytes of
         // padding.
-        fld("tstamp_type", 180, 1, 1, Scalar, tc_only(Access::RO)),
-        fld("hwtstamp", 184, 8, 8, Scalar, tc_only(Access::RO_EXACT)),
+        fld("tstamp_type", 180, 1, 1, Scalar, only(tc, Access::RO)),
+        fld("hwtstamp", 184, 8, 8, Scalar, only(tc || cg, Access::RO_EXACT)),
     ];
     CtxLayout { struct_name: "struct __sk_buff", size: 192, fields, any_aligned_read: false }
 }
@@ -230,25 +254,34 @@ fn sk_buff(tc: bool) -> CtxLayout {
 /// `PTR_TO_SOCK_COMMON`, whose loads `bpf_sock_common_is_valid_access` limits to the fields of
 /// `struct sock_common` (not `type`, `protocol`, `mark`, `priority`).
 fn bpf_sock() -> CtxLayout {
-    use FieldKind::Scalar;
-    let ro = Access::RO;
-    let fields = vec![
-        fld("bound_dev_if", 0, 4, 4, Scalar, ro),
-        fld("family", 4, 4, 4, Scalar, ro),
-        fld("type", 8, 4, 4, Scalar, Access::NONE),
-        fld("protocol", 12, 4, 4, Scalar, Access::NONE),
-        fld("mark", 16, 4, 4, Scalar, Access::NONE),
-        fld("priority", 20, 4, 4, Scalar, Access::NONE),
-        fld("src_ip4", 24, 4, 4, Scalar, ro),
-        fld("src_ip6", 28, 16, 4, Scalar, ro),
-        fld("src_port", 44, 4, 4, Scalar, ro),
-        // A big-endian u16 followed by 16 bits of padding.
-        fld("dst_port", 48, 4, 4, Scalar, ro),
-        fld("dst_ip4", 52, 4, 4, Scalar, ro),
-        fld("dst_ip6", 56, 16, 4, Scalar, ro),
-        fld("state", 72, 4, 4, Scalar, ro),
-        fld("rx_queue_mapping", 76, 4, 4, Scalar, ro),
+    bpf_sock_with(|name| match name {
+        "type" | "protocol" | "mark" | "priority" => Access::NONE,
+        _ => Access::RO,
+    })
+}
+
+/// `struct bpf_sock`'s fields, with the access rules `access` gives each by name.
+fn bpf_sock_with(access: impl Fn(&str) -> Access) -> CtxLayout {
+    const FIELDS: [(&str, u32, u32, u32); 14] = [
+        ("bound_dev_if", 0, 4, 4),
+        ("family", 4, 4, 4),
+        ("type", 8, 4, 4),
+        ("protocol", 12, 4, 4),
+        ("mark", 16, 4, 4),
+        ("priority", 20, 4, 4),
+        ("src_ip4", 24, 4, 4),
+        ("src_ip6", 28, 16, 4),
+        ("src_port", 44, 4, 4),
+        // A big-endian u16 followed by 16 bits of padding no load may touch (a 4-byte load of
+        // the port is allowed: see `check_access`).
+        ("dst_port", 48, 2, 2),
+        ("dst_ip4", 52, 4, 4),
+        ("dst_ip6", 56, 16, 4),
+        ("state", 72, 4, 4),
+        ("rx_queue_mapping", 76, 4, 4),
     ];
+    let fields =
+        FIELDS.iter().map(|&(n, off, size, elem)| fld(n, off, size, elem, FieldKind::Scalar, access(n))).collect();
     CtxLayout { struct_name: "struct bpf_sock", size: 80, fields, any_aligned_read: false }
 }
 
@@ -331,14 +364,84 @@ pub fn syscall_tracepoint_layout(which: SyscallTracepoint) -> &'static CtxLayout
 pub fn ctx_layout(prog_type: ProgType) -> Option<&'static CtxLayout> {
     static SOCKET: OnceLock<CtxLayout> = OnceLock::new();
     static TC: OnceLock<CtxLayout> = OnceLock::new();
+    static CGROUP_SKB: OnceLock<CtxLayout> = OnceLock::new();
+    static LWT: OnceLock<CtxLayout> = OnceLock::new();
     static XDP: OnceLock<CtxLayout> = OnceLock::new();
+    static PT_REGS: OnceLock<CtxLayout> = OnceLock::new();
+    static RAW_TP: OnceLock<CtxLayout> = OnceLock::new();
+    static CGROUP_SOCK: OnceLock<CtxLayout> = OnceLock::new();
+    static SK_LOOKUP: OnceLock<CtxLayout> = OnceLock::new();
     match prog_type {
         ProgType::Mem | ProgType::Syscall => None,
         ProgType::Xdp => Some(XDP.get_or_init(xdp_md)),
-        ProgType::Socket => Some(SOCKET.get_or_init(|| sk_buff(false))),
-        ProgType::Tc => Some(TC.get_or_init(|| sk_buff(true))),
+        ProgType::Socket => Some(SOCKET.get_or_init(|| sk_buff(ProgType::Socket))),
+        ProgType::Tc => Some(TC.get_or_init(|| sk_buff(ProgType::Tc))),
+        ProgType::CgroupSkb => Some(CGROUP_SKB.get_or_init(|| sk_buff(ProgType::CgroupSkb))),
+        // The three lwt hooks share their context rules; only packet writes differ.
+        ProgType::LwtIn | ProgType::LwtOut | ProgType::LwtXmit => Some(LWT.get_or_init(|| sk_buff(ProgType::LwtIn))),
         ProgType::Tracepoint => Some(syscall_tracepoint_layout(SyscallTracepoint::Enter)),
+        ProgType::Kprobe => Some(PT_REGS.get_or_init(pt_regs)),
+        ProgType::RawTracepoint => Some(RAW_TP.get_or_init(raw_tracepoint_args)),
+        ProgType::CgroupSock => Some(CGROUP_SOCK.get_or_init(cgroup_bpf_sock)),
+        ProgType::SkLookup => Some(SK_LOOKUP.get_or_init(sk_lookup)),
     }
+}
+
+/// `struct pt_regs` of x86-64 as kprobe programs see it (`kprobe_prog_is_valid_access`): any
+/// aligned load of 1, 2, 4 or 8 bytes within it, no stores. Register names are the kernel's
+/// (`di` is the first argument, `ax` the return value).
+fn pt_regs() -> CtxLayout {
+    const REGS: [&str; 21] = [
+        "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si", "di", "orig_ax",
+        "ip", "cs", "flags", "sp", "ss",
+    ];
+    let fields =
+        REGS.iter().enumerate().map(|(i, n)| fld(n, 8 * i as u32, 8, 8, FieldKind::Scalar, Access::RO)).collect();
+    CtxLayout { struct_name: "struct pt_regs", size: 8 * REGS.len() as u32, fields, any_aligned_read: false }
+}
+
+/// `MAX_BPF_FUNC_ARGS`: a raw tracepoint passes at most this many arguments.
+pub const RAW_TP_MAX_ARGS: u32 = 12;
+
+/// `struct bpf_raw_tracepoint_args` (`raw_tp_prog_is_valid_access`): `u64 args[]`, any aligned
+/// load within the twelve arguments a tracepoint can have, no stores.
+fn raw_tracepoint_args() -> CtxLayout {
+    let size = 8 * RAW_TP_MAX_ARGS;
+    let fields = vec![fld("args", 0, size, 8, FieldKind::Scalar, Access::RO)];
+    CtxLayout { struct_name: "struct bpf_raw_tracepoint_args", size, fields, any_aligned_read: false }
+}
+
+/// `struct bpf_sock` of a `cgroup/sock_create` program (`sock_filter_is_valid_access`):
+/// `bound_dev_if`, `mark` and `priority` readable and writable with 4-byte accesses; the
+/// source address and port only at bind time (other attach types), so refused here.
+fn cgroup_bpf_sock() -> CtxLayout {
+    bpf_sock_with(|name| match name {
+        "bound_dev_if" | "mark" | "priority" => Access::RW_EXACT,
+        "src_ip4" | "src_ip6" | "src_port" => Access::NONE,
+        "family" | "type" | "protocol" | "state" | "rx_queue_mapping" => Access::RO_AT_START,
+        _ => Access::RO,
+    })
+}
+
+/// `struct bpf_sk_lookup` (`sk_lookup_is_valid_access`): read-only; `sk` (the selected socket,
+/// NULL until `bpf_sk_assign`) with 8-byte loads, the rest with any narrower aligned load;
+/// `remote_port` is a big-endian u16 whose padding may be read with it.
+fn sk_lookup() -> CtxLayout {
+    use FieldKind::*;
+    let ro = Access::RO;
+    let fields = vec![
+        fld("sk", 0, 8, 8, SockOrNull, Access::RO_EXACT),
+        fld("family", 8, 4, 4, Scalar, ro),
+        fld("protocol", 12, 4, 4, Scalar, ro),
+        fld("remote_ip4", 16, 4, 4, Scalar, ro),
+        fld("remote_ip6", 20, 16, 4, Scalar, ro),
+        fld("remote_port", 36, 4, 4, Scalar, ro),
+        fld("local_ip4", 40, 4, 4, Scalar, ro),
+        fld("local_ip6", 44, 16, 4, Scalar, ro),
+        fld("local_port", 60, 4, 4, Scalar, ro),
+        fld("ingress_ifindex", 64, 4, 4, Scalar, ro),
+    ];
+    CtxLayout { struct_name: "struct bpf_sk_lookup", size: 72, fields, any_aligned_read: false }
 }
 
 /// `XDP_ABORTED`: error; drop and raise the `xdp_exception` tracepoint.
@@ -402,6 +505,24 @@ pub fn describe_return(prog_type: ProgType, r0: u64) -> Option<&'static str> {
         },
         // A socket filter returns how many bytes to keep (an unsigned int); 0 drops.
         ProgType::Socket => Some(if r0 as u32 == 0 { "drop" } else { "keep (truncated to r0 bytes)" }),
-        ProgType::Mem | ProgType::Tracepoint | ProgType::Syscall => None,
+        ProgType::CgroupSkb | ProgType::CgroupSock => match r0 as u32 {
+            0 => Some("refuse"),
+            1 => Some("allow"),
+            _ => None,
+        },
+        ProgType::SkLookup => match r0 as u32 {
+            0 => Some("SK_DROP"),
+            1 => Some("SK_PASS"),
+            _ => None,
+        },
+        // `enum bpf_ret_code`.
+        ProgType::LwtIn | ProgType::LwtOut | ProgType::LwtXmit => match r0 as u32 {
+            0 => Some("BPF_OK"),
+            2 => Some("BPF_DROP"),
+            7 => Some("BPF_REDIRECT"),
+            128 => Some("BPF_LWT_REROUTE"),
+            _ => None,
+        },
+        ProgType::Mem | ProgType::Tracepoint | ProgType::Syscall | ProgType::Kprobe | ProgType::RawTracepoint => None,
     }
 }

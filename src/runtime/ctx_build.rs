@@ -157,6 +157,19 @@ pub fn sk_buff(layout: &'static CtxLayout, packet: &[u8], data_off: usize, f: &S
     b.put("data_end", 0, data + len);
     b.put("data_meta", 0, data);
     b.put("wire_len", 0, len);
+    // What cgroup skb programs read of the test run's socket (see `test_run_sock`): its family
+    // and addresses, the peer's being the packet's destination; no ports.
+    let sock = test_run_sock(packet);
+    let sock_layout = crate::runtime::ctx::bpf_sock_layout();
+    let from_sock =
+        |name: &str, i: u32| sock_layout.field(name).map_or(0, |f| get_u32(&sock, (f.offset + 4 * i) as usize));
+    b.put("family", 0, from_sock("family", 0));
+    b.put("local_ip4", 0, from_sock("src_ip4", 0));
+    b.put("remote_ip4", 0, from_sock("dst_ip4", 0));
+    for i in 0..4 {
+        b.put("local_ip6", i, from_sock("src_ip6", i));
+        b.put("remote_ip6", i, from_sock("dst_ip6", i));
+    }
     // The test run's socket (`sk_alloc` in `bpf_prog_test_run_skb`): never NULL.
     if let Some(f) = layout.field("sk") {
         let at = f.offset as usize;
@@ -220,6 +233,64 @@ pub fn test_run_sock(frame: &[u8]) -> Vec<u8> {
     b.put("state", 0, TCP_CLOSE);
     b.put("rx_queue_mapping", 0, u32::MAX);
     b.bytes
+}
+
+/// `IPPROTO_TCP`.
+const IPPROTO_TCP: u32 = 6;
+
+/// The `struct bpf_sk_lookup` a run takes when none is given: a TCP lookup over IPv4 (the
+/// kernel's test run refuses other families).
+pub fn sk_lookup_default() -> Vec<u8> {
+    let mut b = Builder::new(crate::runtime::ctx::ctx_layout(crate::program::ProgType::SkLookup).expect("sk_lookup"));
+    b.put("family", 0, AF_INET);
+    b.put("protocol", 0, IPPROTO_TCP);
+    b.bytes
+}
+
+/// Turns the `struct bpf_sk_lookup` given to a run into what the program reads, as
+/// `bpf_prog_test_run_sk_lookup` builds its lookup from it: `family` and `protocol` cut to 16
+/// bits, the other family's addresses and the port's padding read as zeros. Refuses what the
+/// kernel refuses: a socket in `sk`, anything past `local_port`, a port past 65535, a family
+/// other than `AF_INET` and `AF_INET6`.
+pub fn sk_lookup_as_run(ctx: &mut [u8]) -> Result<(), String> {
+    let layout = crate::runtime::ctx::ctx_layout(crate::program::ProgType::SkLookup).expect("sk_lookup");
+    let at = |name: &str| layout.field(name).map_or(0, |f| f.offset as usize);
+    let put = |ctx: &mut [u8], off: usize, v: u32| ctx[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    if ctx[at("sk")..at("sk") + 8].iter().any(|b| *b != 0) {
+        return Err("`sk` must be 0: the kernel's test run of an sk_lookup program starts with no socket".into());
+    }
+    if ctx[at("ingress_ifindex")..].iter().any(|b| *b != 0) {
+        return Err("`ingress_ifindex` must be 0: the kernel's test run of an sk_lookup program takes nothing past `local_port`".into());
+    }
+    let port = get_u32(ctx, at("local_port"));
+    if port > u32::from(u16::MAX) {
+        return Err(format!("`local_port` {port} is not a port (the kernel's test run says ERANGE)"));
+    }
+    let family = get_u32(ctx, at("family")) & 0xffff;
+    put(ctx, at("family"), family);
+    put(ctx, at("protocol"), get_u32(ctx, at("protocol")) & 0xffff);
+    let (zero_ip4, zero_ip6) = match family {
+        AF_INET => (false, true),
+        AF_INET6 => (true, false),
+        f => {
+            return Err(format!(
+                "`family` {f}: the kernel's test run of an sk_lookup program takes AF_INET (2) or AF_INET6 (10)"
+            ))
+        }
+    };
+    if zero_ip4 {
+        put(ctx, at("remote_ip4"), 0);
+        put(ctx, at("local_ip4"), 0);
+    }
+    if zero_ip6 {
+        for f in ["remote_ip6", "local_ip6"] {
+            ctx[at(f)..at(f) + 16].fill(0);
+        }
+    }
+    // remote_port is a big-endian u16; the two bytes after it read as zeros.
+    let rp = at("remote_port");
+    ctx[rp + 2..rp + 4].fill(0);
+    Ok(())
 }
 
 #[cfg(test)]

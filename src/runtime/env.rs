@@ -116,6 +116,34 @@ impl HelperEnv for MemEnv<'_> {
         self.mem.skb_store(offset, data).is_some()
     }
 
+    fn skb_len(&self) -> Option<u64> {
+        self.mem.skb_len()
+    }
+
+    fn skb_mac_len(&self) -> Option<u64> {
+        self.mem.skb_len().map(|_| u64::from(self.mem.skb.mac_len))
+    }
+
+    fn set_skb_mac_len(&mut self, mac_len: u64) {
+        self.mem.skb.mac_len = mac_len as u32;
+    }
+
+    fn skb_field(&self, name: &str) -> Option<u32> {
+        self.mem.skb_field(name)
+    }
+
+    fn set_skb_field(&mut self, name: &str, v: u32) -> bool {
+        self.mem.set_skb_field(name, v).is_some()
+    }
+
+    fn skb_resize(&mut self, offset: u64, delta: i64) -> bool {
+        self.mem.skb_resize(offset, delta).is_some()
+    }
+
+    fn set_tunnel_key(&mut self, key: Vec<u8>) {
+        self.mem.skb.tunnel_key = Some(key);
+    }
+
     fn xdp_pointers(&self) -> Option<[u64; 3]> {
         self.mem.xdp_pointers()
     }

@@ -15,6 +15,8 @@
 
 mod imp;
 pub mod printk;
+mod probe;
+mod skb;
 mod table;
 
 use super::maps::Map;
@@ -282,6 +284,41 @@ pub trait HelperEnv {
     fn skb_store(&mut self, offset: u64, data: &[u8]) -> bool {
         let _ = (offset, data);
         false
+    }
+    /// The skb's length; `None` when the program has no skb.
+    fn skb_len(&self) -> Option<u64> {
+        None
+    }
+    /// Bytes from the skb's `data` to its network header (14 for tc, 0 for the types whose test
+    /// run starts at the network header); `None` without an skb.
+    fn skb_mac_len(&self) -> Option<u64> {
+        None
+    }
+    /// Moves the skb's network header to `mac_len` bytes from `data` (a helper pushed or pulled a
+    /// header in front of it).
+    fn set_skb_mac_len(&mut self, mac_len: u64) {
+        let _ = mac_len;
+    }
+    /// A 4-byte `__sk_buff` field as the skb holds it now; `None` without an skb.
+    fn skb_field(&self, name: &str) -> Option<u32> {
+        let _ = name;
+        None
+    }
+    /// Sets a 4-byte `__sk_buff` field (the skb's metadata a helper changed); `false` without an
+    /// skb.
+    fn set_skb_field(&mut self, name: &str, v: u32) -> bool {
+        let _ = (name, v);
+        false
+    }
+    /// Inserts `delta` zero bytes (or removes `-delta` bytes) at `offset` from the skb's `data`;
+    /// `false` without an skb or past the packet's end.
+    fn skb_resize(&mut self, offset: u64, delta: i64) -> bool {
+        let _ = (offset, delta);
+        false
+    }
+    /// Records the `struct bpf_tunnel_key` set by `bpf_skb_set_tunnel_key` as the run's output.
+    fn set_tunnel_key(&mut self, key: Vec<u8>) {
+        let _ = key;
     }
     /// An XDP program's packet pointers `[data_meta, data, data_end]`; `None` outside XDP.
     fn xdp_pointers(&self) -> Option<[u64; 3]> {

@@ -184,6 +184,8 @@ pub struct Memory {
     /// Byte offsets in [`Memory::ctx`] of the `data` and `data_end` fields, when the context
     /// has packet pointers (looked up once per run, not per `BPF_LD_ABS`).
     pub packet_fields: Option<(usize, usize)>,
+    /// What skb programs' packet-changing helpers need and record (see [`super::skb`]).
+    pub skb: super::skb::SkbState,
     /// A copy of the last-hit unchecked region: tried first, since loops hammer the same region.
     /// Kept as plain fields so the fast path reads no table and no `Vec`.
     hot: Hot,

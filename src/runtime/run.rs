@@ -39,6 +39,11 @@ pub enum Input {
     Tracepoint(Vec<u8>),
     /// `syscall` programs: a context buffer the program may read and write.
     Syscall(Vec<u8>),
+    /// A context structure given as its bytes, in the layout of the program type's
+    /// [`ctx_layout`](crate::runtime::ctx::ctx_layout): `kprobe` (`struct pt_regs`),
+    /// `raw_tracepoint` (the `u64` arguments), `cgroup_sock` (`struct bpf_sock`), `sk_lookup`
+    /// (`struct bpf_sk_lookup`). Shorter input is padded with zeros.
+    Ctx(Vec<u8>),
 }
 
 impl Input {
@@ -62,8 +67,15 @@ impl Input {
         match prog_type {
             ProgType::Mem => Input::Mem(Vec::new()),
             ProgType::Xdp => Input::xdp(Vec::new()),
-            ProgType::Socket | ProgType::Tc => Input::skb(Vec::new(), SkbFields::default()),
+            ProgType::Socket
+            | ProgType::Tc
+            | ProgType::CgroupSkb
+            | ProgType::LwtIn
+            | ProgType::LwtOut
+            | ProgType::LwtXmit => Input::skb(Vec::new(), SkbFields::default()),
             ProgType::Tracepoint => Input::Tracepoint(vec![0; 64]),
+            ProgType::SkLookup => Input::Ctx(ctx::sk_lookup_default()),
+            ProgType::Kprobe | ProgType::RawTracepoint | ProgType::CgroupSock => Input::Ctx(Vec::new()),
             ProgType::Syscall => Input::Syscall(Vec::new()),
         }
     }
@@ -108,6 +120,8 @@ pub struct RunOutcome {
     pub trace_lines: Vec<String>,
     /// Per-instruction trace in the verifier log's notation, when [`RunOptions::trace`] is set.
     pub exec_trace: Vec<String>,
+    /// The `struct bpf_tunnel_key` (44 bytes) the program set with `bpf_skb_set_tunnel_key`.
+    pub tunnel_key: Option<Vec<u8>>,
 }
 
 impl Memory {
@@ -144,6 +158,11 @@ impl Memory {
         let ctx_layout = crate::runtime::ctx::ctx_layout(pt);
         m.ctx_layout = ctx_layout;
         m.packet_fields = ctx_layout.and_then(ctx::packet_fields);
+        // tc's test run starts at the MAC header, the other skb types' at the network header.
+        m.skb = super::skb::SkbState {
+            mac_len: if pt == ProgType::Tc { ctx::ETH_HLEN as u32 } else { 0 },
+            tunnel_key: None,
+        };
         let no_layout = || RuntimeError::new(ErrorKind::Invalid(format!("no context layout for {pt} programs")));
         // The table is rebuilt in last run's vector, so a run allocates no table.
         let mut regions = std::mem::take(&mut m.regions);
@@ -197,12 +216,12 @@ impl Memory {
                 regions.push(ctx_region(m.ctx.len(), false, true));
                 memory::CTX_BASE
             }
-            (ProgType::Socket | ProgType::Tc, Input::Skb { packet, fields }) => {
+            (pt, Input::Skb { packet, fields }) if pt.is_skb() => {
                 let layout = ctx_layout.ok_or_else(no_layout)?;
                 if let Some(why) = ctx::refused_frame(packet) {
                     return Err(RuntimeError::new(ErrorKind::BadInput(why)));
                 }
-                let data_off = if pt == ProgType::Socket { ctx::ETH_HLEN.min(packet.len()) } else { 0 };
+                let data_off = if pt.skb_from_network_header() { ctx::ETH_HLEN.min(packet.len()) } else { 0 };
                 m.ctx = ctx::sk_buff(layout, packet, data_off, fields);
                 m.packet.clear();
                 m.packet.resize(headroom, 0);
@@ -231,6 +250,29 @@ impl Memory {
                 regions.push(ctx_region(args.len(), false, true));
                 memory::CTX_BASE
             }
+            (
+                ProgType::Kprobe | ProgType::RawTracepoint | ProgType::CgroupSock | ProgType::SkLookup,
+                Input::Ctx(bytes),
+            ) => {
+                let layout = ctx_layout.ok_or_else(no_layout)?;
+                let mut bytes = bytes.clone();
+                if bytes.len() > layout.size as usize {
+                    return Err(RuntimeError::new(ErrorKind::BadInput(format!(
+                        "the context is {} bytes; {} has {}",
+                        bytes.len(),
+                        layout.struct_name,
+                        layout.size
+                    ))));
+                }
+                bytes.resize(layout.size as usize, 0);
+                if pt == ProgType::SkLookup {
+                    ctx::sk_lookup_as_run(&mut bytes).map_err(|why| RuntimeError::new(ErrorKind::BadInput(why)))?;
+                }
+                m.ctx = bytes;
+                // Stores are checked field by field (cgroup_sock writes `mark`...).
+                regions.push(ctx_region(m.ctx.len(), pt == ProgType::CgroupSock, true));
+                memory::CTX_BASE
+            }
             (ProgType::Syscall, Input::Syscall(buf)) => {
                 m.ctx = buf.clone();
                 regions.push(ctx_region(buf.len(), true, false));
@@ -249,6 +291,7 @@ impl Memory {
                         Input::Skb { .. } => "skb",
                         Input::Tracepoint(_) => "tracepoint",
                         Input::Syscall(_) => "syscall",
+                        Input::Ctx(_) => "context",
                     }
                 ))))
             }
@@ -274,7 +317,7 @@ impl Memory {
     /// What a run that returned `r0` leaves to report: the packet between `data` (XDP:
     /// `data_meta`) and `data_end`, and the context of program types that may write it.
     pub fn outcome(&self, pt: ProgType, r0: u64) -> RunOutcome {
-        let mut out = RunOutcome { r0, ..RunOutcome::default() };
+        let mut out = RunOutcome { r0, tunnel_key: self.skb.tunnel_key.clone(), ..RunOutcome::default() };
         if let Some((data_field, end_field)) = self.packet_fields {
             let base = memory::PACKET_BASE as usize;
             // An XDP test run hands back the metadata too: from `data_meta` on.
@@ -282,15 +325,16 @@ impl Memory {
             let data = (ctx::get_u32(&self.ctx, data_field) as usize).saturating_sub(base);
             let end = (ctx::get_u32(&self.ctx, end_field) as usize).saturating_sub(base);
             let mut packet = Vec::new();
-            if pt == ProgType::Socket {
-                // A socket filter's test run hands the packet back with the link-layer header
-                // pushed in front again, zeroed (`bpf_prog_test_run_skb`: `memset(__skb_push())`).
+            if pt.skb_from_network_header() {
+                // A test run from the network header hands the packet back with the link-layer
+                // header pushed in front again, zeroed (`bpf_prog_test_run_skb`:
+                // `memset(__skb_push())`).
                 packet.resize(ctx::ETH_HLEN, 0);
             }
             packet.extend_from_slice(self.packet.get(data..end).unwrap_or(&[]));
             out.packet_out = Some(packet);
         }
-        if matches!(pt, ProgType::Syscall | ProgType::Tc | ProgType::Socket) {
+        if pt.is_skb() || matches!(pt, ProgType::Syscall | ProgType::CgroupSock) {
             out.ctx_out = Some(self.ctx.clone());
         }
         out

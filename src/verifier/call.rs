@@ -184,6 +184,68 @@ const TC: &[&str] = &[
     "sk_lookup_udp",
 ];
 
+/// cgroup skb programs add these to the socket filter's (`cg_skb_func_proto`).
+const CGROUP_SKB: &[&str] = &[
+    "get_local_storage",
+    "sk_fullsock",
+    "sk_storage_get",
+    "sk_storage_delete",
+    "skb_cgroup_id",
+    "skb_ancestor_cgroup_id",
+    "sk_cgroup_id",
+    "sk_ancestor_cgroup_id",
+    "tcp_sock",
+    "get_listener_sock",
+    "skb_ecn_set_ce",
+];
+
+/// cgroup/sock programs add these (`sock_filter_func_proto`).
+const CGROUP_SOCK: &[&str] = &[
+    "get_socket_cookie",
+    "get_netns_cookie",
+    "get_current_uid_gid",
+    "get_current_comm",
+    "get_current_cgroup_id",
+    "get_current_ancestor_cgroup_id",
+    "get_cgroup_classid",
+    "sk_storage_get",
+    "get_local_storage",
+];
+
+/// sk_lookup programs add these (`sk_lookup_func_proto`).
+const SK_LOOKUP: &[&str] = &["perf_event_output", "sk_assign", "sk_release"];
+
+/// Every lightweight tunnel program adds these (`lwt_out_func_proto`).
+const LWT: &[&str] = &[
+    "skb_load_bytes",
+    "skb_pull_data",
+    "csum_diff",
+    "get_cgroup_classid",
+    "get_route_realm",
+    "get_hash_recalc",
+    "perf_event_output",
+    "skb_under_cgroup",
+];
+
+/// lwt_xmit programs add these (`lwt_xmit_func_proto`); `lwt_in` only `lwt_push_encap`.
+const LWT_XMIT: &[&str] = &[
+    "skb_get_tunnel_key",
+    "skb_set_tunnel_key",
+    "skb_get_tunnel_opt",
+    "skb_set_tunnel_opt",
+    "redirect",
+    "clone_redirect",
+    "skb_change_tail",
+    "skb_change_head",
+    "skb_store_bytes",
+    "csum_update",
+    "csum_level",
+    "l3_csum_replace",
+    "l4_csum_replace",
+    "set_hash_invalid",
+    "lwt_push_encap",
+];
+
 /// Helpers that may move packet data, so every packet pointer is stale after them
 /// (`bpf_helper_changes_pkt_data`).
 const CHANGES_PKT_DATA: &[&str] = &[
@@ -216,6 +278,14 @@ pub fn allowed(t: ProgType, name: &str) -> bool {
         ProgType::Socket => SOCKET.contains(&name),
         ProgType::Xdp => XDP.contains(&name),
         ProgType::Tc => TC.contains(&name),
+        ProgType::Kprobe => TRACING.contains(&name) || name == "override_return",
+        ProgType::RawTracepoint => TRACING.contains(&name),
+        ProgType::CgroupSkb => SOCKET.contains(&name) || CGROUP_SKB.contains(&name),
+        ProgType::CgroupSock => CGROUP_SOCK.contains(&name),
+        ProgType::SkLookup => SK_LOOKUP.contains(&name),
+        ProgType::LwtIn => LWT.contains(&name) || name == "lwt_push_encap",
+        ProgType::LwtOut => LWT.contains(&name),
+        ProgType::LwtXmit => LWT.contains(&name) || LWT_XMIT.contains(&name),
     }
 }
 
@@ -601,6 +671,35 @@ pub fn check_exit(env: &mut Env, st: &mut VState, pc: usize) -> VResult<Next> {
         let at = r.insn + env.insn_shift;
         return Err(verr(format!("Unreleased reference id={} alloc_insn={at}", r.id), &[]));
     }
-    read_reg(st, Reg::R0)?;
+    let r0 = read_reg(st, Reg::R0)?;
+    check_return_range(env.prog_type, &r0)?;
     Ok(Next::Done)
+}
+
+/// The values a program of type `t` may return, where the kernel enforces them
+/// (`check_return_code`): cgroup skb (ingress), cgroup/sock and sk_lookup programs answer 0 or 1.
+fn return_range(t: ProgType) -> Option<(i64, i64)> {
+    matches!(t, ProgType::CgroupSkb | ProgType::CgroupSock | ProgType::SkLookup).then_some((0, 1))
+}
+
+/// Refuses an `r0` outside [`return_range`], in the kernel's words.
+fn check_return_range(t: ProgType, r0: &RegState) -> VResult<()> {
+    let Some((lo, hi)) = return_range(t) else { return Ok(()) };
+    if r0.kind != RegKind::Scalar {
+        return Err(verr(format!("At program exit the register R0 is not a known value ({})", r0.type_str()), &[0]));
+    }
+    if r0.var.smin >= lo && r0.var.smax <= hi {
+        return Ok(());
+    }
+    let mut has = String::new();
+    if r0.var.smin > i64::MIN {
+        has += &format!(" smin={}", r0.var.smin);
+    }
+    if r0.var.smax < i64::MAX {
+        has += &format!(" smax={}", r0.var.smax);
+    }
+    if has.is_empty() {
+        has = " unknown scalar value".into();
+    }
+    Err(verr(format!("At program exit the register R0 has{has} should have been in [{lo}, {hi}]"), &[0]))
 }

@@ -323,7 +323,8 @@ pub fn access(
             }
         }
         RegKind::Packet | RegKind::PacketMeta => {
-            if write && !matches!(env.prog_type, ProgType::Xdp | ProgType::Tc) {
+            // `may_access_direct_pkt_data`: only these types may write the packet.
+            if write && !matches!(env.prog_type, ProgType::Xdp | ProgType::Tc | ProgType::LwtXmit) {
                 return Err(verr("cannot write into packet", &[n]));
             }
             packet(env, &reg, n, off, size, false)?;

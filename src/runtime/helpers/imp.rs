@@ -14,7 +14,7 @@ type R = Result<u64, HelperFault>;
 const MAX_HELPER_BUF: usize = 1 << 24;
 
 /// A negative errno as `r0` holds it.
-fn neg(errno: i32) -> u64 {
+pub(super) fn neg(errno: i32) -> u64 {
     -(errno as i64) as u64
 }
 

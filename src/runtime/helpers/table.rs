@@ -4,6 +4,8 @@
 //! where ebpf-lab knows them.
 
 use super::imp;
+use super::probe;
+use super::skb;
 use super::{ArgType, FuncProto, HelperFn, HelperProto, RetType};
 
 const fn h(id: u32, name: &'static str, proto: Option<FuncProto>, imp: Option<HelperFn>) -> HelperProto {
@@ -147,10 +149,33 @@ pub(super) static HELPERS: [HelperProto; 212] = [
         Some(imp::get_current_comm),
     ),
     h(17, "get_cgroup_classid", None, None),
-    h(18, "skb_vlan_push", None, None),
-    h(19, "skb_vlan_pop", None, None),
+    h(
+        18,
+        "skb_vlan_push",
+        Some(FuncProto {
+            ret: RetType::Integer,
+            args: &[ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything],
+            gpl_only: false,
+        }),
+        Some(skb::skb_vlan_push),
+    ),
+    h(
+        19,
+        "skb_vlan_pop",
+        Some(FuncProto { ret: RetType::Integer, args: &[ArgType::PtrToCtx], gpl_only: false }),
+        Some(skb::skb_vlan_pop),
+    ),
     h(20, "skb_get_tunnel_key", None, None),
-    h(21, "skb_set_tunnel_key", None, None),
+    h(
+        21,
+        "skb_set_tunnel_key",
+        Some(FuncProto {
+            ret: RetType::Integer,
+            args: &[ArgType::PtrToCtx, ArgType::PtrToMemReadonly, ArgType::ConstSize, ArgType::Anything],
+            gpl_only: false,
+        }),
+        Some(skb::skb_set_tunnel_key),
+    ),
     h(22, "perf_event_read", None, None),
     h(
         23,
@@ -211,7 +236,16 @@ pub(super) static HELPERS: [HelperProto; 212] = [
     h(35, "get_current_task", Some(FuncProto { ret: RetType::Integer, args: &[], gpl_only: false }), None),
     h(36, "probe_write_user", None, None),
     h(37, "current_task_under_cgroup", None, None),
-    h(38, "skb_change_tail", None, None),
+    h(
+        38,
+        "skb_change_tail",
+        Some(FuncProto {
+            ret: RetType::Integer,
+            args: &[ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything],
+            gpl_only: false,
+        }),
+        Some(skb::skb_change_tail),
+    ),
     h(39, "skb_pull_data", None, None),
     h(40, "csum_update", None, None),
     h(41, "set_hash_invalid", None, None),
@@ -221,7 +255,16 @@ pub(super) static HELPERS: [HelperProto; 212] = [
         Some(FuncProto { ret: RetType::Integer, args: &[], gpl_only: false }),
         Some(imp::get_numa_node_id),
     ),
-    h(43, "skb_change_head", None, None),
+    h(
+        43,
+        "skb_change_head",
+        Some(FuncProto {
+            ret: RetType::Integer,
+            args: &[ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything],
+            gpl_only: false,
+        }),
+        Some(skb::skb_change_head),
+    ),
     h(
         44,
         "xdp_adjust_head",
@@ -233,7 +276,16 @@ pub(super) static HELPERS: [HelperProto; 212] = [
     h(47, "get_socket_uid", None, None),
     h(48, "set_hash", None, None),
     h(49, "setsockopt", None, None),
-    h(50, "skb_adjust_room", None, None),
+    h(
+        50,
+        "skb_adjust_room",
+        Some(FuncProto {
+            ret: RetType::Integer,
+            args: &[ArgType::PtrToCtx, ArgType::Anything, ArgType::Anything, ArgType::Anything],
+            gpl_only: false,
+        }),
+        Some(skb::skb_adjust_room),
+    ),
     h(
         51,
         "redirect_map",
@@ -359,7 +411,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
             args: &[ArgType::PtrToUninitMem, ArgType::ConstSizeOrZero, ArgType::Anything],
             gpl_only: true,
         }),
-        None,
+        Some(probe::probe_read_kernel),
     ),
     h(
         114,
@@ -379,7 +431,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
             args: &[ArgType::PtrToUninitMem, ArgType::ConstSizeOrZero, ArgType::Anything],
             gpl_only: true,
         }),
-        None,
+        Some(probe::probe_read_kernel_str),
     ),
     h(116, "tcp_send_ack", None, None),
     h(117, "send_signal_thread", None, None),
