@@ -213,17 +213,31 @@ fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_
             }
         }
     }
+    if let Some(target) = &o.redirect {
+        println!("redirect: {target}");
+    }
     for (i, c) in changes.iter().enumerate() {
         let changed = c.changed();
         if changed.is_empty() || global_data::section_of_map(program, i).is_some() {
             continue;
         }
+        if c.def.map_type == crate::program::MapType::PerfEventArray {
+            println!("perf events {}: {} record(s)", c.def.name, changed.len());
+            for (k, _, a) in changed {
+                println!("  [{}] {}", show_bytes(&k), a.as_deref().map_or(String::new(), hex));
+            }
+            continue;
+        }
+        let typed = |t: &Option<String>, size: u32| match t {
+            Some(t) => format!("{t}, {size} B"),
+            None => format!("{size} B"),
+        };
         println!(
-            "map {} ({}, key {} B, value {} B): {} changed",
+            "map {} ({}, key {}, value {}): {} changed",
             c.def.name,
             c.def.map_type.name(),
-            c.def.key_size,
-            c.def.value_size,
+            typed(&c.def.extra.key_type, c.def.key_size),
+            typed(&c.def.extra.value_type, c.def.value_size),
             changed.len()
         );
         for (k, b, a) in changed {
@@ -278,6 +292,7 @@ pub fn run_json(engine: &str, prog_type: crate::program::ProgType, run: &EngineR
         ("maps", Json::Obj(maps)),
         ("packet_out", o.packet_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
         ("ctx_out", o.ctx_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
+        ("redirect", o.redirect.as_ref().map_or(Json::Null, |r| Json::str(r.clone()))),
     ])
 }
 

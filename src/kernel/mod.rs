@@ -9,6 +9,7 @@ pub mod attach;
 pub mod backend;
 pub mod engine;
 pub mod error;
+pub mod perf;
 pub mod sys;
 pub mod trace_pipe;
 pub mod verifier_log;

@@ -223,18 +223,32 @@ pub fn allowed(t: ProgType, name: &str) -> bool {
 /// only take some map types.
 fn map_compatible(map: MapType, name: &str) -> bool {
     let ringbuf_fn = matches!(name, "ringbuf_output" | "ringbuf_reserve" | "ringbuf_query");
-    match map {
+    let queue_fn = matches!(name, "map_push_elem" | "map_pop_elem" | "map_peek_elem");
+    let perf_fn =
+        matches!(name, "perf_event_read" | "perf_event_output" | "perf_event_read_value" | "skb_output" | "xdp_output");
+    // The map's side: what each special map type may be passed to.
+    let map_side = match map {
         MapType::Ringbuf => ringbuf_fn,
         MapType::ProgArray => name == "tail_call",
-        _ => {
-            !ringbuf_fn
-                && name != "tail_call"
-                && !matches!(
-                    name,
-                    "redirect_map" | "perf_event_output" | "map_push_elem" | "map_pop_elem" | "map_peek_elem"
-                )
+        MapType::PerfEventArray => perf_fn,
+        MapType::Queue | MapType::Stack => queue_fn,
+        MapType::ArrayOfMaps | MapType::HashOfMaps => name == "map_lookup_elem",
+        MapType::Devmap | MapType::Xskmap => matches!(name, "redirect_map" | "map_lookup_elem"),
+        MapType::Cpumap => name == "redirect_map",
+        _ => true,
+    };
+    // The helper's side: which map types each special helper takes.
+    let func_side = match name {
+        "tail_call" => map == MapType::ProgArray,
+        "redirect_map" => map.is_redirect_target(),
+        "perf_event_read" | "perf_event_output" | "perf_event_read_value" | "skb_output" | "xdp_output" => {
+            map == MapType::PerfEventArray
         }
-    }
+        "map_push_elem" | "map_pop_elem" | "map_peek_elem" => matches!(map, MapType::Queue | MapType::Stack),
+        _ if ringbuf_fn => map == MapType::Ringbuf,
+        _ => true,
+    };
+    map_side && func_side
 }
 
 fn compatible_types(arg: ArgType) -> Option<&'static [&'static str]> {
