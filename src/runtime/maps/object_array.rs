@@ -132,7 +132,7 @@ impl ObjectArray {
         }
         let word = u32::from_le_bytes(value[..4].try_into().expect("value_size >= 4"));
         match t {
-            MapType::Devmap if !interface_exists(word) => {
+            MapType::Devmap if word != 0 && !interface_exists(word) => {
                 return Err(MapError::new(libc::EINVAL, format!("no network interface has ifindex {word}")))
             }
             MapType::Cpumap if i as usize >= self.ncpus => {
@@ -151,8 +151,8 @@ impl ObjectArray {
         }
         let at = i as usize * SLOT;
         self.data[at..at + SLOT].fill(0);
-        // A cpumap entry with queue size 0 is a deletion.
-        if t == MapType::Cpumap && word == 0 {
+        // A devmap entry of ifindex 0, or a cpumap entry of queue size 0, is a deletion.
+        if matches!(t, MapType::Devmap | MapType::Cpumap) && word == 0 {
             return Ok(());
         }
         self.data[at..at + self.value_size].copy_from_slice(&value[..self.value_size]);
