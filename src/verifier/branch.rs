@@ -59,7 +59,7 @@ fn pkt_branch(d: &RegState, s: &RegState, cond: JmpCond) -> Option<bool> {
 /// Checks a conditional jump at `pc` and says where control goes.
 #[allow(clippy::too_many_arguments)]
 pub fn check_cond_jmp(
-    env: &mut Env,
+    _env: &mut Env,
     st: &mut VState,
     pc: usize,
     width: Width,
@@ -123,8 +123,8 @@ pub fn check_cond_jmp(
         && matches!(cond, JmpCond::Eq | JmpCond::Ne)
         && d.maybe_null
     {
-        mark_ptr_or_null(&mut taken, d.id, cond == JmpCond::Eq, &env.maps);
-        mark_ptr_or_null(st, d.id, cond == JmpCond::Ne, &env.maps);
+        mark_ptr_or_null(&mut taken, d.id, cond == JmpCond::Eq);
+        mark_ptr_or_null(st, d.id, cond == JmpCond::Ne);
     } else if width == Width::W64 {
         if let Some(r) = src_reg {
             pkt_pointers(cond, dst, r, &d, &s, st, &mut taken);
@@ -152,9 +152,8 @@ fn apply(st: &mut VState, dst: Reg, src: Option<Reg>, (nd, ns): (ScalarValue, Sc
     }
 }
 
-/// `mark_ptr_or_null_regs`: every copy of pointer `id` becomes NULL (the scalar 0) or non-NULL;
-/// a non-NULL value of a map of maps becomes the inner map (`CONST_PTR_TO_MAP`).
-fn mark_ptr_or_null(st: &mut VState, id: u32, is_null: bool, maps: &[super::reg::MapInfo]) {
+/// `mark_ptr_or_null_regs`: every copy of pointer `id` becomes NULL (the scalar 0) or non-NULL.
+fn mark_ptr_or_null(st: &mut VState, id: u32, is_null: bool) {
     if id == 0 {
         return;
     }
@@ -169,11 +168,6 @@ fn mark_ptr_or_null(st: &mut VState, id: u32, is_null: bool, maps: &[super::reg:
             } else {
                 reg.maybe_null = false;
                 reg.id = 0;
-                let inner = maps.get(reg.map as usize).and_then(|m| m.inner);
-                if let (RegKind::MapValue, Some(inner)) = (reg.kind, inner) {
-                    reg.kind = RegKind::MapPtr;
-                    reg.map = inner;
-                }
             }
         }
     });

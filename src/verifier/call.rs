@@ -452,7 +452,11 @@ fn helper_call(env: &mut Env, st: &mut VState, pc: usize, id: i32) -> VResult<()
             let sure = h.name == "map_lookup_elem"
                 && matches!(info.map_type, MapType::Array | MapType::PercpuArray)
                 && meta.const_key.is_some_and(|k| k < info.max_entries as u64);
-            let mut r = RegState { map: m, maybe_null: !sure, ..RegState::pointer(RegKind::MapValue) };
+            let mut r = match info.inner {
+                // A map of maps gives the inner map (`map_ptr_or_null`, the inner template).
+                Some(inner) => RegState { map: inner, maybe_null: true, ..RegState::pointer(RegKind::MapPtr) },
+                None => RegState { map: m, maybe_null: !sure, ..RegState::pointer(RegKind::MapValue) },
+            };
             if r.maybe_null {
                 r.id = env.new_id();
             }

@@ -232,6 +232,13 @@ impl Map {
         if ncpus == 0 || ncpus > 4096 {
             return Err(MapError::new(libc::EINVAL, format!("bad CPU count {ncpus}")));
         }
+        // `map_create`: map_extra is for bloom filters and arenas, which ebpf-lab does not have.
+        if def.extra.map_extra != 0 {
+            return Err(MapError::new(libc::EINVAL, "map_extra is only for bloom filters and arenas"));
+        }
+        if def.extra.numa_node.is_some_and(|n| n != 0) {
+            return Err(MapError::new(libc::EINVAL, "ebpf-lab has a single NUMA node, 0"));
+        }
         let kind = match def.map_type {
             MapType::Array => Kind::Array(ArrayMap::new(def, 1)?),
             MapType::PercpuArray => Kind::Array(ArrayMap::new(def, ncpus)?),
