@@ -199,6 +199,14 @@ pub struct MapDef {
     pub extra: MapExtra,
 }
 
+impl MapDef {
+    /// Whether programs may only read the map's values: `BPF_F_RDONLY_PROG`, which the kernel
+    /// also sets itself on a devmap (a lookup points at the device's ifindex).
+    pub fn read_only_to_programs(&self) -> bool {
+        self.flags & crate::runtime::maps::BPF_F_RDONLY_PROG != 0 || self.map_type == MapType::Devmap
+    }
+}
+
 /// The parts of a libbpf map definition beyond type, sizes and flags.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct MapExtra {

@@ -163,3 +163,73 @@ fn queue_and_stack_helpers_agree_with_the_kernel() {
         }
     }
 }
+
+#[test]
+fn run_shows_the_redirect_the_perf_records_and_takes_queue_and_prefix_keys() {
+    let dir = std::env::temp_dir().join(format!("ebpf-lab-map-kinds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("r.s");
+    std::fs::write(
+        &file,
+        ".prog xdp
+.map ports devmap key=4 value=4 max=4
+.map events perf_event_array key=4 value=4 max=4
+.map q queue key=0 value=4 max=4
+.map routes lpm_trie key=8 value=4 max=4 flags=1
+        r6 = r1
+        r1 = 0x2a
+        *(u64 *)(r10 - 8) = r1
+        r1 = r6
+        r2 = map(events) ll
+        r3 = 0xffffffff ll
+        r4 = r10
+        r4 += -8
+        r5 = 4
+        call bpf_perf_event_output
+        r1 = map(q) ll
+        r2 = r10
+        r2 += -16
+        call bpf_map_pop_elem
+        r1 = map(ports) ll
+        r2 = 0
+        r3 = 0
+        call bpf_redirect_map
+        exit
+",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .arg("run")
+        .arg(&file)
+        .args([
+            "--packet-hex",
+            &"00".repeat(60),
+            "--map",
+            "ports:0=1",
+            "--map",
+            "q:=7",
+            "--map",
+            "routes:10.1.0.0/16=5",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for line in [
+        "redirect: devmap ports[0] (ifindex 1)",
+        "perf events events: 1 record(s)",
+        "  [0] 2a000000",
+        "  [0] 7 -> (none)",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "missing `{line}` in:\n{stdout}");
+    }
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_ebpf-lab"))
+        .arg("run")
+        .arg(&file)
+        .args(["--packet-hex", &"00".repeat(60), "--map", "q:1=7"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("map `q` has no keys: write --map q:=VALUE"));
+    std::fs::remove_dir_all(&dir).ok();
+}

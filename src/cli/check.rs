@@ -6,7 +6,7 @@
 
 use super::input::{InputArgs, RunInput};
 use super::json::{hex, Json};
-use super::run::{globals_json, render_engine_error, run_json, show_bytes, MapChange};
+use super::run::{globals_json, render_engine_error, run_json, show_bytes, show_key, MapChange};
 use super::{Ctx, SyntaxArg, EXIT_INPUT, EXIT_PROGRAM};
 use crate::diag::{self, Diagnostic};
 use crate::engine::{self, Engine, EngineError, EngineOptions, EngineRun, MapEntries};
@@ -257,14 +257,14 @@ fn r0_text(run: &EngineRun) -> String {
     }
 }
 
-fn entries_text(e: &MapEntries) -> String {
+fn entries_text(def: &crate::program::MapDef, e: &MapEntries) -> String {
     if e.is_empty() {
         return "{}".into();
     }
     let nonzero: Vec<String> = e
         .iter()
         .filter(|(_, v)| v.iter().any(|b| *b != 0))
-        .map(|(k, v)| format!("{}: {}", show_bytes(k), show_bytes(v)))
+        .map(|(k, v)| format!("{}: {}", show_key(def, k), show_bytes(v)))
         .collect();
     let zero = e.len() - nonzero.len();
     let mut s = format!("{{{}}}", nonzero.join(", "));
@@ -343,9 +343,9 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
                     format!(
                         "{row}: {} has {}, {} has {}",
                         ca.name,
-                        entries_text(&ca.maps[i]),
+                        entries_text(def, &ca.maps[i]),
                         cb.name,
-                        entries_text(&cb.maps[i])
+                        entries_text(def, &cb.maps[i])
                     ),
                 );
             }
@@ -481,7 +481,7 @@ fn print_table(program: &Program, cols: &[Column], diffs: &[Difference], varied:
             cols.iter()
                 .map(|c| match c.maps.get(i) {
                     _ if unread && c.name == "kernel" => "(not read)".into(),
-                    Some(e) => entries_text(e),
+                    Some(e) => entries_text(def, e),
                     None => "-".into(),
                 })
                 .collect(),

@@ -91,6 +91,22 @@ pub fn show_bytes(b: &[u8]) -> String {
     }
 }
 
+/// Shows a key of map `def`: an LPM trie's as `address/prefix length` (dotted for IPv4, IPv6's
+/// notation for 16 bytes), any other as [`show_bytes`].
+pub fn show_key(def: &MapDef, k: &[u8]) -> String {
+    if def.map_type != crate::program::MapType::LpmTrie || k.len() < 4 {
+        return show_bytes(k);
+    }
+    let len = u32::from_le_bytes(k[..4].try_into().expect("4 bytes"));
+    let data = &k[4..];
+    let addr = match data.len() {
+        4 => std::net::Ipv4Addr::new(data[0], data[1], data[2], data[3]).to_string(),
+        16 => std::net::Ipv6Addr::from(<[u8; 16]>::try_from(data).expect("16 bytes")).to_string(),
+        _ => hex(data),
+    };
+    format!("{addr}/{len}")
+}
+
 /// Renders a runtime error or a kernel rejection as diagnostics on the source.
 pub fn render_engine_error(ctx: &Ctx, program: &Program, e: &EngineError) -> String {
     match e {
@@ -242,7 +258,7 @@ fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_
         );
         for (k, b, a) in changed {
             let show = |v: &Option<Vec<u8>>| v.as_deref().map_or("(none)".to_string(), show_bytes);
-            println!("  [{}] {} -> {}", show_bytes(&k), show(&b), show(&a));
+            println!("  [{}] {} -> {}", show_key(c.def, &k), show(&b), show(&a));
         }
     }
     if let Some(out) = &o.packet_out {

@@ -8,9 +8,6 @@ use super::error::{ErrorKind, RuntimeError};
 use super::memory::{self, Backing, Memory, Region, MAX_CALL_FRAMES, STACK_SIZE};
 use crate::program::{ProgType, Program};
 
-/// `BPF_F_RDONLY_PROG`: the program may only read the map.
-const BPF_F_RDONLY_PROG: u32 = super::maps::BPF_F_RDONLY_PROG;
-
 /// Default executed-instruction budget.
 pub const DEFAULT_BUDGET: u64 = 1_000_000;
 
@@ -273,7 +270,7 @@ impl Memory {
                 regions.push(Region {
                     base: memory::MAP_VALUE_BASE + i as u64 * memory::MAP_VALUE_STRIDE,
                     len,
-                    writable: def.flags & BPF_F_RDONLY_PROG == 0,
+                    writable: !def.read_only_to_programs(),
                     backing: Backing::Map(i),
                     start: 0,
                     name: format!("value of map `{}`", def.name).into(),
