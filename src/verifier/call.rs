@@ -241,10 +241,8 @@ fn map_compatible(map: MapType, name: &str) -> bool {
     let func_side = match name {
         "tail_call" => map == MapType::ProgArray,
         "redirect_map" => map.is_redirect_target(),
-        "perf_event_read" | "perf_event_output" | "perf_event_read_value" | "skb_output" | "xdp_output" => {
-            map == MapType::PerfEventArray
-        }
-        "map_push_elem" | "map_pop_elem" | "map_peek_elem" => matches!(map, MapType::Queue | MapType::Stack),
+        _ if perf_fn => map == MapType::PerfEventArray,
+        _ if queue_fn => matches!(map, MapType::Queue | MapType::Stack),
         _ if ringbuf_fn => map == MapType::Ringbuf,
         _ => true,
     };

@@ -90,3 +90,54 @@ impl QueueStack {
 fn empty() -> MapError {
     MapError::new(libc::ENOENT, "the map is empty")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::program::MapType;
+
+    fn map(lifo: bool, max_entries: u32) -> QueueStack {
+        let t = if lifo { MapType::Stack } else { MapType::Queue };
+        let def = MapDef {
+            name: "q".into(),
+            map_type: t,
+            key_size: 0,
+            value_size: 1,
+            max_entries,
+            flags: 0,
+            extra: Default::default(),
+        };
+        QueueStack::new(&def, lifo).unwrap()
+    }
+
+    #[test]
+    fn a_queue_is_first_in_first_out_and_a_stack_last_in_first_out() {
+        for (lifo, want) in [(false, [1u8, 2, 3]), (true, [3, 2, 1])] {
+            let mut m = map(lifo, 3);
+            for v in 1..=3u8 {
+                m.push(&[v], 0).unwrap();
+            }
+            assert_eq!(m.in_pop_order(), want.map(|v| vec![v]));
+            assert_eq!(m.peek().unwrap(), [want[0]]);
+            let popped: Vec<u8> = (0..3).map(|_| m.pop().unwrap()[0]).collect();
+            assert_eq!(popped, want);
+            assert_eq!(m.pop().unwrap_err().errno(), libc::ENOENT);
+        }
+    }
+
+    #[test]
+    fn a_full_map_refuses_or_drops_its_oldest_value() {
+        for lifo in [false, true] {
+            let mut m = map(lifo, 2);
+            m.push(&[1], 0).unwrap();
+            m.push(&[2], 0).unwrap();
+            assert_eq!(m.push(&[3], 0).unwrap_err().errno(), libc::E2BIG);
+            assert_eq!(m.push(&[3], BPF_EXIST + 1).unwrap_err().errno(), libc::EINVAL);
+            m.push(&[3], BPF_EXIST).unwrap();
+            // The oldest (1) went, whichever end pops.
+            let mut left: Vec<u8> = m.in_pop_order().concat();
+            left.sort();
+            assert_eq!(left, [2, 3]);
+        }
+    }
+}
