@@ -129,7 +129,12 @@ impl PerfEvents {
     pub fn attach(map: &MapFd) -> Result<PerfEvents, KernelError> {
         let mut events = Vec::new();
         for cpu in 0..(map.max_entries() as usize).min(sys::possible_cpus()) {
-            let e = open_event(cpu)?;
+            // A possible CPU that is offline takes no event: its slot stays empty.
+            let e = match open_event(cpu) {
+                Ok(e) => e,
+                Err(_) if cpu > 0 => continue,
+                Err(e) => return Err(e),
+            };
             sys::map_update(map, &(cpu as u32).to_ne_bytes(), &e.fd.as_raw_fd().to_ne_bytes(), 0)?;
             events.push(e);
         }
