@@ -157,11 +157,29 @@ pub enum MapType {
     LruHash,
     /// `BPF_MAP_TYPE_RINGBUF` (27).
     Ringbuf,
+    /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY` (4): per-CPU perf buffers `bpf_perf_event_output` writes to.
+    PerfEventArray,
+    /// `BPF_MAP_TYPE_LPM_TRIE` (11): longest-prefix match on `struct bpf_lpm_trie_key`.
+    LpmTrie,
+    /// `BPF_MAP_TYPE_ARRAY_OF_MAPS` (12): an array whose values are maps.
+    ArrayOfMaps,
+    /// `BPF_MAP_TYPE_HASH_OF_MAPS` (13): a hash whose values are maps.
+    HashOfMaps,
+    /// `BPF_MAP_TYPE_DEVMAP` (14): network devices, a `bpf_redirect_map` target.
+    Devmap,
+    /// `BPF_MAP_TYPE_CPUMAP` (16): CPUs, a `bpf_redirect_map` target.
+    Cpumap,
+    /// `BPF_MAP_TYPE_XSKMAP` (17): AF_XDP sockets, a `bpf_redirect_map` target.
+    Xskmap,
+    /// `BPF_MAP_TYPE_QUEUE` (22): FIFO of values (`bpf_map_push_elem`/`pop`/`peek`).
+    Queue,
+    /// `BPF_MAP_TYPE_STACK` (23): LIFO of values.
+    Stack,
 }
 
 impl MapType {
     /// Every map type, for tables and generators.
-    pub const ALL: [MapType; 7] = [
+    pub const ALL: [MapType; 16] = [
         MapType::Hash,
         MapType::Array,
         MapType::ProgArray,
@@ -169,6 +187,15 @@ impl MapType {
         MapType::PercpuArray,
         MapType::LruHash,
         MapType::Ringbuf,
+        MapType::PerfEventArray,
+        MapType::LpmTrie,
+        MapType::ArrayOfMaps,
+        MapType::HashOfMaps,
+        MapType::Devmap,
+        MapType::Cpumap,
+        MapType::Xskmap,
+        MapType::Queue,
+        MapType::Stack,
     ];
 
     /// The kernel's `enum bpf_map_type` value.
@@ -181,6 +208,15 @@ impl MapType {
             MapType::PercpuArray => 6,
             MapType::LruHash => 9,
             MapType::Ringbuf => 27,
+            MapType::PerfEventArray => 4,
+            MapType::LpmTrie => 11,
+            MapType::ArrayOfMaps => 12,
+            MapType::HashOfMaps => 13,
+            MapType::Devmap => 14,
+            MapType::Cpumap => 16,
+            MapType::Xskmap => 17,
+            MapType::Queue => 22,
+            MapType::Stack => 23,
         }
     }
 
@@ -194,7 +230,26 @@ impl MapType {
             MapType::PercpuArray => "percpu_array",
             MapType::LruHash => "lru_hash",
             MapType::Ringbuf => "ringbuf",
+            MapType::PerfEventArray => "perf_event_array",
+            MapType::LpmTrie => "lpm_trie",
+            MapType::ArrayOfMaps => "array_of_maps",
+            MapType::HashOfMaps => "hash_of_maps",
+            MapType::Devmap => "devmap",
+            MapType::Cpumap => "cpumap",
+            MapType::Xskmap => "xskmap",
+            MapType::Queue => "queue",
+            MapType::Stack => "stack",
         }
+    }
+
+    /// Whether values are maps (`ARRAY_OF_MAPS`, `HASH_OF_MAPS`): a lookup gives the inner map.
+    pub const fn is_map_in_map(self) -> bool {
+        matches!(self, MapType::ArrayOfMaps | MapType::HashOfMaps)
+    }
+
+    /// Whether the map is a `bpf_redirect_map` target (`DEVMAP`, `CPUMAP`, `XSKMAP`).
+    pub const fn is_redirect_target(self) -> bool {
+        matches!(self, MapType::Devmap | MapType::Cpumap | MapType::Xskmap)
     }
 
     /// Parses a `.map` type name.
@@ -218,6 +273,38 @@ pub struct MapDef {
     pub max_entries: u32,
     /// `map_flags` as given to `BPF_MAP_CREATE`.
     pub flags: u32,
+    /// What libbpf's map definitions add (inner map, `.values`, `map_extra`, `numa_node`, BTF
+    /// type names); all empty for maps declared in assembly.
+    pub extra: MapExtra,
+}
+
+impl MapDef {
+    /// Whether programs may only read the map's values: `BPF_F_RDONLY_PROG`, which the kernel
+    /// also sets itself on a devmap (a lookup points at the device's ifindex).
+    pub fn read_only_to_programs(&self) -> bool {
+        self.flags & crate::runtime::maps::BPF_F_RDONLY_PROG != 0 || self.map_type == MapType::Devmap
+    }
+}
+
+/// The parts of a libbpf map definition beyond type, sizes and flags.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct MapExtra {
+    /// Map-in-map: the inner map's definition (`__array(values, struct { ... })`), which every
+    /// map stored in it must match.
+    pub inner: Option<Box<MapDef>>,
+    /// Static initialisation (`.values = { [i] = &map }`): slot and the name of the map stored there.
+    pub init: Vec<(u32, String)>,
+    /// `map_extra` (`BPF_MAP_CREATE`'s 64-bit extra: bloom filter hashes, arena address).
+    pub map_extra: u64,
+    /// `numa_node`, when given (libbpf then sets `BPF_F_NUMA_NODE`).
+    pub numa_node: Option<u32>,
+    /// `pinning`: `LIBBPF_PIN_BY_NAME` asks for the map to be pinned under bpffs (ebpf-lab's maps
+    /// live for one run, so it is only recorded).
+    pub pin_by_name: bool,
+    /// The BTF names of the key and value types (`__type(key, struct flow)`), for map dumps.
+    pub key_type: Option<String>,
+    /// See [`MapExtra::key_type`].
+    pub value_type: Option<String>,
 }
 
 /// Where a program's text came from, kept so diagnostics can quote it.

@@ -294,6 +294,7 @@ fn maps() -> Vec<MapDef> {
             value_size: 8,
             max_entries: 4,
             flags: 0,
+            extra: Default::default(),
         })
         .collect()
 }

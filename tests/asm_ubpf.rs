@@ -229,6 +229,7 @@ fn maps_print_by_name_when_declared() {
         value_size: 8,
         max_entries: 1,
         flags: 0,
+        extra: Default::default(),
     }];
     let ctx = FormatCtx { maps: &maps };
     let f = |insn| ubpf::format_insn(&insn, &ctx);

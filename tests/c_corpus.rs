@@ -11,7 +11,7 @@ use ebpf_lab::elf::program_from_elf;
 use ebpf_lab::engine::{self, EngineOptions};
 use ebpf_lab::interp::{Input, SkbFields};
 use ebpf_lab::kernel;
-use ebpf_lab::program::ProgType;
+use ebpf_lab::program::{MapType, ProgType};
 use ebpf_lab::runtime::ctx::ctx_layout;
 use std::path::Path;
 
@@ -109,6 +109,7 @@ fn every_corpus_program_is_accepted_and_every_engine_agrees() {
         let run = ebpf_lab::interp::RunOptions { ncpus: kernel::possible_cpus() as u32, ..Default::default() };
         let opts = EngineOptions { run, ..EngineOptions::default() };
         let mut interp = engine::open("interp", &p, &opts, &first).unwrap();
+        let mut jit = engine::open("jit", &p, &opts, &first).unwrap();
         let mut kern = engine::open("kernel", &p, &opts, &first).unwrap_or_else(|e| panic!("{name}: {e}"));
         for (what, packet) in packets() {
             if p.prog_type != ProgType::Xdp && packet.len() < 14 {
@@ -120,7 +121,13 @@ fn every_corpus_program_is_accepted_and_every_engine_agrees() {
             let mask = if k.r0_bits == 64 { u64::MAX } else { (1 << k.r0_bits) - 1 };
             assert_eq!(i.outcome.r0 & mask, k.outcome.r0 & mask, "{name} on {what}: r0");
             assert_eq!(i.outcome.packet_out, k.outcome.packet_out, "{name} on {what}: packet out");
-            for m in &p.maps {
+            // The JIT runs through the same helpers: it must agree with the interpreter, redirect
+            // target included (the kernel's test run does not report that one).
+            let j = jit.run(&inp).unwrap_or_else(|e| panic!("{name} on {what}: jit: {e}"));
+            assert_eq!(j.outcome.r0, i.outcome.r0, "{name} on {what}: jit r0");
+            assert_eq!(j.outcome.redirect, i.outcome.redirect, "{name} on {what}: jit redirect");
+            // The kernel's perf event records and AF_XDP sockets are not read back.
+            for m in p.maps.iter().filter(|m| !matches!(m.map_type, MapType::PerfEventArray | MapType::Xskmap)) {
                 let sorted = |mut e: Vec<(Vec<u8>, Vec<u8>)>| {
                     e.sort();
                     e
@@ -129,6 +136,12 @@ fn every_corpus_program_is_accepted_and_every_engine_agrees() {
                     interp.map_entries(&m.name).map(sorted),
                     kern.map_entries(&m.name).map(sorted),
                     "{name} on {what}: map {}",
+                    m.name
+                );
+                assert_eq!(
+                    interp.map_entries(&m.name),
+                    jit.map_entries(&m.name),
+                    "{name} on {what}: jit map {}",
                     m.name
                 );
             }

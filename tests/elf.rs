@@ -151,7 +151,14 @@ fn expected(
 }
 
 fn map(name: &str, map_type: MapType, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
-    MapDef { name: name.into(), map_type, key_size, value_size, max_entries, flags: 0 }
+    MapDef { name: name.into(), map_type, key_size, value_size, max_entries, flags: 0, extra: Default::default() }
+}
+
+/// `def` with the BTF names of its key and value types, as the ELF reader records them.
+fn typed(mut def: MapDef, key: &str, value: &str) -> MapDef {
+    def.extra.key_type = Some(key.into());
+    def.extra.value_type = Some(value.into());
+    def
 }
 
 fn assert_accepted(test: &str, p: &Program) -> Option<KernelProgram> {
@@ -171,7 +178,7 @@ fn xdp_example_matches_objdump_and_the_kernel_accepts_it() {
     let obj = compile_example("xdp_count.c");
     let p = read(&obj, None);
     assert_eq!(p.prog_type, ProgType::Xdp);
-    assert_eq!(p.maps, vec![map("counts", MapType::Array, 4, 8, 256)]);
+    assert_eq!(p.maps, vec![typed(map("counts", MapType::Array, 4, 8, 256), "__u32", "__u64")]);
     // Compiled with -g: diagnostics quote the C file (the one compiled, still on disk).
     let c = obj.with_extension("c");
     assert_eq!(p.source.as_ref().map(|s| s.name.as_str()), Some(c.to_str().unwrap()));
@@ -213,7 +220,7 @@ fn syscount_example_links_its_static_function() {
     let obj = compile_example("syscount.c");
     let p = read(&obj, None);
     assert_eq!(p.prog_type, ProgType::Tracepoint);
-    assert_eq!(p.maps, vec![map("syscalls", MapType::Hash, 4, 8, 512)]);
+    assert_eq!(p.maps, vec![typed(map("syscalls", MapType::Hash, 4, 8, 512), "__u32", "__u64")]);
     let dump = objdump(&obj);
     let main = "tracepoint/raw_syscalls/sys_enter";
     let main_slots: usize = dump.iter().find(|(n, _)| n == main).unwrap().1.iter().map(|i| i.bytes.len() / 8).sum();
@@ -390,7 +397,7 @@ SEC("xdp") int use(struct xdp_md *ctx) {
 }
 "#;
     let p = read(&compile("maps", source), None);
-    let mut pairs = map("pairs", MapType::PercpuHash, 8, 24, 64);
+    let mut pairs = typed(map("pairs", MapType::PercpuHash, 8, 24, 64), "__u64", "pair_t");
     pairs.flags = 1; // BPF_F_NO_PREALLOC
                      // Maps come in section order (clang's layout), not necessarily source order.
     let mut maps = p.maps.clone();
@@ -441,13 +448,13 @@ SEC("xdp") int f(struct xdp_md *ctx) { return LINUX_KERNEL_VERSION > 0; }
     let e = read_err(&compile("kconfig", kconfig), None);
     assert!(e.contains("`LINUX_KERNEL_VERSION`") && e.contains("extern") && e.contains("does not support"), "{e}");
 
-    let stack = r#"
+    let sockmap = r#"
 #include "lab.h"
-struct { __uint(type, BPF_MAP_TYPE_STACK); __uint(max_entries, 4); __uint(value_size, 4); } st SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_SOCKMAP); __uint(max_entries, 4); __uint(key_size, 4); __uint(value_size, 4); } st SEC(".maps");
 SEC("xdp") int f(struct xdp_md *ctx) { return bpf_map_lookup_elem(&st, 0) != 0; }
 "#;
-    let e = read_err(&compile("stack", stack), None);
-    assert!(e.contains("map `st`: map type 23 is not supported"), "{e}");
+    let e = read_err(&compile("sockmap", sockmap), None);
+    assert!(e.contains("program `f` uses map `st`") && e.contains("map type 15 is not supported"), "{e}");
 
     let e = read_err(
         &compile_with("nodebug", &std::fs::read_to_string(examples().join("xdp_count.c")).unwrap(), false),

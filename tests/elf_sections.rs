@@ -89,7 +89,10 @@ char LICENSE[] SEC("license") = "GPL";
     let bad = src.replace("__uint(pinning, 1", "__uint(pinning, 7");
     let o = compile_c("pinned_bad", &bad);
     let e = ebpf_lab::elf::program_from_elf("pinned_bad.o", &std::fs::read(o).unwrap(), None).unwrap_err();
-    assert!(e.to_string().contains("field `pinning` is not supported"), "{e}");
+    assert!(
+        e.to_string().contains("field `pinning` is 7; libbpf knows LIBBPF_PIN_NONE (0) and LIBBPF_PIN_BY_NAME (1)"),
+        "{e}"
+    );
 }
 
 /// libbpf's uprobe sections hold a colon (`uprobe//proc/self/exe:func`): `FILE.o:SECTION` splits

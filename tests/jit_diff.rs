@@ -261,8 +261,24 @@ fn subprogram() -> impl Strategy<Value = Vec<Insn>> {
 
 fn maps() -> Vec<MapDef> {
     vec![
-        MapDef { name: "arr".into(), map_type: MapType::Array, key_size: 4, value_size: 16, max_entries: 4, flags: 0 },
-        MapDef { name: "h".into(), map_type: MapType::Hash, key_size: 8, value_size: 16, max_entries: 8, flags: 0 },
+        MapDef {
+            name: "arr".into(),
+            map_type: MapType::Array,
+            key_size: 4,
+            value_size: 16,
+            max_entries: 4,
+            flags: 0,
+            extra: Default::default(),
+        },
+        MapDef {
+            name: "h".into(),
+            map_type: MapType::Hash,
+            key_size: 8,
+            value_size: 16,
+            max_entries: 8,
+            flags: 0,
+            extra: Default::default(),
+        },
     ]
 }
 

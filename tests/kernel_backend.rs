@@ -155,6 +155,7 @@ fn maps_are_created_relocated_and_read_back() {
         value_size: 8,
         max_entries: 4,
         flags: 0,
+        extra: Default::default(),
     });
     let mut k = KernelProgram::load(&p, &LoadOptions::default()).unwrap();
     assert!(k.verdict().accepted(), "{}", k.verdict().log);

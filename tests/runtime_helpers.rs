@@ -103,7 +103,7 @@ impl HelperEnv for Mock {
 }
 
 fn def(map_type: MapType, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
-    MapDef { name: "m".into(), map_type, key_size, value_size, max_entries, flags: 0 }
+    MapDef { name: "m".into(), map_type, key_size, value_size, max_entries, flags: 0, extra: Default::default() }
 }
 
 fn neg(errno: i32) -> u64 {

@@ -5,7 +5,7 @@ use ebpf_lab::runtime::maps::ringbuf::{BPF_RB_AVAIL_DATA, BPF_RB_PROD_POS};
 use ebpf_lab::runtime::maps::{Map, BPF_ANY, BPF_EXIST, BPF_NOEXIST};
 
 fn def(map_type: MapType, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
-    MapDef { name: "m".into(), map_type, key_size, value_size, max_entries, flags: 0 }
+    MapDef { name: "m".into(), map_type, key_size, value_size, max_entries, flags: 0, extra: Default::default() }
 }
 
 fn k32(i: u32) -> [u8; 4] {

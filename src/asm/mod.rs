@@ -468,7 +468,15 @@ fn parse_map(words: &[(&str, Range<usize>)], nspan: Range<usize>) -> Result<MapD
     let Some(max_entries) = max else {
         return Err(AsmError::new(nspan, format!("map `{name}` needs `max=` (max_entries)")).with_help(usage));
     };
-    Ok(MapDef { name: name.to_string(), map_type, key_size: key, value_size: value, max_entries, flags })
+    Ok(MapDef {
+        name: name.to_string(),
+        map_type,
+        key_size: key,
+        value_size: value,
+        max_entries,
+        flags,
+        extra: Default::default(),
+    })
 }
 
 fn parse_u32(s: &str) -> Option<u32> {

@@ -6,7 +6,7 @@
 
 use super::input::{InputArgs, RunInput};
 use super::json::{hex, Json};
-use super::run::{globals_json, render_engine_error, run_json, show_bytes, MapChange};
+use super::run::{globals_json, render_engine_error, run_json, show_bytes, show_key, MapChange};
 use super::{Ctx, SyntaxArg, EXIT_INPUT, EXIT_PROGRAM};
 use crate::diag::{self, Diagnostic};
 use crate::engine::{self, Engine, EngineError, EngineOptions, EngineRun, MapEntries};
@@ -263,14 +263,14 @@ fn r0_text(run: &EngineRun) -> String {
     }
 }
 
-fn entries_text(e: &MapEntries) -> String {
+fn entries_text(def: &crate::program::MapDef, e: &MapEntries) -> String {
     if e.is_empty() {
         return "{}".into();
     }
     let nonzero: Vec<String> = e
         .iter()
         .filter(|(_, v)| v.iter().any(|b| *b != 0))
-        .map(|(k, v)| format!("{}: {}", show_bytes(k), show_bytes(v)))
+        .map(|(k, v)| format!("{}: {}", show_key(def, k), show_bytes(v)))
         .collect();
     let zero = e.len() - nonzero.len();
     let mut s = format!("{{{}}}", nonzero.join(", "));
@@ -333,7 +333,7 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
             push("r0", format!("r0: {} says {}, {} says {}", ca.name, r0_text(a), cb.name, r0_text(b)));
         }
         for (i, def) in program.maps.iter().enumerate() {
-            if ca.maps.get(i) == cb.maps.get(i) {
+            if ca.maps.get(i) == cb.maps.get(i) || !comparable(def, ca, cb) {
                 continue;
             }
             // Global variables differ one by one; bytes outside any variable as the map.
@@ -349,9 +349,9 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
                     format!(
                         "{row}: {} has {}, {} has {}",
                         ca.name,
-                        entries_text(&ca.maps[i]),
+                        entries_text(def, &ca.maps[i]),
                         cb.name,
-                        entries_text(&cb.maps[i])
+                        entries_text(def, &cb.maps[i])
                     ),
                 );
             }
@@ -370,6 +370,20 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
                 );
             }
         }
+        // The kernel's test run does not say where a redirect went: engines compare among themselves.
+        if ![ca.name, cb.name].contains(&"kernel") && a.outcome.redirect != b.outcome.redirect {
+            let show = |r: &Option<String>| r.clone().unwrap_or_else(|| "none".into());
+            push(
+                "redirect",
+                format!(
+                    "redirect: {} has {}, {} has {}",
+                    ca.name,
+                    show(&a.outcome.redirect),
+                    cb.name,
+                    show(&b.outcome.redirect)
+                ),
+            );
+        }
         if let (Some(xa), Some(xb)) = (&a.outcome.ctx_out, &b.outcome.ctx_out) {
             if xa != xb {
                 push(
@@ -380,6 +394,13 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
         }
     }
     diffs
+}
+
+/// Whether map `def` can be compared between columns `a` and `b`: the kernel's perf event
+/// records and AF_XDP sockets are not read back.
+fn comparable(def: &crate::program::MapDef, a: &Column, b: &Column) -> bool {
+    use crate::program::MapType;
+    !(matches!(def.map_type, MapType::PerfEventArray | MapType::Xskmap) && (a.name == "kernel" || b.name == "kernel"))
 }
 
 /// The rows of map `index` if it holds global variables: ("global NAME", value) for each.
@@ -460,15 +481,34 @@ fn print_table(program: &Program, cols: &[Column], diffs: &[Difference], varied:
                 continue;
             }
         }
+        let unread = matches!(def.map_type, crate::program::MapType::PerfEventArray | crate::program::MapType::Xskmap);
         rows.push((
             format!("map {}", def.name),
-            cols.iter().map(|c| c.maps.get(i).map_or("-".into(), entries_text)).collect(),
+            cols.iter()
+                .map(|c| match c.maps.get(i) {
+                    _ if unread && c.name == "kernel" => "(not read)".into(),
+                    Some(e) => entries_text(def, e),
+                    None => "-".into(),
+                })
+                .collect(),
         ));
     }
     if cols.iter().any(|c| c.result.as_ref().is_ok_and(|r| r.outcome.packet_out.is_some())) {
         rows.push((
             "packet out".into(),
             cols.iter().map(|c| cell(c, &|r| out_text(r.outcome.packet_out.as_ref()))).collect(),
+        ));
+    }
+    if cols.iter().any(|c| c.result.as_ref().is_ok_and(|r| r.outcome.redirect.is_some())) {
+        rows.push((
+            "redirect".into(),
+            cols.iter()
+                .map(|c| match &c.result {
+                    Ok(_) if c.name == "kernel" => "(not told)".into(),
+                    Ok(r) => r.outcome.redirect.clone().unwrap_or_else(|| "-".into()),
+                    Err(_) => "-".into(),
+                })
+                .collect(),
         ));
     }
     if cols.iter().any(|c| c.result.as_ref().is_ok_and(|r| r.outcome.ctx_out.is_some())) {

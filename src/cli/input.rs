@@ -98,6 +98,35 @@ fn sized_bytes(text: &str, size: usize, what: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// A `--map` key for `def`: nothing for a queue or stack (`--map q:=VALUE`), `ADDRESS/LEN` for
+/// an LPM trie keyed by an IPv4 or IPv6 address, otherwise as [`sized_bytes`].
+fn map_key(def: &crate::program::MapDef, text: &str) -> Result<Vec<u8>, String> {
+    if def.key_size == 0 {
+        return match text {
+            "" => Ok(Vec::new()),
+            _ => Err(format!("map `{}` has no keys: write --map {}:=VALUE", def.name, def.name)),
+        };
+    }
+    if let (crate::program::MapType::LpmTrie, Some((addr, len))) = (def.map_type, text.split_once('/')) {
+        let len: u32 = len.parse().map_err(|_| format!("key `{text}`: the prefix length `{len}` is not a number"))?;
+        let data: Vec<u8> = match addr.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(a)) => a.octets().to_vec(),
+            Ok(std::net::IpAddr::V6(a)) => a.octets().to_vec(),
+            Err(_) => return Err(format!("key `{text}`: `{addr}` is not an IPv4 or IPv6 address")),
+        };
+        if data.len() + 4 != def.key_size as usize {
+            return Err(format!(
+                "key `{text}`: a {}-byte address, but map `{}` has {} data bytes",
+                data.len(),
+                def.name,
+                def.key_size - 4
+            ));
+        }
+        return Ok([len.to_le_bytes().to_vec(), data].concat());
+    }
+    sized_bytes(text, def.key_size as usize, "key")
+}
+
 fn read_file(path: &PathBuf) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -309,7 +338,7 @@ impl InputArgs {
             }
             fills.push(MapFill {
                 map: name.to_string(),
-                key: sized_bytes(k, def.key_size as usize, "key")?,
+                key: map_key(def, k)?,
                 value: sized_bytes(v, def.value_size as usize, "value")?,
             });
         }

@@ -91,6 +91,22 @@ pub fn show_bytes(b: &[u8]) -> String {
     }
 }
 
+/// Shows a key of map `def`: an LPM trie's as `address/prefix length` (dotted for IPv4, IPv6's
+/// notation for 16 bytes), any other as [`show_bytes`].
+pub fn show_key(def: &MapDef, k: &[u8]) -> String {
+    if def.map_type != crate::program::MapType::LpmTrie || k.len() < 4 {
+        return show_bytes(k);
+    }
+    let len = u32::from_le_bytes(k[..4].try_into().expect("4 bytes"));
+    let data = &k[4..];
+    let addr = match data.len() {
+        4 => std::net::Ipv4Addr::new(data[0], data[1], data[2], data[3]).to_string(),
+        16 => std::net::Ipv6Addr::from(<[u8; 16]>::try_from(data).expect("16 bytes")).to_string(),
+        _ => hex(data),
+    };
+    format!("{addr}/{len}")
+}
+
 /// Renders a runtime error or a kernel rejection as diagnostics on the source.
 pub fn render_engine_error(ctx: &Ctx, program: &Program, e: &EngineError) -> String {
     match e {
@@ -213,22 +229,36 @@ fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_
             }
         }
     }
+    if let Some(target) = &o.redirect {
+        println!("redirect: {target}");
+    }
     for (i, c) in changes.iter().enumerate() {
         let changed = c.changed();
         if changed.is_empty() || global_data::section_of_map(program, i).is_some() {
             continue;
         }
+        if c.def.map_type == crate::program::MapType::PerfEventArray {
+            println!("perf events {}: {} record(s)", c.def.name, changed.len());
+            for (k, _, a) in changed {
+                println!("  [{}] {}", show_bytes(&k), a.as_deref().map_or(String::new(), hex));
+            }
+            continue;
+        }
+        let typed = |t: &Option<String>, size: u32| match t {
+            Some(t) => format!("{t}, {size} B"),
+            None => format!("{size} B"),
+        };
         println!(
-            "map {} ({}, key {} B, value {} B): {} changed",
+            "map {} ({}, key {}, value {}): {} changed",
             c.def.name,
             c.def.map_type.name(),
-            c.def.key_size,
-            c.def.value_size,
+            typed(&c.def.extra.key_type, c.def.key_size),
+            typed(&c.def.extra.value_type, c.def.value_size),
             changed.len()
         );
         for (k, b, a) in changed {
             let show = |v: &Option<Vec<u8>>| v.as_deref().map_or("(none)".to_string(), show_bytes);
-            println!("  [{}] {} -> {}", show_bytes(&k), show(&b), show(&a));
+            println!("  [{}] {} -> {}", show_key(c.def, &k), show(&b), show(&a));
         }
     }
     if let Some(out) = &o.packet_out {
@@ -306,6 +336,7 @@ pub fn run_json(engine: &str, prog_type: crate::program::ProgType, run: &EngineR
         ("packet_out", o.packet_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
         ("ctx_out", o.ctx_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
         ("tunnel_key", o.tunnel_key.as_deref().map_or(Json::Null, |k| Json::str(hex(k)))),
+        ("redirect", o.redirect.as_ref().map_or(Json::Null, |r| Json::str(r.clone()))),
     ])
 }
 

@@ -301,17 +301,54 @@ impl Btf {
         self.size_of(ptr.size_or_type)
     }
 
+    /// The C spelling of type `id` for map dumps (`struct flow`, `__u32`, `__u8[16]`).
+    pub fn c_type_name(&self, id: u32) -> String {
+        let Some(t) = self.get(id) else { return "void".into() };
+        let name = self.str_at(t.name_off);
+        match (&t.kind, t.code) {
+            (Kind::Array { elem, nelems }, _) => format!("{}[{nelems}]", self.c_type_name(*elem)),
+            (_, 4) => format!("struct {name}"),
+            (_, 5) => format!("union {name}"),
+            (_, 6 | 19) => format!("enum {name}"),
+            (Kind::Alias, _) if name.is_empty() => self.c_type_name(t.size_or_type),
+            _ => name.to_string(),
+        }
+    }
+
+    /// The type a `__type(field, T)` member names: `T *field`, so the pointee.
+    fn pointee(&self, member_type: u32) -> Result<u32, String> {
+        let ptr = self.ty(self.skip_aliases(member_type)?)?;
+        if ptr.kind != Kind::Ptr {
+            return Err("is not a `__type(...)` (a pointer to the type)".into());
+        }
+        Ok(ptr.size_or_type)
+    }
+
     /// The map defined by the variable `name` of the `.maps` section.
     pub fn map_def(&self, name: &str) -> Result<MapDef, String> {
         let var_type = self
             .datasec_var(".maps", name)
             .ok_or_else(|| format!("map `{name}`: no BTF description in DATASEC `.maps`"))?;
+        self.map_def_of(name, var_type, 0)
+    }
+
+    /// The byte offset of member `values` in the definition of map `name` (where libbpf finds
+    /// `.values` initialisers), if it has one.
+    pub fn values_offset(&self, name: &str) -> Option<u32> {
+        let id = self.skip_aliases(self.datasec_var(".maps", name)?).ok()?;
+        let Kind::Struct(members) = &self.get(id)?.kind else { return None };
+        members.iter().find(|m| self.str_at(m.name_off) == "values").map(|m| m.bit_offset / 8)
+    }
+
+    /// The map described by struct type `var_type` (`depth` 1 for an inner map's definition).
+    fn map_def_of(&self, name: &str, var_type: u32, depth: u32) -> Result<MapDef, String> {
         let struct_id = self.skip_aliases(var_type)?;
         let Kind::Struct(members) = &self.ty(struct_id)?.kind else {
             return Err(format!("map `{name}`: its BTF type is not a struct"));
         };
         let (mut map_type, mut max_entries, mut flags) = (None, None, 0);
         let (mut key_size, mut value_size) = (None::<u32>, None::<u32>);
+        let mut extra = crate::program::MapExtra::default();
         let set = |slot: &mut Option<u32>, field: &str, v: u32| match *slot {
             Some(old) if old != v => Err(format!("map `{name}`: `{field}` says {v} but an earlier field says {old}")),
             _ => {
@@ -328,23 +365,73 @@ impl Btf {
                 "map_flags" => flags = self.uint_field(ty).map_err(bad)?,
                 "key_size" => set(&mut key_size, field, self.uint_field(ty).map_err(bad)?)?,
                 "value_size" => set(&mut value_size, field, self.uint_field(ty).map_err(bad)?)?,
-                "key" => set(&mut key_size, field, self.type_field(ty).map_err(bad)?)?,
-                "value" => set(&mut value_size, field, self.type_field(ty).map_err(bad)?)?,
-                // LIBBPF_PIN_NONE or LIBBPF_PIN_BY_NAME: ebpf-lab's maps live for one run and are
-                // never pinned; numa_node only places memory. Both change no behaviour.
-                "pinning" if matches!(self.uint_field(ty), Ok(0 | 1)) => {}
-                "numa_node" if self.uint_field(ty).is_ok() => {}
+                "key" => {
+                    set(&mut key_size, field, self.type_field(ty).map_err(bad)?)?;
+                    extra.key_type = Some(self.c_type_name(self.pointee(ty).map_err(bad)?));
+                }
+                "value" => {
+                    set(&mut value_size, field, self.type_field(ty).map_err(bad)?)?;
+                    extra.value_type = Some(self.c_type_name(self.pointee(ty).map_err(bad)?));
+                }
+                // LIBBPF_PIN_NONE (0) or LIBBPF_PIN_BY_NAME (1): recorded; ebpf-lab's maps live
+                // for one run and are pinned only where a command asks for it.
+                "pinning" => match self.uint_field(ty).map_err(bad)? {
+                    0 => {}
+                    1 => extra.pin_by_name = true,
+                    v => {
+                        return Err(bad(format!("is {v}; libbpf knows LIBBPF_PIN_NONE (0) and LIBBPF_PIN_BY_NAME (1)")))
+                    }
+                },
+                // libbpf: a NUMA node sets BPF_F_NUMA_NODE.
+                "numa_node" => {
+                    extra.numa_node = Some(self.uint_field(ty).map_err(bad)?);
+                    flags |= crate::runtime::maps::BPF_F_NUMA_NODE;
+                }
+                "map_extra" => extra.map_extra = self.uint_field(ty).map_err(bad)? as u64,
+                "values" => {
+                    // `__array(values, T)`: `T *values[]`. For maps of maps T is the inner map's
+                    // definition; for prog arrays a function type.
+                    let arr = self.ty(self.skip_aliases(ty)?)?;
+                    let Kind::Array { elem, .. } = arr.kind else {
+                        return Err(bad("is not an `__array(values, ...)`".into()));
+                    };
+                    let inner = self.pointee(elem).map_err(bad)?;
+                    if matches!(self.ty(self.skip_aliases(inner)?)?.kind, Kind::Struct(_)) {
+                        if depth > 0 {
+                            return Err(bad("nests maps of maps, which the kernel does not allow".into()));
+                        }
+                        let def = self.map_def_of(&format!("{name}.inner"), inner, depth + 1)?;
+                        extra.inner = Some(Box::new(def));
+                    }
+                }
                 other => return Err(format!("map `{name}`: field `{other}` is not supported")),
             }
         }
         let id = map_type.ok_or_else(|| format!("map `{name}`: no `type` field"))?;
+        let map_type = map_type_from_id(name, id)?;
+        if map_type.is_map_in_map() {
+            if extra.inner.is_none() {
+                return Err(format!(
+                    "map `{name}`: a map of maps needs its inner map's definition: `__array(values, struct {{ ... }})`"
+                ));
+            }
+            // libbpf: the value of a map of maps is a map fd.
+            value_size.get_or_insert(4);
+            key_size.get_or_insert(4);
+        }
+        let max_entries = max_entries.ok_or_else(|| format!("map `{name}`: no `max_entries` field"));
         Ok(MapDef {
             name: name.to_string(),
-            map_type: map_type_from_id(name, id)?,
+            map_type,
             key_size: key_size.unwrap_or(0),
             value_size: value_size.unwrap_or(0),
-            max_entries: max_entries.ok_or_else(|| format!("map `{name}`: no `max_entries` field"))?,
+            // libbpf: a perf event array of 0 (or no) entries gets one per possible CPU.
+            max_entries: match (map_type, max_entries) {
+                (MapType::PerfEventArray, Ok(0) | Err(_)) => crate::kernel::possible_cpus() as u32,
+                (_, m) => m?,
+            },
             flags,
+            extra,
         })
     }
 }

@@ -180,6 +180,9 @@ struct Object<'a> {
     relocs: HashMap<usize, Vec<goblin::elf::Reloc>>,
     /// Maps by (section, offset of the map's symbol).
     map_at: HashMap<(usize, u64), usize>,
+    /// Maps ebpf-lab cannot create, by (section, offset): name and why. Only the programs that
+    /// use one fail to load.
+    blocked: HashMap<(usize, u64), (String, String)>,
     maps: Vec<MapDef>,
     /// Sections of global variables, and the map of each by section index.
     globals: Vec<GlobalSection>,
@@ -222,6 +225,7 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         elf,
         relocs,
         map_at: HashMap::new(),
+        blocked: HashMap::new(),
         maps: Vec::new(),
         core: None,
         globals: Vec::new(),
@@ -411,6 +415,7 @@ impl<'a> Object<'a> {
                 max_entries: 1,
                 // BPF_F_RDONLY_PROG: programs may not write .rodata.
                 flags: if read_only { 0x80 } else { 0 },
+                extra: Default::default(),
             });
             self.global_map.insert(idx, map);
             self.globals.push(GlobalSection { map, init, vars, read_only });
@@ -495,13 +500,57 @@ impl<'a> Object<'a> {
                     btf.as_ref().expect("BTF parsed above for .maps").map_def(&name)
                 } else {
                     self.legacy_map(idx, &name, s.st_value)
+                };
+                match def {
+                    Ok(def) => {
+                        self.map_at.insert((idx, s.st_value), self.maps.len());
+                        self.maps.push(def);
+                    }
+                    Err(e) => {
+                        self.blocked.insert((idx, s.st_value), (name, e));
+                    }
                 }
-                .map_err(|e| self.err(format!("section `{}`: {e}", self.section_name(idx))))?;
-                self.map_at.insert((idx, s.st_value), self.maps.len());
-                self.maps.push(def);
             }
         }
+        if let (Some(idx), Some(btf)) = (btf_section, &btf) {
+            self.collect_values(idx, btf);
+        }
         Ok(())
+    }
+
+    /// Reads libbpf's static `.values` of the maps in `.maps` (section `idx`): each relocation
+    /// in a map's `values` member puts the map it names in that slot. A prog array initialised
+    /// with programs cannot be created here (ebpf-lab loads one program at a time): it is blocked.
+    fn collect_values(&mut self, idx: usize, btf: &btf::Btf) {
+        let Some(relocs) = self.relocs.get(&idx) else { return };
+        let mut starts: Vec<(u64, usize)> =
+            self.map_at.iter().filter(|(k, _)| k.0 == idx).map(|(k, &m)| (k.1, m)).collect();
+        starts.sort();
+        let mut blocked = Vec::new();
+        for r in relocs {
+            let Some(&(start, map)) = starts.iter().rev().find(|(s, _)| *s <= r.r_offset) else { continue };
+            let name = self.maps[map].name.clone();
+            let Some(values) = btf.values_offset(&name) else { continue };
+            let Some(rel) = r.r_offset.checked_sub(start + u64::from(values)) else { continue };
+            let Some(target) = self.elf.syms.get(r.r_sym) else { continue };
+            let slot = (rel / 8) as u32;
+            if self.is_code(target.st_shndx) {
+                blocked.push((
+                    start,
+                    map,
+                    "its `.values` initialise a prog array with programs, which ebpf-lab does not support yet"
+                        .to_string(),
+                ));
+                continue;
+            }
+            let inner = self.sym_name(&target).to_string();
+            self.maps[map].extra.init.push((slot, inner));
+        }
+        for (start, map, why) in blocked {
+            let name = self.maps[map].name.clone();
+            self.map_at.remove(&(idx, start));
+            self.blocked.insert((idx, start), (name, format!("map `{}`: {why}", self.maps[map].name)));
+        }
     }
 
     /// A `struct bpf_map_def { type, key_size, value_size, max_entries, map_flags }` at `offset`.
@@ -520,6 +569,7 @@ impl<'a> Object<'a> {
             value_size: f[2],
             max_entries: f[3],
             flags: f[4],
+            extra: Default::default(),
         })
     }
 
@@ -684,6 +734,11 @@ impl<'a> Object<'a> {
                             return Err(what(
                                 "is an extern (libbpf's `.kconfig`/`.ksyms` variables), which ebpf-lab does not support",
                             ));
+                        } else if let Some((map, why)) = self.blocked.get(&(s.st_shndx, sym_off)) {
+                            return Err(self.err(format!(
+                                "program `{}` uses map `{map}`, which ebpf-lab cannot create (programs that do not use it still load): {why}",
+                                f.name
+                            )));
                         } else if matches!(target_sec, ".maps" | "maps") {
                             return Err(what(&format!("points into `{target_sec}` but not at the start of a map")));
                         } else {

@@ -33,7 +33,7 @@ use super::func_btf;
 use super::sys::{self, map_type as kmap, prog_flags, prog_type as kprog, MapFd, ProgFd, ProgLoad, TestRun};
 use super::wrapper::{self, MemBuffer, Wrapped};
 use crate::isa::{self, Insn};
-use crate::program::{MapType, ProgType, Program, ProgramBtf};
+use crate::program::{MapDef, MapType, ProgType, Program, ProgramBtf};
 use std::os::fd::AsRawFd;
 
 /// A map's contents as (key, value) byte pairs.
@@ -110,6 +110,8 @@ pub struct KernelProgram {
     /// The program as the verdict loaded it (not for `mem`, whose verdict is the wrapper's), kept
     /// so it can be attached to a real hook.
     loaded: Option<ProgFd>,
+    /// The perf events behind perf event arrays, open while the program may run.
+    _perf: Vec<super::perf::PerfEvents>,
 }
 
 #[derive(Debug)]
@@ -183,7 +185,47 @@ fn kernel_map_type(t: MapType) -> u32 {
         MapType::PercpuArray => kmap::PERCPU_ARRAY,
         MapType::LruHash => kmap::LRU_HASH,
         MapType::Ringbuf => kmap::RINGBUF,
+        MapType::PerfEventArray => kmap::PERF_EVENT_ARRAY,
+        MapType::LpmTrie => kmap::LPM_TRIE,
+        MapType::ArrayOfMaps => kmap::ARRAY_OF_MAPS,
+        MapType::HashOfMaps => kmap::HASH_OF_MAPS,
+        MapType::Devmap => kmap::DEVMAP,
+        MapType::Cpumap => kmap::CPUMAP,
+        MapType::Xskmap => kmap::XSKMAP,
+        MapType::Queue => kmap::QUEUE,
+        MapType::Stack => kmap::STACK,
     }
+}
+
+/// Creates the kernel map for `def`, with its inner map template (made for the occasion and
+/// closed again: the kernel keeps only its shape), NUMA node and `map_extra`.
+fn create_map(def: &MapDef) -> Result<MapFd, KernelError> {
+    let inner = match &def.extra.inner {
+        Some(inner) => Some(create_map(inner)?),
+        None => None,
+    };
+    sys::map_create_with(
+        kernel_map_type(def.map_type),
+        (def.key_size, def.value_size, def.max_entries),
+        def.flags,
+        &object_name(&def.name),
+        sys::MapCreateExtra {
+            inner_map_fd: inner.as_ref().map(|m| m.as_raw_fd()),
+            numa_node: def.extra.numa_node.unwrap_or(0),
+            map_extra: def.extra.map_extra,
+        },
+    )
+}
+
+/// Stores each map's static `.values` (maps of maps: the named maps' fds), as libbpf does.
+fn init_values(program: &Program, maps: &[MapFd]) -> Result<(), KernelError> {
+    for (def, map) in program.maps.iter().zip(maps) {
+        for (slot, name) in &def.extra.init {
+            let Some(inner) = program.map_index(name).and_then(|i| maps.get(i)) else { continue };
+            sys::map_update(map, &slot.to_ne_bytes(), &inner.as_raw_fd().to_ne_bytes(), 0)?;
+        }
+    }
+    Ok(())
 }
 
 /// A kernel-safe object name: `[A-Za-z0-9_.]`, at most 15 bytes.
@@ -197,17 +239,16 @@ impl KernelProgram {
     /// permission, a map it would not create).
     pub fn load(program: &Program, opts: &LoadOptions) -> Result<KernelProgram, KernelError> {
         let mut maps = Vec::with_capacity(program.maps.len());
+        let mut perf = Vec::new();
         for def in &program.maps {
-            maps.push(sys::map_create(
-                kernel_map_type(def.map_type),
-                def.key_size,
-                def.value_size,
-                def.max_entries,
-                def.flags,
-                &object_name(&def.name),
-            )?);
+            let map = create_map(def)?;
+            if def.map_type == MapType::PerfEventArray {
+                perf.push(super::perf::PerfEvents::attach(&map)?);
+            }
+            maps.push(map);
         }
         init_globals(program, &maps)?;
+        init_values(program, &maps)?;
         let fds: Vec<i32> = maps.iter().map(|m| m.as_raw_fd()).collect();
         let name = program.source.as_ref().map(|s| s.name.rsplit('/').next().unwrap_or("").to_string());
         let name = object_name(name.as_deref().unwrap_or("ebpf_lab").trim_end_matches(".s"));
@@ -260,6 +301,7 @@ impl KernelProgram {
             verdict,
             runner,
             loaded: kept,
+            _perf: perf,
         })
     }
 
@@ -367,20 +409,44 @@ impl KernelProgram {
         self.maps.get(index)
     }
 
-    /// Writes one entry of map `index` from user space (pre-filling before a run).
+    /// Writes one entry of map `index` from user space (pre-filling before a run); for a map of
+    /// maps, the value is the index of the inner map among the program's maps.
     pub fn map_update(&self, index: usize, key: &[u8], value: &[u8]) -> Result<(), KernelError> {
         let map = self.maps.get(index).ok_or_else(|| no_such_map(index))?;
+        if matches!(map.map_type(), kmap::ARRAY_OF_MAPS | kmap::HASH_OF_MAPS) {
+            // ebpf-lab names an inner map by its index among the program's maps; the kernel
+            // takes its fd.
+            let inner = value.try_into().ok().map(u32::from_le_bytes).and_then(|i| self.maps.get(i as usize));
+            let inner = inner.ok_or_else(|| {
+                KernelError::invalid_input(
+                    super::error::Command::MapUpdateElem,
+                    "a map of maps' value is the index of one of the program's maps",
+                )
+            })?;
+            return sys::map_update(map, key, &inner.as_raw_fd().to_ne_bytes(), 0);
+        }
         sys::map_update(map, key, value, 0)
     }
 
     /// Every entry of map `index`, in the kernel's iteration order (per-CPU values are all CPUs'
-    /// values concatenated, as `bpf(2)` returns them). Ringbuf and prog-array maps have no
-    /// readable entries and return an empty list.
+    /// values concatenated, as `bpf(2)` returns them). Ringbuf, prog-array, perf event array and
+    /// xskmap maps have no readable entries and return an empty list. A queue or stack lists its
+    /// values in pop order keyed by position (popped and pushed back, so it is left as it was);
+    /// a map of maps answers the index of each inner map among the program's maps (the kernel
+    /// answers its id).
     pub fn map_entries(&self, index: usize) -> Result<MapEntries, KernelError> {
         let map = self.maps.get(index).ok_or_else(|| no_such_map(index))?;
-        if matches!(map.map_type(), kmap::RINGBUF | kmap::PROG_ARRAY) {
+        if matches!(map.map_type(), kmap::RINGBUF | kmap::PROG_ARRAY | kmap::PERF_EVENT_ARRAY | kmap::XSKMAP) {
             return Ok(Vec::new());
         }
+        if matches!(map.map_type(), kmap::QUEUE | kmap::STACK) {
+            return queue_entries(map);
+        }
+        let ids: Vec<u32> = if matches!(map.map_type(), kmap::ARRAY_OF_MAPS | kmap::HASH_OF_MAPS) {
+            self.maps.iter().map(|m| m.id().unwrap_or(0)).collect()
+        } else {
+            Vec::new()
+        };
         let mut out = Vec::new();
         let mut key: Option<Vec<u8>> = None;
         let mut next = vec![0u8; map.key_size() as usize];
@@ -391,12 +457,38 @@ impl KernelProgram {
             }
             let mut value = vec![0u8; map.user_value_size()];
             if sys::map_lookup(map, &next, &mut value)? {
+                if !ids.is_empty() {
+                    let id = u32::from_ne_bytes(value[..4].try_into().expect("4-byte values"));
+                    let index = ids.iter().position(|&i| i == id).map_or(u32::MAX, |i| i as u32);
+                    value = index.to_le_bytes().to_vec();
+                }
                 out.push((next.clone(), value));
             }
             key = Some(next.clone());
         }
         Ok(out)
     }
+}
+
+/// A queue's or stack's values in pop order, keyed by position: popped, then pushed back in the
+/// order that restores the map.
+fn queue_entries(map: &MapFd) -> Result<MapEntries, KernelError> {
+    let mut values = Vec::new();
+    for _ in 0..map.max_entries() {
+        let mut v = vec![0u8; map.user_value_size()];
+        if !sys::map_pop(map, &mut v)? {
+            break;
+        }
+        values.push(v);
+    }
+    // A queue gives back its oldest first, so pushing in pop order restores it; a stack its
+    // newest first, so it is pushed back in reverse.
+    let restore: Vec<&Vec<u8>> =
+        if map.map_type() == kmap::STACK { values.iter().rev().collect() } else { values.iter().collect() };
+    for v in restore {
+        sys::map_update(map, &[], v, 0)?;
+    }
+    Ok(values.into_iter().enumerate().map(|(i, v)| ((i as u32).to_le_bytes().to_vec(), v)).collect())
 }
 
 /// Writes each global section's bytes into its map and freezes `.rodata`, as libbpf does before

@@ -40,6 +40,8 @@ pub enum Command {
     MapFreeze,
     /// `BPF_BTF_LOAD` (18): an object's type information, for `func_info`/`line_info`.
     BtfLoad,
+    /// `BPF_MAP_LOOKUP_AND_DELETE_ELEM` (21): pops a queue or stack.
+    MapLookupAndDeleteElem,
 }
 
 impl Command {
@@ -56,6 +58,7 @@ impl Command {
             Command::ObjGetInfoByFd => 15,
             Command::MapFreeze => 22,
             Command::BtfLoad => 18,
+            Command::MapLookupAndDeleteElem => 21,
         }
     }
 
@@ -72,6 +75,7 @@ impl Command {
             Command::ObjGetInfoByFd => "BPF_OBJ_GET_INFO_BY_FD",
             Command::MapFreeze => "BPF_MAP_FREEZE",
             Command::BtfLoad => "BPF_BTF_LOAD",
+            Command::MapLookupAndDeleteElem => "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
         }
     }
 }

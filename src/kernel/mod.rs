@@ -10,6 +10,7 @@ pub mod backend;
 pub mod engine;
 pub mod error;
 pub mod func_btf;
+pub mod perf;
 pub mod sys;
 pub mod trace_pipe;
 pub mod verifier_log;

@@ -687,6 +687,13 @@ impl MapFd {
         self.map_flags
     }
 
+    /// The map's kernel-wide id (what a map of maps answers for its values).
+    pub fn id(&self) -> Result<u32, KernelError> {
+        let mut info: BpfMapInfo = zeroed();
+        obj_info(self.fd.as_fd(), &mut info)?;
+        Ok(info.id)
+    }
+
     /// Duplicate the descriptor (`F_DUPFD_CLOEXEC`), keeping the geometry.
     pub fn try_clone(&self) -> std::io::Result<MapFd> {
         Ok(MapFd { fd: self.fd.try_clone()?, ..*self })
@@ -941,6 +948,29 @@ pub fn map_create(
     map_flags: u32,
     name: &str,
 ) -> Result<MapFd, KernelError> {
+    map_create_with(map_type, (key_size, value_size, max_entries), map_flags, name, MapCreateExtra::default())
+}
+
+/// What [`map_create_with`] adds to [`map_create`]: libbpf's extra creation attributes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MapCreateExtra {
+    /// `inner_map_fd`: the template of a map of maps' values.
+    pub inner_map_fd: Option<i32>,
+    /// `numa_node` (with `BPF_F_NUMA_NODE` in the flags).
+    pub numa_node: u32,
+    /// `map_extra`.
+    pub map_extra: u64,
+}
+
+/// [`map_create`] with an inner map, a NUMA node or `map_extra`.
+pub fn map_create_with(
+    map_type: u32,
+    sizes: (u32, u32, u32),
+    map_flags: u32,
+    name: &str,
+    extra: MapCreateExtra,
+) -> Result<MapFd, KernelError> {
+    let (key_size, value_size, max_entries) = sizes;
     let mut attr: MapCreateAttr = zeroed();
     attr.map_type = map_type;
     attr.key_size = key_size;
@@ -948,7 +978,11 @@ pub fn map_create(
     attr.max_entries = max_entries;
     attr.map_flags = map_flags;
     attr.map_name = obj_name(name);
-    // SAFETY: MAP_CREATE with no BTF uses no pointers; the name is inline.
+    attr.inner_map_fd = extra.inner_map_fd.map_or(0, |fd| fd as u32);
+    attr.numa_node = extra.numa_node;
+    attr.map_extra = extra.map_extra;
+    // SAFETY: MAP_CREATE with no BTF uses no pointers; the name is inline and inner_map_fd is
+    // a plain number the kernel looks up.
     let ret = unsafe { sys_bpf(Command::MapCreate, &mut attr) }
         .map_err(|e| KernelError::from_kernel(Command::MapCreate, e))?;
     let fd = owned_fd(ret).map_err(|e| KernelError::from_kernel(Command::MapCreate, e))?;
@@ -1026,6 +1060,18 @@ pub fn map_update(map: &MapFd, key: &[u8], value: &[u8], flags: u64) -> Result<(
     // SAFETY: key and value are readable for the sizes the kernel copies,
     // as checked above; UPDATE only reads them.
     unsafe { elem_cmd(cmd, &mut attr) }.map(|_| ())
+}
+
+/// Take the next value of a queue or stack (`BPF_MAP_LOOKUP_AND_DELETE_ELEM` with no key) into
+/// `value`; `Ok(false)` when it is empty.
+pub fn map_pop(map: &MapFd, value: &mut [u8]) -> Result<bool, KernelError> {
+    let cmd = Command::MapLookupAndDeleteElem;
+    check_len(cmd, "value buffer", value, map.user_value_size())?;
+    let mut attr: MapElemAttr = zeroed();
+    attr.map_fd = map.raw();
+    attr.value_or_next_key = slice_ptr_mut(value);
+    // SAFETY: value has the map's value size writable, as checked above; no key is read.
+    unsafe { elem_cmd(cmd, &mut attr) }
 }
 
 /// Freeze `map` (`BPF_MAP_FREEZE`): user space may no longer write it, and the verifier may

@@ -69,6 +69,10 @@ impl HelperEnv for MemEnv<'_> {
         (idx < self.mem.maps.len()).then_some((idx, off))
     }
 
+    fn set_redirect(&mut self, target: String) {
+        self.mem.redirect = Some(target);
+    }
+
     fn cpu(&self) -> u32 {
         self.options.cpu
     }

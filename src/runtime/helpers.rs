@@ -14,6 +14,7 @@
 //! engine implements it itself (looking the target up with [`Map::prog_at`]).
 
 mod imp;
+mod map_kinds;
 pub mod printk;
 mod probe;
 mod skb;
@@ -323,6 +324,15 @@ pub trait HelperEnv {
     /// An XDP program's packet pointers `[data_meta, data, data_end]`; `None` outside XDP.
     fn xdp_pointers(&self) -> Option<[u64; 3]> {
         None
+    }
+    /// The map reference (what `lddw rX, map` loads) of map `index`: what a lookup in a map of
+    /// maps returns.
+    fn map_ref(&self, index: usize) -> u64 {
+        super::memory::MAP_PTR_BASE + index as u64 * super::memory::MAP_PTR_STRIDE
+    }
+    /// Records where `bpf_redirect`/`bpf_redirect_map` sent the packet (the last call wins).
+    fn set_redirect(&mut self, target: String) {
+        let _ = target;
     }
     /// Moves an XDP program's packet pointers (already checked against the buffer's bounds):
     /// the context fields and the packet the program may access follow; bytes newly past the

@@ -196,6 +196,8 @@ pub struct Memory {
     /// those. Engines that write the stack without telling (the interpreter's arithmetic path)
     /// set it to `MAX_CALL_FRAMES` before each run; [`Memory::resolve`] and helper writes raise it.
     pub stack_dirty: usize,
+    /// Where `bpf_redirect` or `bpf_redirect_map` last sent the packet in this run, in words.
+    pub redirect: Option<String>,
 }
 
 /// The bounds of the last-hit region (see [`Memory::find`]). `len == 0` never matches.

@@ -8,9 +8,6 @@ use super::error::{ErrorKind, RuntimeError};
 use super::memory::{self, Backing, Memory, Region, MAX_CALL_FRAMES, STACK_SIZE};
 use crate::program::{ProgType, Program};
 
-/// `BPF_F_RDONLY_PROG`: the program may only read the map.
-const BPF_F_RDONLY_PROG: u32 = super::maps::BPF_F_RDONLY_PROG;
-
 /// Default executed-instruction budget.
 pub const DEFAULT_BUDGET: u64 = 1_000_000;
 
@@ -122,6 +119,9 @@ pub struct RunOutcome {
     pub exec_trace: Vec<String>,
     /// The `struct bpf_tunnel_key` (44 bytes) the program set with `bpf_skb_set_tunnel_key`.
     pub tunnel_key: Option<Vec<u8>>,
+    /// The redirect target `bpf_redirect`/`bpf_redirect_map` recorded last (`None` from the
+    /// kernel, whose test run does not tell).
+    pub redirect: Option<String>,
 }
 
 impl Memory {
@@ -142,6 +142,16 @@ impl Memory {
                 })?;
             }
         }
+        // Maps of maps start with their static `.values`, as libbpf stores them before load.
+        for (i, def) in prog.maps.iter().enumerate() {
+            for (slot, name) in &def.extra.init {
+                let Some(inner) = prog.map_index(name) else { continue };
+                check_inner(prog, i, inner).map_err(|e| RuntimeError::new(ErrorKind::Invalid(e)))?;
+                mem.maps[i].user_update(&slot.to_le_bytes(), &(inner as u32).to_le_bytes(), 0).map_err(|e| {
+                    RuntimeError::new(ErrorKind::Invalid(format!("map `{}` slot {slot}: {e}", def.name)))
+                })?;
+            }
+        }
         Ok(mem)
     }
 
@@ -154,6 +164,7 @@ impl Memory {
         let dirty = (m.stack_dirty * STACK_SIZE).min(m.stack.len());
         m.stack[..dirty].fill(0);
         m.stack_dirty = 0;
+        m.redirect = None;
         // One source of truth for contexts: the kernel's layouts and access rules.
         let ctx_layout = crate::runtime::ctx::ctx_layout(pt);
         m.ctx_layout = ctx_layout;
@@ -302,7 +313,7 @@ impl Memory {
                 regions.push(Region {
                     base: memory::MAP_VALUE_BASE + i as u64 * memory::MAP_VALUE_STRIDE,
                     len,
-                    writable: def.flags & BPF_F_RDONLY_PROG == 0,
+                    writable: !def.read_only_to_programs(),
                     backing: Backing::Map(i),
                     start: 0,
                     name: format!("value of map `{}`", def.name).into(),
@@ -317,7 +328,7 @@ impl Memory {
     /// What a run that returned `r0` leaves to report: the packet between `data` (XDP:
     /// `data_meta`) and `data_end`, and the context of program types that may write it.
     pub fn outcome(&self, pt: ProgType, r0: u64) -> RunOutcome {
-        let mut out = RunOutcome { r0, tunnel_key: self.skb.tunnel_key.clone(), ..RunOutcome::default() };
+        let mut out = RunOutcome { r0, tunnel_key: self.skb.tunnel_key.clone(), redirect: self.redirect.clone(), ..RunOutcome::default() };
         if let Some((data_field, end_field)) = self.packet_fields {
             let base = memory::PACKET_BASE as usize;
             // An XDP test run hands back the metadata too: from `data_meta` on.
@@ -339,4 +350,30 @@ impl Memory {
         }
         out
     }
+}
+
+/// `bpf_map_meta_equal`: map `inner` may be stored in map of maps `outer` when it has the inner
+/// template's type, key and value sizes and flags (and, for arrays without `BPF_F_INNER_MAP`,
+/// its size).
+pub fn check_inner(prog: &Program, outer: usize, inner: usize) -> Result<(), String> {
+    let (o, i) = (&prog.maps[outer], &prog.maps[inner]);
+    let Some(t) = o.extra.inner.as_deref() else {
+        return Err(format!("map `{}` is not a map of maps", o.name));
+    };
+    let same_size = t.max_entries == i.max_entries
+        || (t.map_type == crate::program::MapType::Array && t.flags & super::maps::BPF_F_INNER_MAP != 0);
+    if (t.map_type, t.key_size, t.value_size, t.flags) != (i.map_type, i.key_size, i.value_size, i.flags) || !same_size
+    {
+        return Err(format!(
+            "map `{}` cannot hold map `{}`: it is not shaped like the inner map definition ({} key {} B, value {} B, {} entries, flags {:#x})",
+            o.name,
+            i.name,
+            t.map_type.name(),
+            t.key_size,
+            t.value_size,
+            t.max_entries,
+            t.flags
+        ));
+    }
+    Ok(())
 }

@@ -293,18 +293,30 @@ pub fn allowed(t: ProgType, name: &str) -> bool {
 /// only take some map types.
 fn map_compatible(map: MapType, name: &str) -> bool {
     let ringbuf_fn = matches!(name, "ringbuf_output" | "ringbuf_reserve" | "ringbuf_query");
-    match map {
+    let queue_fn = matches!(name, "map_push_elem" | "map_pop_elem" | "map_peek_elem");
+    let perf_fn =
+        matches!(name, "perf_event_read" | "perf_event_output" | "perf_event_read_value" | "skb_output" | "xdp_output");
+    // The map's side: what each special map type may be passed to.
+    let map_side = match map {
         MapType::Ringbuf => ringbuf_fn,
         MapType::ProgArray => name == "tail_call",
-        _ => {
-            !ringbuf_fn
-                && name != "tail_call"
-                && !matches!(
-                    name,
-                    "redirect_map" | "perf_event_output" | "map_push_elem" | "map_pop_elem" | "map_peek_elem"
-                )
-        }
-    }
+        MapType::PerfEventArray => perf_fn,
+        MapType::Queue | MapType::Stack => queue_fn,
+        MapType::ArrayOfMaps | MapType::HashOfMaps => name == "map_lookup_elem",
+        MapType::Devmap | MapType::Xskmap => matches!(name, "redirect_map" | "map_lookup_elem"),
+        MapType::Cpumap => name == "redirect_map",
+        _ => true,
+    };
+    // The helper's side: which map types each special helper takes.
+    let func_side = match name {
+        "tail_call" => map == MapType::ProgArray,
+        "redirect_map" => map.is_redirect_target(),
+        _ if perf_fn => map == MapType::PerfEventArray,
+        _ if queue_fn => matches!(map, MapType::Queue | MapType::Stack),
+        _ if ringbuf_fn => map == MapType::Ringbuf,
+        _ => true,
+    };
+    map_side && func_side
 }
 
 fn compatible_types(arg: ArgType) -> Option<&'static [&'static str]> {
@@ -518,7 +530,11 @@ fn helper_call(env: &mut Env, st: &mut VState, pc: usize, id: i32) -> VResult<Op
             let sure = h.name == "map_lookup_elem"
                 && matches!(info.map_type, MapType::Array | MapType::PercpuArray)
                 && meta.const_key.is_some_and(|k| k < info.max_entries as u64);
-            let mut r = RegState { map: m, maybe_null: !sure, ..RegState::pointer(RegKind::MapValue) };
+            let mut r = match info.inner {
+                // A map of maps gives the inner map (`map_ptr_or_null`, the inner template).
+                Some(inner) => RegState { map: inner, maybe_null: true, ..RegState::pointer(RegKind::MapPtr) },
+                None => RegState { map: m, maybe_null: !sure, ..RegState::pointer(RegKind::MapValue) },
+            };
             if r.maybe_null {
                 r.id = env.new_id();
             }

@@ -194,6 +194,7 @@ impl<'a> Env<'a> {
                 key_size: m.key_size,
                 value_size: m.value_size,
                 max_entries: m.max_entries,
+                inner: None,
             })
             .collect();
         let wrapped = program.prog_type == ProgType::Mem && !has_legacy_loads(program);
@@ -204,7 +205,22 @@ impl<'a> Env<'a> {
                 key_size: 4,
                 value_size: options.mem_len,
                 max_entries: 1,
+                inner: None,
             });
+        }
+        // Inner map templates follow the program's maps (and the wrapper's); the kernel's `inner_map_meta` has no name.
+        for (i, m) in program.maps.iter().enumerate() {
+            if let Some(t) = &m.extra.inner {
+                maps[i].inner = Some(maps.len() as u32);
+                maps.push(MapInfo {
+                    name: String::new(),
+                    map_type: t.map_type,
+                    key_size: t.key_size,
+                    value_size: t.value_size,
+                    max_entries: t.max_entries,
+                    inner: None,
+                });
+            }
         }
         let len = cfg.insn_at.len();
         let subs = cfg.subprogs.len();

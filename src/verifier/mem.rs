@@ -17,9 +17,6 @@ use crate::runtime::ctx::{ctx_layout, FieldKind};
 /// The kernel's stack size per frame (`MAX_BPF_STACK`).
 pub const MAX_BPF_STACK: i64 = 512;
 
-/// `BPF_F_RDONLY_PROG`: the program may only read the map.
-const F_RDONLY_PROG: u32 = 1 << 7;
-
 /// What a store writes.
 #[derive(Clone, Copy)]
 pub enum Stored {
@@ -268,7 +265,9 @@ pub fn access(
         RegKind::MapValue => {
             let m = &env.maps[reg.map as usize];
             let vs = m.value_size;
-            if write && env.program.maps.get(reg.map as usize).is_some_and(|d| d.flags & F_RDONLY_PROG != 0) {
+            if write
+                && env.program.maps.get(reg.map as usize).is_some_and(crate::program::MapDef::read_only_to_programs)
+            {
                 return Err(verr(format!("write into map forbidden, value_size={vs} off={off} size={size}"), &[n]));
             }
             if reg.maybe_null {
@@ -437,7 +436,9 @@ pub fn helper_mem(env: &mut Env, st: &mut VState, n: u8, size: u64, write: bool,
         RegKind::Packet | RegKind::PacketMeta => packet(env, &reg, n, reg.off as i64, size32, zero_ok),
         RegKind::MapValue if !reg.maybe_null => {
             let vs = env.maps[reg.map as usize].value_size;
-            if write && env.program.maps.get(reg.map as usize).is_some_and(|d| d.flags & F_RDONLY_PROG != 0) {
+            if write
+                && env.program.maps.get(reg.map as usize).is_some_and(crate::program::MapDef::read_only_to_programs)
+            {
                 return Err(verr(
                     format!("write into map forbidden, value_size={vs} off={} size={size}", reg.off),
                     &[n],

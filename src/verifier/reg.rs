@@ -181,6 +181,9 @@ pub struct MapInfo {
     pub value_size: u32,
     /// Maximum entries.
     pub max_entries: u32,
+    /// Maps of maps: the index in the verifier's map list of the inner map's template (the
+    /// kernel's `inner_map_meta`), which a lookup gives once checked against NULL.
+    pub inner: Option<u32>,
 }
 
 /// A register printed as the kernel's log prints it (`print_reg_state`), with its maps.

@@ -39,8 +39,24 @@ pub fn map_lookup_elem(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     let (idx, key) = map_and_key(env, a[0], a[1])?;
     let cpu = env.cpu();
     let map = env.map_mut(idx)?;
-    require(map, "map_lookup_elem", !matches!(map.map_type(), MapType::ProgArray | MapType::Ringbuf))?;
-    Ok(match map.lookup(&key, cpu) {
+    let t = map.map_type();
+    let no_lookup = matches!(
+        t,
+        MapType::ProgArray
+            | MapType::Ringbuf
+            | MapType::Queue
+            | MapType::Stack
+            | MapType::PerfEventArray
+            | MapType::Cpumap
+    );
+    require(map, "map_lookup_elem", !no_lookup)?;
+    let found = map.lookup(&key, cpu);
+    // A map of maps holds map indices: the lookup answers the inner map's reference.
+    if let (Some(off), true) = (found, t.is_map_in_map()) {
+        let index = u32::from_le_bytes(map.storage()[off..off + 4].try_into().expect("4-byte values"));
+        return Ok(env.map_ref(index as usize));
+    }
+    Ok(match found {
         Some(off) => env.map_value_addr(idx, off),
         None => 0,
     })

@@ -3,9 +3,7 @@
 //! (kernel/bpf/helpers.c, kernel/bpf/ringbuf.c, kernel/trace/bpf_trace.c, net/core/filter.c)
 //! where ebpf-lab knows them.
 
-use super::imp;
-use super::probe;
-use super::skb;
+use super::{imp, map_kinds, probe, skb};
 use super::{ArgType, FuncProto, HelperFn, HelperProto, RetType};
 
 const fn h(id: u32, name: &'static str, proto: Option<FuncProto>, imp: Option<HelperFn>) -> HelperProto {
@@ -181,7 +179,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
         23,
         "redirect",
         Some(FuncProto { ret: RetType::Integer, args: &[ArgType::Anything, ArgType::Anything], gpl_only: false }),
-        None,
+        Some(map_kinds::redirect),
     ),
     h(24, "get_route_realm", None, None),
     h(
@@ -198,7 +196,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
             ],
             gpl_only: true,
         }),
-        None,
+        Some(map_kinds::perf_event_output),
     ),
     h(
         26,
@@ -294,7 +292,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
             args: &[ArgType::ConstMapPtr, ArgType::Anything, ArgType::Anything],
             gpl_only: false,
         }),
-        None,
+        Some(map_kinds::redirect_map),
     ),
     h(52, "sk_redirect_map", None, None),
     h(53, "sock_map_update", None, None),
@@ -349,7 +347,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
             args: &[ArgType::ConstMapPtr, ArgType::PtrToMapValue, ArgType::Anything],
             gpl_only: false,
         }),
-        None,
+        Some(map_kinds::map_push_elem),
     ),
     h(
         88,
@@ -359,7 +357,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
             args: &[ArgType::ConstMapPtr, ArgType::PtrToUninitMapValue],
             gpl_only: false,
         }),
-        None,
+        Some(map_kinds::map_pop_elem),
     ),
     h(
         89,
@@ -369,7 +367,7 @@ pub(super) static HELPERS: [HelperProto; 212] = [
             args: &[ArgType::ConstMapPtr, ArgType::PtrToUninitMapValue],
             gpl_only: false,
         }),
-        None,
+        Some(map_kinds::map_peek_elem),
     ),
     h(90, "msg_push_data", None, None),
     h(91, "msg_pop_data", None, None),

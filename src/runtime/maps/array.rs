@@ -153,7 +153,7 @@ impl ArrayMap {
     }
 }
 
-fn next_index(key: Option<&[u8]>, max_entries: u32) -> Result<Vec<u8>, MapError> {
+pub(super) fn next_index(key: Option<&[u8]>, max_entries: u32) -> Result<Vec<u8>, MapError> {
     let index = key.and_then(index_of).unwrap_or(u32::MAX);
     if index >= max_entries {
         return Ok(0u32.to_le_bytes().to_vec());

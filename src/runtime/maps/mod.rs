@@ -14,6 +14,10 @@
 //! - `PERCPU_HASH`: slot `s`, cpu `c` at `(s * ncpus + c) * stride`.
 //! - `PROG_ARRAY`: entry `i` (a little-endian `u32` program index) at `i * 8`; programs never
 //!   address it (the verifier only lets `bpf_tail_call` use it).
+//! - `LPM_TRIE`: a slab of `max_entries` value slots, like a hash.
+//! - `ARRAY_OF_MAPS`, `DEVMAP`, `CPUMAP`, `XSKMAP`: 16 bytes per slot (see [`object_array`]);
+//!   `HASH_OF_MAPS` is a hash whose 4-byte values are map indices.
+//! - `QUEUE`, `STACK`, `PERF_EVENT_ARRAY`: none (helpers copy values in and out).
 //! - `RINGBUF`: the data area, twice the ring size (the kernel maps the data pages twice so a
 //!   record that wraps is still contiguous; here the second half plays that role). See [`ringbuf`].
 //!
@@ -29,6 +33,10 @@
 // the ring buffer is public because engines and the CLI drive it directly.
 mod array;
 mod hash;
+mod lpm_trie;
+mod object_array;
+pub mod perf_event;
+mod queue_stack;
 pub mod ringbuf;
 
 use crate::program::{MapDef, MapType};
@@ -37,6 +45,10 @@ use std::ops::Range;
 
 use array::{ArrayMap, ProgArrayMap};
 use hash::HashTable;
+use lpm_trie::LpmTrie;
+use object_array::ObjectArray;
+use perf_event::PerfEventArray;
+use queue_stack::QueueStack;
 pub use ringbuf::RingBuf;
 
 /// `BPF_ANY`: create a new element or update an existing one.
@@ -199,6 +211,10 @@ enum Kind {
     ProgArray(ProgArrayMap),
     Hash(HashTable),
     Ringbuf(RingBuf),
+    QueueStack(QueueStack),
+    Lpm(LpmTrie),
+    Objects(ObjectArray),
+    Perf(PerfEventArray),
 }
 
 /// One map instance: its definition, the number of CPUs it was created for, and its contents.
@@ -216,6 +232,13 @@ impl Map {
         if ncpus == 0 || ncpus > 4096 {
             return Err(MapError::new(libc::EINVAL, format!("bad CPU count {ncpus}")));
         }
+        // `map_create`: map_extra is for bloom filters and arenas, which ebpf-lab does not have.
+        if def.extra.map_extra != 0 {
+            return Err(MapError::new(libc::EINVAL, "map_extra is only for bloom filters and arenas"));
+        }
+        if def.extra.numa_node.is_some_and(|n| n != 0) {
+            return Err(MapError::new(libc::EINVAL, "ebpf-lab has a single NUMA node, 0"));
+        }
         let kind = match def.map_type {
             MapType::Array => Kind::Array(ArrayMap::new(def, 1)?),
             MapType::PercpuArray => Kind::Array(ArrayMap::new(def, ncpus)?),
@@ -224,6 +247,22 @@ impl Map {
             MapType::PercpuHash => Kind::Hash(HashTable::new(def, ncpus, false)?),
             MapType::LruHash => Kind::Hash(HashTable::new(def, 1, true)?),
             MapType::Ringbuf => Kind::Ringbuf(RingBuf::new(def)?),
+            MapType::Queue => Kind::QueueStack(QueueStack::new(def, false)?),
+            MapType::Stack => Kind::QueueStack(QueueStack::new(def, true)?),
+            MapType::LpmTrie => Kind::Lpm(LpmTrie::new(def)?),
+            MapType::ArrayOfMaps | MapType::Devmap | MapType::Cpumap | MapType::Xskmap => {
+                Kind::Objects(ObjectArray::new(def, ncpus)?)
+            }
+            MapType::HashOfMaps => {
+                if def.value_size != 4 || def.extra.inner.is_none() {
+                    return Err(MapError::new(
+                        libc::EINVAL,
+                        "a hash of maps has value_size 4 and an inner map definition (in C: `__array(values, struct { ... })`)",
+                    ));
+                }
+                Kind::Hash(HashTable::new(def, 1, false)?)
+            }
+            MapType::PerfEventArray => Kind::Perf(PerfEventArray::new(def, ncpus)?),
         };
         Ok(Map { def: def.clone(), ncpus, kind })
     }
@@ -255,7 +294,9 @@ impl Map {
             Kind::Array(a) => a.stride(),
             Kind::ProgArray(_) => 8,
             Kind::Hash(h) => h.stride(),
-            Kind::Ringbuf(_) => 0,
+            Kind::Ringbuf(_) | Kind::QueueStack(_) | Kind::Perf(_) => 0,
+            Kind::Lpm(l) => l.stride(),
+            Kind::Objects(_) => 16,
         }
     }
 
@@ -282,6 +323,9 @@ impl Map {
             Kind::ProgArray(p) => p.storage(),
             Kind::Hash(h) => h.storage(),
             Kind::Ringbuf(r) => r.storage(),
+            Kind::QueueStack(_) | Kind::Perf(_) => &[],
+            Kind::Lpm(l) => l.storage(),
+            Kind::Objects(o) => o.storage(),
         }
     }
 
@@ -292,6 +336,9 @@ impl Map {
             Kind::ProgArray(p) => p.storage_mut(),
             Kind::Hash(h) => h.storage_mut(),
             Kind::Ringbuf(r) => r.storage_mut(),
+            Kind::QueueStack(_) | Kind::Perf(_) => &mut [],
+            Kind::Lpm(l) => l.storage_mut(),
+            Kind::Objects(o) => o.storage_mut(),
         }
     }
 
@@ -307,6 +354,9 @@ impl Map {
             Kind::ProgArray(_) => None,
             Kind::Hash(h) => h.value_region(offset),
             Kind::Ringbuf(r) => r.record_region(offset),
+            Kind::QueueStack(_) | Kind::Perf(_) => None,
+            Kind::Lpm(l) => l.value_region(offset),
+            Kind::Objects(o) => o.value_region(offset),
         }
     }
 
@@ -319,7 +369,9 @@ impl Map {
             Kind::Array(a) => a.lookup(key, cpu),
             Kind::ProgArray(_) => None,
             Kind::Hash(h) => h.lookup(key, cpu, true),
-            Kind::Ringbuf(_) => None,
+            Kind::Ringbuf(_) | Kind::QueueStack(_) | Kind::Perf(_) => None,
+            Kind::Lpm(l) => l.lookup(key),
+            Kind::Objects(o) => o.lookup(key),
         }
     }
 
@@ -338,6 +390,8 @@ impl Map {
             }
             Kind::Hash(h) => h.update(key, value, flags, Some(cpu)),
             Kind::Ringbuf(_) => Err(ringbuf_no_keys()),
+            Kind::Lpm(l) => l.update(key, value, flags),
+            Kind::QueueStack(_) | Kind::Objects(_) | Kind::Perf(_) => Err(not_from_programs(self.def.map_type)),
         }
     }
 
@@ -350,6 +404,10 @@ impl Map {
             Kind::ProgArray(p) => p.delete(key),
             Kind::Hash(h) => h.delete(key),
             Kind::Ringbuf(_) => Err(ringbuf_no_keys()),
+            Kind::QueueStack(_) => Err(MapError::new(libc::EINVAL, "a queue or stack has no keys (pop instead)")),
+            Kind::Lpm(l) => l.delete(key),
+            Kind::Objects(o) => o.delete(key),
+            Kind::Perf(_) => Err(MapError::new(libc::EOPNOTSUPP, "ebpf-lab's perf events cannot be removed")),
         }
     }
 
@@ -367,6 +425,10 @@ impl Map {
             Kind::ProgArray(p) => p.get_next_key(key),
             Kind::Hash(h) => h.get_next_key(key),
             Kind::Ringbuf(_) => Err(ringbuf_no_keys()),
+            Kind::QueueStack(_) => Err(MapError::new(libc::EINVAL, "a queue or stack has no keys")),
+            Kind::Lpm(l) => l.get_next_key(key),
+            Kind::Objects(o) => o.get_next_key(key),
+            Kind::Perf(_) => array::next_index(key, self.def.max_entries),
         }
     }
 
@@ -380,6 +442,10 @@ impl Map {
             Kind::ProgArray(p) => p.lookup(key).map(|v| v.to_le_bytes().to_vec()),
             Kind::Hash(h) => h.user_lookup(key),
             Kind::Ringbuf(_) => Err(ringbuf_no_keys()),
+            Kind::QueueStack(q) => q.peek(),
+            Kind::Lpm(l) => l.user_lookup(key),
+            Kind::Objects(o) => o.user_lookup(key),
+            Kind::Perf(_) => Err(MapError::new(libc::EOPNOTSUPP, "a perf event array's events cannot be read back")),
         }
     }
 
@@ -399,13 +465,30 @@ impl Map {
             Kind::ProgArray(p) => p.update(key, value, flags),
             Kind::Hash(h) => h.update(key, value, flags, None),
             Kind::Ringbuf(_) => Err(ringbuf_no_keys()),
+            Kind::QueueStack(q) => q.push(value, flags),
+            Kind::Lpm(l) => l.update(key, value, flags),
+            Kind::Objects(o) => o.update(key, value, flags),
+            Kind::Perf(_) => {
+                Err(MapError::new(libc::EOPNOTSUPP, "ebpf-lab opens the perf events itself (one per CPU)"))
+            }
         }
     }
 
     /// Every entry as user space would dump it (key, [`Map::user_lookup`] value), in
     /// [`Map::get_next_key`] order. Arrays list every index; prog arrays only set entries;
     /// ring buffers have no entries (see [`RingBuf::records`]).
+    ///
+    /// A queue or stack lists its values in pop order, and a perf event array its records in
+    /// output order, each keyed by its position as a `u32`.
     pub fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let numbered = |values: Vec<Vec<u8>>| {
+            values.into_iter().enumerate().map(|(i, v)| ((i as u32).to_le_bytes().to_vec(), v)).collect()
+        };
+        match &self.kind {
+            Kind::QueueStack(q) => return numbered(q.in_pop_order()),
+            Kind::Perf(p) => return numbered(p.records().iter().map(|(_, r)| r.clone()).collect()),
+            _ => {}
+        }
         let mut out = Vec::new();
         let mut key: Option<Vec<u8>> = None;
         // Bounded by the number of possible keys, so a bug cannot loop forever.
@@ -452,12 +535,49 @@ impl Map {
             Kind::ProgArray(p) => p.len(),
             Kind::Hash(h) => h.len(),
             Kind::Ringbuf(r) => r.records().len(),
+            Kind::QueueStack(q) => q.len(),
+            Kind::Lpm(l) => l.len(),
+            Kind::Objects(o) => o.len(),
+            Kind::Perf(p) => p.records().len(),
         }
     }
 
     /// Whether [`Map::len`] is 0.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// `bpf_map_push_elem`: appends `value` to a queue or stack (see [`QueueStack::push`]).
+    pub fn push(&mut self, value: &[u8], flags: u64) -> Result<(), MapError> {
+        match &mut self.kind {
+            Kind::QueueStack(q) => q.push(value, flags),
+            _ => Err(MapError::new(libc::EINVAL, "only queues and stacks take pushes")),
+        }
+    }
+
+    /// `bpf_map_pop_elem` (`take`) or `bpf_map_peek_elem`: the next value of a queue or stack.
+    pub fn pop(&mut self, take: bool) -> Result<Vec<u8>, MapError> {
+        match &mut self.kind {
+            Kind::QueueStack(q) if take => q.pop(),
+            Kind::QueueStack(q) => q.peek(),
+            _ => Err(MapError::new(libc::EINVAL, "only queues and stacks have values to pop")),
+        }
+    }
+
+    /// `bpf_perf_event_output`'s delivery of `record` (see [`PerfEventArray::output`]).
+    pub fn perf_output(&mut self, flags: u64, cpu: u32, record: Vec<u8>) -> Result<(), MapError> {
+        match &mut self.kind {
+            Kind::Perf(p) => p.output(flags, cpu, record),
+            _ => Err(MapError::new(libc::EINVAL, "not a perf event array")),
+        }
+    }
+
+    /// The perf event records, with the CPU each went to, if this map is a perf event array.
+    pub fn perf_records(&self) -> Option<&[(u32, Vec<u8>)]> {
+        match &self.kind {
+            Kind::Perf(p) => Some(p.records()),
+            _ => None,
+        }
     }
 
     fn check_key(&self, key: &[u8]) -> Result<(), MapError> {
@@ -469,6 +589,10 @@ impl Map {
         }
         Ok(())
     }
+}
+
+fn not_from_programs(t: MapType) -> MapError {
+    MapError::new(libc::EOPNOTSUPP, format!("programs cannot update a {} map with bpf_map_update_elem", t.name()))
 }
 
 fn ringbuf_no_keys() -> MapError {
