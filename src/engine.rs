@@ -74,7 +74,8 @@ pub trait Engine {
     fn run(&mut self, input: &Input) -> Result<EngineRun, EngineError>;
     /// The contents of map `name`.
     fn map_entries(&self, name: &str) -> Option<MapEntries>;
-    /// Writes one map entry from user space (pre-filling before a run).
+    /// Writes one map entry from user space (pre-filling before a run, as `--map` does: one CPU's
+    /// value for a per-CPU map is written to every CPU).
     fn map_update(&mut self, name: &str, key: &[u8], value: &[u8]) -> Result<(), String>;
 }
 
@@ -121,7 +122,7 @@ impl Engine for Vm {
 
     fn map_update(&mut self, name: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
         let map = self.map_mut(name).ok_or_else(|| format!("no map `{name}`"))?;
-        map.user_update(key, value, 0).map_err(|e| e.to_string())
+        map.user_fill(key, value).map_err(|e| e.to_string())
     }
 }
 
@@ -140,6 +141,6 @@ impl Engine for JitVm {
 
     fn map_update(&mut self, name: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
         let map = self.map_mut(name).ok_or_else(|| format!("no map `{name}`"))?;
-        map.user_update(key, value, 0).map_err(|e| e.to_string())
+        map.user_fill(key, value).map_err(|e| e.to_string())
     }
 }

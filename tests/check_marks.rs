@@ -62,3 +62,18 @@ fn a_program_reading_the_clock_still_has_its_real_differences_counted() {
     assert_eq!(code, 0, "{out}");
     assert!(out.lines().any(|l| l.starts_with("~ r0")), "{out}");
 }
+
+#[test]
+fn one_value_for_a_per_cpu_map_fills_every_cpu_on_every_engine() {
+    if !ebpf_lab::kernel::require_or_skip("one_value_for_a_per_cpu_map_fills_every_cpu_on_every_engine") {
+        return;
+    }
+    // `--map counts:0=5` gives one CPU's value; the kernel wants one per possible CPU.
+    let src = ".map counts percpu_array key=4 value=8 max=4\n.prog xdp\nr1 = 0\n*(u32 *)(r10 - 4) = r1\n\
+               r2 = r10\nr2 += -4\nr1 = map(counts) ll\ncall bpf_map_lookup_elem\nif r0 == 0 goto out\n\
+               r0 = *(u64 *)(r0 + 0)\nexit\nout:\nr0 = 7\nexit\n";
+    let (code, out) = check("percpu.s", src, &["--map", "counts:0=5"]);
+    assert_eq!(code, 0, "{out}");
+    let r0 = out.lines().find(|l| l.trim_start().starts_with("r0")).unwrap_or_default();
+    assert_eq!(r0.matches("0x5").count(), 3, "every engine reads 5: {out}");
+}

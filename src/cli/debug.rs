@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: DebugArgs) -> i32 {
         let r = vm
             .map_mut(&f.map)
             .ok_or_else(|| "no such map".to_string())
-            .and_then(|m| m.user_update(&f.key, &f.value, 0).map_err(|e| e.to_string()));
+            .and_then(|m| m.user_fill(&f.key, &f.value).map_err(|e| e.to_string()));
         if let Err(e) = r {
             return fail(ctx, format!("--map {}: {e}", f.map), None);
         }

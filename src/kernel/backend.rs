@@ -428,6 +428,18 @@ impl KernelProgram {
         sys::map_update(map, key, value, 0)
     }
 
+    /// A `--map` fill: [`KernelProgram::map_update`], except that one CPU's value for a per-CPU map is
+    /// written to every CPU (as the runtime's `Map::user_fill`).
+    pub fn map_fill(&self, index: usize, key: &[u8], value: &[u8]) -> Result<(), KernelError> {
+        let map = self.maps.get(index).ok_or_else(|| no_such_map(index))?;
+        let spread = if kmap::is_percpu(map.map_type()) && value.len() != map.user_value_size() {
+            crate::runtime::maps::spread_percpu(value, map.value_size() as usize, sys::possible_cpus())
+        } else {
+            None
+        };
+        self.map_update(index, key, spread.as_deref().unwrap_or(value))
+    }
+
     /// Every entry of map `index`, in the kernel's iteration order (per-CPU values are all CPUs'
     /// values concatenated, as `bpf(2)` returns them). Ringbuf, prog-array, perf event array and
     /// xskmap maps have no readable entries and return an empty list. A queue or stack lists its

@@ -141,6 +141,6 @@ impl Engine for KernelEngine {
 
     fn map_update(&mut self, name: &str, key: &[u8], value: &[u8]) -> Result<(), String> {
         let idx = self.program.map_index(name).ok_or_else(|| format!("no map `{name}`"))?;
-        self.kernel.map_update(idx, key, value).map_err(|e| e.to_string())
+        self.kernel.map_fill(idx, key, value).map_err(|e| e.to_string())
     }
 }

@@ -328,7 +328,12 @@ impl Memory {
     /// What a run that returned `r0` leaves to report: the packet between `data` (XDP:
     /// `data_meta`) and `data_end`, and the context of program types that may write it.
     pub fn outcome(&self, pt: ProgType, r0: u64) -> RunOutcome {
-        let mut out = RunOutcome { r0, tunnel_key: self.skb.tunnel_key.clone(), redirect: self.redirect.clone(), ..RunOutcome::default() };
+        let mut out = RunOutcome {
+            r0,
+            tunnel_key: self.skb.tunnel_key.clone(),
+            redirect: self.redirect.clone(),
+            ..RunOutcome::default()
+        };
         if let Some((data_field, end_field)) = self.packet_fields {
             let base = memory::PACKET_BASE as usize;
             // An XDP test run hands back the metadata too: from `data_meta` on.

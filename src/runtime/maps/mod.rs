@@ -180,6 +180,18 @@ pub(crate) fn store_value(
     }
 }
 
+/// A per-CPU map's user-space value from one CPU's value: `value` (`value_size` bytes) padded to 8
+/// bytes and repeated for every CPU, so `--map` sets every CPU's copy. `None` when `value` is not
+/// exactly one CPU's value (a full all-CPUs buffer is passed through unchanged by the caller).
+pub fn spread_percpu(value: &[u8], value_size: usize, ncpus: usize) -> Option<Vec<u8>> {
+    if value.len() != value_size {
+        return None;
+    }
+    let mut one = value.to_vec();
+    one.resize(round8(value_size), 0);
+    Some(one.repeat(ncpus.max(1)))
+}
+
 pub(crate) fn round8(n: usize) -> usize {
     n.div_ceil(8) * 8
 }
@@ -447,6 +459,17 @@ impl Map {
             Kind::Objects(o) => o.user_lookup(key),
             Kind::Perf(_) => Err(MapError::new(libc::EOPNOTSUPP, "a perf event array's events cannot be read back")),
         }
+    }
+
+    /// A `--map` fill: [`Map::user_update`], except that one CPU's value (`value_size` bytes) for a
+    /// per-CPU map is written to every CPU.
+    pub fn user_fill(&mut self, key: &[u8], value: &[u8]) -> Result<(), MapError> {
+        let spread = if self.is_percpu() && value.len() != self.user_value_size() {
+            spread_percpu(value, self.value_size(), self.ncpus)
+        } else {
+            None
+        };
+        self.user_update(key, spread.as_deref().unwrap_or(value), 0)
     }
 
     /// `BPF_MAP_UPDATE_ELEM` from user space (e.g. pre-filling from the CLI): `value` is
