@@ -113,7 +113,7 @@ fn xdp_packet_rewrite_is_visible_in_packet_out() {
     want[22] = 63;
     assert_eq!(out.packet_out.unwrap(), want);
     let short = run_ok(&llvm(XDP_REWRITE), &Input::xdp(vec![0; 20]));
-    assert_eq!((short.r0, short.packet_out.unwrap()), (1, vec![0; 20]), "dropped, untouched");
+    assert_eq!((short.r0, short.packet_out.unwrap().to_vec()), (1, vec![0; 20]), "dropped, untouched");
 }
 
 #[test]

@@ -176,6 +176,8 @@ pub struct Memory {
     /// Byte offsets in [`Memory::ctx`] of the `data` and `data_end` fields, when the context
     /// has packet pointers (looked up once per run, not per `BPF_LD_ABS`).
     pub packet_fields: Option<(usize, usize)>,
+    /// Byte offset in [`Memory::ctx`] of XDP's `data_meta`, found with `packet_fields`.
+    pub(super) xdp_meta_field: Option<usize>,
     /// A copy of the last-hit unchecked region: tried first, since loops hammer the same region.
     /// Kept as plain fields so the fast path reads no table and no `Vec`.
     hot: Hot,
@@ -183,9 +185,36 @@ pub struct Memory {
     /// can be resolved arithmetically (see [`Memory::stack_index`]).
     stack_mapped: bool,
     /// Frames `0..stack_dirty` may hold bytes from an earlier run: [`Memory::setup`] zeroes
-    /// those. Engines that write the stack without telling (the interpreter's arithmetic path)
-    /// set it to `MAX_CALL_FRAMES` before each run; [`Memory::resolve`] and helper writes raise it.
+    /// those. Every write through this type raises it ([`Memory::write`], helper writes,
+    /// [`Memory::resolve`] for native code), so a run that leaves the stack alone pays nothing.
     pub stack_dirty: usize,
+    /// The packet buffer's headroom may hold bytes from an earlier run (an XDP program moved
+    /// `data`/`data_meta` into it): [`Memory::setup`] zeroes it again only then.
+    pub(super) headroom_dirty: bool,
+    /// The names of the map-value regions, moved out of the last table while the next one is
+    /// built, so a run formats no names (index = map index).
+    pub(super) map_region_names: Vec<Option<std::borrow::Cow<'static, str>>>,
+    /// [`Memory::packet`] and [`Memory::ctx`] as lent to the last outcome (see
+    /// [`Memory::outcome`]): they are empty from the outcome until the next setup.
+    pub(super) packet_lent: super::out_bytes::Lent,
+    pub(super) ctx_lent: super::out_bytes::Lent,
+    /// What the last XDP setup was for, while its context and region table still stand as it
+    /// left them: a run on a packet of the same length then only copies the packet in.
+    /// Anything that changes the table or the context's pointers forgets it.
+    pub(super) xdp_ready: Option<XdpShape>,
+}
+
+/// What an XDP run's context and region table depend on besides the packet bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct XdpShape {
+    /// Packet length.
+    pub(super) len: usize,
+    /// `ingress_ifindex`.
+    pub(super) ingress_ifindex: u32,
+    /// `rx_queue_index`.
+    pub(super) rx_queue_index: u32,
+    /// Number of maps (their value regions are in the table).
+    pub(super) maps: usize,
 }
 
 /// The bounds of the last-hit region (see [`Memory::find`]). `len == 0` never matches.
@@ -210,8 +239,30 @@ impl Memory {
         Memory { stack: vec![0; MAX_CALL_FRAMES * STACK_SIZE], ..Memory::default() }
     }
 
+    /// Installs a table whose first `MAX_CALL_FRAMES` regions are [`Memory::stack_region`]s, as
+    /// [`Memory::setup`] builds it, without comparing them again.
+    pub(super) fn set_regions_with_stacks(&mut self, regions: Vec<Region>) {
+        self.xdp_ready = None;
+        debug_assert!(regions.iter().zip((0..MAX_CALL_FRAMES).map(Memory::stack_region)).all(|(r, s)| *r == s));
+        self.stack_mapped = self.stack.len() >= MAX_CALL_FRAMES * STACK_SIZE && regions.len() >= MAX_CALL_FRAMES;
+        self.regions = regions;
+        self.hot = Hot::default();
+    }
+
+    /// Whether the first `MAX_CALL_FRAMES` regions are the standard stacks (then a new table
+    /// may keep them).
+    pub(super) fn stacks_mapped(&self) -> bool {
+        self.stack_mapped
+    }
+
+    /// Forgets the last-hit region (the buffers behind the table were refilled).
+    pub(super) fn forget_hot(&mut self) {
+        self.hot = Hot::default();
+    }
+
     /// Replaces the region table (keeps the buffers).
     pub fn set_regions(&mut self, regions: Vec<Region>) {
+        self.xdp_ready = None;
         self.stack_mapped = self.stack.len() >= MAX_CALL_FRAMES * STACK_SIZE
             && regions.len() >= MAX_CALL_FRAMES
             && regions.iter().zip((0..MAX_CALL_FRAMES).map(Memory::stack_region)).all(|(r, s)| {
@@ -438,6 +489,12 @@ impl Memory {
         if let Some(i) = self.stack_index(addr, N) {
             if let Some(s) = self.stack.get_mut(i..i + N) {
                 s.copy_from_slice(&a[..N]);
+                // The next setup zeroes the frames written (one predictable branch here, against
+                // zeroing all 4 KiB of stacks on every run).
+                let frame = i / STACK_SIZE + 1;
+                if frame > self.stack_dirty {
+                    self.stack_dirty = frame;
+                }
                 return Ok(());
             }
         }
@@ -568,10 +625,17 @@ impl Memory {
 impl Memory {
     /// The ctx offsets of an XDP program's `data_meta`, `data` and `data_end`.
     pub(super) fn xdp_fields(&self) -> Option<[usize; 3]> {
-        let layout = self.ctx_layout.filter(|l| l.struct_name == "struct xdp_md")?;
-        let meta = layout.fields.iter().find(|f| f.kind == super::ctx::FieldKind::PacketMeta)?.offset as usize;
         let (data, end) = self.packet_fields?;
-        Some([meta, data, end])
+        Some([self.xdp_meta_field?, data, end])
+    }
+
+    /// Where `data_meta` is in `layout`, when it is XDP's `struct xdp_md` (the only context
+    /// whose metadata a program may move).
+    pub(super) fn xdp_meta_of(layout: &CtxLayout) -> Option<usize> {
+        if layout.struct_name != "struct xdp_md" {
+            return None;
+        }
+        Some(layout.fields.iter().find(|f| f.kind == super::ctx::FieldKind::PacketMeta)?.offset as usize)
     }
 
     /// `[data_meta, data, data_end]` of an XDP run.
@@ -595,6 +659,9 @@ impl Memory {
         if new_end > old_end {
             self.packet[old_end..new_end].fill(0);
         }
+        // The headroom now belongs to the program: the next setup zeroes it again, and builds
+        // the context and table anew (`set_regions` below forgets the XDP shape).
+        self.headroom_dirty = true;
         for (f, v) in fields.into_iter().zip([meta, data, end]) {
             self.ctx[f..f + 4].copy_from_slice(&(v as u32).to_le_bytes());
         }

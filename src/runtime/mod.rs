@@ -9,7 +9,8 @@
 //!   them in for one run.
 //! - [`memory`]: the virtual address space every access is checked against; [`run`]: a run's
 //!   input, options and outcome, and its address space; [`error`]: how a run can fail;
-//!   [`env`]: the helpers' view of a run. Engine-neutral, so engines never import each other.
+//!   [`env`]: the helpers' view of a run; [`out_bytes`]: the packet and context an outcome
+//!   shares with its engine instead of copying. Engine-neutral, so engines never import each other.
 
 pub mod ctx;
 pub mod ctx_build;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod helpers;
 pub mod maps;
 pub mod memory;
+pub mod out_bytes;
 pub mod run;
 
 pub use helpers::{helper, helper_by_name, HelperEnv, HelperFault, HelperProto};
