@@ -85,6 +85,19 @@ impl State {
             steps: record.then(Vec::new),
         }
     }
+
+    /// Back to [`State::new`]`(false)`, keeping the vectors' room.
+    #[inline(always)]
+    fn reset(&mut self) {
+        self.regs = [0; 16];
+        self.frames.clear();
+        self.executed = 0;
+        self.trace_lines.clear();
+        self.exec_trace.clear();
+        self.tail_call = None;
+        self.tail_calls = 0;
+        self.steps = None;
+    }
 }
 
 /// The interpreter: a decoded program, its maps and its memory.
@@ -107,6 +120,8 @@ pub struct Vm {
     traced_code: Vec<std::rc::Rc<[Op]>>,
     /// The run loop's register file, kept between runs so a run allocates none.
     cpu: Option<Box<Cpu>>,
+    /// [`Vm::run`]'s state, likewise.
+    spare_state: Option<Box<State>>,
 }
 
 impl Vm {
@@ -132,6 +147,7 @@ impl Vm {
             options,
             clock,
             cpu: None,
+            spare_state: None,
         })
     }
 
@@ -177,12 +193,23 @@ impl Vm {
     }
 
     /// Runs the program on `input`.
+    #[inline]
     pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
-        // The state is built here and lent out, never moved: a run copies no machine around.
-        let mut st = State::new(false);
-        self.start(&mut st, input)?;
-        let r0 = if self.options.trace { self.exec::<true>(&mut st) } else { self.exec::<false>(&mut st) }?;
-        Ok(self.outcome(r0, &mut st))
+        // The state is kept by the VM between runs and lent out, never moved: a run builds,
+        // copies and drops no machine.
+        let mut st = self.spare_state.take().unwrap_or_else(|| Box::new(State::new(false)));
+        st.reset();
+        let result = self.run_on(&mut st, input);
+        self.spare_state = Some(st);
+        result
+    }
+
+    /// [`Vm::run`] on the reset state `st`.
+    #[inline(always)]
+    fn run_on(&mut self, st: &mut State, input: &Input) -> Result<RunOutcome, RuntimeError> {
+        self.start(st, input)?;
+        let r0 = if self.options.trace { self.exec::<true>(st) } else { self.exec::<false>(st) }?;
+        Ok(self.outcome(r0, st))
     }
 
     /// Runs with `record`: traced, keeping the machine after each instruction (see [`steps`]).
@@ -203,6 +230,7 @@ impl Vm {
     }
 
     /// Puts the machine before the first instruction into `st`.
+    #[inline(always)]
     fn start(&mut self, st: &mut State, input: &Input) -> Result<(), RuntimeError> {
         if self.current != 0 {
             self.switch_program(0);
@@ -217,15 +245,24 @@ impl Vm {
     }
 
     /// Builds memory for `input` and returns the initial `r1`.
+    #[inline(always)]
     fn setup(&mut self, input: &Input) -> Result<u64, RuntimeError> {
         self.mem.setup(&self.prog, input)
     }
 
+    /// The outcome of a run that returned `r0`, built in place (it is returned through two
+    /// calls: every move of it costs).
+    #[inline(always)]
     fn outcome(&mut self, r0: u64, st: &mut State) -> RunOutcome {
-        let mut out = self.mem.outcome(self.prog.prog_type, r0);
-        out.insns_executed = st.executed;
-        out.trace_lines = std::mem::take(&mut st.trace_lines);
-        out.exec_trace = std::mem::take(&mut st.exec_trace);
+        let mut out = RunOutcome {
+            r0,
+            insns_executed: st.executed,
+            packet_out: None,
+            ctx_out: None,
+            trace_lines: std::mem::take(&mut st.trace_lines),
+            exec_trace: std::mem::take(&mut st.exec_trace),
+        };
+        self.mem.lend_outputs(self.prog.prog_type, &mut out);
         out
     }
 

@@ -225,11 +225,15 @@ struct Hot {
     writable: bool,
     backing: Backing,
     start: usize,
+    /// Host address of the region's first byte, so a hit reads or writes with no lookup of
+    /// the backing. Valid while the backing buffer is not reallocated: every place that can
+    /// reallocate one (a setup, a new table, a helper call) forgets the hot region.
+    host: *mut u8,
 }
 
 impl Default for Hot {
     fn default() -> Hot {
-        Hot { base: 0, len: 0, writable: false, backing: Backing::Input, start: 0 }
+        Hot { base: 0, len: 0, writable: false, backing: Backing::Input, start: 0, host: std::ptr::null_mut() }
     }
 }
 
@@ -255,8 +259,9 @@ impl Memory {
         self.stack_mapped
     }
 
-    /// Forgets the last-hit region (the buffers behind the table were refilled).
-    pub(super) fn forget_hot(&mut self) {
+    /// Forgets the last-hit region: call it whenever a backing buffer may have been
+    /// reallocated (the buffers behind the table were refilled, a helper ran).
+    pub fn forget_hot(&mut self) {
         self.hot = Hot::default();
     }
 
@@ -344,10 +349,16 @@ impl Memory {
     #[inline(never)]
     fn find_slow(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
         let r = &self.regions[self.lookup(addr, size, access)?];
+        let (base, len, writable, backing, start) = (r.base, r.len, r.writable, r.backing, r.start);
         if !r.checked {
-            self.hot = Hot { base: r.base, len: r.len, writable: r.writable, backing: r.backing, start: r.start };
+            // Cached only when the whole region is in its backing (else every access takes
+            // this path and reports the overrun).
+            if let Some(bytes) = self.backing_mut(backing).get_mut(start..start + len as usize) {
+                let host = bytes.as_mut_ptr();
+                self.hot = Hot { base, len, writable, backing, start, host };
+            }
         }
-        Ok((r.backing, r.start + (addr - r.base) as usize))
+        Ok((backing, start + (addr - base) as usize))
     }
 
     /// The index of the region holding `[addr, addr + size)`, scanning the table in order.
@@ -472,7 +483,17 @@ impl Memory {
             a[..N].copy_from_slice(s);
             return Ok(u64::from_le_bytes(a));
         }
-        let (b, o) = self.find(addr, N, Access::Read)?;
+        let h = self.hot;
+        let o = addr.wrapping_sub(h.base);
+        if o < h.len && N as u64 <= h.len - o {
+            let mut a = [0u8; 8];
+            // SAFETY: `[o, o + N)` lies within the hot region's `len` bytes, which `find_slow`
+            // found in its backing buffer at `host`; that buffer has not been reallocated
+            // since (whatever may reallocate one forgets the hot region).
+            unsafe { std::ptr::copy_nonoverlapping(h.host.add(o as usize), a.as_mut_ptr(), N) };
+            return Ok(u64::from_le_bytes(a));
+        }
+        let (b, o) = self.find_slow(addr, N, Access::Read)?;
         let bytes = self.backing(b);
         let mut a = [0u8; 8];
         match bytes.get(o..o + N) {
@@ -498,7 +519,14 @@ impl Memory {
                 return Ok(());
             }
         }
-        let (b, o) = self.find(addr, N, Access::Write)?;
+        let h = self.hot;
+        let o = addr.wrapping_sub(h.base);
+        if o < h.len && N as u64 <= h.len - o && h.writable {
+            // SAFETY: as in `read`: `[o, o + N)` is within the hot region, alive at `host`.
+            unsafe { std::ptr::copy_nonoverlapping(a.as_ptr(), h.host.add(o as usize), N) };
+            return Ok(());
+        }
+        let (b, o) = self.find_slow(addr, N, Access::Write)?;
         match self.backing_mut(b).get_mut(o..o + N) {
             Some(s) => {
                 s.copy_from_slice(&a[..N]);

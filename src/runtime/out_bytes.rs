@@ -81,6 +81,7 @@ impl Lent {
     /// Lends `buf[start..end]` to an outcome: the bytes move into the shared buffer and `buf`
     /// is left empty (without capacity) until [`Lent::reclaim`]. A range outside `buf` lends
     /// nothing (empty bytes).
+    #[inline(always)]
     pub fn lend(&mut self, buf: &mut Vec<u8>, start: usize, end: usize) -> OutBytes {
         let (start, end) = if start <= end && end <= buf.len() { (start, end) } else { (0, 0) };
         let shared = match self.0.take() {
@@ -100,6 +101,7 @@ impl Lent {
 
     /// Before a run refills `buf`: takes the lent buffer back into it when no outcome holds it
     /// any more (no allocation), else lets the outcomes keep it (and `buf` grows anew).
+    #[inline(always)]
     pub fn reclaim(&mut self, buf: &mut Vec<u8>) {
         if let Some(rc) = &mut self.0 {
             match Rc::get_mut(rc) {

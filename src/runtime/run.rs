@@ -141,6 +141,7 @@ impl Memory {
     /// Builds the address space of one run of `prog` on `input` (stacks zeroed, context,
     /// packet or input buffer, map values) and returns the initial `r1`. Every engine that
     /// checks accesses against these regions sees the same virtual addresses.
+    #[inline(always)]
     pub fn setup(&mut self, prog: &Program, input: &Input) -> Result<u64, RuntimeError> {
         let pt = prog.prog_type;
         let m = self;
@@ -148,9 +149,11 @@ impl Memory {
         m.packet_lent.reclaim(&mut m.packet);
         m.ctx_lent.reclaim(&mut m.ctx);
         // Only the frames the last run wrote are zeroed (usually none, or frame 0).
-        let dirty = (m.stack_dirty * STACK_SIZE).min(m.stack.len());
-        m.stack[..dirty].fill(0);
-        m.stack_dirty = 0;
+        if m.stack_dirty > 0 {
+            let dirty = (m.stack_dirty * STACK_SIZE).min(m.stack.len());
+            m.stack[..dirty].fill(0);
+            m.stack_dirty = 0;
+        }
         if let (ProgType::Xdp, Input::Xdp { packet, ingress_ifindex, rx_queue_index }) = (pt, input) {
             let shape = XdpShape {
                 len: packet.len(),
@@ -165,6 +168,14 @@ impl Memory {
                 return Ok(memory::CTX_BASE);
             }
         }
+        m.setup_anew(prog, input)
+    }
+
+    /// [`Memory::setup`] when the last run's context and table cannot be reused.
+    #[inline(never)]
+    fn setup_anew(&mut self, prog: &Program, input: &Input) -> Result<u64, RuntimeError> {
+        let pt = prog.prog_type;
+        let m = self;
         // One source of truth for contexts: the kernel's layouts and access rules. The packet
         // fields are looked up once per layout, not once per run.
         let ctx_layout = crate::runtime::ctx::ctx_layout(pt);
@@ -355,8 +366,16 @@ impl Memory {
     /// `data_meta`) and `data_end`, and the context of program types that may write it. Both
     /// are lent, not copied ([`OutBytes`]): the packet and context buffers are empty from here
     /// until the next [`Memory::setup`].
+    #[inline]
     pub fn outcome(&mut self, pt: ProgType, r0: u64) -> RunOutcome {
         let mut out = RunOutcome { r0, ..RunOutcome::default() };
+        self.lend_outputs(pt, &mut out);
+        out
+    }
+
+    /// Sets `out`'s packet and context as [`Memory::outcome`] describes.
+    #[inline(always)]
+    pub fn lend_outputs(&mut self, pt: ProgType, out: &mut RunOutcome) {
         if let Some((data_field, end_field)) = self.packet_fields {
             let base = memory::PACKET_BASE as usize;
             // An XDP test run hands back the metadata too: from `data_meta` on.
@@ -387,6 +406,5 @@ impl Memory {
             let len = self.ctx.len();
             out.ctx_out = Some(self.ctx_lent.lend(&mut self.ctx, 0, len));
         }
-        out
     }
 }
