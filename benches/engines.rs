@@ -281,7 +281,7 @@ struct Row {
 const ENGINES: [&str; 6] = ["interp", "jit", "rbpf", "rbpf-jit", "kernel", "native"];
 
 fn main() {
-    // `ENGINES_BENCH_RUNS=<case|empty>:<interp|jit>:<n>` runs one engine on one case `n` times and
+    // `ENGINES_BENCH_RUNS=<case|empty>:<interp|jit|rbpf>:<n>` runs one engine on one case `n` times and
     // exits, for instruction counting under `valgrind --tool=callgrind` (as in `benches/interp.rs`).
     if let Ok(spec) = std::env::var("ENGINES_BENCH_RUNS") {
         return count_runs(&spec);
@@ -466,13 +466,22 @@ fn compile_program() -> Program {
     assemble("compile", &src, Some(Syntax::Llvm)).expect("assembles")
 }
 
-/// Runs `case:engine:n` (engine `interp` or `jit`) `n` times; see `main`.
+/// Runs `case:engine:n` (engine `interp`, `jit` or `rbpf`) `n` times; see `main`.
 fn count_runs(spec: &str) {
     let mut parts = spec.split(':');
     let (Some(name), Some(engine), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
         panic!("ENGINES_BENCH_RUNS wants case:engine:n, got {spec}");
     };
     let n: u32 = n.parse().expect("run count");
+    if (name, engine) == ("empty", "rbpf") {
+        let code = empty_xdp().to_bytes();
+        let vm = rbpf::EbpfVmRaw::new(Some(&code)).expect("rbpf loads");
+        let mut mem = tcp_packet();
+        for _ in 0..n {
+            black_box(vm.execute_program(black_box(&mut mem)).unwrap());
+        }
+        return;
+    }
     if name == "empty" {
         let mut engine = ebpf_lab::engine::open(engine, &empty_xdp(), &Default::default(), &Input::xdp(tcp_packet()))
             .expect("opens");
@@ -500,6 +509,13 @@ fn count_runs(spec: &str) {
         "jit" => {
             let mut vm = JitVm::new(&xdp).expect("compiles");
             Box::new(move || vm.run(&input).unwrap().r0)
+        }
+        "rbpf" => {
+            // (Leaked: the VM borrows its bytecode for the rest of this short-lived process.)
+            let raw = program(&case, &format!("r2 = r1\nr2 += {}\n", case.packet.len()), ProgType::Mem).to_bytes();
+            let vm = rbpf::EbpfVmRaw::new(Some(Box::leak(raw.into_boxed_slice()))).expect("rbpf loads");
+            let mut mem = case.packet.clone();
+            Box::new(move || vm.execute_program(&mut mem).unwrap())
         }
         _ => panic!("unknown engine {engine}"),
     };

@@ -181,6 +181,12 @@ pub struct Memory {
     /// A copy of the last-hit unchecked region: tried first, since loops hammer the same region.
     /// Kept as plain fields so the fast path reads no table and no `Vec`.
     hot: Hot,
+    /// Context accesses the layout's rules allowed since the table was installed, packed by
+    /// [`ctx_key`]: a program reads the same few fields on every run, and a hit skips the rules
+    /// (which name the field, in a string). Installing a table forgets them.
+    ctx_ok: [u32; CTX_OK_MAX],
+    /// How many of `ctx_ok` are filled.
+    ctx_ok_len: usize,
     /// The first `MAX_CALL_FRAMES` regions are exactly the frames' stacks, so a stack address
     /// can be resolved arithmetically (see [`Memory::stack_index`]).
     stack_mapped: bool,
@@ -217,6 +223,14 @@ pub(super) struct XdpShape {
     pub(super) maps: usize,
 }
 
+/// How many allowed context accesses [`Memory`] remembers.
+const CTX_OK_MAX: usize = 8;
+
+/// An access of `size` bytes at offset `o` into the context, a store when `write`, as one word.
+fn ctx_key(o: u64, size: usize, write: bool) -> u32 {
+    ((o as u32) << 5) | ((size as u32) << 1) | u32::from(write)
+}
+
 /// The bounds of the last-hit region (see [`Memory::find`]). `len == 0` never matches.
 #[derive(Clone, Copy, Debug)]
 struct Hot {
@@ -247,6 +261,7 @@ impl Memory {
     /// [`Memory::setup`] builds it, without comparing them again.
     pub(super) fn set_regions_with_stacks(&mut self, regions: Vec<Region>) {
         self.xdp_ready = None;
+        self.ctx_ok_len = 0;
         debug_assert!(regions.iter().zip((0..MAX_CALL_FRAMES).map(Memory::stack_region)).all(|(r, s)| *r == s));
         self.stack_mapped = self.stack.len() >= MAX_CALL_FRAMES * STACK_SIZE && regions.len() >= MAX_CALL_FRAMES;
         self.regions = regions;
@@ -268,6 +283,7 @@ impl Memory {
     /// Replaces the region table (keeps the buffers).
     pub fn set_regions(&mut self, regions: Vec<Region>) {
         self.xdp_ready = None;
+        self.ctx_ok_len = 0;
         self.stack_mapped = self.stack.len() >= MAX_CALL_FRAMES * STACK_SIZE
             && regions.len() >= MAX_CALL_FRAMES
             && regions.iter().zip((0..MAX_CALL_FRAMES).map(Memory::stack_region)).all(|(r, s)| {
@@ -288,6 +304,18 @@ impl Memory {
             Some((o / STACK_STRIDE) as usize * STACK_SIZE + within as usize)
         } else {
             None
+        }
+    }
+
+    /// Where a scan for an access [`Memory::stack_index`] did not resolve may start: past the
+    /// stacks when the table has the standard ones (an access it refused overruns a stack or
+    /// misses them all, and the scan then finds no region either way).
+    #[inline(always)]
+    fn past_stacks(&self) -> usize {
+        if self.stack_mapped {
+            MAX_CALL_FRAMES
+        } else {
+            0
         }
     }
 
@@ -341,15 +369,21 @@ impl Memory {
         if o < h.len && size as u64 <= h.len - o && (access == Access::Read || h.writable) {
             return Ok((h.backing, h.start + o as usize));
         }
-        self.find_slow(addr, size, access)
+        self.find_slow(addr, size, access, 0)
     }
 
     // Out of line: a miss of the last-hit cache is rare in loops, and the scan would bloat the
     // run loop, where `read`/`write` are inlined.
     #[inline(never)]
-    fn find_slow(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
-        let r = &self.regions[self.lookup(addr, size, access)?];
+    /// (`first`: the table index to scan from: [`Memory::read`] and [`Memory::write`] skip the
+    /// stacks, which they resolve arithmetically before, when the table has the standard ones.)
+    fn find_slow(&mut self, addr: u64, size: usize, access: Access, first: usize) -> Result<(Backing, usize), Fault> {
+        let r = &self.regions[self.lookup_from(addr, size, access, first)?];
         let (base, len, writable, backing, start) = (r.base, r.len, r.writable, r.backing, r.start);
+        if r.checked && (backing, base, start) == (Backing::Ctx, CTX_BASE, 0) && self.ctx_ok_len < CTX_OK_MAX {
+            self.ctx_ok[self.ctx_ok_len] = ctx_key(addr - base, size, access == Access::Write);
+            self.ctx_ok_len += 1;
+        }
         if !r.checked {
             // Cached only when the whole region is in its backing (else every access takes
             // this path and reports the overrun).
@@ -363,7 +397,13 @@ impl Memory {
 
     /// The index of the region holding `[addr, addr + size)`, scanning the table in order.
     fn lookup(&self, addr: u64, size: usize, access: Access) -> Result<usize, Fault> {
-        for (i, r) in self.regions.iter().enumerate() {
+        self.lookup_from(addr, size, access, 0)
+    }
+
+    /// [`Memory::lookup`] from table index `first` on (the regions before it cannot hold the
+    /// access).
+    fn lookup_from(&self, addr: u64, size: usize, access: Access, first: usize) -> Result<usize, Fault> {
+        for (i, r) in self.regions.iter().enumerate().skip(first) {
             let o = addr.wrapping_sub(r.base);
             if o >= r.reach() {
                 continue;
@@ -493,7 +533,12 @@ impl Memory {
             unsafe { std::ptr::copy_nonoverlapping(h.host.add(o as usize), a.as_mut_ptr(), N) };
             return Ok(u64::from_le_bytes(a));
         }
-        let (b, o) = self.find_slow(addr, N, Access::Read)?;
+        if let Some(s) = self.ctx_allowed(addr, N, Access::Read).and_then(|o| self.ctx.get(o..o + N)) {
+            let mut a = [0u8; 8];
+            a[..N].copy_from_slice(s);
+            return Ok(u64::from_le_bytes(a));
+        }
+        let (b, o) = self.find_slow(addr, N, Access::Read, self.past_stacks())?;
         let bytes = self.backing(b);
         let mut a = [0u8; 8];
         match bytes.get(o..o + N) {
@@ -526,7 +571,13 @@ impl Memory {
             unsafe { std::ptr::copy_nonoverlapping(a.as_ptr(), h.host.add(o as usize), N) };
             return Ok(());
         }
-        let (b, o) = self.find_slow(addr, N, Access::Write)?;
+        if let Some(o) = self.ctx_allowed(addr, N, Access::Write) {
+            if let Some(s) = self.ctx.get_mut(o..o + N) {
+                s.copy_from_slice(&a[..N]);
+                return Ok(());
+            }
+        }
+        let (b, o) = self.find_slow(addr, N, Access::Write, self.past_stacks())?;
         match self.backing_mut(b).get_mut(o..o + N) {
             Some(s) => {
                 s.copy_from_slice(&a[..N]);
@@ -534,6 +585,18 @@ impl Memory {
             }
             None => Err(Fault(self.describe(addr, N, Access::Write))),
         }
+    }
+
+    /// The offset in [`Memory::ctx`] of an access the context's rules allowed before (see
+    /// `ctx_ok`), if it is one.
+    #[inline(always)]
+    fn ctx_allowed(&self, addr: u64, size: usize, access: Access) -> Option<usize> {
+        let o = addr.wrapping_sub(CTX_BASE);
+        if o >= self.ctx.len() as u64 {
+            return None;
+        }
+        let key = ctx_key(o, size, access == Access::Write);
+        self.ctx_ok[..self.ctx_ok_len.min(CTX_OK_MAX)].contains(&key).then_some(o as usize)
     }
 
     /// Finds a region without touching the last-hit cache (for `&self` callers such as helpers).
