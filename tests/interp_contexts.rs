@@ -117,6 +117,20 @@ fn xdp_packet_rewrite_is_visible_in_packet_out() {
 }
 
 #[test]
+fn an_outcome_kept_across_runs_keeps_its_packet() {
+    // The outcome shares the VM's packet buffer until the next run: one still held then must
+    // keep its bytes, while the VM runs on a buffer of its own.
+    let mut vm = ebpf_lab::interp::Vm::new(&llvm(XDP_REWRITE)).unwrap();
+    let first = vm.run(&Input::xdp(frame())).unwrap();
+    let second = vm.run(&Input::xdp(vec![0; 20])).unwrap();
+    let third = vm.run(&Input::xdp(frame())).unwrap();
+    assert_eq!((first.r0, second.r0, third.r0), (3, 1, 3));
+    assert_eq!(second.packet_out.unwrap(), vec![0; 20]);
+    assert_eq!(first.packet_out, third.packet_out);
+    assert_ne!(first.packet_out.unwrap(), frame(), "rewritten");
+}
+
+#[test]
 fn xdp_packet_rewrite_matches_the_kernel() {
     if !kernel::require_or_skip("xdp_packet_rewrite_matches_the_kernel") {
         return;
