@@ -281,7 +281,7 @@ struct Row {
 const ENGINES: [&str; 6] = ["interp", "jit", "rbpf", "rbpf-jit", "kernel", "native"];
 
 fn main() {
-    // `ENGINES_BENCH_RUNS=<case>:<interp|jit>:<n>` runs one engine on one case `n` times and
+    // `ENGINES_BENCH_RUNS=<case|empty>:<interp|jit|rbpf>:<n>` runs one engine on one case `n` times and
     // exits, for instruction counting under `valgrind --tool=callgrind` (as in `benches/interp.rs`).
     if let Ok(spec) = std::env::var("ENGINES_BENCH_RUNS") {
         return count_runs(&spec);
@@ -349,7 +349,57 @@ fn main() {
     }
     c.final_summary();
     print_table(&rows);
+    fixed_cost();
     compile_time();
+}
+
+/// The fixed cost of a run: `r0 = 2; exit` as an XDP program on a 64-byte packet through
+/// [`Engine::run`](ebpf_lab::engine::Engine::run) (engine opened once), against rbpf's
+/// interpreter and JIT on the same two instructions.
+fn fixed_cost() {
+    let p = empty_xdp();
+    let input = Input::xdp(tcp_packet());
+    let options = ebpf_lab::engine::EngineOptions::default();
+    println!("\nfixed cost per run (`r0 = 2; exit`, XDP, 64-byte packet), ns:");
+    let mut rows = Vec::new();
+    for name in ["interp", "jit"] {
+        let mut engine = ebpf_lab::engine::open(name, &p, &options, &input).expect("engine opens");
+        assert_eq!(engine.run(&input).expect("runs").outcome.r0, 2);
+        rows.push((
+            name,
+            time_per_run(|| {
+                black_box(engine.run(black_box(&input)).unwrap().outcome.r0);
+            }),
+        ));
+    }
+    let code = p.to_bytes();
+    let mut rbpf_vm = rbpf::EbpfVmRaw::new(Some(&code)).expect("rbpf loads");
+    let mut mem = tcp_packet();
+    rows.push((
+        "rbpf",
+        time_per_run(|| {
+            black_box(rbpf_vm.execute_program(black_box(&mut mem)).unwrap());
+        }),
+    ));
+    rbpf_vm.jit_compile().expect("rbpf JIT compiles");
+    rows.push((
+        "rbpf-jit",
+        time_per_run(|| {
+            // SAFETY: rbpf's JIT runs the program it compiled on `mem`, which outlives the call.
+            black_box(unsafe { rbpf_vm.execute_program_jit(black_box(&mut mem)) }.unwrap());
+        }),
+    ));
+    let rbpf = rows[2].1.as_secs_f64();
+    for (name, t) in rows {
+        println!("{name:<10}{:>8.1}{:>10.2}x rbpf", t.as_secs_f64() * 1e9, rbpf / t.as_secs_f64());
+    }
+}
+
+/// `r0 = 2; exit` (`XDP_PASS`) as an XDP program.
+fn empty_xdp() -> Program {
+    let mut p = assemble("empty", "r0 = 2\nexit\n", Some(Syntax::Llvm)).expect("assembles");
+    p.prog_type = ProgType::Xdp;
+    p
 }
 
 fn print_table(rows: &[Row]) {
@@ -416,13 +466,31 @@ fn compile_program() -> Program {
     assemble("compile", &src, Some(Syntax::Llvm)).expect("assembles")
 }
 
-/// Runs `case:engine:n` (engine `interp` or `jit`) `n` times; see `main`.
+/// Runs `case:engine:n` (engine `interp`, `jit` or `rbpf`) `n` times; see `main`.
 fn count_runs(spec: &str) {
     let mut parts = spec.split(':');
     let (Some(name), Some(engine), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
         panic!("ENGINES_BENCH_RUNS wants case:engine:n, got {spec}");
     };
     let n: u32 = n.parse().expect("run count");
+    if (name, engine) == ("empty", "rbpf") {
+        let code = empty_xdp().to_bytes();
+        let vm = rbpf::EbpfVmRaw::new(Some(&code)).expect("rbpf loads");
+        let mut mem = tcp_packet();
+        for _ in 0..n {
+            black_box(vm.execute_program(black_box(&mut mem)).unwrap());
+        }
+        return;
+    }
+    if name == "empty" {
+        let mut engine = ebpf_lab::engine::open(engine, &empty_xdp(), &Default::default(), &Input::xdp(tcp_packet()))
+            .expect("opens");
+        let input = Input::xdp(tcp_packet());
+        for _ in 0..n {
+            black_box(engine.run(black_box(&input)).unwrap().outcome.r0);
+        }
+        return;
+    }
     if name == "compile" {
         let p = compile_program();
         for _ in 0..n {
@@ -441,6 +509,13 @@ fn count_runs(spec: &str) {
         "jit" => {
             let mut vm = JitVm::new(&xdp).expect("compiles");
             Box::new(move || vm.run(&input).unwrap().r0)
+        }
+        "rbpf" => {
+            // (Leaked: the VM borrows its bytecode for the rest of this short-lived process.)
+            let raw = program(&case, &format!("r2 = r1\nr2 += {}\n", case.packet.len()), ProgType::Mem).to_bytes();
+            let vm = rbpf::EbpfVmRaw::new(Some(Box::leak(raw.into_boxed_slice()))).expect("rbpf loads");
+            let mut mem = case.packet.clone();
+            Box::new(move || vm.execute_program(&mut mem).unwrap())
         }
         _ => panic!("unknown engine {engine}"),
     };

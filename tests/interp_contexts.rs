@@ -113,7 +113,21 @@ fn xdp_packet_rewrite_is_visible_in_packet_out() {
     want[22] = 63;
     assert_eq!(out.packet_out.unwrap(), want);
     let short = run_ok(&llvm(XDP_REWRITE), &Input::xdp(vec![0; 20]));
-    assert_eq!((short.r0, short.packet_out.unwrap()), (1, vec![0; 20]), "dropped, untouched");
+    assert_eq!((short.r0, short.packet_out.unwrap().to_vec()), (1, vec![0; 20]), "dropped, untouched");
+}
+
+#[test]
+fn an_outcome_kept_across_runs_keeps_its_packet() {
+    // The outcome shares the VM's packet buffer until the next run: one still held then must
+    // keep its bytes, while the VM runs on a buffer of its own.
+    let mut vm = ebpf_lab::interp::Vm::new(&llvm(XDP_REWRITE)).unwrap();
+    let first = vm.run(&Input::xdp(frame())).unwrap();
+    let second = vm.run(&Input::xdp(vec![0; 20])).unwrap();
+    let third = vm.run(&Input::xdp(frame())).unwrap();
+    assert_eq!((first.r0, second.r0, third.r0), (3, 1, 3));
+    assert_eq!(second.packet_out.unwrap(), vec![0; 20]);
+    assert_eq!(first.packet_out, third.packet_out);
+    assert_ne!(first.packet_out.unwrap(), frame(), "rewritten");
 }
 
 #[test]

@@ -280,7 +280,7 @@ fn entries_text(def: &crate::program::MapDef, e: &MapEntries) -> String {
     s
 }
 
-fn out_text(o: Option<&Vec<u8>>) -> String {
+fn out_text(o: Option<&[u8]>) -> String {
     match o {
         None => "-".into(),
         Some(b) if b.len() > 24 => format!("{} B {}…", b.len(), hex(&b[..12])),
@@ -496,7 +496,7 @@ fn print_table(program: &Program, cols: &[Column], diffs: &[Difference], varied:
     if cols.iter().any(|c| c.result.as_ref().is_ok_and(|r| r.outcome.packet_out.is_some())) {
         rows.push((
             "packet out".into(),
-            cols.iter().map(|c| cell(c, &|r| out_text(r.outcome.packet_out.as_ref()))).collect(),
+            cols.iter().map(|c| cell(c, &|r| out_text(r.outcome.packet_out.as_deref()))).collect(),
         ));
     }
     if cols.iter().any(|c| c.result.as_ref().is_ok_and(|r| r.outcome.redirect.is_some())) {
@@ -514,7 +514,7 @@ fn print_table(program: &Program, cols: &[Column], diffs: &[Difference], varied:
     if cols.iter().any(|c| c.result.as_ref().is_ok_and(|r| r.outcome.ctx_out.is_some())) {
         rows.push((
             "ctx out".into(),
-            cols.iter().map(|c| cell(c, &|r| out_text(r.outcome.ctx_out.as_ref()))).collect(),
+            cols.iter().map(|c| cell(c, &|r| out_text(r.outcome.ctx_out.as_deref()))).collect(),
         ));
     }
     let label_w = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0).max(6);

@@ -269,7 +269,7 @@ fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_
             && out[..eth].iter().all(|b| *b == 0)
             && input_packet.is_some_and(|inp| inp.get(eth..) == out.get(eth..));
         match input_packet {
-            Some(inp) if inp == out.as_slice() => println!("packet: unchanged ({} bytes)", out.len()),
+            Some(inp) if inp == &out[..] => println!("packet: unchanged ({} bytes)", out.len()),
             Some(_) if zeroed_eth => {
                 println!(
                     "packet: unchanged ({} bytes; the Ethernet header comes back zeroed, as from the test run)",

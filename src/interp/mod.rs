@@ -79,6 +79,39 @@ pub(crate) struct State {
     steps: Option<Vec<steps::Step>>,
 }
 
+impl State {
+    /// The machine at rest (all registers 0), recording steps when `record` is set.
+    fn new(record: bool) -> State {
+        State {
+            regs: [0; 16],
+            frames: Vec::new(),
+            executed: 0,
+            trace_lines: Vec::new(),
+            exec_trace: Vec::new(),
+            tail_call: None,
+            tail_calls: 0,
+            callbacks: Vec::new(),
+            enter: None,
+            steps: record.then(Vec::new),
+        }
+    }
+
+    /// Back to [`State::new`]`(false)`, keeping the vectors' room.
+    #[inline(always)]
+    fn reset(&mut self) {
+        self.regs = [0; 16];
+        self.frames.clear();
+        self.executed = 0;
+        self.trace_lines.clear();
+        self.exec_trace.clear();
+        self.tail_call = None;
+        self.tail_calls = 0;
+        self.callbacks.clear();
+        self.enter = None;
+        self.steps = None;
+    }
+}
+
 /// The interpreter: a decoded program, its maps and its memory.
 pub struct Vm {
     /// The program running now (the main one, or a tail-call target).
@@ -93,6 +126,14 @@ pub struct Vm {
     /// Time in nanoseconds returned by `bpf_ktime_get_ns`; advances on each call.
     pub(crate) clock: u64,
     pub(crate) rng: u64,
+    /// Every loaded program's ops, fused and one per instruction (index = program index), kept
+    /// so a run collects nothing; the run loop takes the vector it needs for the run.
+    fast_code: Vec<std::rc::Rc<[Op]>>,
+    traced_code: Vec<std::rc::Rc<[Op]>>,
+    /// The run loop's register file, kept between runs so a run allocates none.
+    cpu: Option<Box<Cpu>>,
+    /// [`Vm::run`]'s state, likewise.
+    spare_state: Option<Box<State>>,
 }
 
 impl Vm {
@@ -108,6 +149,8 @@ impl Vm {
         let clock = options.clock_start;
         Ok(Vm {
             prog: prog.clone(),
+            fast_code: vec![std::rc::Rc::clone(&code.fast)],
+            traced_code: vec![std::rc::Rc::clone(&code.ops)],
             code: code.clone(),
             programs: vec![(prog.clone(), code)],
             current: 0,
@@ -115,6 +158,8 @@ impl Vm {
             rng: options.seed,
             options,
             clock,
+            cpu: None,
+            spare_state: None,
         })
     }
 
@@ -153,13 +198,30 @@ impl Vm {
             prog.maps = self.prog.maps.clone();
         }
         let code = decoded::decode(&prog)?;
+        self.fast_code.push(std::rc::Rc::clone(&code.fast));
+        self.traced_code.push(std::rc::Rc::clone(&code.ops));
         self.programs.push((prog, code));
         Ok(self.programs.len() as u32 - 1)
     }
 
     /// Runs the program on `input`.
+    #[inline]
     pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
-        self.run_inner(input, false).0
+        // The state is kept by the VM between runs and lent out, never moved: a run builds,
+        // copies and drops no machine.
+        let mut st = self.spare_state.take().unwrap_or_else(|| Box::new(State::new(false)));
+        st.reset();
+        let result = self.run_on(&mut st, input);
+        self.spare_state = Some(st);
+        result
+    }
+
+    /// [`Vm::run`] on the reset state `st`.
+    #[inline(always)]
+    fn run_on(&mut self, st: &mut State, input: &Input) -> Result<RunOutcome, RuntimeError> {
+        self.start(st, input)?;
+        let r0 = if self.options.trace { self.exec::<true>(st) } else { self.exec::<false>(st) }?;
+        Ok(self.outcome(r0, st))
     }
 
     /// Runs with `record`: traced, keeping the machine after each instruction (see [`steps`]).
@@ -168,59 +230,53 @@ impl Vm {
         input: &Input,
         record: bool,
     ) -> (Result<RunOutcome, RuntimeError>, Option<steps::Recorded>) {
-        match self.start(input, record) {
-            Ok(st) => self.finish_run(st),
-            Err(e) => (Err(e), None),
+        let mut st = State::new(record);
+        if let Err(e) = self.start(&mut st, input) {
+            return (Err(e), None);
         }
+        let start = st.regs;
+        let traced = self.options.trace || st.steps.is_some();
+        let r0 = if traced { self.exec::<true>(&mut st) } else { self.exec::<false>(&mut st) };
+        let recorded = st.steps.take().map(|steps| steps::Recorded { start, steps });
+        (r0.map(|r0| self.outcome(r0, &mut st)), recorded)
     }
 
-    /// The machine before the first instruction.
-    fn start(&mut self, input: &Input, record: bool) -> Result<State, RuntimeError> {
+    /// Puts the machine before the first instruction into `st`.
+    #[inline(always)]
+    fn start(&mut self, st: &mut State, input: &Input) -> Result<(), RuntimeError> {
         if self.current != 0 {
             self.switch_program(0);
         }
         let r1 = self.setup(input)?;
-        let mut st = State {
-            regs: [0; 16],
-            frames: Vec::new(),
-            executed: 0,
-            trace_lines: Vec::new(),
-            exec_trace: Vec::new(),
-            tail_call: None,
-            tail_calls: 0,
-            callbacks: Vec::new(),
-            enter: None,
-            steps: record.then(Vec::new),
-        };
         st.regs[1] = r1;
         st.regs[10] = memory::frame_pointer(0);
         if let Input::Mem(data) = input {
             st.regs[2] = data.len() as u64;
         }
-        Ok(st)
-    }
-
-    /// Runs from `st` to the end.
-    fn finish_run(&mut self, mut st: State) -> (Result<RunOutcome, RuntimeError>, Option<steps::Recorded>) {
-        let start = st.regs;
-        let traced = self.options.trace || st.steps.is_some();
-        let r0 = if traced { self.exec::<true>(&mut st) } else { self.exec::<false>(&mut st) };
-        let recorded = st.steps.take().map(|steps| steps::Recorded { start, steps });
-        (r0.map(|r0| self.outcome(r0, st)), recorded)
+        Ok(())
     }
 
     /// Builds memory for `input` and returns the initial `r1`.
+    #[inline(always)]
     fn setup(&mut self, input: &Input) -> Result<u64, RuntimeError> {
-        // The run loop writes the stack without telling the memory: all of it may be dirty.
-        self.mem.stack_dirty = MAX_CALL_FRAMES;
         self.mem.setup(&self.prog, input)
     }
 
-    fn outcome(&mut self, r0: u64, st: State) -> RunOutcome {
-        let mut out = self.mem.outcome(self.prog.prog_type, r0);
-        out.insns_executed = st.executed;
-        out.trace_lines = st.trace_lines;
-        out.exec_trace = st.exec_trace;
+    /// The outcome of a run that returned `r0`, built in place (it is returned through two
+    /// calls: every move of it costs).
+    #[inline(always)]
+    fn outcome(&mut self, r0: u64, st: &mut State) -> RunOutcome {
+        let mut out = RunOutcome {
+            r0,
+            insns_executed: st.executed,
+            packet_out: None,
+            ctx_out: None,
+            trace_lines: std::mem::take(&mut st.trace_lines),
+            exec_trace: std::mem::take(&mut st.exec_trace),
+            tunnel_key: None,
+            redirect: None,
+        };
+        self.mem.lend_outputs(self.prog.prog_type, &mut out);
         out
     }
 
@@ -261,10 +317,14 @@ impl Vm {
         RuntimeError { kind, pc: Some(pc), index, location: index.and_then(|i| self.prog.location(i)) }
     }
 
-    /// The ops the run loop executes: one per instruction when tracing (each gets its line),
-    /// with superinstructions otherwise.
-    fn code_for<const TRACE: bool>(code: &Decoded) -> std::rc::Rc<[Op]> {
-        std::rc::Rc::clone(if TRACE { &code.ops } else { &code.fast })
+    /// The ops of every program the run loop executes: one per instruction when tracing (each
+    /// gets its line), with superinstructions otherwise.
+    fn code_for<const TRACE: bool>(&mut self) -> &mut Vec<std::rc::Rc<[Op]>> {
+        if TRACE {
+            &mut self.traced_code
+        } else {
+            &mut self.fast_code
+        }
     }
 
     /// The run loop. `TRACE` selects, at compile time, whether each step is logged, so the
@@ -277,7 +337,9 @@ impl Vm {
         // slot wrote ("memory renaming"); with the slot chosen by a register number, or stores
         // spread over several slots, that prediction kept failing and flushed the pipeline
         // about once per loop iteration (a 3-op loop took 13 ns instead of 4).
-        let mut cpu = Box::new(Cpu { regs: st.regs });
+        // (Kept by the VM between runs: a run allocates nothing.)
+        let mut cpu = self.cpu.take().unwrap_or_else(|| Box::new(Cpu { regs: [0; 16] }));
+        cpu.regs = st.regs;
         // The budget counter, by contrast, is a plain local: it lives in a register or in one
         // fixed `rsp`-relative slot, which that prediction handles well. On the heap (as it
         // once was, next to the registers) every taken jump waited for a store-to-load forward
@@ -285,7 +347,8 @@ impl Vm {
         let mut room: u64;
         // Every loaded program's ops, held apart from `self` so the loop can index a plain slice
         // while helpers borrow the VM; a tail call just switches slices.
-        let all: Vec<std::rc::Rc<[Op]>> = self.programs.iter().map(|(_, c)| Self::code_for::<TRACE>(c)).collect();
+        // (Taken from the VM for the run and given back at its end.)
+        let all = std::mem::take(self.code_for::<TRACE>());
         // The fetch below skips the index check: every program here was made by
         // `decoded::decode`, which refuses ops that break `decoded::pc_stays_in`.
         // (A missing program, which `switch_program` never selects, would run a lone `FellOff`:
@@ -734,6 +797,8 @@ impl Vm {
             }
         };
         st.executed = limit.wrapping_sub(room) / OP;
+        *self.code_for::<TRACE>() = all;
+        self.cpu = Some(cpu);
         result
     }
 

@@ -11,7 +11,7 @@ use super::error::KernelError;
 use crate::engine::{Engine, EngineError, EngineRun, MapEntries};
 use crate::program::{ProgType, Program};
 use crate::runtime::ctx::ctx_layout;
-use crate::runtime::run::{Input, RunOutcome};
+use crate::runtime::run::{Input, OutBytes, RunOutcome};
 
 /// A program loaded into the running kernel, usable as an engine.
 #[derive(Debug)]
@@ -125,10 +125,10 @@ impl Engine for KernelEngine {
             .map_err(kernel_err)?;
         let outcome = RunOutcome {
             r0: run.r0,
-            packet_out: run.data_out,
+            packet_out: run.data_out.map(OutBytes::new),
             // Only a syscall (or cgroup_sock, run as one) program's ctx is an output in both
             // engines; the kernel's __sk_buff out holds only the fields it converts.
-            ctx_out: if matches!(prog_type, ProgType::Syscall | ProgType::CgroupSock) { run.ctx_out } else { None },
+            ctx_out: if matches!(prog_type, ProgType::Syscall | ProgType::CgroupSock) { run.ctx_out.map(OutBytes::new) } else { None },
             ..RunOutcome::default()
         };
         Ok(EngineRun { outcome, r0_bits: run.r0_bits })

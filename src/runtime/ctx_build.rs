@@ -43,8 +43,12 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(layout: &'static CtxLayout) -> Builder {
-        Builder { layout, bytes: vec![0; layout.size as usize] }
+    /// A builder writing into `bytes` (an earlier run's buffer, so a run allocates nothing),
+    /// zeroed to the layout's size first.
+    fn reusing(layout: &'static CtxLayout, mut bytes: Vec<u8>) -> Builder {
+        bytes.clear();
+        bytes.resize(layout.size as usize, 0);
+        Builder { layout, bytes }
     }
 
     /// Stores `v` little endian in element `idx` of field `name` (4-byte fields and arrays of
@@ -77,14 +81,50 @@ pub fn get_u32(buf: &[u8], off: usize) -> u32 {
 
 /// `struct xdp_md` (laid out by `layout`) for a packet of `len` bytes placed after the headroom.
 pub fn xdp_md(layout: &'static CtxLayout, len: usize, ingress_ifindex: u32, rx_queue_index: u32) -> Vec<u8> {
+    xdp_md_in(Vec::new(), layout, len, ingress_ifindex, rx_queue_index)
+}
+
+/// [`xdp_md`] built in `buf` (its old contents dropped, its allocation kept).
+pub fn xdp_md_in(
+    buf: Vec<u8>,
+    layout: &'static CtxLayout,
+    len: usize,
+    ingress_ifindex: u32,
+    rx_queue_index: u32,
+) -> Vec<u8> {
     let data = (PACKET_BASE + PACKET_HEADROOM) as u32;
-    let mut b = Builder::new(layout);
-    b.put("data", 0, data);
-    b.put("data_end", 0, data + len as u32);
-    b.put("data_meta", 0, data); // no metadata yet
-    b.put("ingress_ifindex", 0, ingress_ifindex);
-    b.put("rx_queue_index", 0, rx_queue_index);
+    let mut b = Builder::reusing(layout, buf);
+    // (no metadata yet: `data_meta` = `data`)
+    let values = [data, data + len as u32, data, ingress_ifindex, rx_queue_index];
+    for (at, v) in xdp_md_offsets(layout).into_iter().zip(values) {
+        if let Some(s) = at.and_then(|at| b.bytes.get_mut(at..at + 4)) {
+            s.copy_from_slice(&v.to_le_bytes());
+        }
+    }
     b.bytes
+}
+
+/// The fields [`xdp_md`] fills, in the order of its values.
+const XDP_MD_FIELDS: [&str; 5] = ["data", "data_end", "data_meta", "ingress_ifindex", "rx_queue_index"];
+
+/// Where [`XDP_MD_FIELDS`] are in `layout`: looked up by name once (for the layout of the
+/// first call, which is the one XDP layout), not on every run.
+fn xdp_md_offsets(layout: &'static CtxLayout) -> [Option<usize>; 5] {
+    static FIRST: std::sync::OnceLock<(usize, [Option<usize>; 5])> = std::sync::OnceLock::new();
+    let find = |l: &CtxLayout| {
+        XDP_MD_FIELDS.map(|n| {
+            let f = l.field(n);
+            debug_assert!(f.is_some_and(|f| f.elem == 4), "{} has no 4-byte field `{n}`", l.struct_name);
+            f.map(|f| f.offset as usize)
+        })
+    };
+    let key = std::ptr::from_ref(layout) as usize;
+    let (first, at) = FIRST.get_or_init(|| (key, find(layout)));
+    if *first == key {
+        *at
+    } else {
+        find(layout)
+    }
 }
 
 /// `PACKET_HOST`: the frame is addressed to this host.
@@ -134,9 +174,14 @@ pub fn eth_protocol(frame: &[u8]) -> u16 {
 /// read them (socket filters): the interpreter itself finds the packet through them
 /// (`BPF_LD_ABS`, the packet returned after the run), as the kernel finds it through the skb.
 pub fn sk_buff(layout: &'static CtxLayout, packet: &[u8], data_off: usize, f: &SkbFields) -> Vec<u8> {
+    sk_buff_in(Vec::new(), layout, packet, data_off, f)
+}
+
+/// [`sk_buff`] built in `buf` (its old contents dropped, its allocation kept).
+pub fn sk_buff_in(buf: Vec<u8>, layout: &'static CtxLayout, packet: &[u8], data_off: usize, f: &SkbFields) -> Vec<u8> {
     let data = (PACKET_BASE + PACKET_HEADROOM) as u32 + data_off as u32;
     let len = packet.len().saturating_sub(data_off) as u32;
-    let mut b = Builder::new(layout);
+    let mut b = Builder::reusing(layout, buf);
     b.put("len", 0, len);
     b.put("pkt_type", 0, loopback_pkt_type(packet));
     b.put("mark", 0, f.mark);
@@ -208,7 +253,12 @@ const TCP_CLOSE: u32 = 7;
 /// its own (source) and peer (destination) ones when the header is all there, state
 /// `TCP_CLOSE`, no receive queue (-1), no ports, no bound device.
 pub fn test_run_sock(frame: &[u8]) -> Vec<u8> {
-    let mut b = Builder::new(crate::runtime::ctx::bpf_sock_layout());
+    test_run_sock_in(Vec::new(), frame)
+}
+
+/// [`test_run_sock`] built in `buf` (its old contents dropped, its allocation kept).
+pub fn test_run_sock_in(buf: Vec<u8>, frame: &[u8]) -> Vec<u8> {
+    let mut b = Builder::reusing(crate::runtime::ctx::bpf_sock_layout(), buf);
     let net = frame.get(ETH_HLEN..).unwrap_or(&[]);
     let word = |at: usize| net.get(at..at + 4).map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
     match eth_protocol(frame).to_be() {
@@ -241,7 +291,8 @@ const IPPROTO_TCP: u32 = 6;
 /// The `struct bpf_sk_lookup` a run takes when none is given: a TCP lookup over IPv4 (the
 /// kernel's test run refuses other families).
 pub fn sk_lookup_default() -> Vec<u8> {
-    let mut b = Builder::new(crate::runtime::ctx::ctx_layout(crate::program::ProgType::SkLookup).expect("sk_lookup"));
+    let layout = crate::runtime::ctx::ctx_layout(crate::program::ProgType::SkLookup).expect("sk_lookup");
+    let mut b = Builder::reusing(layout, Vec::new());
     b.put("family", 0, AF_INET);
     b.put("protocol", 0, IPPROTO_TCP);
     b.bytes

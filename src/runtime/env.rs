@@ -165,11 +165,11 @@ impl MemEnv<'_> {
         let Some(proto) = u32::try_from(id).ok().and_then(helpers::helper).filter(|h| h.id != 0) else {
             return Err(ErrorKind::UnknownHelper { id });
         };
-        helpers::call(self, proto.id, args).map_err(|f| ErrorKind::HelperFault {
-            id,
-            name: proto.c_name(),
-            message: f.to_string(),
-        })
+        // A helper may reallocate a buffer (the packet, when an XDP program grows its tail):
+        // the memory's last-hit region, which holds a host address, is forgotten.
+        let r = helpers::call(self, proto.id, args);
+        self.mem.forget_hot();
+        r.map_err(|f| ErrorKind::HelperFault { id, name: proto.c_name(), message: f.to_string() })
     }
 }
 

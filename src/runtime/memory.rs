@@ -186,18 +186,61 @@ pub struct Memory {
     pub packet_fields: Option<(usize, usize)>,
     /// What skb programs' packet-changing helpers need and record (see [`super::skb`]).
     pub skb: super::skb::SkbState,
+    /// Byte offset in [`Memory::ctx`] of XDP's `data_meta`, found with `packet_fields`.
+    pub(super) xdp_meta_field: Option<usize>,
     /// A copy of the last-hit unchecked region: tried first, since loops hammer the same region.
     /// Kept as plain fields so the fast path reads no table and no `Vec`.
     hot: Hot,
+    /// Context accesses the layout's rules allowed since the table was installed, packed by
+    /// [`ctx_key`]: a program reads the same few fields on every run, and a hit skips the rules
+    /// (which name the field, in a string). Installing a table forgets them.
+    ctx_ok: [u32; CTX_OK_MAX],
+    /// How many of `ctx_ok` are filled.
+    ctx_ok_len: usize,
     /// The first `MAX_CALL_FRAMES` regions are exactly the frames' stacks, so a stack address
     /// can be resolved arithmetically (see [`Memory::stack_index`]).
     stack_mapped: bool,
     /// Frames `0..stack_dirty` may hold bytes from an earlier run: [`Memory::setup`] zeroes
-    /// those. Engines that write the stack without telling (the interpreter's arithmetic path)
-    /// set it to `MAX_CALL_FRAMES` before each run; [`Memory::resolve`] and helper writes raise it.
+    /// those. Every write through this type raises it ([`Memory::write`], helper writes,
+    /// [`Memory::resolve`] for native code), so a run that leaves the stack alone pays nothing.
     pub stack_dirty: usize,
     /// Where `bpf_redirect` or `bpf_redirect_map` last sent the packet in this run, in words.
     pub redirect: Option<String>,
+    /// The packet buffer's headroom may hold bytes from an earlier run (an XDP program moved
+    /// `data`/`data_meta` into it): [`Memory::setup`] zeroes it again only then.
+    pub(super) headroom_dirty: bool,
+    /// The names of the map-value regions, moved out of the last table while the next one is
+    /// built, so a run formats no names (index = map index).
+    pub(super) map_region_names: Vec<Option<std::borrow::Cow<'static, str>>>,
+    /// [`Memory::packet`] and [`Memory::ctx`] as lent to the last outcome (see
+    /// [`Memory::outcome`]): they are empty from the outcome until the next setup.
+    pub(super) packet_lent: super::out_bytes::Lent,
+    pub(super) ctx_lent: super::out_bytes::Lent,
+    /// What the last XDP setup was for, while its context and region table still stand as it
+    /// left them: a run on a packet of the same length then only copies the packet in.
+    /// Anything that changes the table or the context's pointers forgets it.
+    pub(super) xdp_ready: Option<XdpShape>,
+}
+
+/// What an XDP run's context and region table depend on besides the packet bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct XdpShape {
+    /// Packet length.
+    pub(super) len: usize,
+    /// `ingress_ifindex`.
+    pub(super) ingress_ifindex: u32,
+    /// `rx_queue_index`.
+    pub(super) rx_queue_index: u32,
+    /// Number of maps (their value regions are in the table).
+    pub(super) maps: usize,
+}
+
+/// How many allowed context accesses [`Memory`] remembers.
+const CTX_OK_MAX: usize = 8;
+
+/// An access of `size` bytes at offset `o` into the context, a store when `write`, as one word.
+fn ctx_key(o: u64, size: usize, write: bool) -> u32 {
+    ((o as u32) << 5) | ((size as u32) << 1) | u32::from(write)
 }
 
 /// The bounds of the last-hit region (see [`Memory::find`]). `len == 0` never matches.
@@ -208,11 +251,15 @@ struct Hot {
     writable: bool,
     backing: Backing,
     start: usize,
+    /// Host address of the region's first byte, so a hit reads or writes with no lookup of
+    /// the backing. Valid while the backing buffer is not reallocated: every place that can
+    /// reallocate one (a setup, a new table, a helper call) forgets the hot region.
+    host: *mut u8,
 }
 
 impl Default for Hot {
     fn default() -> Hot {
-        Hot { base: 0, len: 0, writable: false, backing: Backing::Input, start: 0 }
+        Hot { base: 0, len: 0, writable: false, backing: Backing::Input, start: 0, host: std::ptr::null_mut() }
     }
 }
 
@@ -222,8 +269,33 @@ impl Memory {
         Memory { stack: vec![0; MAX_CALL_FRAMES * STACK_SIZE], ..Memory::default() }
     }
 
+    /// Installs a table whose first `MAX_CALL_FRAMES` regions are [`Memory::stack_region`]s, as
+    /// [`Memory::setup`] builds it, without comparing them again.
+    pub(super) fn set_regions_with_stacks(&mut self, regions: Vec<Region>) {
+        self.xdp_ready = None;
+        self.ctx_ok_len = 0;
+        debug_assert!(regions.iter().zip((0..MAX_CALL_FRAMES).map(Memory::stack_region)).all(|(r, s)| *r == s));
+        self.stack_mapped = self.stack.len() >= MAX_CALL_FRAMES * STACK_SIZE && regions.len() >= MAX_CALL_FRAMES;
+        self.regions = regions;
+        self.hot = Hot::default();
+    }
+
+    /// Whether the first `MAX_CALL_FRAMES` regions are the standard stacks (then a new table
+    /// may keep them).
+    pub(super) fn stacks_mapped(&self) -> bool {
+        self.stack_mapped
+    }
+
+    /// Forgets the last-hit region: call it whenever a backing buffer may have been
+    /// reallocated (the buffers behind the table were refilled, a helper ran).
+    pub fn forget_hot(&mut self) {
+        self.hot = Hot::default();
+    }
+
     /// Replaces the region table (keeps the buffers).
     pub fn set_regions(&mut self, regions: Vec<Region>) {
+        self.xdp_ready = None;
+        self.ctx_ok_len = 0;
         self.stack_mapped = self.stack.len() >= MAX_CALL_FRAMES * STACK_SIZE
             && regions.len() >= MAX_CALL_FRAMES
             && regions.iter().zip((0..MAX_CALL_FRAMES).map(Memory::stack_region)).all(|(r, s)| {
@@ -271,6 +343,18 @@ impl Memory {
             Some((o / STACK_STRIDE) as usize * STACK_SIZE + within as usize)
         } else {
             None
+        }
+    }
+
+    /// Where a scan for an access [`Memory::stack_index`] did not resolve may start: past the
+    /// stacks when the table has the standard ones (an access it refused overruns a stack or
+    /// misses them all, and the scan then finds no region either way).
+    #[inline(always)]
+    fn past_stacks(&self) -> usize {
+        if self.stack_mapped {
+            MAX_CALL_FRAMES
+        } else {
+            0
         }
     }
 
@@ -326,23 +410,41 @@ impl Memory {
         if o < h.len && size as u64 <= h.len - o && (access == Access::Read || h.writable) {
             return Ok((h.backing, h.start + o as usize));
         }
-        self.find_slow(addr, size, access)
+        self.find_slow(addr, size, access, 0)
     }
 
     // Out of line: a miss of the last-hit cache is rare in loops, and the scan would bloat the
     // run loop, where `read`/`write` are inlined.
     #[inline(never)]
-    fn find_slow(&mut self, addr: u64, size: usize, access: Access) -> Result<(Backing, usize), Fault> {
-        let r = &self.regions[self.lookup(addr, size, access)?];
-        if !r.checked {
-            self.hot = Hot { base: r.base, len: r.len, writable: r.writable, backing: r.backing, start: r.start };
+    /// (`first`: the table index to scan from: [`Memory::read`] and [`Memory::write`] skip the
+    /// stacks, which they resolve arithmetically before, when the table has the standard ones.)
+    fn find_slow(&mut self, addr: u64, size: usize, access: Access, first: usize) -> Result<(Backing, usize), Fault> {
+        let r = &self.regions[self.lookup_from(addr, size, access, first)?];
+        let (base, len, writable, backing, start) = (r.base, r.len, r.writable, r.backing, r.start);
+        if r.checked && (backing, base, start) == (Backing::Ctx, CTX_BASE, 0) && self.ctx_ok_len < CTX_OK_MAX {
+            self.ctx_ok[self.ctx_ok_len] = ctx_key(addr - base, size, access == Access::Write);
+            self.ctx_ok_len += 1;
         }
-        Ok((r.backing, r.start + (addr - r.base) as usize))
+        if !r.checked {
+            // Cached only when the whole region is in its backing (else every access takes
+            // this path and reports the overrun).
+            if let Some(bytes) = self.backing_mut(backing).get_mut(start..start + len as usize) {
+                let host = bytes.as_mut_ptr();
+                self.hot = Hot { base, len, writable, backing, start, host };
+            }
+        }
+        Ok((backing, start + (addr - base) as usize))
     }
 
     /// The index of the region holding `[addr, addr + size)`, scanning the table in order.
     fn lookup(&self, addr: u64, size: usize, access: Access) -> Result<usize, Fault> {
-        for (i, r) in self.regions.iter().enumerate() {
+        self.lookup_from(addr, size, access, 0)
+    }
+
+    /// [`Memory::lookup`] from table index `first` on (the regions before it cannot hold the
+    /// access).
+    fn lookup_from(&self, addr: u64, size: usize, access: Access, first: usize) -> Result<usize, Fault> {
+        for (i, r) in self.regions.iter().enumerate().skip(first) {
             let o = addr.wrapping_sub(r.base);
             if o >= r.reach() {
                 continue;
@@ -462,7 +564,22 @@ impl Memory {
             a[..N].copy_from_slice(s);
             return Ok(u64::from_le_bytes(a));
         }
-        let (b, o) = self.find(addr, N, Access::Read)?;
+        let h = self.hot;
+        let o = addr.wrapping_sub(h.base);
+        if o < h.len && N as u64 <= h.len - o {
+            let mut a = [0u8; 8];
+            // SAFETY: `[o, o + N)` lies within the hot region's `len` bytes, which `find_slow`
+            // found in its backing buffer at `host`; that buffer has not been reallocated
+            // since (whatever may reallocate one forgets the hot region).
+            unsafe { std::ptr::copy_nonoverlapping(h.host.add(o as usize), a.as_mut_ptr(), N) };
+            return Ok(u64::from_le_bytes(a));
+        }
+        if let Some(s) = self.ctx_allowed(addr, N, Access::Read).and_then(|o| self.ctx.get(o..o + N)) {
+            let mut a = [0u8; 8];
+            a[..N].copy_from_slice(s);
+            return Ok(u64::from_le_bytes(a));
+        }
+        let (b, o) = self.find_slow(addr, N, Access::Read, self.past_stacks())?;
         let bytes = self.backing(b);
         let mut a = [0u8; 8];
         match bytes.get(o..o + N) {
@@ -479,10 +596,29 @@ impl Memory {
         if let Some(i) = self.stack_index(addr, N) {
             if let Some(s) = self.stack.get_mut(i..i + N) {
                 s.copy_from_slice(&a[..N]);
+                // The next setup zeroes the frames written (one predictable branch here, against
+                // zeroing all 4 KiB of stacks on every run).
+                let frame = i / STACK_SIZE + 1;
+                if frame > self.stack_dirty {
+                    self.stack_dirty = frame;
+                }
                 return Ok(());
             }
         }
-        let (b, o) = self.find(addr, N, Access::Write)?;
+        let h = self.hot;
+        let o = addr.wrapping_sub(h.base);
+        if o < h.len && N as u64 <= h.len - o && h.writable {
+            // SAFETY: as in `read`: `[o, o + N)` is within the hot region, alive at `host`.
+            unsafe { std::ptr::copy_nonoverlapping(a.as_ptr(), h.host.add(o as usize), N) };
+            return Ok(());
+        }
+        if let Some(o) = self.ctx_allowed(addr, N, Access::Write) {
+            if let Some(s) = self.ctx.get_mut(o..o + N) {
+                s.copy_from_slice(&a[..N]);
+                return Ok(());
+            }
+        }
+        let (b, o) = self.find_slow(addr, N, Access::Write, self.past_stacks())?;
         match self.backing_mut(b).get_mut(o..o + N) {
             Some(s) => {
                 s.copy_from_slice(&a[..N]);
@@ -490,6 +626,18 @@ impl Memory {
             }
             None => Err(Fault(self.describe(addr, N, Access::Write))),
         }
+    }
+
+    /// The offset in [`Memory::ctx`] of an access the context's rules allowed before (see
+    /// `ctx_ok`), if it is one.
+    #[inline(always)]
+    fn ctx_allowed(&self, addr: u64, size: usize, access: Access) -> Option<usize> {
+        let o = addr.wrapping_sub(CTX_BASE);
+        if o >= self.ctx.len() as u64 {
+            return None;
+        }
+        let key = ctx_key(o, size, access == Access::Write);
+        self.ctx_ok[..self.ctx_ok_len.min(CTX_OK_MAX)].contains(&key).then_some(o as usize)
     }
 
     /// Finds a region without touching the last-hit cache (for `&self` callers such as helpers).
@@ -609,10 +757,17 @@ impl Memory {
 impl Memory {
     /// The ctx offsets of an XDP program's `data_meta`, `data` and `data_end`.
     pub(super) fn xdp_fields(&self) -> Option<[usize; 3]> {
-        let layout = self.ctx_layout.filter(|l| l.struct_name == "struct xdp_md")?;
-        let meta = layout.fields.iter().find(|f| f.kind == super::ctx::FieldKind::PacketMeta)?.offset as usize;
         let (data, end) = self.packet_fields?;
-        Some([meta, data, end])
+        Some([self.xdp_meta_field?, data, end])
+    }
+
+    /// Where `data_meta` is in `layout`, when it is XDP's `struct xdp_md` (the only context
+    /// whose metadata a program may move).
+    pub(super) fn xdp_meta_of(layout: &CtxLayout) -> Option<usize> {
+        if layout.struct_name != "struct xdp_md" {
+            return None;
+        }
+        Some(layout.fields.iter().find(|f| f.kind == super::ctx::FieldKind::PacketMeta)?.offset as usize)
     }
 
     /// `[data_meta, data, data_end]` of an XDP run.
@@ -636,6 +791,9 @@ impl Memory {
         if new_end > old_end {
             self.packet[old_end..new_end].fill(0);
         }
+        // The headroom now belongs to the program: the next setup zeroes it again, and builds
+        // the context and table anew (`set_regions` below forgets the XDP shape).
+        self.headroom_dirty = true;
         for (f, v) in fields.into_iter().zip([meta, data, end]) {
             self.ctx[f..f + 4].copy_from_slice(&(v as u32).to_le_bytes());
         }

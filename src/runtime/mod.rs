@@ -12,7 +12,8 @@
 //!   input, options and outcome, and its address space; [`error`]: how a run can fail;
 //!   [`env`]: the helpers' view of a run; [`callback`]: the engine-neutral half of the helpers
 //!   that call back into the program (`bpf_loop`, `bpf_for_each_map_elem`); [`skb`]: what
-//!   packet-changing skb helpers change. Engine-neutral, so engines never import each other.
+//!   packet-changing skb helpers change; [`out_bytes`]: the packet and context an outcome shares
+//!   with its engine instead of copying. Engine-neutral, so engines never import each other.
 
 pub mod callback;
 pub mod ctx;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod helpers;
 pub mod maps;
 pub mod memory;
+pub mod out_bytes;
 pub mod run;
 pub mod skb;
 

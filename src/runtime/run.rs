@@ -5,8 +5,15 @@
 
 use super::ctx_build::{self as ctx, SkbFields};
 use super::error::{ErrorKind, RuntimeError};
-use super::memory::{self, Backing, Memory, Region, MAX_CALL_FRAMES, STACK_SIZE};
+use super::memory::{self, Backing, Memory, Region, XdpShape, MAX_CALL_FRAMES, STACK_SIZE};
+pub use super::out_bytes::OutBytes;
 use crate::program::{ProgType, Program};
+
+/// The backings of the map-value regions `prog` gets in `m`, in table order (maps with
+/// storage only).
+fn map_backings<'a>(m: &'a Memory, prog: &'a Program) -> impl Iterator<Item = Backing> + 'a {
+    (0..prog.maps.len()).filter(|&i| m.maps.get(i).is_some_and(|m| !m.storage().is_empty())).map(Backing::Map)
+}
 
 /// Default executed-instruction budget.
 pub const DEFAULT_BUDGET: u64 = 1_000_000;
@@ -110,9 +117,9 @@ pub struct RunOutcome {
     /// Instructions executed (`lddw` counts once).
     pub insns_executed: u64,
     /// The packet after the run (XDP, socket, tc): from `data` to `data_end`.
-    pub packet_out: Option<Vec<u8>>,
+    pub packet_out: Option<OutBytes>,
     /// The context after the run (`syscall` programs, `__sk_buff` of tc programs).
-    pub ctx_out: Option<Vec<u8>>,
+    pub ctx_out: Option<OutBytes>,
     /// Lines printed with `bpf_trace_printk`.
     pub trace_lines: Vec<String>,
     /// Per-instruction trace in the verifier log's notation, when [`RunOptions::trace`] is set.
@@ -158,27 +165,57 @@ impl Memory {
     /// Builds the address space of one run of `prog` on `input` (stacks zeroed, context,
     /// packet or input buffer, map values) and returns the initial `r1`. Every engine that
     /// checks accesses against these regions sees the same virtual addresses.
+    #[inline(always)]
     pub fn setup(&mut self, prog: &Program, input: &Input) -> Result<u64, RuntimeError> {
         let pt = prog.prog_type;
         let m = self;
-        let dirty = (m.stack_dirty * STACK_SIZE).min(m.stack.len());
-        m.stack[..dirty].fill(0);
-        m.stack_dirty = 0;
+        // The last outcome's packet and context come back, when it is gone, to be refilled.
+        m.packet_lent.reclaim(&mut m.packet);
+        m.ctx_lent.reclaim(&mut m.ctx);
+        // What the last run's helpers recorded.
         m.redirect = None;
-        // One source of truth for contexts: the kernel's layouts and access rules.
-        let ctx_layout = crate::runtime::ctx::ctx_layout(pt);
-        m.ctx_layout = ctx_layout;
-        m.packet_fields = ctx_layout.and_then(ctx::packet_fields);
         // tc's test run starts at the MAC header, the other skb types' at the network header.
         m.skb = super::skb::SkbState {
             mac_len: if pt == ProgType::Tc { ctx::ETH_HLEN as u32 } else { 0 },
             tunnel_key: None,
         };
+        // Only the frames the last run wrote are zeroed (usually none, or frame 0).
+        if m.stack_dirty > 0 {
+            let dirty = (m.stack_dirty * STACK_SIZE).min(m.stack.len());
+            m.stack[..dirty].fill(0);
+            m.stack_dirty = 0;
+        }
+        if let (ProgType::Xdp, Input::Xdp { packet, ingress_ifindex, rx_queue_index }) = (pt, input) {
+            let shape = XdpShape {
+                len: packet.len(),
+                ingress_ifindex: *ingress_ifindex,
+                rx_queue_index: *rx_queue_index,
+                maps: prog.maps.len(),
+            };
+            if m.xdp_ready == Some(shape) {
+                // The context and the table are this run's already: only the bytes are new.
+                m.fill_packet(packet);
+                m.forget_hot();
+                return Ok(memory::CTX_BASE);
+            }
+        }
+        m.setup_anew(prog, input)
+    }
+
+    /// [`Memory::setup`] when the last run's context and table cannot be reused.
+    #[inline(never)]
+    fn setup_anew(&mut self, prog: &Program, input: &Input) -> Result<u64, RuntimeError> {
+        let pt = prog.prog_type;
+        let m = self;
+        // One source of truth for contexts: the kernel's layouts and access rules. The packet
+        // fields are looked up once per layout, not once per run.
+        let ctx_layout = crate::runtime::ctx::ctx_layout(pt);
+        if m.ctx_layout.map(std::ptr::from_ref) != ctx_layout.map(std::ptr::from_ref) || m.packet_fields.is_none() {
+            m.packet_fields = ctx_layout.and_then(ctx::packet_fields);
+            m.xdp_meta_field = ctx_layout.and_then(Memory::xdp_meta_of);
+        }
+        m.ctx_layout = ctx_layout;
         let no_layout = || RuntimeError::new(ErrorKind::Invalid(format!("no context layout for {pt} programs")));
-        // The table is rebuilt in last run's vector, so a run allocates no table.
-        let mut regions = std::mem::take(&mut m.regions);
-        regions.clear();
-        regions.extend((0..MAX_CALL_FRAMES).map(Memory::stack_region));
         let headroom = memory::PACKET_HEADROOM as usize;
         let packet_region = |data_off: usize, len: usize| Region {
             base: memory::PACKET_BASE + data_off as u64,
@@ -198,10 +235,13 @@ impl Memory {
             name: "context".into(),
             checked,
         };
-        let r1 = match (pt, input) {
+        // The buffers are filled first, and the regions of this input (after the stacks,
+        // before the map values) gathered; the table is touched only once the input is known good.
+        let (r1, inputs): (u64, [Option<Region>; 3]) = match (pt, input) {
             (ProgType::Mem, Input::Mem(data)) => {
-                m.input = data.clone();
-                regions.push(Region {
+                m.input.clear();
+                m.input.extend_from_slice(data);
+                let buffer = Region {
                     base: memory::INPUT_BASE,
                     len: data.len() as u64,
                     writable: true,
@@ -209,23 +249,19 @@ impl Memory {
                     start: 0,
                     name: "input buffer".into(),
                     checked: false,
-                });
+                };
                 // An empty buffer is passed as a null pointer, as the conformance runners do.
-                if data.is_empty() {
-                    0
-                } else {
-                    memory::INPUT_BASE
-                }
+                (if data.is_empty() { 0 } else { memory::INPUT_BASE }, [Some(buffer), None, None])
             }
             (ProgType::Xdp, Input::Xdp { packet, ingress_ifindex, rx_queue_index }) => {
                 let layout = ctx_layout.ok_or_else(no_layout)?;
-                m.ctx = ctx::xdp_md(layout, packet.len(), *ingress_ifindex, *rx_queue_index);
-                m.packet.clear();
-                m.packet.resize(headroom, 0);
-                m.packet.extend_from_slice(packet);
-                regions.push(packet_region(headroom, packet.len()));
-                regions.push(ctx_region(m.ctx.len(), false, true));
-                memory::CTX_BASE
+                m.ctx =
+                    ctx::xdp_md_in(std::mem::take(&mut m.ctx), layout, packet.len(), *ingress_ifindex, *rx_queue_index);
+                m.fill_packet(packet);
+                (
+                    memory::CTX_BASE,
+                    [Some(packet_region(headroom, packet.len())), Some(ctx_region(m.ctx.len(), false, true)), None],
+                )
             }
             (pt, Input::Skb { packet, fields }) if pt.is_skb() => {
                 let layout = ctx_layout.ok_or_else(no_layout)?;
@@ -233,15 +269,12 @@ impl Memory {
                     return Err(RuntimeError::new(ErrorKind::BadInput(why)));
                 }
                 let data_off = if pt.skb_from_network_header() { ctx::ETH_HLEN.min(packet.len()) } else { 0 };
-                m.ctx = ctx::sk_buff(layout, packet, data_off, fields);
-                m.packet.clear();
-                m.packet.resize(headroom, 0);
-                m.packet.extend_from_slice(packet);
-                regions.push(packet_region(headroom + data_off, packet.len() - data_off));
+                m.ctx = ctx::sk_buff_in(std::mem::take(&mut m.ctx), layout, packet, data_off, fields);
+                m.fill_packet(packet);
                 // `__sk_buff.sk` points here. Socket and tc programs have no input buffer, so its
                 // backing holds the socket.
-                m.input = ctx::test_run_sock(packet);
-                regions.push(Region {
+                m.input = ctx::test_run_sock_in(std::mem::take(&mut m.input), packet);
+                let sock = Region {
                     base: memory::SOCK_BASE,
                     len: m.input.len() as u64,
                     writable: false,
@@ -249,24 +282,27 @@ impl Memory {
                     start: 0,
                     name: "struct bpf_sock".into(),
                     checked: false,
-                });
-                // Writable as far as the layout allows (cb; mark, priority... in tc).
-                regions.push(ctx_region(m.ctx.len(), true, true));
-                memory::CTX_BASE
+                };
+                // The context is writable as far as the layout allows (cb; mark, priority... in tc).
+                let regions = [
+                    Some(packet_region(headroom + data_off, packet.len() - data_off)),
+                    Some(sock),
+                    Some(ctx_region(m.ctx.len(), true, true)),
+                ];
+                (memory::CTX_BASE, regions)
             }
             (ProgType::Tracepoint, Input::Tracepoint(args)) => {
                 // The record is as long as the input says; what may be read of it (not the
                 // common_* header, nothing past the sys_enter record) is the layout's rule.
-                m.ctx = args.clone();
-                regions.push(ctx_region(args.len(), false, true));
-                memory::CTX_BASE
+                m.ctx.clear();
+                m.ctx.extend_from_slice(args);
+                (memory::CTX_BASE, [Some(ctx_region(args.len(), false, true)), None, None])
             }
             (
                 ProgType::Kprobe | ProgType::RawTracepoint | ProgType::CgroupSock | ProgType::SkLookup,
                 Input::Ctx(bytes),
             ) => {
                 let layout = ctx_layout.ok_or_else(no_layout)?;
-                let mut bytes = bytes.clone();
                 if bytes.len() > layout.size as usize {
                     return Err(RuntimeError::new(ErrorKind::BadInput(format!(
                         "the context is {} bytes; {} has {}",
@@ -275,23 +311,20 @@ impl Memory {
                         layout.size
                     ))));
                 }
-                bytes.resize(layout.size as usize, 0);
+                m.ctx.clear();
+                m.ctx.extend_from_slice(bytes);
+                m.ctx.resize(layout.size as usize, 0);
                 if pt == ProgType::SkLookup {
-                    ctx::sk_lookup_as_run(&mut bytes).map_err(|why| RuntimeError::new(ErrorKind::BadInput(why)))?;
+                    ctx::sk_lookup_as_run(&mut m.ctx).map_err(|why| RuntimeError::new(ErrorKind::BadInput(why)))?;
                 }
-                m.ctx = bytes;
                 // Stores are checked field by field (cgroup_sock writes `mark`...).
-                regions.push(ctx_region(m.ctx.len(), pt == ProgType::CgroupSock, true));
-                memory::CTX_BASE
+                (memory::CTX_BASE, [Some(ctx_region(m.ctx.len(), pt == ProgType::CgroupSock, true)), None, None])
             }
             (ProgType::Syscall, Input::Syscall(buf)) => {
-                m.ctx = buf.clone();
-                regions.push(ctx_region(buf.len(), true, false));
-                if buf.is_empty() {
-                    0
-                } else {
-                    memory::CTX_BASE
-                }
+                m.ctx.clear();
+                m.ctx.extend_from_slice(buf);
+                let r1 = if buf.is_empty() { 0 } else { memory::CTX_BASE };
+                (r1, [Some(ctx_region(buf.len(), true, false)), None, None])
             }
             (pt, input) => {
                 return Err(RuntimeError::new(ErrorKind::BadInput(format!(
@@ -307,53 +340,130 @@ impl Memory {
                 ))))
             }
         };
-        for (i, def) in prog.maps.iter().enumerate() {
-            let len = m.maps.get(i).map_or(0, |m| m.storage().len()) as u64;
-            if len > 0 {
-                regions.push(Region {
-                    base: memory::MAP_VALUE_BASE + i as u64 * memory::MAP_VALUE_STRIDE,
-                    len,
-                    writable: !def.read_only_to_programs(),
-                    backing: Backing::Map(i),
-                    start: 0,
-                    name: format!("value of map `{}`", def.name).into(),
-                    checked: false,
-                });
-            }
+        m.set_run_regions(prog, inputs);
+        if let Input::Xdp { packet, ingress_ifindex, rx_queue_index } = input {
+            let (ingress_ifindex, rx_queue_index) = (*ingress_ifindex, *rx_queue_index);
+            m.xdp_ready = Some(XdpShape { len: packet.len(), ingress_ifindex, rx_queue_index, maps: prog.maps.len() });
         }
-        m.set_regions(regions);
         Ok(r1)
     }
 
+    /// Fills the packet buffer: zeroed headroom (kept from the last run unless a program moved
+    /// its pointers into it), then `bytes`.
+    fn fill_packet(&mut self, bytes: &[u8]) {
+        let headroom = memory::PACKET_HEADROOM as usize;
+        if self.headroom_dirty || self.packet.len() < headroom {
+            self.packet.clear();
+            self.packet.resize(headroom, 0);
+            self.headroom_dirty = false;
+        } else {
+            self.packet.truncate(headroom);
+        }
+        self.packet.extend_from_slice(bytes);
+    }
+
+    /// Installs the region table of a run: the stacks, `inputs` (this input's regions) and the
+    /// values of `prog`'s maps. The table is rebuilt in last run's vector, so a run allocates
+    /// none; when the last run had the same kinds of regions, only this input's entries are
+    /// overwritten (stacks and map values never change: a map's storage keeps its length).
+    fn set_run_regions(&mut self, prog: &Program, inputs: [Option<Region>; 3]) {
+        let m = self;
+        let n_inputs = inputs.iter().flatten().count();
+        let same_kinds = m.stacks_mapped()
+            && m.regions.get(MAX_CALL_FRAMES..MAX_CALL_FRAMES + n_inputs).is_some_and(|old| {
+                old.iter().zip(inputs.iter().flatten()).all(|(o, n)| (o.backing, &o.name) == (n.backing, &n.name))
+            })
+            && m.regions[MAX_CALL_FRAMES + n_inputs..].iter().map(|r| r.backing).eq(map_backings(m, prog));
+        let mut regions = std::mem::take(&mut m.regions);
+        if same_kinds {
+            for (slot, r) in regions[MAX_CALL_FRAMES..].iter_mut().zip(inputs.into_iter().flatten()) {
+                *slot = r;
+            }
+        } else {
+            // The map values' names move from the old table to the new one.
+            let mut names = std::mem::take(&mut m.map_region_names);
+            names.clear();
+            names.resize(prog.maps.len(), None);
+            for r in regions.iter_mut() {
+                if let Backing::Map(i) = r.backing {
+                    if let Some(slot) = names.get_mut(i) {
+                        *slot = Some(std::mem::take(&mut r.name));
+                    }
+                }
+            }
+            regions.clear();
+            regions.extend((0..MAX_CALL_FRAMES).map(Memory::stack_region));
+            regions.extend(inputs.into_iter().flatten());
+            for (i, def) in prog.maps.iter().enumerate() {
+                let len = m.maps.get(i).map_or(0, |m| m.storage().len()) as u64;
+                if len > 0 {
+                    regions.push(Region {
+                        base: memory::MAP_VALUE_BASE + i as u64 * memory::MAP_VALUE_STRIDE,
+                        len,
+                        writable: !def.read_only_to_programs(),
+                        backing: Backing::Map(i),
+                        start: 0,
+                        name: names
+                            .get_mut(i)
+                            .and_then(Option::take)
+                            .unwrap_or_else(|| format!("value of map `{}`", def.name).into()),
+                        checked: false,
+                    });
+                }
+            }
+            m.map_region_names = names;
+        }
+        m.set_regions_with_stacks(regions);
+    }
+
     /// What a run that returned `r0` leaves to report: the packet between `data` (XDP:
-    /// `data_meta`) and `data_end`, and the context of program types that may write it.
-    pub fn outcome(&self, pt: ProgType, r0: u64) -> RunOutcome {
-        let mut out = RunOutcome {
-            r0,
-            tunnel_key: self.skb.tunnel_key.clone(),
-            redirect: self.redirect.clone(),
-            ..RunOutcome::default()
-        };
+    /// `data_meta`) and `data_end`, and the context of program types that may write it. Both
+    /// are lent, not copied ([`OutBytes`]): the packet and context buffers are empty from here
+    /// until the next [`Memory::setup`].
+    #[inline]
+    pub fn outcome(&mut self, pt: ProgType, r0: u64) -> RunOutcome {
+        let mut out = RunOutcome { r0, ..RunOutcome::default() };
+        self.lend_outputs(pt, &mut out);
+        out
+    }
+
+    /// Sets `out`'s packet and context as [`Memory::outcome`] describes, and what the helpers
+    /// recorded (tunnel key, redirect target).
+    #[inline(always)]
+    pub fn lend_outputs(&mut self, pt: ProgType, out: &mut RunOutcome) {
+        // What the helpers recorded (usually nothing: no allocation).
+        out.tunnel_key.clone_from(&self.skb.tunnel_key);
+        out.redirect.clone_from(&self.redirect);
         if let Some((data_field, end_field)) = self.packet_fields {
             let base = memory::PACKET_BASE as usize;
             // An XDP test run hands back the metadata too: from `data_meta` on.
             let data_field = self.xdp_fields().map_or(data_field, |[meta, _, _]| meta);
-            let data = (ctx::get_u32(&self.ctx, data_field) as usize).saturating_sub(base);
+            let mut data = (ctx::get_u32(&self.ctx, data_field) as usize).saturating_sub(base);
             let end = (ctx::get_u32(&self.ctx, end_field) as usize).saturating_sub(base);
-            let mut packet = Vec::new();
             if pt.skb_from_network_header() {
                 // A test run from the network header hands the packet back with the link-layer
-                // header pushed in front again, zeroed (`bpf_prog_test_run_skb`:
-                // `memset(__skb_push())`).
-                packet.resize(ctx::ETH_HLEN, 0);
+                // header pushed in front again, zeroed (`bpf_prog_test_run_skb`: `memset(__skb_push())`).
+                // The buffer is refilled before the next run, so the zeros go in place.
+                match data.checked_sub(ctx::ETH_HLEN).filter(|_| data <= end && end <= self.packet.len()) {
+                    Some(mac) => {
+                        self.packet[mac..data].fill(0);
+                        data = mac;
+                    }
+                    None => {
+                        let mut packet = vec![0; ctx::ETH_HLEN];
+                        packet.extend_from_slice(self.packet.get(data..end).unwrap_or(&[]));
+                        out.packet_out = Some(OutBytes::new(packet));
+                    }
+                }
             }
-            packet.extend_from_slice(self.packet.get(data..end).unwrap_or(&[]));
-            out.packet_out = Some(packet);
+            if out.packet_out.is_none() {
+                out.packet_out = Some(self.packet_lent.lend(&mut self.packet, data, end));
+            }
         }
         if pt.is_skb() || matches!(pt, ProgType::Syscall | ProgType::CgroupSock) {
-            out.ctx_out = Some(self.ctx.clone());
+            let len = self.ctx.len();
+            out.ctx_out = Some(self.ctx_lent.lend(&mut self.ctx, 0, len));
         }
-        out
     }
 }
 
