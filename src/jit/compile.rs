@@ -13,19 +13,22 @@
 //! The budget is charged at taken back-edges (the span of the loop) and at bpf-to-bpf calls.
 
 use super::ctx::{
-    jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, KIND_ATOMIC, KIND_READ, KIND_WRITE,
-    RAISE_BUDGET, RAISE_DEPTH, RAISE_FELL_OFF, RAISE_STATIC,
+    jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, INFO_FIELD_MASK, INFO_IDX_SHIFT,
+    INFO_KIND_SHIFT, INFO_LIM_SHIFT, INFO_SITE_SHIFT, KIND_ATOMIC, KIND_READ, KIND_WRITE, RAISE_BUDGET, RAISE_DEPTH,
+    RAISE_FELL_OFF, RAISE_STATIC,
 };
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use crate::program::{ProgType, Program};
 use crate::runtime::error::{ErrorKind, RuntimeError};
 use crate::runtime::helpers::BPF_FUNC_TAIL_CALL;
 use crate::runtime::memory::{
-    CODE_BASE, MAP_PTR_BASE, MAP_PTR_STRIDE, MAP_VALUE_BASE, MAP_VALUE_STRIDE, MAX_CALL_FRAMES, STACK_BASE, STACK_SIZE,
-    STACK_STRIDE,
+    CODE_BASE, CTX_BASE, MAP_PTR_BASE, MAP_PTR_STRIDE, MAP_VALUE_BASE, MAP_VALUE_STRIDE, MAX_CALL_FRAMES, STACK_BASE,
+    STACK_SIZE, STACK_STRIDE,
 };
-use dynasmrt::x64::Assembler;
-use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, ExecutableBuffer};
+use crate::verifier::AccessProof;
+use dynasmrt::mmap::MutableBuffer;
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, ExecutableBuffer, VecAssembler};
 use std::mem::offset_of;
 
 /// x86-64 register numbers of eBPF r0–r10.
@@ -43,6 +46,11 @@ const TMP_RSP: i32 = offset_of!(JitCtx, tmp_rsp) as i32;
 const TMP: i32 = offset_of!(JitCtx, tmp) as i32;
 const FLAG: i32 = offset_of!(JitCtx, flag) as i32;
 const REGS: i32 = offset_of!(JitCtx, regs) as i32;
+const SITES: i32 = offset_of!(JitCtx, sites) as i32;
+const CTX_HOST: i32 = offset_of!(JitCtx, ctx_host) as i32;
+const CTX_LEN: i32 = offset_of!(JitCtx, ctx_len) as i32;
+const FP_HOST: i32 = offset_of!(JitCtx, fp_host) as i32;
+const PKT_DELTA: i32 = offset_of!(JitCtx, pkt_delta) as i32;
 /// `r10` of the main function; frame *f* adds `f * STACK_STRIDE`.
 const FP0: i32 = (STACK_BASE + STACK_SIZE as u64) as i32;
 
@@ -58,29 +66,52 @@ pub struct Compiled {
     pub stubs_at: usize,
     /// Errors found at compile time but raised only when reached.
     pub statics: Vec<ErrorKind>,
+    /// Access sites (loads, stores, atomics): the length of the program's site cache.
+    pub sites: usize,
+    /// Stores or atomics to the stack that skip the check (so `Memory` cannot see them): the
+    /// engine marks the stacks dirty for the next run to zero.
+    pub unchecked_stack_writes: bool,
+    /// Bpf-to-bpf calls (frames past the first are used).
+    pub calls: bool,
 }
 
 /// Out-of-line code, emitted after the instructions so the hot path stays straight.
 enum Stub {
-    /// Slow path of an access: resolve `r10`, continue at `back` with the host address in r11.
-    Slow { label: DynamicLabel, back: DynamicLabel, info: u64 },
+    /// Miss of an access's first window: recompute the virtual address into r10, try the
+    /// other window, the site cache, then Rust; continue at `back` with the host address in r11.
+    Slow { label: DynamicLabel, back: DynamicLabel, base: u8, off: i16, second: usize, info: u64 },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
 }
 
 struct Gen {
-    ops: Assembler,
+    ops: VecAssembler<X64Relocation>,
     labels: Vec<DynamicLabel>,
     stubs: Vec<Stub>,
     statics: Vec<ErrorKind>,
+    /// Access sites so far.
+    sites: usize,
+    /// Per instruction, what the verifier proved about its access (empty: check everything).
+    proofs: Vec<AccessProof>,
+    unchecked_stack_writes: bool,
+    calls: bool,
+    /// The shared miss paths: try window 0 (data) or window 1 (stack) second.
+    second: [DynamicLabel; 2],
     resolve: DynamicLabel,
     flagged: DynamicLabel,
     fault_exit: DynamicLabel,
 }
 
-/// Compiles `prog`. Fails on what a loader refuses structurally, with the interpreter's words:
-/// jumps outside the program or into `lddw`, writes to `r10`, kfuncs, BTF ids, unknown maps.
+/// Compiles `prog` with every access checked. Fails on what a loader refuses structurally,
+/// with the interpreter's words: jumps outside the program or into `lddw`, writes to `r10`,
+/// kfuncs, BTF ids, unknown maps.
 pub fn compile(prog: &Program) -> Result<Compiled, RuntimeError> {
+    compile_with(prog, None)
+}
+
+/// Compiles `prog`; accesses that `proofs` (per slot, from an accepted verification of this
+/// program) proves in bounds skip the check.
+pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Compiled, RuntimeError> {
     if !std::arch::is_x86_feature_detected!("bmi2") {
         return Err(RuntimeError::new(ErrorKind::Invalid("the JIT needs an x86-64 CPU with BMI2".into())));
     }
@@ -88,10 +119,35 @@ pub fn compile(prog: &Program) -> Result<Compiled, RuntimeError> {
     let slots = prog.slots();
     let err = |i: usize, msg: String| RuntimeError::at_insn(prog, i, ErrorKind::Invalid(msg));
     let target = |i: usize, rel: i64| slots.target(i, rel).map_err(|msg| err(i, msg));
-    let mut ops = Assembler::new().map_err(|e| RuntimeError::new(ErrorKind::Invalid(format!("JIT: {e}"))))?;
+    if n as u64 > INFO_FIELD_MASK {
+        return Err(RuntimeError::new(ErrorKind::Invalid(format!(
+            "the JIT compiles at most {INFO_FIELD_MASK} instructions, this program has {n}"
+        ))));
+    }
+    // Assembled into one vector sized for the usual ~30 bytes per instruction (growing it
+    // copies and faults in fresh pages: most of the compile time went there), then copied once
+    // into the code pages.
+    let mut ops = VecAssembler::new_with_capacity(0, 32 * n + 2048, 16, 0, 3 * n + 8, 0, 4 * n + 8);
     let labels = (0..=n).map(|_| ops.new_dynamic_label()).collect();
+    let second = [ops.new_dynamic_label(), ops.new_dynamic_label()];
     let (resolve, flagged, fault_exit) = (ops.new_dynamic_label(), ops.new_dynamic_label(), ops.new_dynamic_label());
-    let mut g = Gen { ops, labels, stubs: Vec::new(), statics: Vec::new(), resolve, flagged, fault_exit };
+    let proofs = proofs.map_or_else(Vec::new, |p| {
+        prog.slot_pcs().iter().map(|&pc| p.get(pc).copied().unwrap_or(AccessProof::Unproven)).collect()
+    });
+    let mut g = Gen {
+        ops,
+        labels,
+        stubs: Vec::new(),
+        statics: Vec::new(),
+        sites: 0,
+        proofs,
+        unchecked_stack_writes: false,
+        calls: false,
+        second,
+        resolve,
+        flagged,
+        fault_exit,
+    };
     let mut insn_offsets = Vec::with_capacity(n + 1);
     for (i, insn) in prog.insns.iter().enumerate() {
         let l = g.labels[i];
@@ -207,10 +263,15 @@ pub fn compile(prog: &Program) -> Result<Compiled, RuntimeError> {
     let stubs_at = g.ops.offset().0;
     g.stubs();
     let entry = g.prologue();
-    let statics = g.statics;
-    let buf =
-        g.ops.finalize().map_err(|_| RuntimeError::new(ErrorKind::Invalid("JIT: finalizing code failed".into())))?;
-    Ok(Compiled { buf, entry, insn_offsets, stubs_at, statics })
+    let (statics, sites, unchecked_stack_writes, calls) = (g.statics, g.sites, g.unchecked_stack_writes, g.calls);
+    let failed = |what: String| RuntimeError::new(ErrorKind::Invalid(format!("JIT: {what}")));
+    let code = g.ops.finalize().map_err(|e| failed(format!("finalizing code failed: {e}")))?;
+    // Writable while the bytes are copied in, then read+execute only (W^X).
+    let mut pages = MutableBuffer::new(code.len()).map_err(|e| failed(format!("mapping code pages: {e}")))?;
+    pages.set_len(code.len());
+    pages.copy_from_slice(&code);
+    let buf = pages.make_exec().map_err(|e| failed(format!("protecting code pages: {e}")))?;
+    Ok(Compiled { buf, entry, insn_offsets, stubs_at, statics, sites, unchecked_stack_writes, calls })
 }
 
 /// The size class of an access: 0–3 for 1, 2, 4, 8 bytes.
@@ -488,31 +549,45 @@ impl Gen {
     }
 
     /// Computes the host address of a `size` access at `[base + off]` into r11, checked: the
-    /// seam where proven accesses could skip the check once the verifier lands.
+    /// first window inline (the stack's for accesses through r10, else the data region's), the
+    /// rest out of line.
     fn access(&mut self, base: u8, off: i16, size: Size, kind: u64, idx: usize) {
+        match self.proofs.get(idx).copied().unwrap_or(AccessProof::Unproven) {
+            AccessProof::Unproven => {}
+            AccessProof::OwnStack => {
+                self.unchecked_stack_writes |= kind != KIND_READ;
+                dynasm!(self.ops ; .arch x64 ; mov r11, [r12 + FP_HOST]);
+                if base != X[10] {
+                    dynasm!(self.ops ; .arch x64 ; sub r11, rbp ; add r11, Rq(base));
+                }
+                return dynasm!(self.ops ; .arch x64 ; lea r11, [r11 + off as i32]);
+            }
+            AccessProof::Packet => {
+                return dynasm!(self.ops ; .arch x64
+                    ; mov r11, [r12 + PKT_DELTA]
+                    ; lea r11, [r11 + Rq(base) + off as i32]
+                );
+            }
+        }
         let c = class(size);
         let lim = HOT_LIM + 8 * if kind == KIND_READ { c } else { 4 + c };
-        // Accesses through r10 try the stack window first, the rest the data window.
-        let (first, second) = if base == X[10] { (HOT_SIZE, 0) } else { (0, HOT_SIZE) };
+        let (first, second): (i32, usize) = if base == X[10] { (1, 0) } else { (0, 1) };
+        let at = HOT + first * HOT_SIZE;
         // Dynamic labels (a vector), not local ones (a hash map): this runs per access.
-        let (slow, back, hit) =
-            (self.ops.new_dynamic_label(), self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
-        let info = size.bytes() as u64 | kind << 8 | (idx as u64) << 16;
-        self.stubs.push(Stub::Slow { label: slow, back, info });
+        let (miss, back) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        let info = size.bytes() as u64
+            | kind << INFO_KIND_SHIFT
+            | (lim as u64) << INFO_LIM_SHIFT
+            | (self.sites as u64) << INFO_SITE_SHIFT
+            | (idx as u64) << INFO_IDX_SHIFT;
+        self.sites += 1;
+        self.stubs.push(Stub::Slow { label: miss, back, base, off, second, info });
         dynasm!(self.ops ; .arch x64
-            ; lea r10, [Rq(base) + off as i32]
-            ; mov r11, r10
-            ; sub r11, [r12 + HOT + first + HOT_BASE]
-            ; cmp r11, [r12 + HOT + first + lim]
-            ; jb =>hit
-            ; mov r11, r10
-            ; sub r11, [r12 + HOT + second + HOT_BASE]
-            ; cmp r11, [r12 + HOT + second + lim]
-            ; jae =>slow
-            ; add r11, [r12 + HOT + second + HOT_HOST]
-            ; jmp =>back
-            ; =>hit
-            ; add r11, [r12 + HOT + first + HOT_HOST]
+            ; lea r11, [Rq(base) + off as i32]
+            ; sub r11, [r12 + at + HOT_BASE]
+            ; cmp r11, [r12 + at + lim]
+            ; jae =>miss
+            ; add r11, [r12 + at + HOT_HOST]
             ; =>back
         );
     }
@@ -600,6 +675,7 @@ impl Gen {
     /// A bpf-to-bpf call: a native call with the caller's r6–r9 saved on the native stack and a
     /// fresh frame pointer; at most `MAX_CALL_FRAMES` frames.
     fn local_call(&mut self, i: usize, t: usize) {
+        self.calls = true;
         let depth = self.ops.new_dynamic_label();
         self.stubs.push(Stub::Raise { label: depth, code: RAISE_DEPTH, idx: i });
         let budget = self.ops.new_dynamic_label();
@@ -612,30 +688,31 @@ impl Gen {
             ; jb =>budget
             ; push rbx ; push r13 ; push r14 ; push r15
             ; add QWORD [r12 + DEPTH], 1
+            ; add QWORD [r12 + FP_HOST], STACK_SIZE as i32
             ; mov rbp, [r12 + DEPTH]
             ; shl rbp, STACK_STRIDE.trailing_zeros() as i8
             ; add rbp, FP0
             ; call =>target
             ; pop r15 ; pop r14 ; pop r13 ; pop rbx
             ; sub QWORD [r12 + DEPTH], 1
+            ; sub QWORD [r12 + FP_HOST], STACK_SIZE as i32
             ; mov rbp, [r12 + DEPTH]
             ; shl rbp, STACK_STRIDE.trailing_zeros() as i8
             ; add rbp, FP0
         );
     }
 
-    /// The out-of-line code: per-site stubs, then the shared slow path and exits.
+    /// The out-of-line code: per-site stubs, then the shared miss paths, slow path and exits.
     fn stubs(&mut self) {
         for stub in std::mem::take(&mut self.stubs) {
             match stub {
-                Stub::Slow { label, back, info } => {
-                    let (resolve, fault) = (self.resolve, self.fault_exit);
+                Stub::Slow { label, back, base, off, second, info } => {
+                    let routine = self.second[second];
                     dynasm!(self.ops ; .arch x64
                         ; =>label
+                        ; lea r10, [Rq(base) + off as i32]
                         ; mov r11, QWORD info as i64
-                        ; call =>resolve
-                        ; test r11, r11
-                        ; jz =>fault
+                        ; call =>routine
                         ; jmp =>back
                     );
                 }
@@ -645,9 +722,52 @@ impl Gen {
                 }
             }
         }
-        // resolve: virtual address in r10, info in r11 -> host address (or 0) in r11; keeps
-        // every eBPF register.
+        // second[k]: virtual address in r10, info in r11 -> host address in r11 (faults leave
+        // through `fault_exit`); keeps every eBPF register. Tries window k, then the site's
+        // cached context address, then Rust.
         let resolve = self.resolve;
+        for k in 0..2 {
+            let (label, at) = (self.second[k], HOT + k as i32 * HOT_SIZE);
+            dynasm!(self.ops ; .arch x64
+                ; =>label
+                ; push r11
+                ; push rax
+                ; mov rax, r11
+                ; shr rax, INFO_LIM_SHIFT as i8
+                ; and eax, 0xff
+                ; mov r11, r10
+                ; sub r11, [r12 + at + HOT_BASE]
+                ; cmp r11, [r12 + rax + at]
+                ; pop rax
+                ; jae >cached
+                ; add r11, [r12 + at + HOT_HOST]
+                ; add rsp, 8
+                ; ret
+                ; cached:
+                ; mov r11, [rsp]
+                ; shr r11, INFO_SITE_SHIFT as i8
+                ; and r11d, INFO_FIELD_MASK as i32
+                ; push rax
+                ; mov rax, [r12 + SITES]
+                ; cmp r10, [rax + r11 * 8]
+                ; pop rax
+                ; jne >slow
+                // Only validated context addresses are cached, and never 0: the range check
+                // keeps an empty entry from matching a null pointer.
+                ; mov r11, r10
+                ; sub r11, CTX_BASE as i32
+                ; cmp r11, [r12 + CTX_LEN]
+                ; jae >slow
+                ; add r11, [r12 + CTX_HOST]
+                ; add rsp, 8
+                ; ret
+                ; slow:
+                ; pop r11
+                ; jmp =>resolve
+            );
+        }
+        // resolve: as second[k], asking Rust.
+        let fault = self.fault_exit;
         dynasm!(self.ops ; .arch x64
             ; =>resolve
             ; mov [r12 + REGS], rax
@@ -657,7 +777,7 @@ impl Gen {
         self.callout(jit_resolve as *const () as u64);
         dynasm!(self.ops ; .arch x64 ; mov r11, rax ; mov rax, [r12 + REGS]);
         self.reload_args();
-        dynasm!(self.ops ; .arch x64 ; ret);
+        dynasm!(self.ops ; .arch x64 ; test r11, r11 ; jz =>fault ; ret);
     }
 
     /// The entry point and the exits: loads r0–r10 from the context, calls the main function,
