@@ -59,6 +59,15 @@ pub enum JitChecksArg {
     Unproven,
 }
 
+impl From<JitChecksArg> for JitChecks {
+    fn from(a: JitChecksArg) -> JitChecks {
+        match a {
+            JitChecksArg::All => JitChecks::All,
+            JitChecksArg::Unproven => JitChecks::Unproven,
+        }
+    }
+}
+
 /// One changed map entry: key, value before (if any), value after (if any).
 pub type EntryChange = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
 
@@ -359,10 +368,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
     let options = EngineOptions {
         run: RunOptions { budget: args.budget, trace: args.trace, seed: args.seed, ..RunOptions::default() },
         kernel: LoadOptions::default(),
-        jit_checks: match args.jit_checks {
-            JitChecksArg::All => JitChecks::All,
-            JitChecksArg::Unproven => JitChecks::Unproven,
-        },
+        jit_checks: args.jit_checks.into(),
     };
     let mut engine = match engine::open(&args.engine, &program, &options, &built.input) {
         Ok(e) => e,

@@ -79,14 +79,18 @@ pub struct Compiled {
 enum Stub {
     /// Miss of an access's first window: recompute the virtual address into r10, try the
     /// other window, the site cache, then Rust; continue at `back` with the host address in r11.
-    Slow { label: DynamicLabel, back: DynamicLabel, base: u8, off: i16, second: usize, info: u64 },
+    Slow { label: DynamicLabel, back: usize, base: u8, off: i16, second: usize, info: u64 },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
 }
 
 struct Gen {
     ops: VecAssembler<X64Relocation>,
-    labels: Vec<DynamicLabel>,
+    /// Labels of the instructions forward jumps and calls target, made when first needed
+    /// (backward ones are encoded by hand from `offsets`).
+    labels: Vec<Option<DynamicLabel>>,
+    /// Where each instruction emitted so far starts.
+    offsets: Vec<usize>,
     stubs: Vec<Stub>,
     statics: Vec<ErrorKind>,
     /// Access sites so far.
@@ -124,11 +128,11 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
             "the JIT compiles at most {INFO_FIELD_MASK} instructions, this program has {n}"
         ))));
     }
-    // Assembled into one vector sized for the usual ~30 bytes per instruction (growing it
-    // copies and faults in fresh pages: most of the compile time went there), then copied once
-    // into the code pages.
-    let mut ops = VecAssembler::new_with_capacity(0, 32 * n + 2048, 16, 0, 3 * n + 8, 0, 4 * n + 8);
-    let labels = (0..=n).map(|_| ops.new_dynamic_label()).collect();
+    // Assembled into one vector sized for the worst usual case (~66 bytes per access, with its
+    // stub): growing it copies and faults in fresh pages, where most of the compile time went.
+    // Then copied once into the code pages.
+    let mut ops = VecAssembler::new_with_capacity(0, 72 * n + 4096, 16, 0, 3 * n + 8, 0, 4 * n + 8);
+    let labels = vec![None; n + 1];
     let second = [ops.new_dynamic_label(), ops.new_dynamic_label()];
     let (resolve, flagged, fault_exit) = (ops.new_dynamic_label(), ops.new_dynamic_label(), ops.new_dynamic_label());
     let proofs = proofs.map_or_else(Vec::new, |p| {
@@ -137,6 +141,7 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     let mut g = Gen {
         ops,
         labels,
+        offsets: Vec::with_capacity(n + 1),
         stubs: Vec::new(),
         statics: Vec::new(),
         sites: 0,
@@ -148,11 +153,8 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
         flagged,
         fault_exit,
     };
-    let mut insn_offsets = Vec::with_capacity(n + 1);
     for (i, insn) in prog.insns.iter().enumerate() {
-        let l = g.labels[i];
-        dynasm!(g.ops ; .arch x64 ; =>l);
-        insn_offsets.push(g.ops.offset().0);
+        g.start(i);
         if insn.written_reg() == Some(Reg::R10) {
             return Err(err(i, "frame pointer is read only".into()));
         }
@@ -256,14 +258,13 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
             }
         }
     }
-    let end = g.labels[n];
-    dynasm!(g.ops ; .arch x64 ; =>end);
-    insn_offsets.push(g.ops.offset().0);
+    g.start(n);
     g.raise_inline(RAISE_FELL_OFF, n);
     let stubs_at = g.ops.offset().0;
     g.stubs();
     let entry = g.prologue();
     let (statics, sites, unchecked_stack_writes, calls) = (g.statics, g.sites, g.unchecked_stack_writes, g.calls);
+    let insn_offsets = g.offsets;
     let failed = |what: String| RuntimeError::new(ErrorKind::Invalid(format!("JIT: {what}")));
     let code = g.ops.finalize().map_err(|e| failed(format!("finalizing code failed: {e}")))?;
     // Writable while the bytes are copied in, then read+execute only (W^X).
@@ -285,6 +286,50 @@ fn class(size: Size) -> i32 {
 }
 
 impl Gen {
+    /// Starts instruction `i` (or the end, at `n`): its offset, and its label if a jump
+    /// before it asked for one.
+    fn start(&mut self, i: usize) {
+        if let Some(l) = self.labels[i] {
+            dynasm!(self.ops ; .arch x64 ; =>l);
+        }
+        self.offsets.push(self.ops.offset().0);
+    }
+
+    /// The label of instruction `t`, not yet emitted.
+    fn label(&mut self, t: usize) -> DynamicLabel {
+        match self.labels[t] {
+            Some(l) => l,
+            None => {
+                let l = self.ops.new_dynamic_label();
+                self.labels[t] = Some(l);
+                l
+            }
+        }
+    }
+
+    /// `jmp` (`call` when `call`) to instruction `t`.
+    fn goto(&mut self, call: bool, t: usize) {
+        match self.offsets.get(t) {
+            Some(&at) => self.rel32(if call { 0xe8 } else { 0xe9 }, at),
+            None => {
+                let l = self.label(t);
+                match call {
+                    true => dynasm!(self.ops ; .arch x64 ; call =>l),
+                    false => dynasm!(self.ops ; .arch x64 ; jmp =>l),
+                }
+            }
+        }
+    }
+
+    /// `jmp`/`call` (`opcode` 0xe9/0xe8) to code already emitted at `at`, encoded by hand: no
+    /// label, no relocation to resolve.
+    fn rel32(&mut self, opcode: u8, at: usize) {
+        let next = self.ops.offset().0 + 5;
+        let rel = (at as i64 - next as i64) as i32;
+        self.ops.push(opcode);
+        self.ops.extend(&rel.to_le_bytes());
+    }
+
     fn static_error(&mut self, kind: ErrorKind) -> u64 {
         self.statics.push(kind);
         RAISE_STATIC + self.statics.len() as u64 - 1
@@ -512,8 +557,8 @@ impl Gen {
     /// jumps). A back-edge charges the loop's span to the budget on the way: the condition is
     /// inverted to skip the charge, so a taken back-edge is still one taken jump.
     fn jump(&mut self, cond: Option<JmpCond>, i: usize, t: usize) {
-        let target = self.labels[t];
         if t > i {
+            let target = self.label(t);
             return self.jcc(cond, false, target);
         }
         let (next, raise) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
@@ -522,7 +567,9 @@ impl Gen {
             self.jcc(cond, true, next);
         }
         let span = (i - t + 1) as i32;
-        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>raise ; jmp =>target ; =>next);
+        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>raise);
+        self.goto(false, t);
+        dynasm!(self.ops ; .arch x64 ; =>next);
     }
 
     /// `jcc` to `l` on `cond` (or its negation), `jmp` for `None`.
@@ -574,22 +621,26 @@ impl Gen {
         let (first, second): (i32, usize) = if base == X[10] { (1, 0) } else { (0, 1) };
         let at = HOT + first * HOT_SIZE;
         // Dynamic labels (a vector), not local ones (a hash map): this runs per access.
-        let (miss, back) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        let miss = self.ops.new_dynamic_label();
         let info = size.bytes() as u64
             | kind << INFO_KIND_SHIFT
             | (lim as u64) << INFO_LIM_SHIFT
             | (self.sites as u64) << INFO_SITE_SHIFT
             | (idx as u64) << INFO_IDX_SHIFT;
         self.sites += 1;
+        // Literal displacements (the window's base and host) get dynasm's short encodings:
+        // smaller code compiles faster.
+        const _: () = assert!(HOT == 0 && HOT_BASE == 0 && HOT_HOST == 8 && HOT_SIZE == 80);
+        dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(base) + off as i32]);
+        if first == 0 {
+            dynasm!(self.ops ; .arch x64 ; sub r11, [r12] ; cmp r11, [r12 + lim] ; jae =>miss ; add r11, [r12 + 8]);
+        } else {
+            dynasm!(self.ops ; .arch x64
+                ; sub r11, [r12 + 80] ; cmp r11, [r12 + at + lim] ; jae =>miss ; add r11, [r12 + 88]
+            );
+        }
+        let back = self.ops.offset().0;
         self.stubs.push(Stub::Slow { label: miss, back, base, off, second, info });
-        dynasm!(self.ops ; .arch x64
-            ; lea r11, [Rq(base) + off as i32]
-            ; sub r11, [r12 + at + HOT_BASE]
-            ; cmp r11, [r12 + at + lim]
-            ; jae =>miss
-            ; add r11, [r12 + at + HOT_HOST]
-            ; =>back
-        );
     }
 
     /// An atomic on `[r11]` with the kernel's register effects: fetch forms return the old
@@ -680,7 +731,6 @@ impl Gen {
         self.stubs.push(Stub::Raise { label: depth, code: RAISE_DEPTH, idx: i });
         let budget = self.ops.new_dynamic_label();
         self.stubs.push(Stub::Raise { label: budget, code: RAISE_BUDGET, idx: i });
-        let target = self.labels[t];
         dynasm!(self.ops ; .arch x64
             ; cmp QWORD [r12 + DEPTH], (MAX_CALL_FRAMES - 1) as i32
             ; jae =>depth
@@ -692,7 +742,9 @@ impl Gen {
             ; mov rbp, [r12 + DEPTH]
             ; shl rbp, STACK_STRIDE.trailing_zeros() as i8
             ; add rbp, FP0
-            ; call =>target
+        );
+        self.goto(true, t);
+        dynasm!(self.ops ; .arch x64
             ; pop r15 ; pop r14 ; pop r13 ; pop rbx
             ; sub QWORD [r12 + DEPTH], 1
             ; sub QWORD [r12 + FP_HOST], STACK_SIZE as i32
@@ -713,8 +765,8 @@ impl Gen {
                         ; lea r10, [Rq(base) + off as i32]
                         ; mov r11, QWORD info as i64
                         ; call =>routine
-                        ; jmp =>back
                     );
+                    self.rel32(0xe9, back);
                 }
                 Stub::Raise { label, code, idx } => {
                     dynasm!(self.ops ; .arch x64 ; =>label);
@@ -783,7 +835,7 @@ impl Gen {
     /// The entry point and the exits: loads r0–r10 from the context, calls the main function,
     /// stores r0 back. `flagged` sorts out what a callout raised.
     fn prologue(&mut self) -> AssemblyOffset {
-        let (flagged, fault, main) = (self.flagged, self.fault_exit, self.labels[0]);
+        let (flagged, fault) = (self.flagged, self.fault_exit);
         let entry = self.ops.offset();
         dynasm!(self.ops ; .arch x64
             ; push rbp ; push rbx ; push r12 ; push r13 ; push r14 ; push r15
@@ -797,7 +849,9 @@ impl Gen {
         dynasm!(self.ops ; .arch x64
             ; mov r9, [r12 + ROOM]
             ; mov [r12 + SAVED_RSP], rsp
-            ; call =>main
+        );
+        self.goto(true, 0);
+        dynasm!(self.ops ; .arch x64
             ; after_main:
             ; mov [r12 + ROOM], r9
             ; mov [r12 + REGS], rax

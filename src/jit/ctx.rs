@@ -29,7 +29,8 @@ pub struct Hot {
 }
 
 impl Hot {
-    fn of(w: &Window) -> Hot {
+    /// The window of `w`.
+    pub fn of(w: &Window) -> Hot {
         let mut lim = [0; 8];
         for (c, n) in [1u64, 2, 4, 8].into_iter().enumerate() {
             let l = if w.len >= n { w.len - n + 1 } else { 0 };
@@ -289,9 +290,9 @@ pub(super) unsafe fn run_chain(ctx: *mut JitCtx, first: usize) -> u64 {
         let code = &run.programs[current].1;
         run.statics.clone_from(&code.statics);
         // SAFETY: `site_base[current]` starts this program's `code.sites` entries in `sites`;
-        // frame `depth` exists (calls stop at `MAX_CALL_FRAMES`).
+        // frame `depth` exists (calls stop at `MAX_CALL_FRAMES`). The windows need no reset:
+        // a tail call is a helper call, which drops them.
         unsafe {
-            (*ctx).hot = [Hot::default(); 2];
             (*ctx).sites = run.sites.add(run.site_base[current]);
             (*ctx).fp_host = run.mem.stack.as_ptr().add(((*ctx).depth as usize + 1) * STACK_SIZE) as u64;
         }

@@ -24,7 +24,7 @@ pub mod ctx;
 pub mod listing;
 
 use crate::program::{ProgType, Program};
-use crate::runtime::error::{ErrorKind, RuntimeError};
+use crate::runtime::error::{Access, ErrorKind, RuntimeError};
 use crate::runtime::memory::{frame_pointer, Memory, MAX_CALL_FRAMES};
 use crate::runtime::run::{Input, RunOptions, RunOutcome};
 use crate::runtime::Map;
@@ -47,8 +47,8 @@ pub enum JitChecks {
 }
 
 impl JitChecks {
-    /// The proofs `prog` may skip checks for under this mode.
-    fn proofs(self, prog: &Program) -> Option<Vec<crate::verifier::AccessProof>> {
+    /// The proofs `prog` may skip checks for under this mode (per slot; `None`: check all).
+    pub fn proofs(self, prog: &Program) -> Option<Vec<crate::verifier::AccessProof>> {
         if self == JitChecks::All || matches!(prog.prog_type, ProgType::Mem | ProgType::Syscall) {
             return None;
         }
@@ -126,6 +126,16 @@ impl JitVm {
         };
     }
 
+    /// The data window a run starts with: the first plain region after the stacks (the packet
+    /// or the input buffer), found here once rather than by a callout from native code.
+    fn first_window(&mut self) -> Hot {
+        let base = self.mem.regions.iter().skip(MAX_CALL_FRAMES).find(|r| !r.checked && r.len > 0).map(|r| r.base);
+        match base.map(|b| self.mem.resolve(b, 1, Access::Read)) {
+            Some(Ok((_, Some(w)))) => Hot::of(&w),
+            _ => Hot::default(),
+        }
+    }
+
     /// Which accesses this engine's code checks.
     pub fn checks(&self) -> JitChecks {
         self.checks
@@ -187,6 +197,7 @@ impl JitVm {
         }
         // Stores that skip the check do not tell `Memory`: the next setup zeroes these frames.
         self.mem.stack_dirty = self.mem.stack_dirty.max(self.dirty_frames);
+        let first = self.first_window();
         let mut regs = [0u64; 11];
         regs[1] = r1;
         regs[10] = frame_pointer(0);
@@ -211,7 +222,7 @@ impl JitVm {
             site_base: &self.site_base,
         };
         let mut ctx = JitCtx {
-            hot: [Hot::default(); 2],
+            hot: [first, Hot::default()],
             room: self.options.budget,
             depth: 0,
             saved_rsp: 0,
