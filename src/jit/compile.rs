@@ -3,14 +3,20 @@
 //! Register mapping (after the kernel's x86-64 JIT): r0 = rax, r1 = rdi, r2 = rsi, r3 = rdx,
 //! r4 = rcx, r5 = r8 (so a helper's arguments sit where the C ABI wants them), r6–r9 = rbx,
 //! r13, r14, r15 (callee-saved, like eBPF's), r10 = rbp. r12 points to the [`JitCtx`], r9
-//! holds the budget left (so a back-edge costs a register subtract), r10 and r11 are scratch. Shifts use BMI2 (`shlx`, `shrx`, `sarx`), which mask the count
-//! to the operand width exactly as eBPF does and leave rcx (r4) alone.
+//! holds the budget left (so a back-edge costs a register subtract), r10 and r11 are scratch.
+//! Shifts use BMI2 (`shlx`, `shrx`, `sarx`), which mask the count to the operand width exactly
+//! as eBPF does and leave rcx (r4) alone.
 //!
-//! Every load, store and atomic computes its virtual address, then compares it against the
-//! two cached region windows; a miss calls [`jit_resolve`], which checks it against the
-//! region table exactly as the interpreter does (checked mode: there is no unchecked mode yet;
-//! once the verifier lands, `emit_access` is the one place to skip checks it proved).
+//! Checked accesses compute the virtual address and compare it against one cached region
+//! window inline (the stack's for accesses through r10, else the last data region's); a miss
+//! jumps to a small per-site stub and a shared routine that tries the other window, then the
+//! site's cached context address, then [`jit_resolve`], which checks the access against the
+//! region table exactly as the interpreter does. Accesses the verifier proved in bounds
+//! (`compile_with` given proofs) skip all that: `Gen::access` is the one place that decides.
 //! The budget is charged at taken back-edges (the span of the loop) and at bpf-to-bpf calls.
+//!
+//! Compile time goes mostly to bytes and pages, so code is kept short: forward jumps use
+//! labels, backward ones are encoded by hand, and the windows' fields use short displacements.
 
 use super::ctx::{
     jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, INFO_FIELD_MASK, INFO_IDX_SHIFT,
@@ -82,6 +88,18 @@ enum Stub {
     Slow { label: DynamicLabel, back: usize, base: u8, off: i16, second: usize, info: u64 },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
+    /// A conditional back-edge that ran out of budget: give the charge back, then raise if the
+    /// jump is taken, else continue at `next`.
+    BackEdge {
+        label: DynamicLabel,
+        width: Width,
+        cond: JmpCond,
+        d: u8,
+        src: Operand,
+        span: i32,
+        idx: usize,
+        next: usize,
+    },
 }
 
 struct Gen {
@@ -174,8 +192,12 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
             }
             Insn::Jmp { width, cond, dst, src, off } => {
                 let t = target(i, off as i64)?;
-                g.compare(width, cond, X[dst.idx()], src);
-                g.jump(Some(cond), i, t);
+                if t > i {
+                    g.compare(width, cond, X[dst.idx()], src);
+                    g.jump(Some(cond), i, t);
+                } else {
+                    g.back_edge(width, cond, X[dst.idx()], src, i, t);
+                }
             }
             Insn::Call(CallTarget::Helper(id)) => g.helper(Some(id as i64), 0, i),
             Insn::Callx { dst } => g.helper(None, X[dst.idx()], i),
@@ -273,6 +295,23 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     pages.copy_from_slice(&code);
     let buf = pages.make_exec().map_err(|e| failed(format!("protecting code pages: {e}")))?;
     Ok(Compiled { buf, entry, insn_offsets, stubs_at, statics, sites, unchecked_stack_writes, calls })
+}
+
+/// x86's condition code (the low nibble of `jcc`) for `cond` after `cmp` (`test` for `Set`).
+fn cc(cond: JmpCond) -> u8 {
+    use JmpCond::*;
+    match cond {
+        Eq => 0x4,
+        Ne | Set => 0x5,
+        Gt => 0x7,
+        Ge => 0x3,
+        Lt => 0x2,
+        Le => 0x6,
+        Sgt => 0xf,
+        Sge => 0xd,
+        Slt => 0xc,
+        Sle => 0xe,
+    }
 }
 
 /// The size class of an access: 0–3 for 1, 2, 4, 8 bytes.
@@ -572,6 +611,25 @@ impl Gen {
         dynasm!(self.ops ; .arch x64 ; =>next);
     }
 
+    /// A conditional back-edge from instruction `i` to `t`. The loop's span is charged before
+    /// the compare and given back on the way out, so a taken back-edge is a fused
+    /// subtract-and-branch plus a fused compare-and-branch; the budget is charged exactly as
+    /// in [`Gen::jump`] (only when taken).
+    fn back_edge(&mut self, width: Width, cond: JmpCond, d: u8, src: Operand, i: usize, t: usize) {
+        let span = (i - t + 1) as i32;
+        let label = self.ops.new_dynamic_label();
+        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>label);
+        self.compare(width, cond, d, src);
+        let at = self.offsets[t];
+        let next = self.ops.offset().0 + 6;
+        let rel = (at as i64 - next as i64) as i32;
+        self.ops.extend(&[0x0f, 0x80 | cc(cond)]);
+        self.ops.extend(&rel.to_le_bytes());
+        dynasm!(self.ops ; .arch x64 ; add r9, span);
+        let next = self.ops.offset().0;
+        self.stubs.push(Stub::BackEdge { label, width, cond, d, src, span, idx: i, next });
+    }
+
     /// `jcc` to `l` on `cond` (or its negation), `jmp` for `None`.
     fn jcc(&mut self, cond: Option<JmpCond>, negate: bool, l: DynamicLabel) {
         use JmpCond::*;
@@ -771,6 +829,15 @@ impl Gen {
                 Stub::Raise { label, code, idx } => {
                     dynasm!(self.ops ; .arch x64 ; =>label);
                     self.raise_inline(code, idx);
+                }
+                Stub::BackEdge { label, width, cond, d, src, span, idx, next } => {
+                    let raise = self.ops.new_dynamic_label();
+                    dynasm!(self.ops ; .arch x64 ; =>label ; add r9, span);
+                    self.compare(width, cond, d, src);
+                    self.jcc(Some(cond), false, raise);
+                    self.rel32(0xe9, next);
+                    dynasm!(self.ops ; .arch x64 ; =>raise);
+                    self.raise_inline(RAISE_BUDGET, idx);
                 }
             }
         }
