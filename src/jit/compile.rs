@@ -54,6 +54,7 @@ const FLAG: i32 = offset_of!(JitCtx, flag) as i32;
 const REGS: i32 = offset_of!(JitCtx, regs) as i32;
 const SITES: i32 = offset_of!(JitCtx, sites) as i32;
 const CTX_HOST: i32 = offset_of!(JitCtx, ctx_host) as i32;
+const SITE_INFO: i32 = offset_of!(JitCtx, site_info) as i32;
 const CTX_LEN: i32 = offset_of!(JitCtx, ctx_len) as i32;
 const FP_HOST: i32 = offset_of!(JitCtx, fp_host) as i32;
 const PKT_DELTA: i32 = offset_of!(JitCtx, pkt_delta) as i32;
@@ -74,6 +75,8 @@ pub struct Compiled {
     pub statics: Vec<ErrorKind>,
     /// Access sites (loads, stores, atomics): the length of the program's site cache.
     pub sites: usize,
+    /// Per access site, what the slow path needs to know (size, kind, instruction...).
+    pub site_info: Vec<u64>,
     /// Stores or atomics to the stack that skip the check (so `Memory` cannot see them): the
     /// engine marks the stacks dirty for the next run to zero.
     pub unchecked_stack_writes: bool,
@@ -83,9 +86,9 @@ pub struct Compiled {
 
 /// Out-of-line code, emitted after the instructions so the hot path stays straight.
 enum Stub {
-    /// Miss of an access's first window: recompute the virtual address into r10, try the
-    /// other window, the site cache, then Rust; continue at `back` with the host address in r11.
-    Slow { label: DynamicLabel, back: usize, base: u8, off: i16, second: usize, info: u64 },
+    /// Miss of an access's first window: call the shared routine trying window `second`,
+    /// the site cache, then Rust; continue at `back` with the host address in r11.
+    Slow { label: DynamicLabel, back: usize, second: usize, site: u32 },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
     /// A conditional back-edge that ran out of budget: give the charge back, then raise if the
@@ -113,12 +116,12 @@ struct Gen {
     statics: Vec<ErrorKind>,
     /// Access sites so far.
     sites: usize,
+    /// Per access site, its `info` (see `INFO_*`).
+    site_info: Vec<u64>,
     /// Per instruction, what the verifier proved about its access (empty: check everything).
     proofs: Vec<AccessProof>,
     unchecked_stack_writes: bool,
     calls: bool,
-    /// The shared miss paths: try window 0 (data) or window 1 (stack) second.
-    second: [DynamicLabel; 2],
     resolve: DynamicLabel,
     flagged: DynamicLabel,
     fault_exit: DynamicLabel,
@@ -151,7 +154,6 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     // Then copied once into the code pages.
     let mut ops = VecAssembler::new_with_capacity(0, 72 * n + 4096, 16, 0, 3 * n + 8, 0, 4 * n + 8);
     let labels = vec![None; n + 1];
-    let second = [ops.new_dynamic_label(), ops.new_dynamic_label()];
     let (resolve, flagged, fault_exit) = (ops.new_dynamic_label(), ops.new_dynamic_label(), ops.new_dynamic_label());
     let proofs = proofs.map_or_else(Vec::new, |p| {
         prog.slot_pcs().iter().map(|&pc| p.get(pc).copied().unwrap_or(AccessProof::Unproven)).collect()
@@ -163,10 +165,10 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
         stubs: Vec::new(),
         statics: Vec::new(),
         sites: 0,
+        site_info: Vec::new(),
         proofs,
         unchecked_stack_writes: false,
         calls: false,
-        second,
         resolve,
         flagged,
         fault_exit,
@@ -286,6 +288,7 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     g.stubs();
     let entry = g.prologue();
     let (statics, sites, unchecked_stack_writes, calls) = (g.statics, g.sites, g.unchecked_stack_writes, g.calls);
+    let site_info = g.site_info;
     let insn_offsets = g.offsets;
     let failed = |what: String| RuntimeError::new(ErrorKind::Invalid(format!("JIT: {what}")));
     let code = g.ops.finalize().map_err(|e| failed(format!("finalizing code failed: {e}")))?;
@@ -294,7 +297,7 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     pages.set_len(code.len());
     pages.copy_from_slice(&code);
     let buf = pages.make_exec().map_err(|e| failed(format!("protecting code pages: {e}")))?;
-    Ok(Compiled { buf, entry, insn_offsets, stubs_at, statics, sites, unchecked_stack_writes, calls })
+    Ok(Compiled { buf, entry, insn_offsets, stubs_at, statics, sites, site_info, unchecked_stack_writes, calls })
 }
 
 /// x86's condition code (the low nibble of `jcc`) for `cond` after `cmp` (`test` for `Set`).
@@ -685,6 +688,8 @@ impl Gen {
             | (lim as u64) << INFO_LIM_SHIFT
             | (self.sites as u64) << INFO_SITE_SHIFT
             | (idx as u64) << INFO_IDX_SHIFT;
+        let site = self.sites as u32;
+        self.site_info.push(info);
         self.sites += 1;
         // Literal displacements (the window's base and host) get dynasm's short encodings:
         // smaller code compiles faster.
@@ -698,7 +703,7 @@ impl Gen {
             );
         }
         let back = self.ops.offset().0;
-        self.stubs.push(Stub::Slow { label: miss, back, base, off, second, info });
+        self.stubs.push(Stub::Slow { label: miss, back, second, site });
     }
 
     /// An atomic on `[r11]` with the kernel's register effects: fetch forms return the old
@@ -812,18 +817,76 @@ impl Gen {
         );
     }
 
-    /// The out-of-line code: per-site stubs, then the shared miss paths, slow path and exits.
+    /// The out-of-line code: the shared miss paths and slow path, then the per-site stubs
+    /// (which call them backwards, encoded by hand).
     fn stubs(&mut self) {
+        let resolve = self.resolve;
+        // resolve: virtual address in r10, info in r11 -> host address in r11 (faults leave
+        // through `fault_exit`); keeps every eBPF register.
+        let fault = self.fault_exit;
+        dynasm!(self.ops ; .arch x64
+            ; =>resolve
+            ; mov [r12 + REGS], rax
+        );
+        self.spill_args();
+        dynasm!(self.ops ; .arch x64 ; mov rsi, r10 ; mov rdx, r11);
+        self.callout(jit_resolve as *const () as u64);
+        dynasm!(self.ops ; .arch x64 ; mov r11, rax ; mov rax, [r12 + REGS]);
+        self.reload_args();
+        dynasm!(self.ops ; .arch x64 ; test r11, r11 ; jz =>fault ; ret);
+        // routine[k], called when window 1 - k missed: r11 = the virtual address minus that
+        // window's base, r10 = the site -> host address in r11, like resolve. Tries window k,
+        // then the site's cached context address, then resolve.
+        let mut routine = [0; 2];
+        for (k, at_k) in routine.iter_mut().enumerate() {
+            let (at, first) = (HOT + k as i32 * HOT_SIZE, HOT + (1 - k as i32) * HOT_SIZE);
+            *at_k = self.ops.offset().0;
+            dynasm!(self.ops ; .arch x64
+                ; add r11, [r12 + first + HOT_BASE]
+                ; xchg r10, r11
+                ; push r11
+                ; push rax
+                ; mov rax, [r12 + SITE_INFO]
+                ; mov rax, [rax + r11 * 8]
+                ; shr rax, INFO_LIM_SHIFT as i8
+                ; and eax, 0xff
+                ; mov r11, r10
+                ; sub r11, [r12 + at + HOT_BASE]
+                ; cmp r11, [r12 + rax + at]
+                ; pop rax
+                ; jae >cached
+                ; add r11, [r12 + at + HOT_HOST]
+                ; add rsp, 8
+                ; ret
+                ; cached:
+                ; mov r11, [rsp]
+                ; push rax
+                ; mov rax, [r12 + SITES]
+                ; cmp r10, [rax + r11 * 8]
+                ; pop rax
+                ; jne >slow
+                // Only validated context addresses are cached, and never 0: the range check
+                // keeps an empty entry from matching a null pointer.
+                ; mov r11, r10
+                ; sub r11, CTX_BASE as i32
+                ; cmp r11, [r12 + CTX_LEN]
+                ; jae >slow
+                ; add r11, [r12 + CTX_HOST]
+                ; add rsp, 8
+                ; ret
+                ; slow:
+                ; pop r11
+                ; shl r11, 3
+                ; add r11, [r12 + SITE_INFO]
+                ; mov r11, [r11]
+                ; jmp =>resolve
+            );
+        }
         for stub in std::mem::take(&mut self.stubs) {
             match stub {
-                Stub::Slow { label, back, base, off, second, info } => {
-                    let routine = self.second[second];
-                    dynasm!(self.ops ; .arch x64
-                        ; =>label
-                        ; lea r10, [Rq(base) + off as i32]
-                        ; mov r11, QWORD info as i64
-                        ; call =>routine
-                    );
+                Stub::Slow { label, back, second, site } => {
+                    dynasm!(self.ops ; .arch x64 ; =>label ; mov r10d, site as i32);
+                    self.rel32(0xe8, routine[second]);
                     self.rel32(0xe9, back);
                 }
                 Stub::Raise { label, code, idx } => {
@@ -841,62 +904,6 @@ impl Gen {
                 }
             }
         }
-        // second[k]: virtual address in r10, info in r11 -> host address in r11 (faults leave
-        // through `fault_exit`); keeps every eBPF register. Tries window k, then the site's
-        // cached context address, then Rust.
-        let resolve = self.resolve;
-        for k in 0..2 {
-            let (label, at) = (self.second[k], HOT + k as i32 * HOT_SIZE);
-            dynasm!(self.ops ; .arch x64
-                ; =>label
-                ; push r11
-                ; push rax
-                ; mov rax, r11
-                ; shr rax, INFO_LIM_SHIFT as i8
-                ; and eax, 0xff
-                ; mov r11, r10
-                ; sub r11, [r12 + at + HOT_BASE]
-                ; cmp r11, [r12 + rax + at]
-                ; pop rax
-                ; jae >cached
-                ; add r11, [r12 + at + HOT_HOST]
-                ; add rsp, 8
-                ; ret
-                ; cached:
-                ; mov r11, [rsp]
-                ; shr r11, INFO_SITE_SHIFT as i8
-                ; and r11d, INFO_FIELD_MASK as i32
-                ; push rax
-                ; mov rax, [r12 + SITES]
-                ; cmp r10, [rax + r11 * 8]
-                ; pop rax
-                ; jne >slow
-                // Only validated context addresses are cached, and never 0: the range check
-                // keeps an empty entry from matching a null pointer.
-                ; mov r11, r10
-                ; sub r11, CTX_BASE as i32
-                ; cmp r11, [r12 + CTX_LEN]
-                ; jae >slow
-                ; add r11, [r12 + CTX_HOST]
-                ; add rsp, 8
-                ; ret
-                ; slow:
-                ; pop r11
-                ; jmp =>resolve
-            );
-        }
-        // resolve: as second[k], asking Rust.
-        let fault = self.fault_exit;
-        dynasm!(self.ops ; .arch x64
-            ; =>resolve
-            ; mov [r12 + REGS], rax
-        );
-        self.spill_args();
-        dynasm!(self.ops ; .arch x64 ; mov rsi, r10 ; mov rdx, r11);
-        self.callout(jit_resolve as *const () as u64);
-        dynasm!(self.ops ; .arch x64 ; mov r11, rax ; mov rax, [r12 + REGS]);
-        self.reload_args();
-        dynasm!(self.ops ; .arch x64 ; test r11, r11 ; jz =>fault ; ret);
     }
 
     /// The entry point and the exits: loads r0–r10 from the context, calls the main function,

@@ -69,6 +69,8 @@ pub struct JitCtx {
     /// The running program's site cache: per access site, the context address validated there
     /// (0 = none), so a repeated context access costs a compare instead of a callout.
     pub sites: *mut u64,
+    /// The running program's `Compiled::site_info`.
+    pub site_info: *const u64,
     /// Host address of the context's first byte (`CTX_BASE`).
     pub ctx_host: u64,
     /// The context's length: a cached address is used only below it.
@@ -294,6 +296,7 @@ pub(super) unsafe fn run_chain(ctx: *mut JitCtx, first: usize) -> u64 {
         // a tail call is a helper call, which drops them.
         unsafe {
             (*ctx).sites = run.sites.add(run.site_base[current]);
+            (*ctx).site_info = code.site_info.as_ptr();
             (*ctx).fp_host = run.mem.stack.as_ptr().add(((*ctx).depth as usize + 1) * STACK_SIZE) as u64;
         }
         // SAFETY: `entry` is the prologue `compile` emitted, an `extern "C" fn(*mut JitCtx)
@@ -318,14 +321,15 @@ pub(super) unsafe fn run_chain(ctx: *mut JitCtx, first: usize) -> u64 {
 /// As for [`run_chain`]; called from [`jit_helper`] with r1–r5 and r6–r10 in `ctx.regs`.
 unsafe fn tail_call_in_frame(ctx: *mut JitCtx, p: usize) -> u64 {
     // The nested entry reuses the fields that locate the native stack and the frame: keep ours.
-    let (saved_rsp, tmp_rsp, depth, sites) = unsafe { ((*ctx).saved_rsp, (*ctx).tmp_rsp, (*ctx).depth, (*ctx).sites) };
+    let (saved_rsp, tmp_rsp, depth, sites, site_info) =
+        unsafe { ((*ctx).saved_rsp, (*ctx).tmp_rsp, (*ctx).depth, (*ctx).sites, (*ctx).site_info) };
     let run = unsafe { rt(ctx) };
     let (current, base_depth) = (run.current, run.base_depth);
     run.base_depth = depth;
     unsafe { (*ctx).regs[0] = 0 };
     let status = unsafe { run_chain(ctx, p) };
     let c = unsafe { &mut *ctx };
-    (c.saved_rsp, c.tmp_rsp, c.sites) = (saved_rsp, tmp_rsp, sites);
+    (c.saved_rsp, c.tmp_rsp, c.sites, c.site_info) = (saved_rsp, tmp_rsp, sites, site_info);
     c.hot = [Hot::default(); 2];
     if status != 0 {
         // A fault: `Rt::current` names the program it happened in.

@@ -24,7 +24,7 @@ pub mod ctx;
 pub mod listing;
 
 use crate::program::{ProgType, Program};
-use crate::runtime::error::{Access, ErrorKind, RuntimeError};
+use crate::runtime::error::{ErrorKind, RuntimeError};
 use crate::runtime::memory::{frame_pointer, Memory, MAX_CALL_FRAMES};
 use crate::runtime::run::{Input, RunOptions, RunOutcome};
 use crate::runtime::Map;
@@ -127,13 +127,11 @@ impl JitVm {
     }
 
     /// The data window a run starts with: the first plain region after the stacks (the packet
-    /// or the input buffer), found here once rather than by a callout from native code.
+    /// or the input buffer), set here rather than by a callout from native code.
     fn first_window(&mut self) -> Hot {
-        let base = self.mem.regions.iter().skip(MAX_CALL_FRAMES).find(|r| !r.checked && r.len > 0).map(|r| r.base);
-        match base.map(|b| self.mem.resolve(b, 1, Access::Read)) {
-            Some(Ok((_, Some(w)))) => Hot::of(&w),
-            _ => Hot::default(),
-        }
+        let regions = &self.mem.regions;
+        let i = (MAX_CALL_FRAMES..regions.len()).find(|&i| !regions[i].checked && regions[i].len > 0);
+        i.and_then(|i| self.mem.window(i)).map_or_else(Hot::default, |w| Hot::of(&w))
     }
 
     /// Which accesses this engine's code checks.
@@ -232,6 +230,7 @@ impl JitVm {
             regs,
             rt: (&mut rt as *mut Rt<'_>).cast(),
             sites: std::ptr::null_mut(),
+            site_info: std::ptr::null(),
             ctx_host: 0,
             ctx_len: 0,
             fp_host: 0,
