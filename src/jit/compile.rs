@@ -18,6 +18,7 @@
 //! Compile time goes mostly to bytes and pages, so code is kept short: forward jumps use
 //! labels, backward ones are encoded by hand, and the windows' fields use short displacements.
 
+use super::code_pages::CodePages;
 use super::ctx::{
     jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, INFO_FIELD_MASK, INFO_IDX_SHIFT,
     INFO_KIND_SHIFT, INFO_LIM_SHIFT, INFO_SITE_SHIFT, KIND_ATOMIC, KIND_READ, KIND_WRITE, RAISE_BUDGET, RAISE_DEPTH,
@@ -32,9 +33,8 @@ use crate::runtime::memory::{
     STACK_SIZE, STACK_STRIDE,
 };
 use crate::verifier::AccessProof;
-use dynasmrt::mmap::MutableBuffer;
 use dynasmrt::x64::X64Relocation;
-use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, ExecutableBuffer, VecAssembler};
+use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use std::mem::offset_of;
 
 /// x86-64 register numbers of eBPF r0–r10.
@@ -64,7 +64,7 @@ const FP0: i32 = (STACK_BASE + STACK_SIZE as u64) as i32;
 /// A compiled program: native code and where each instruction's code starts.
 pub struct Compiled {
     /// The code pages (read and execute only; unmapped on drop).
-    pub buf: ExecutableBuffer,
+    pub buf: CodePages,
     /// Entry point: `extern "C" fn(*mut JitCtx) -> u64` (0 = exit, 1 = fault, 2 = tail call).
     pub entry: AssemblyOffset,
     /// Offset of each instruction's code, plus the end of the last one.
@@ -88,7 +88,7 @@ pub struct Compiled {
 enum Stub {
     /// Miss of an access's first window: call the shared routine trying window `second`,
     /// the site cache, then Rust; continue at `back` with the host address in r11.
-    Slow { label: DynamicLabel, back: usize, second: usize, site: u32 },
+    Slow { jae_at: usize, back: usize, second: usize, site: u32 },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
     /// A conditional back-edge that ran out of budget: give the charge back, then raise if the
@@ -118,6 +118,8 @@ struct Gen {
     sites: usize,
     /// Per access site, its `info` (see `INFO_*`).
     site_info: Vec<u64>,
+    /// `(at, target)`: a rel32 at `at` to fill in with the distance to `target` (see `patch`).
+    patches: Vec<(usize, usize)>,
     /// Per instruction, what the verifier proved about its access (empty: check everything).
     proofs: Vec<AccessProof>,
     unchecked_stack_writes: bool,
@@ -166,6 +168,7 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
         statics: Vec::new(),
         sites: 0,
         site_info: Vec::new(),
+        patches: Vec::new(),
         proofs,
         unchecked_stack_writes: false,
         calls: false,
@@ -291,13 +294,18 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     let site_info = g.site_info;
     let insn_offsets = g.offsets;
     let failed = |what: String| RuntimeError::new(ErrorKind::Invalid(format!("JIT: {what}")));
-    let code = g.ops.finalize().map_err(|e| failed(format!("finalizing code failed: {e}")))?;
-    // Writable while the bytes are copied in, then read+execute only (W^X).
-    let mut pages = MutableBuffer::new(code.len()).map_err(|e| failed(format!("mapping code pages: {e}")))?;
-    pages.set_len(code.len());
-    pages.copy_from_slice(&code);
-    let buf = pages.make_exec().map_err(|e| failed(format!("protecting code pages: {e}")))?;
+    let mut code = g.ops.finalize().map_err(|e| failed(format!("finalizing code failed: {e}")))?;
+    patch(&mut code, &g.patches);
+    let buf = CodePages::new(&code).map_err(|e| failed(format!("mapping code pages: {e}")))?;
     Ok(Compiled { buf, entry, insn_offsets, stubs_at, statics, sites, site_info, unchecked_stack_writes, calls })
+}
+
+/// Fills in each rel32 at `at` with the distance from its end to `target`.
+fn patch(code: &mut [u8], patches: &[(usize, usize)]) {
+    for &(at, target) in patches {
+        let rel = (target as i64 - (at as i64 + 4)) as i32;
+        code[at..at + 4].copy_from_slice(&rel.to_le_bytes());
+    }
 }
 
 /// x86's condition code (the low nibble of `jcc`) for `cond` after `cmp` (`test` for `Set`).
@@ -682,7 +690,6 @@ impl Gen {
         let (first, second): (i32, usize) = if base == X[10] { (1, 0) } else { (0, 1) };
         let at = HOT + first * HOT_SIZE;
         // Dynamic labels (a vector), not local ones (a hash map): this runs per access.
-        let miss = self.ops.new_dynamic_label();
         let info = size.bytes() as u64
             | kind << INFO_KIND_SHIFT
             | (lim as u64) << INFO_LIM_SHIFT
@@ -696,14 +703,23 @@ impl Gen {
         const _: () = assert!(HOT == 0 && HOT_BASE == 0 && HOT_HOST == 8 && HOT_SIZE == 80);
         dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(base) + off as i32]);
         if first == 0 {
-            dynasm!(self.ops ; .arch x64 ; sub r11, [r12] ; cmp r11, [r12 + lim] ; jae =>miss ; add r11, [r12 + 8]);
+            dynasm!(self.ops ; .arch x64 ; sub r11, [r12] ; cmp r11, [r12 + lim]);
         } else {
             dynasm!(self.ops ; .arch x64
-                ; sub r11, [r12 + 80] ; cmp r11, [r12 + at + lim] ; jae =>miss ; add r11, [r12 + 88]
+                ; sub r11, [r12 + 80] ; cmp r11, [r12 + at + lim]
             );
         }
+        // `jae` to the stub, its distance filled in once the stub is placed (`patch`): no
+        // label, no relocation.
+        let jae_at = self.ops.offset().0 + 2;
+        self.ops.extend(&[0x0f, 0x83, 0, 0, 0, 0]);
+        if first == 0 {
+            dynasm!(self.ops ; .arch x64 ; add r11, [r12 + 8]);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; add r11, [r12 + 88]);
+        }
         let back = self.ops.offset().0;
-        self.stubs.push(Stub::Slow { label: miss, back, second, site });
+        self.stubs.push(Stub::Slow { jae_at, back, second, site });
     }
 
     /// An atomic on `[r11]` with the kernel's register effects: fetch forms return the old
@@ -884,8 +900,9 @@ impl Gen {
         }
         for stub in std::mem::take(&mut self.stubs) {
             match stub {
-                Stub::Slow { label, back, second, site } => {
-                    dynasm!(self.ops ; .arch x64 ; =>label ; mov r10d, site as i32);
+                Stub::Slow { jae_at, back, second, site } => {
+                    self.patches.push((jae_at, self.ops.offset().0));
+                    dynasm!(self.ops ; .arch x64 ; mov r10d, site as i32);
                     self.rel32(0xe8, routine[second]);
                     self.rel32(0xe9, back);
                 }

@@ -301,7 +301,7 @@ pub(super) unsafe fn run_chain(ctx: *mut JitCtx, first: usize) -> u64 {
         }
         // SAFETY: `entry` is the prologue `compile` emitted, an `extern "C" fn(*mut JitCtx)
         // -> u64` that only touches memory through `ctx` and what `jit_resolve` hands out.
-        let entry: extern "C" fn(*mut JitCtx) -> u64 = unsafe { std::mem::transmute(code.buf.ptr(code.entry)) };
+        let entry: extern "C" fn(*mut JitCtx) -> u64 = unsafe { std::mem::transmute(code.buf.ptr(code.entry.0)) };
         let status = entry(ctx);
         match unsafe { rt(ctx) }.tail.take() {
             Some(next) if status == FLAG_TAIL => {

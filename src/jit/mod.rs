@@ -1,6 +1,7 @@
 //! The x86-64 JIT: compiles a [`Program`] to native code with `dynasm` and runs it with the
 //! interpreter's semantics and memory model, as a third [`Engine`](crate::engine::Engine).
 //!
+//! - [`code_pages`]: the read+execute pages code lives in.
 //! - [`compile`]: the code generator (register mapping, checked accesses, calls, budget).
 //! - [`ctx`]: the block native code works on and the Rust callouts (slow path of accesses,
 //!   helpers through the shared helper table, legacy packet loads, errors).
@@ -19,6 +20,7 @@
 //!
 //! [`JitChecks`] selects whether accesses the verifier proved in bounds skip their check.
 
+pub mod code_pages;
 pub mod compile;
 pub mod ctx;
 pub mod listing;
