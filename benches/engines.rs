@@ -1,5 +1,5 @@
-//! The same bytecode on every engine: ebpf-lab's interpreter and JIT, rbpf's interpreter and
-//! JIT, the kernel (`BPF_PROG_TEST_RUN` with `repeat`, skipped without root) and the same
+//! The same bytecode on every engine: ebpf-lab's interpreter and JIT (every access checked, and
+//! `jit-u`: only what the verifier did not prove), rbpf's interpreter and JIT, the kernel (`BPF_PROG_TEST_RUN` with `repeat`, skipped without root) and the same
 //! algorithm in native Rust; r0 is checked on each. Then the JIT's compile time per 1,000
 //! instructions.
 //!
@@ -13,11 +13,12 @@
 
 use criterion::{black_box, Criterion};
 use ebpf_lab::asm::{assemble, Syntax};
+use ebpf_lab::interp::RunOptions;
 use ebpf_lab::interp::{Input, Vm};
-use ebpf_lab::jit::{compile::compile, JitVm};
+use ebpf_lab::jit::{compile::compile, JitChecks, JitVm};
 use ebpf_lab::kernel::{self, prog_test_run, ProgLoad, TestRun};
 use ebpf_lab::program::{ProgType, Program};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 struct Case {
     name: &'static str,
@@ -237,16 +238,33 @@ fn program(case: &Case, prologue: &str, prog_type: ProgType) -> Program {
     p
 }
 
-/// Mean time per call over about 100 ms.
+/// This thread's CPU time. On shared cores a wall clock counts the time other processes ran;
+/// the kernel's `BPF_PROG_TEST_RUN` figure does not (it stops its clock when it yields), so every
+/// engine here is timed the same way.
+fn cpu_now() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid timespec to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Mean CPU time per call over about 100 ms, reading the clock once per batch so that short
+/// programs are not timed mostly by the clock.
 fn time_per_run(mut f: impl FnMut()) -> Duration {
     f();
-    let start = Instant::now();
-    let mut n = 0u32;
-    while start.elapsed() < Duration::from_millis(100) {
-        f();
-        n += 1;
+    let start = cpu_now();
+    let (mut n, mut batch) = (0u32, 1u32);
+    loop {
+        for _ in 0..batch {
+            f();
+        }
+        n += batch;
+        let t = cpu_now() - start;
+        if t >= Duration::from_millis(100) {
+            return t / n;
+        }
+        batch = (batch * 2).min(1 << 16);
     }
-    start.elapsed() / n
 }
 
 /// The kernel's mean time per run (`BPF_PROG_TEST_RUN` with `repeat`) and its r0, or why not.
@@ -274,14 +292,14 @@ fn kernel_time(p: &Program, packet: &[u8]) -> Result<(Duration, u64), String> {
 
 struct Row {
     name: &'static str,
-    times: [Option<Duration>; 6],
+    times: [Option<Duration>; 7],
     kernel_note: Option<String>,
 }
 
-const ENGINES: [&str; 6] = ["interp", "jit", "rbpf", "rbpf-jit", "kernel", "native"];
+const ENGINES: [&str; 7] = ["interp", "jit", "rbpf", "rbpf-jit", "kernel", "native", "jit-u"];
 
 fn main() {
-    // `ENGINES_BENCH_RUNS=<case|empty>:<interp|jit|rbpf>:<n>` runs one engine on one case `n` times and
+    // `ENGINES_BENCH_RUNS=<case|empty>:<interp|jit|jit-u|rbpf>:<n>` runs one engine on one case `n` times and
     // exits, for instruction counting under `valgrind --tool=callgrind` (as in `benches/interp.rs`).
     if let Ok(spec) = std::env::var("ENGINES_BENCH_RUNS") {
         return count_runs(&spec);
@@ -300,8 +318,10 @@ fn main() {
         let want = (case.native)(&case.packet);
         let mut interp = Vm::new(&xdp).expect("interpreter loads");
         let mut jit = JitVm::new(&xdp).expect("JIT compiles");
+        let mut jit_u = JitVm::with_checks(&xdp, RunOptions::default(), JitChecks::Unproven).expect("JIT compiles");
         assert_eq!(interp.run(&input).expect("interpreter runs").r0, want, "{}: interpreter", case.name);
         assert_eq!(jit.run(&input).expect("JIT runs").r0, want, "{}: JIT", case.name);
+        assert_eq!(jit_u.run(&input).expect("JIT runs").r0, want, "{}: JIT, unproven checks", case.name);
         let raw_bytes = raw.to_bytes();
         let mut rbpf_vm = rbpf::EbpfVmRaw::new(Some(&raw_bytes)).expect("rbpf loads");
         let mut mem = case.packet.clone();
@@ -314,6 +334,7 @@ fn main() {
         let mut group = c.benchmark_group(case.name);
         group.bench_function("interp", |b| b.iter(|| black_box(interp.run(black_box(&input)).unwrap().r0)));
         group.bench_function("jit", |b| b.iter(|| black_box(jit.run(black_box(&input)).unwrap().r0)));
+        group.bench_function("jit-u", |b| b.iter(|| black_box(jit_u.run(black_box(&input)).unwrap().r0)));
         group.bench_function("rbpf", |b| b.iter(|| black_box(rbpf_vm.execute_program(black_box(&mut mem)).unwrap())));
         group.bench_function("rbpf-jit", |b| {
             b.iter(|| black_box(unsafe { rbpf_vm.execute_program_jit(black_box(&mut mem)) }.unwrap()))
@@ -321,7 +342,7 @@ fn main() {
         group.bench_function("native", |b| b.iter(|| black_box((case.native)(black_box(&case.packet)))));
         group.finish();
 
-        let mut times = [None; 6];
+        let mut times = [None; 7];
         times[0] = Some(time_per_run(|| {
             black_box(interp.run(&input).unwrap().r0);
         }));
@@ -344,6 +365,9 @@ fn main() {
         };
         times[5] = Some(time_per_run(|| {
             black_box((case.native)(black_box(&case.packet)));
+        }));
+        times[6] = Some(time_per_run(|| {
+            black_box(jit_u.run(&input).unwrap().r0);
         }));
         rows.push(Row { name: case.name, times, kernel_note });
     }
@@ -409,7 +433,7 @@ fn print_table(rows: &[Row]) {
     for e in ENGINES {
         print!("{e:>10}");
     }
-    println!("{:>12}{:>12}{:>12}", "interp/jit", "jit/kernel", "rbpf/interp");
+    println!("{:>12}{:>12}{:>12}{:>12}{:>12}", "interp/jit", "jit/kernel", "jit-u/kern", "jit/rbpfjit", "rbpf/interp");
     for r in rows {
         print!("{:<18}", r.name);
         for t in r.times {
@@ -420,9 +444,11 @@ fn print_table(rows: &[Row]) {
             _ => "-".into(),
         };
         println!(
-            "{:>12}{:>12}{:>12}",
+            "{:>12}{:>12}{:>12}{:>12}{:>12}",
             ratio(r.times[0], r.times[1]),
             ratio(r.times[1], r.times[4]),
+            ratio(r.times[6], r.times[4]),
+            ratio(r.times[1], r.times[3]),
             ratio(r.times[2], r.times[0])
         );
         if let Some(why) = &r.kernel_note {
@@ -466,7 +492,7 @@ fn compile_program() -> Program {
     assemble("compile", &src, Some(Syntax::Llvm)).expect("assembles")
 }
 
-/// Runs `case:engine:n` (engine `interp`, `jit` or `rbpf`) `n` times; see `main`.
+/// Runs `case:engine:n` (engine `interp`, `jit`, `jit-u` or `rbpf`) `n` times; see `main`.
 fn count_runs(spec: &str) {
     let mut parts = spec.split(':');
     let (Some(name), Some(engine), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
@@ -516,6 +542,10 @@ fn count_runs(spec: &str) {
             let vm = rbpf::EbpfVmRaw::new(Some(Box::leak(raw.into_boxed_slice()))).expect("rbpf loads");
             let mut mem = case.packet.clone();
             Box::new(move || vm.execute_program(&mut mem).unwrap())
+        }
+        "jit-u" => {
+            let mut vm = JitVm::with_checks(&xdp, RunOptions::default(), JitChecks::Unproven).expect("compiles");
+            Box::new(move || vm.run(&input).unwrap().r0)
         }
         _ => panic!("unknown engine {engine}"),
     };

@@ -5,7 +5,7 @@
 //! runs and compares it without further change.
 
 use crate::interp::Vm;
-use crate::jit::JitVm;
+use crate::jit::{JitChecks, JitVm};
 use crate::kernel::{KernelEngine, KernelError, LoadOptions};
 use crate::program::Program;
 use crate::runtime::error::RuntimeError;
@@ -89,6 +89,8 @@ pub struct EngineOptions {
     pub run: RunOptions,
     /// Kernel settings (log level, flags).
     pub kernel: LoadOptions,
+    /// Which accesses the JIT checks.
+    pub jit_checks: JitChecks,
 }
 
 /// Opens engine `name` on `program`. `input` is the input the program will run on: the kernel
@@ -101,7 +103,7 @@ pub fn open(
 ) -> Result<Box<dyn Engine>, EngineError> {
     match name {
         "interp" => Ok(Box::new(Vm::with_options(program, options.run.clone())?)),
-        "jit" => Ok(Box::new(JitVm::with_options(program, options.run.clone())?)),
+        "jit" => Ok(Box::new(JitVm::with_checks(program, options.run.clone(), options.jit_checks)?)),
         "kernel" => Ok(Box::new(KernelEngine::load(program, &options.kernel, input)?)),
         other => Err(EngineError::Unsupported(format!("unknown engine `{other}` (engines: {})", ENGINES.join(", ")))),
     }

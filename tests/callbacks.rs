@@ -8,7 +8,7 @@ mod c_common;
 mod interp_common;
 use ebpf_lab::engine::{self, EngineOptions};
 use ebpf_lab::interp::{ErrorKind, Input, RunOptions, RuntimeError, SkbFields, Vm};
-use ebpf_lab::jit::JitVm;
+use ebpf_lab::jit::{JitChecks, JitVm};
 use ebpf_lab::kernel::{self, KernelInput, KernelProgram, LoadOptions};
 use ebpf_lab::program::Program;
 use interp_common::llvm;
@@ -272,4 +272,23 @@ fn the_debugger_shows_the_callback_frame() {
     // Through the last call's exit, back in the main program.
     s.command("step 12");
     assert_eq!(s.calls_at(s.pos), Vec::<usize>::new());
+}
+
+#[test]
+fn a_callback_s_own_stack_is_its_frame_when_proved_accesses_skip_their_check() {
+    // XDP, so `--jit-checks unproven` skips the checks of proved accesses to the function's own
+    // frame: the callback's `r10` must address its frame, not its caller's.
+    let src = ".prog xdp\nr1 = 7\n*(u64 *)(r10 - 8) = r1\nr1 = 3\nr2 = func(cb) ll\nr3 = 0\nr4 = 0\ncall bpf_loop\n\
+        r1 = *(u64 *)(r10 - 8)\nr0 *= 100\nr0 += r1\nexit\n\
+        cb:\nr2 = 99\n*(u64 *)(r10 - 8) = r2\nr0 = *(u64 *)(r10 - 8)\nr0 = 0\nexit\n";
+    let p = llvm(src);
+    let input = Input::xdp(vec![0; 64]);
+    let want = Vm::new(&p).unwrap().run(&input).unwrap().r0;
+    assert_eq!(want, 307, "3 calls, and the caller's slot kept its 7");
+    for checks in [JitChecks::All, JitChecks::Unproven] {
+        let mut jit = JitVm::with_checks(&p, RunOptions::default(), checks).unwrap();
+        for _ in 0..2 {
+            assert_eq!(jit.run(&input).unwrap().r0, want, "{checks:?}");
+        }
+    }
 }

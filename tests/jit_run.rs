@@ -3,7 +3,7 @@
 
 mod interp_common;
 use ebpf_lab::interp::{ErrorKind, Input, RunOptions};
-use ebpf_lab::jit::JitVm;
+use ebpf_lab::jit::{JitChecks, JitVm};
 use interp_common::prog;
 
 #[test]
@@ -63,5 +63,33 @@ fn context_accesses_stay_checked_across_runs() {
     let want = ebpf_lab::interp::Vm::new(&p).unwrap().run(&Input::xdp(vec![0; 20])).unwrap_err();
     for _ in 0..3 {
         assert_eq!(vm.run(&Input::xdp(vec![0; 20])).unwrap_err(), want);
+    }
+}
+
+#[test]
+fn unproven_checks_skip_what_the_verifier_proved_and_change_no_result() {
+    // Packet reads inside the range checked against data_end, stack stores and loads through
+    // r10 and through a copy of it, and a subprogram using its own frame (which must not land
+    // in its caller's).
+    let p = interp_common::llvm(
+        ".prog xdp\nr2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\nr0 = 0\nr3 = r1\nr3 += 14\n\
+         if r3 > r2 goto out\nr4 = *(u16 *)(r1 + 12)\n*(u64 *)(r10 - 8) = r4\nr5 = r10\nr5 += -8\n\
+         r0 = *(u64 *)(r5 + 0)\nr1 = r0\ncall sub\nr1 = *(u64 *)(r10 - 8)\nr0 += r1\nout:\nexit\n\
+         sub:\n*(u64 *)(r10 - 8) = r1\nr0 = *(u64 *)(r10 - 8)\nr0 *= 3\nexit\n",
+    );
+    let mut all = JitVm::new(&p).unwrap();
+    let mut unproven = JitVm::with_checks(&p, RunOptions::default(), JitChecks::Unproven).unwrap();
+    // Every access but the two context reads is proved.
+    assert_eq!(all.compiled().sites, 8);
+    assert_eq!(unproven.compiled().sites, 2);
+    let mut interp = ebpf_lab::interp::Vm::new(&p).unwrap();
+    for len in [0, 13, 14, 64, 14] {
+        let packet: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
+        let input = Input::xdp(packet);
+        let want = interp.run(&input).unwrap();
+        for (vm, mode) in [(&mut all, "checked"), (&mut unproven, "unproven")] {
+            let got = vm.run(&input).unwrap();
+            assert_eq!((got.r0, &got.packet_out), (want.r0, &want.packet_out), "{mode}, packet of {len}");
+        }
     }
 }

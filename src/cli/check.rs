@@ -87,6 +87,7 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
     let options = EngineOptions {
         run: RunOptions { ncpus: kernel::possible_cpus() as u32, ..RunOptions::default() },
         kernel: LoadOptions { log_level, ..LoadOptions::default() },
+        ..EngineOptions::default()
     };
 
     let mut columns = Vec::new();

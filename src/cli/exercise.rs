@@ -507,6 +507,7 @@ fn run_check(program: &Program, c: &Check, kernel_ok: bool) -> CheckOutcome {
         run: RunOptions { ncpus: kernel::possible_cpus() as u32, ..RunOptions::default() },
         // Level 1 keeps the log that names the reason of a rejection.
         kernel: LoadOptions { log_level: 1, ..LoadOptions::default() },
+        ..EngineOptions::default()
     };
     if let Some(want) = c.verifier {
         // ebpf-lab's own verifier judges everywhere, root or not; the kernel's where it can.

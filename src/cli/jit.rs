@@ -3,9 +3,10 @@
 
 use super::json::{hex, Json};
 use super::run::render_engine_error;
+use super::run::JitChecksArg;
 use super::{load, Ctx, SyntaxArg, EXIT_PROGRAM};
 use crate::engine::EngineError;
-use crate::jit::listing::{listing, Listing, NativeInsn};
+use crate::jit::listing::{listing_with, Listing, NativeInsn};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,6 +25,10 @@ pub struct JitArgs {
     /// Also list the shared code after the instructions (slow paths, entry and exits).
     #[arg(long)]
     stubs: bool,
+    /// Which memory accesses to check: `all`, or `unproven` to show the code without the
+    /// checks the verifier proved redundant (as `run --jit-checks`).
+    #[arg(long, value_enum, default_value_t = JitChecksArg::All)]
+    jit_checks: JitChecksArg,
 }
 
 /// Runs `jit`.
@@ -32,7 +37,7 @@ pub fn run(ctx: &Ctx, args: JitArgs) -> i32 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let listed = match listing(&program) {
+    let listed = match listing_with(&program, args.jit_checks.into()) {
         Ok(l) => l,
         Err(e) => {
             if args.json {

@@ -8,6 +8,7 @@ use crate::diag::{self, Diagnostic};
 use crate::engine::{self, EngineError, EngineOptions, EngineRun, MapEntries};
 use crate::global_data;
 use crate::interp::RunOptions;
+use crate::jit::JitChecks;
 use crate::kernel::LoadOptions;
 use crate::program::{MapDef, Program};
 use crate::runtime::ctx::describe_return;
@@ -43,6 +44,28 @@ pub struct RunArgs {
     /// then show what would have happened).
     #[arg(long)]
     unverified: bool,
+    /// Which memory accesses the JIT checks: `all`, or `unproven` to skip those the verifier
+    /// proved in bounds (own stack frame, packet within the checked range).
+    #[arg(long, value_enum, default_value_t = JitChecksArg::All)]
+    jit_checks: JitChecksArg,
+}
+
+/// `--jit-checks`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum JitChecksArg {
+    /// Check every load, store and atomic.
+    All,
+    /// Skip the checks the verifier made redundant.
+    Unproven,
+}
+
+impl From<JitChecksArg> for JitChecks {
+    fn from(a: JitChecksArg) -> JitChecks {
+        match a {
+            JitChecksArg::All => JitChecks::All,
+            JitChecksArg::Unproven => JitChecks::Unproven,
+        }
+    }
 }
 
 /// One changed map entry: key, value before (if any), value after (if any).
@@ -404,6 +427,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> i32 {
     let options = EngineOptions {
         run: RunOptions { budget: args.budget, trace: args.trace, seed: args.seed, ..RunOptions::default() },
         kernel: LoadOptions::default(),
+        jit_checks: args.jit_checks.into(),
     };
     let mut engine = match engine::open(&args.engine, &program, &options, &built.input) {
         Ok(e) => e,

@@ -14,9 +14,9 @@
 use super::ctx::{Hot, JitCtx, FLAG_EXIT0, FLAG_FAULT};
 use crate::runtime::callback::{self, Start};
 use crate::runtime::error::ErrorKind;
-use crate::runtime::memory::{frame_pointer, MAX_CALL_FRAMES};
-use dynasmrt::x64::Assembler;
-use dynasmrt::{dynasm, AssemblyOffset, DynasmApi};
+use crate::runtime::memory::{frame_pointer, MAX_CALL_FRAMES, STACK_SIZE};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, AssemblyOffset, DynasmApi, VecAssembler};
 use std::mem::offset_of;
 
 const ROOM: i32 = offset_of!(JitCtx, room) as i32;
@@ -25,7 +25,7 @@ const FLAG: i32 = offset_of!(JitCtx, flag) as i32;
 const REGS: i32 = offset_of!(JitCtx, regs) as i32;
 
 /// Emits the callback entry (see the module docs) and returns its offset.
-pub(super) fn emit_entry(ops: &mut Assembler) -> AssemblyOffset {
+pub(super) fn emit_entry(ops: &mut VecAssembler<X64Relocation>) -> AssemblyOffset {
     let entry = ops.offset();
     dynasm!(ops ; .arch x64
         ; push rbp ; push rbx ; push r12 ; push r13 ; push r14 ; push r15
@@ -49,6 +49,13 @@ pub(super) fn emit_entry(ops: &mut Assembler) -> AssemblyOffset {
         ; ret
     );
     entry
+}
+
+/// Whether `prog` may call a callback (it loads a function's address), so frames past the first
+/// are used even without a bpf-to-bpf call.
+pub(super) fn uses_callbacks(prog: &crate::program::Program) -> bool {
+    use crate::isa::{ImmSrc, Insn};
+    prog.insns.iter().any(|i| matches!(i, Insn::LoadImm64 { src: ImmSrc::Func, .. }))
 }
 
 /// Records `kind` at instruction `idx` and raises the fault flag.
@@ -81,13 +88,13 @@ pub(super) unsafe fn call(ctx: *mut JitCtx, id: i64, args: [u64; 5], idx: usize)
         let msg = format!("the callback address points at instruction {}, past the program's end", iter.insn);
         return raise(c, ErrorKind::Invalid(msg), idx);
     };
-    let target = code.buf.ptr(AssemblyOffset(at)) as u64;
+    let target = code.buf.ptr(at) as u64;
     // SAFETY: `callback_entry` is the code `emit_entry` made, an `extern "C" fn(*mut JitCtx,
     // u64) -> u64` that only touches memory through `ctx` and what `jit_resolve` hands out.
     let entry: extern "C" fn(*mut JitCtx, u64) -> u64 =
-        unsafe { std::mem::transmute(code.buf.ptr(code.callback_entry)) };
+        unsafe { std::mem::transmute(code.buf.ptr(code.callback_entry.0)) };
     // The nested entry reuses the fields that locate the native stack and the frame: keep ours.
-    let (saved_rsp, tmp_rsp, depth) = (c.saved_rsp, c.tmp_rsp, c.depth);
+    let (saved_rsp, tmp_rsp, depth, fp_host) = (c.saved_rsp, c.tmp_rsp, c.depth, c.fp_host);
     let frame = depth as usize + 1;
     loop {
         let c = unsafe { &mut *ctx };
@@ -103,11 +110,14 @@ pub(super) unsafe fn call(ctx: *mut JitCtx, id: i64, args: [u64; 5], idx: usize)
         c.regs[1..6].copy_from_slice(&a);
         c.regs[10] = frame_pointer(frame);
         c.depth = frame as u64;
+        // Proved stack accesses address the frame through `fp_host` (see `JitCtx::fp_host`).
+        // SAFETY: frame `frame` exists (checked against `MAX_CALL_FRAMES` above).
+        c.fp_host = unsafe { (*(*c.rt).mem).stack.as_ptr().add((frame + 1) * STACK_SIZE) } as u64;
         // The key's region may have moved: no cached window survives.
         c.hot = [Hot::default(); 2];
         let status = entry(ctx, target);
         let c = unsafe { &mut *ctx };
-        (c.saved_rsp, c.tmp_rsp, c.depth) = (saved_rsp, tmp_rsp, depth);
+        (c.saved_rsp, c.tmp_rsp, c.depth, c.fp_host) = (saved_rsp, tmp_rsp, depth, fp_host);
         if status != 0 {
             // The fault is recorded already.
             c.flag = FLAG_FAULT;

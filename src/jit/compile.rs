@@ -3,29 +3,38 @@
 //! Register mapping (after the kernel's x86-64 JIT): r0 = rax, r1 = rdi, r2 = rsi, r3 = rdx,
 //! r4 = rcx, r5 = r8 (so a helper's arguments sit where the C ABI wants them), r6–r9 = rbx,
 //! r13, r14, r15 (callee-saved, like eBPF's), r10 = rbp. r12 points to the [`JitCtx`], r9
-//! holds the budget left (so a back-edge costs a register subtract), r10 and r11 are scratch. Shifts use BMI2 (`shlx`, `shrx`, `sarx`), which mask the count
-//! to the operand width exactly as eBPF does and leave rcx (r4) alone.
+//! holds the budget left (so a back-edge costs a register subtract), r10 and r11 are scratch.
+//! Shifts use BMI2 (`shlx`, `shrx`, `sarx`), which mask the count to the operand width exactly
+//! as eBPF does and leave rcx (r4) alone.
 //!
-//! Every load, store and atomic computes its virtual address, then compares it against the
-//! two cached region windows; a miss calls [`jit_resolve`], which checks it against the
-//! region table exactly as the interpreter does (checked mode: there is no unchecked mode yet;
-//! once the verifier lands, `emit_access` is the one place to skip checks it proved).
+//! Checked accesses compute the virtual address and compare it against one cached region
+//! window inline (the stack's for accesses through r10, else the last data region's); a miss
+//! jumps to a small per-site stub and a shared routine that tries the other window, then the
+//! site's cached context address, then [`jit_resolve`], which checks the access against the
+//! region table exactly as the interpreter does. Accesses the verifier proved in bounds
+//! (`compile_with` given proofs) skip all that: `Gen::access` is the one place that decides.
 //! The budget is charged at taken back-edges (the span of the loop) and at bpf-to-bpf calls.
+//!
+//! Compile time goes mostly to bytes and pages, so code is kept short: forward jumps use
+//! labels, backward ones are encoded by hand, and the windows' fields use short displacements.
 
+use super::code_pages::CodePages;
 use super::ctx::{
-    jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, KIND_ATOMIC, KIND_READ, KIND_WRITE,
-    RAISE_BUDGET, RAISE_DEPTH, RAISE_FELL_OFF, RAISE_STATIC,
+    jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, INFO_FIELD_MASK, INFO_IDX_SHIFT,
+    INFO_KIND_SHIFT, INFO_LIM_SHIFT, INFO_SITE_SHIFT, KIND_ATOMIC, KIND_READ, KIND_WRITE, RAISE_BUDGET, RAISE_DEPTH,
+    RAISE_FELL_OFF, RAISE_STATIC,
 };
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use crate::program::{ProgType, Program};
 use crate::runtime::error::{ErrorKind, RuntimeError};
 use crate::runtime::helpers::BPF_FUNC_TAIL_CALL;
 use crate::runtime::memory::{
-    CODE_BASE, MAP_PTR_BASE, MAP_PTR_STRIDE, MAP_VALUE_BASE, MAP_VALUE_STRIDE, MAX_CALL_FRAMES, STACK_BASE, STACK_SIZE,
-    STACK_STRIDE,
+    CODE_BASE, CTX_BASE, MAP_PTR_BASE, MAP_PTR_STRIDE, MAP_VALUE_BASE, MAP_VALUE_STRIDE, MAX_CALL_FRAMES, STACK_BASE,
+    STACK_SIZE, STACK_STRIDE,
 };
-use dynasmrt::x64::Assembler;
-use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, ExecutableBuffer};
+use crate::verifier::AccessProof;
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use std::mem::offset_of;
 
 /// x86-64 register numbers of eBPF r0–r10.
@@ -43,13 +52,19 @@ const TMP_RSP: i32 = offset_of!(JitCtx, tmp_rsp) as i32;
 const TMP: i32 = offset_of!(JitCtx, tmp) as i32;
 const FLAG: i32 = offset_of!(JitCtx, flag) as i32;
 const REGS: i32 = offset_of!(JitCtx, regs) as i32;
+const SITES: i32 = offset_of!(JitCtx, sites) as i32;
+const CTX_HOST: i32 = offset_of!(JitCtx, ctx_host) as i32;
+const SITE_INFO: i32 = offset_of!(JitCtx, site_info) as i32;
+const CTX_LEN: i32 = offset_of!(JitCtx, ctx_len) as i32;
+const FP_HOST: i32 = offset_of!(JitCtx, fp_host) as i32;
+const PKT_DELTA: i32 = offset_of!(JitCtx, pkt_delta) as i32;
 /// `r10` of the main function; frame *f* adds `f * STACK_STRIDE`.
 const FP0: i32 = (STACK_BASE + STACK_SIZE as u64) as i32;
 
 /// A compiled program: native code and where each instruction's code starts.
 pub struct Compiled {
     /// The code pages (read and execute only; unmapped on drop).
-    pub buf: ExecutableBuffer,
+    pub buf: CodePages,
     /// Entry point: `extern "C" fn(*mut JitCtx) -> u64` (0 = exit, 1 = fault, 2 = tail call).
     pub entry: AssemblyOffset,
     /// Offset of each instruction's code, plus the end of the last one.
@@ -61,29 +76,72 @@ pub struct Compiled {
     /// Entry point for callbacks: `extern "C" fn(*mut JitCtx, target) -> u64` (see
     /// [`super::callback`]).
     pub callback_entry: AssemblyOffset,
+    /// Access sites (loads, stores, atomics): the length of the program's site cache.
+    pub sites: usize,
+    /// Per access site, what the slow path needs to know (size, kind, instruction...).
+    pub site_info: Vec<u64>,
+    /// Stores or atomics to the stack that skip the check (so `Memory` cannot see them): the
+    /// engine marks the stacks dirty for the next run to zero.
+    pub unchecked_stack_writes: bool,
+    /// Bpf-to-bpf calls (frames past the first are used).
+    pub calls: bool,
 }
 
 /// Out-of-line code, emitted after the instructions so the hot path stays straight.
 enum Stub {
-    /// Slow path of an access: resolve `r10`, continue at `back` with the host address in r11.
-    Slow { label: DynamicLabel, back: DynamicLabel, info: u64 },
+    /// Miss of an access's first window: call the shared routine trying window `second`,
+    /// the site cache, then Rust; continue at `back` with the host address in r11.
+    Slow { jae_at: usize, back: usize, second: usize, site: u32 },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
+    /// A conditional back-edge that ran out of budget: give the charge back, then raise if the
+    /// jump is taken, else continue at `next`.
+    BackEdge {
+        label: DynamicLabel,
+        width: Width,
+        cond: JmpCond,
+        d: u8,
+        src: Operand,
+        span: i32,
+        idx: usize,
+        next: usize,
+    },
 }
 
 struct Gen {
-    ops: Assembler,
-    labels: Vec<DynamicLabel>,
+    ops: VecAssembler<X64Relocation>,
+    /// Labels of the instructions forward jumps and calls target, made when first needed
+    /// (backward ones are encoded by hand from `offsets`).
+    labels: Vec<Option<DynamicLabel>>,
+    /// Where each instruction emitted so far starts.
+    offsets: Vec<usize>,
     stubs: Vec<Stub>,
     statics: Vec<ErrorKind>,
+    /// Access sites so far.
+    sites: usize,
+    /// Per access site, its `info` (see `INFO_*`).
+    site_info: Vec<u64>,
+    /// `(at, target)`: a rel32 at `at` to fill in with the distance to `target` (see `patch`).
+    patches: Vec<(usize, usize)>,
+    /// Per instruction, what the verifier proved about its access (empty: check everything).
+    proofs: Vec<AccessProof>,
+    unchecked_stack_writes: bool,
+    calls: bool,
     resolve: DynamicLabel,
     flagged: DynamicLabel,
     fault_exit: DynamicLabel,
 }
 
-/// Compiles `prog`. Fails on what a loader refuses structurally, with the interpreter's words:
-/// jumps outside the program or into `lddw`, writes to `r10`, kfuncs, BTF ids, unknown maps.
+/// Compiles `prog` with every access checked. Fails on what a loader refuses structurally,
+/// with the interpreter's words: jumps outside the program or into `lddw`, writes to `r10`,
+/// kfuncs, BTF ids, unknown maps.
 pub fn compile(prog: &Program) -> Result<Compiled, RuntimeError> {
+    compile_with(prog, None)
+}
+
+/// Compiles `prog`; accesses that `proofs` (per slot, from an accepted verification of this
+/// program) proves in bounds skip the check.
+pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Compiled, RuntimeError> {
     if !std::arch::is_x86_feature_detected!("bmi2") {
         return Err(RuntimeError::new(ErrorKind::Invalid("the JIT needs an x86-64 CPU with BMI2".into())));
     }
@@ -91,15 +149,38 @@ pub fn compile(prog: &Program) -> Result<Compiled, RuntimeError> {
     let slots = prog.slots();
     let err = |i: usize, msg: String| RuntimeError::at_insn(prog, i, ErrorKind::Invalid(msg));
     let target = |i: usize, rel: i64| slots.target(i, rel).map_err(|msg| err(i, msg));
-    let mut ops = Assembler::new().map_err(|e| RuntimeError::new(ErrorKind::Invalid(format!("JIT: {e}"))))?;
-    let labels = (0..=n).map(|_| ops.new_dynamic_label()).collect();
+    if n as u64 > INFO_FIELD_MASK {
+        return Err(RuntimeError::new(ErrorKind::Invalid(format!(
+            "the JIT compiles at most {INFO_FIELD_MASK} instructions, this program has {n}"
+        ))));
+    }
+    // Assembled into one vector sized for the worst usual case (~66 bytes per access, with its
+    // stub): growing it copies and faults in fresh pages, where most of the compile time went.
+    // Then copied once into the code pages.
+    let mut ops = VecAssembler::new_with_capacity(0, 72 * n + 4096, 16, 0, 3 * n + 8, 0, 4 * n + 8);
+    let labels = vec![None; n + 1];
     let (resolve, flagged, fault_exit) = (ops.new_dynamic_label(), ops.new_dynamic_label(), ops.new_dynamic_label());
-    let mut g = Gen { ops, labels, stubs: Vec::new(), statics: Vec::new(), resolve, flagged, fault_exit };
-    let mut insn_offsets = Vec::with_capacity(n + 1);
+    let proofs = proofs.map_or_else(Vec::new, |p| {
+        prog.slot_pcs().iter().map(|&pc| p.get(pc).copied().unwrap_or(AccessProof::Unproven)).collect()
+    });
+    let mut g = Gen {
+        ops,
+        labels,
+        offsets: Vec::with_capacity(n + 1),
+        stubs: Vec::new(),
+        statics: Vec::new(),
+        sites: 0,
+        site_info: Vec::new(),
+        patches: Vec::new(),
+        proofs,
+        unchecked_stack_writes: false,
+        calls: false,
+        resolve,
+        flagged,
+        fault_exit,
+    };
     for (i, insn) in prog.insns.iter().enumerate() {
-        let l = g.labels[i];
-        dynasm!(g.ops ; .arch x64 ; =>l);
-        insn_offsets.push(g.ops.offset().0);
+        g.start(i);
         if insn.written_reg() == Some(Reg::R10) {
             return Err(err(i, "frame pointer is read only".into()));
         }
@@ -119,8 +200,12 @@ pub fn compile(prog: &Program) -> Result<Compiled, RuntimeError> {
             }
             Insn::Jmp { width, cond, dst, src, off } => {
                 let t = target(i, off as i64)?;
-                g.compare(width, cond, X[dst.idx()], src);
-                g.jump(Some(cond), i, t);
+                if t > i {
+                    g.compare(width, cond, X[dst.idx()], src);
+                    g.jump(Some(cond), i, t);
+                } else {
+                    g.back_edge(width, cond, X[dst.idx()], src, i, t);
+                }
             }
             Insn::Call(CallTarget::Helper(id)) => g.helper(Some(id as i64), 0, i),
             Insn::Callx { dst } => g.helper(None, X[dst.idx()], i),
@@ -203,18 +288,58 @@ pub fn compile(prog: &Program) -> Result<Compiled, RuntimeError> {
             }
         }
     }
-    let end = g.labels[n];
-    dynasm!(g.ops ; .arch x64 ; =>end);
-    insn_offsets.push(g.ops.offset().0);
+    g.start(n);
     g.raise_inline(RAISE_FELL_OFF, n);
     let stubs_at = g.ops.offset().0;
     g.stubs();
     let entry = g.prologue();
     let callback_entry = super::callback::emit_entry(&mut g.ops);
-    let statics = g.statics;
-    let buf =
-        g.ops.finalize().map_err(|_| RuntimeError::new(ErrorKind::Invalid("JIT: finalizing code failed".into())))?;
-    Ok(Compiled { buf, entry, insn_offsets, stubs_at, statics, callback_entry })
+    // A callback runs in a frame of its own, as a bpf-to-bpf call does.
+    let calls = g.calls || super::callback::uses_callbacks(prog);
+    let (statics, sites, unchecked_stack_writes) = (g.statics, g.sites, g.unchecked_stack_writes);
+    let site_info = g.site_info;
+    let insn_offsets = g.offsets;
+    let failed = |what: String| RuntimeError::new(ErrorKind::Invalid(format!("JIT: {what}")));
+    let mut code = g.ops.finalize().map_err(|e| failed(format!("finalizing code failed: {e}")))?;
+    patch(&mut code, &g.patches);
+    let buf = CodePages::new(&code).map_err(|e| failed(format!("mapping code pages: {e}")))?;
+    Ok(Compiled {
+        buf,
+        entry,
+        insn_offsets,
+        stubs_at,
+        statics,
+        callback_entry,
+        sites,
+        site_info,
+        unchecked_stack_writes,
+        calls,
+    })
+}
+
+/// Fills in each rel32 at `at` with the distance from its end to `target`.
+fn patch(code: &mut [u8], patches: &[(usize, usize)]) {
+    for &(at, target) in patches {
+        let rel = (target as i64 - (at as i64 + 4)) as i32;
+        code[at..at + 4].copy_from_slice(&rel.to_le_bytes());
+    }
+}
+
+/// x86's condition code (the low nibble of `jcc`) for `cond` after `cmp` (`test` for `Set`).
+fn cc(cond: JmpCond) -> u8 {
+    use JmpCond::*;
+    match cond {
+        Eq => 0x4,
+        Ne | Set => 0x5,
+        Gt => 0x7,
+        Ge => 0x3,
+        Lt => 0x2,
+        Le => 0x6,
+        Sgt => 0xf,
+        Sge => 0xd,
+        Slt => 0xc,
+        Sle => 0xe,
+    }
 }
 
 /// The size class of an access: 0–3 for 1, 2, 4, 8 bytes.
@@ -228,6 +353,50 @@ fn class(size: Size) -> i32 {
 }
 
 impl Gen {
+    /// Starts instruction `i` (or the end, at `n`): its offset, and its label if a jump
+    /// before it asked for one.
+    fn start(&mut self, i: usize) {
+        if let Some(l) = self.labels[i] {
+            dynasm!(self.ops ; .arch x64 ; =>l);
+        }
+        self.offsets.push(self.ops.offset().0);
+    }
+
+    /// The label of instruction `t`, not yet emitted.
+    fn label(&mut self, t: usize) -> DynamicLabel {
+        match self.labels[t] {
+            Some(l) => l,
+            None => {
+                let l = self.ops.new_dynamic_label();
+                self.labels[t] = Some(l);
+                l
+            }
+        }
+    }
+
+    /// `jmp` (`call` when `call`) to instruction `t`.
+    fn goto(&mut self, call: bool, t: usize) {
+        match self.offsets.get(t) {
+            Some(&at) => self.rel32(if call { 0xe8 } else { 0xe9 }, at),
+            None => {
+                let l = self.label(t);
+                match call {
+                    true => dynasm!(self.ops ; .arch x64 ; call =>l),
+                    false => dynasm!(self.ops ; .arch x64 ; jmp =>l),
+                }
+            }
+        }
+    }
+
+    /// `jmp`/`call` (`opcode` 0xe9/0xe8) to code already emitted at `at`, encoded by hand: no
+    /// label, no relocation to resolve.
+    fn rel32(&mut self, opcode: u8, at: usize) {
+        let next = self.ops.offset().0 + 5;
+        let rel = (at as i64 - next as i64) as i32;
+        self.ops.push(opcode);
+        self.ops.extend(&rel.to_le_bytes());
+    }
+
     fn static_error(&mut self, kind: ErrorKind) -> u64 {
         self.statics.push(kind);
         RAISE_STATIC + self.statics.len() as u64 - 1
@@ -455,8 +624,8 @@ impl Gen {
     /// jumps). A back-edge charges the loop's span to the budget on the way: the condition is
     /// inverted to skip the charge, so a taken back-edge is still one taken jump.
     fn jump(&mut self, cond: Option<JmpCond>, i: usize, t: usize) {
-        let target = self.labels[t];
         if t > i {
+            let target = self.label(t);
             return self.jcc(cond, false, target);
         }
         let (next, raise) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
@@ -465,7 +634,28 @@ impl Gen {
             self.jcc(cond, true, next);
         }
         let span = (i - t + 1) as i32;
-        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>raise ; jmp =>target ; =>next);
+        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>raise);
+        self.goto(false, t);
+        dynasm!(self.ops ; .arch x64 ; =>next);
+    }
+
+    /// A conditional back-edge from instruction `i` to `t`. The loop's span is charged before
+    /// the compare and given back on the way out, so a taken back-edge is a fused
+    /// subtract-and-branch plus a fused compare-and-branch; the budget is charged exactly as
+    /// in [`Gen::jump`] (only when taken).
+    fn back_edge(&mut self, width: Width, cond: JmpCond, d: u8, src: Operand, i: usize, t: usize) {
+        let span = (i - t + 1) as i32;
+        let label = self.ops.new_dynamic_label();
+        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>label);
+        self.compare(width, cond, d, src);
+        let at = self.offsets[t];
+        let next = self.ops.offset().0 + 6;
+        let rel = (at as i64 - next as i64) as i32;
+        self.ops.extend(&[0x0f, 0x80 | cc(cond)]);
+        self.ops.extend(&rel.to_le_bytes());
+        dynasm!(self.ops ; .arch x64 ; add r9, span);
+        let next = self.ops.offset().0;
+        self.stubs.push(Stub::BackEdge { label, width, cond, d, src, span, idx: i, next });
     }
 
     /// `jcc` to `l` on `cond` (or its negation), `jmp` for `None`.
@@ -492,33 +682,61 @@ impl Gen {
     }
 
     /// Computes the host address of a `size` access at `[base + off]` into r11, checked: the
-    /// seam where proven accesses could skip the check once the verifier lands.
+    /// first window inline (the stack's for accesses through r10, else the data region's), the
+    /// rest out of line.
     fn access(&mut self, base: u8, off: i16, size: Size, kind: u64, idx: usize) {
+        match self.proofs.get(idx).copied().unwrap_or(AccessProof::Unproven) {
+            AccessProof::Unproven => {}
+            AccessProof::OwnStack => {
+                self.unchecked_stack_writes |= kind != KIND_READ;
+                dynasm!(self.ops ; .arch x64 ; mov r11, [r12 + FP_HOST]);
+                if base != X[10] {
+                    dynasm!(self.ops ; .arch x64 ; sub r11, rbp ; add r11, Rq(base));
+                }
+                return dynasm!(self.ops ; .arch x64 ; lea r11, [r11 + off as i32]);
+            }
+            AccessProof::Packet => {
+                return dynasm!(self.ops ; .arch x64
+                    ; mov r11, [r12 + PKT_DELTA]
+                    ; lea r11, [r11 + Rq(base) + off as i32]
+                );
+            }
+        }
         let c = class(size);
         let lim = HOT_LIM + 8 * if kind == KIND_READ { c } else { 4 + c };
-        // Accesses through r10 try the stack window first, the rest the data window.
-        let (first, second) = if base == X[10] { (HOT_SIZE, 0) } else { (0, HOT_SIZE) };
+        let (first, second): (i32, usize) = if base == X[10] { (1, 0) } else { (0, 1) };
+        let at = HOT + first * HOT_SIZE;
         // Dynamic labels (a vector), not local ones (a hash map): this runs per access.
-        let (slow, back, hit) =
-            (self.ops.new_dynamic_label(), self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
-        let info = size.bytes() as u64 | kind << 8 | (idx as u64) << 16;
-        self.stubs.push(Stub::Slow { label: slow, back, info });
-        dynasm!(self.ops ; .arch x64
-            ; lea r10, [Rq(base) + off as i32]
-            ; mov r11, r10
-            ; sub r11, [r12 + HOT + first + HOT_BASE]
-            ; cmp r11, [r12 + HOT + first + lim]
-            ; jb =>hit
-            ; mov r11, r10
-            ; sub r11, [r12 + HOT + second + HOT_BASE]
-            ; cmp r11, [r12 + HOT + second + lim]
-            ; jae =>slow
-            ; add r11, [r12 + HOT + second + HOT_HOST]
-            ; jmp =>back
-            ; =>hit
-            ; add r11, [r12 + HOT + first + HOT_HOST]
-            ; =>back
-        );
+        let info = size.bytes() as u64
+            | kind << INFO_KIND_SHIFT
+            | (lim as u64) << INFO_LIM_SHIFT
+            | (self.sites as u64) << INFO_SITE_SHIFT
+            | (idx as u64) << INFO_IDX_SHIFT;
+        let site = self.sites as u32;
+        self.site_info.push(info);
+        self.sites += 1;
+        // Literal displacements (the window's base and host) get dynasm's short encodings:
+        // smaller code compiles faster.
+        const _: () = assert!(HOT == 0 && HOT_BASE == 0 && HOT_HOST == 8 && HOT_SIZE == 80);
+        dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(base) + off as i32]);
+        if first == 0 {
+            dynasm!(self.ops ; .arch x64 ; sub r11, [r12] ; cmp r11, [r12 + lim]);
+        } else {
+            dynasm!(self.ops ; .arch x64
+                ; sub r11, [r12 + 80] ; cmp r11, [r12 + at + lim]
+            );
+        }
+        // `jae` to the stub, its distance filled in once the stub is placed (`patch`): no
+        // label, no relocation.
+        let jae_at = self.ops.offset().0 + 2;
+        self.ops.extend(&[0x0f, 0x83, 0, 0, 0, 0]);
+        if first == 0 {
+            dynasm!(self.ops ; .arch x64 ; add r11, [r12 + 8]);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; add r11, [r12 + 88]);
+        }
+        let back = self.ops.offset().0;
+        self.stubs.push(Stub::Slow { jae_at, back, second, site });
     }
 
     /// An atomic on `[r11]` with the kernel's register effects: fetch forms return the old
@@ -604,11 +822,11 @@ impl Gen {
     /// A bpf-to-bpf call: a native call with the caller's r6–r9 saved on the native stack and a
     /// fresh frame pointer; at most `MAX_CALL_FRAMES` frames.
     fn local_call(&mut self, i: usize, t: usize) {
+        self.calls = true;
         let depth = self.ops.new_dynamic_label();
         self.stubs.push(Stub::Raise { label: depth, code: RAISE_DEPTH, idx: i });
         let budget = self.ops.new_dynamic_label();
         self.stubs.push(Stub::Raise { label: budget, code: RAISE_BUDGET, idx: i });
-        let target = self.labels[t];
         dynasm!(self.ops ; .arch x64
             ; cmp QWORD [r12 + DEPTH], (MAX_CALL_FRAMES - 1) as i32
             ; jae =>depth
@@ -616,42 +834,29 @@ impl Gen {
             ; jb =>budget
             ; push rbx ; push r13 ; push r14 ; push r15
             ; add QWORD [r12 + DEPTH], 1
+            ; add QWORD [r12 + FP_HOST], STACK_SIZE as i32
             ; mov rbp, [r12 + DEPTH]
             ; shl rbp, STACK_STRIDE.trailing_zeros() as i8
             ; add rbp, FP0
-            ; call =>target
+        );
+        self.goto(true, t);
+        dynasm!(self.ops ; .arch x64
             ; pop r15 ; pop r14 ; pop r13 ; pop rbx
             ; sub QWORD [r12 + DEPTH], 1
+            ; sub QWORD [r12 + FP_HOST], STACK_SIZE as i32
             ; mov rbp, [r12 + DEPTH]
             ; shl rbp, STACK_STRIDE.trailing_zeros() as i8
             ; add rbp, FP0
         );
     }
 
-    /// The out-of-line code: per-site stubs, then the shared slow path and exits.
+    /// The out-of-line code: the shared miss paths and slow path, then the per-site stubs
+    /// (which call them backwards, encoded by hand).
     fn stubs(&mut self) {
-        for stub in std::mem::take(&mut self.stubs) {
-            match stub {
-                Stub::Slow { label, back, info } => {
-                    let (resolve, fault) = (self.resolve, self.fault_exit);
-                    dynasm!(self.ops ; .arch x64
-                        ; =>label
-                        ; mov r11, QWORD info as i64
-                        ; call =>resolve
-                        ; test r11, r11
-                        ; jz =>fault
-                        ; jmp =>back
-                    );
-                }
-                Stub::Raise { label, code, idx } => {
-                    dynasm!(self.ops ; .arch x64 ; =>label);
-                    self.raise_inline(code, idx);
-                }
-            }
-        }
-        // resolve: virtual address in r10, info in r11 -> host address (or 0) in r11; keeps
-        // every eBPF register.
         let resolve = self.resolve;
+        // resolve: virtual address in r10, info in r11 -> host address in r11 (faults leave
+        // through `fault_exit`); keeps every eBPF register.
+        let fault = self.fault_exit;
         dynasm!(self.ops ; .arch x64
             ; =>resolve
             ; mov [r12 + REGS], rax
@@ -661,13 +866,84 @@ impl Gen {
         self.callout(jit_resolve as *const () as u64);
         dynasm!(self.ops ; .arch x64 ; mov r11, rax ; mov rax, [r12 + REGS]);
         self.reload_args();
-        dynasm!(self.ops ; .arch x64 ; ret);
+        dynasm!(self.ops ; .arch x64 ; test r11, r11 ; jz =>fault ; ret);
+        // routine[k], called when window 1 - k missed: r11 = the virtual address minus that
+        // window's base, r10 = the site -> host address in r11, like resolve. Tries window k,
+        // then the site's cached context address, then resolve.
+        let mut routine = [0; 2];
+        for (k, at_k) in routine.iter_mut().enumerate() {
+            let (at, first) = (HOT + k as i32 * HOT_SIZE, HOT + (1 - k as i32) * HOT_SIZE);
+            *at_k = self.ops.offset().0;
+            dynasm!(self.ops ; .arch x64
+                ; add r11, [r12 + first + HOT_BASE]
+                ; xchg r10, r11
+                ; push r11
+                ; push rax
+                ; mov rax, [r12 + SITE_INFO]
+                ; mov rax, [rax + r11 * 8]
+                ; shr rax, INFO_LIM_SHIFT as i8
+                ; and eax, 0xff
+                ; mov r11, r10
+                ; sub r11, [r12 + at + HOT_BASE]
+                ; cmp r11, [r12 + rax + at]
+                ; pop rax
+                ; jae >cached
+                ; add r11, [r12 + at + HOT_HOST]
+                ; add rsp, 8
+                ; ret
+                ; cached:
+                ; mov r11, [rsp]
+                ; push rax
+                ; mov rax, [r12 + SITES]
+                ; cmp r10, [rax + r11 * 8]
+                ; pop rax
+                ; jne >slow
+                // Only validated context addresses are cached, and never 0: the range check
+                // keeps an empty entry from matching a null pointer.
+                ; mov r11, r10
+                ; sub r11, CTX_BASE as i32
+                ; cmp r11, [r12 + CTX_LEN]
+                ; jae >slow
+                ; add r11, [r12 + CTX_HOST]
+                ; add rsp, 8
+                ; ret
+                ; slow:
+                ; pop r11
+                ; shl r11, 3
+                ; add r11, [r12 + SITE_INFO]
+                ; mov r11, [r11]
+                ; jmp =>resolve
+            );
+        }
+        for stub in std::mem::take(&mut self.stubs) {
+            match stub {
+                Stub::Slow { jae_at, back, second, site } => {
+                    self.patches.push((jae_at, self.ops.offset().0));
+                    dynasm!(self.ops ; .arch x64 ; mov r10d, site as i32);
+                    self.rel32(0xe8, routine[second]);
+                    self.rel32(0xe9, back);
+                }
+                Stub::Raise { label, code, idx } => {
+                    dynasm!(self.ops ; .arch x64 ; =>label);
+                    self.raise_inline(code, idx);
+                }
+                Stub::BackEdge { label, width, cond, d, src, span, idx, next } => {
+                    let raise = self.ops.new_dynamic_label();
+                    dynasm!(self.ops ; .arch x64 ; =>label ; add r9, span);
+                    self.compare(width, cond, d, src);
+                    self.jcc(Some(cond), false, raise);
+                    self.rel32(0xe9, next);
+                    dynasm!(self.ops ; .arch x64 ; =>raise);
+                    self.raise_inline(RAISE_BUDGET, idx);
+                }
+            }
+        }
     }
 
     /// The entry point and the exits: loads r0–r10 from the context, calls the main function,
     /// stores r0 back. `flagged` sorts out what a callout raised.
     fn prologue(&mut self) -> AssemblyOffset {
-        let (flagged, fault, main) = (self.flagged, self.fault_exit, self.labels[0]);
+        let (flagged, fault) = (self.flagged, self.fault_exit);
         let entry = self.ops.offset();
         dynasm!(self.ops ; .arch x64
             ; push rbp ; push rbx ; push r12 ; push r13 ; push r14 ; push r15
@@ -681,7 +957,9 @@ impl Gen {
         dynasm!(self.ops ; .arch x64
             ; mov r9, [r12 + ROOM]
             ; mov [r12 + SAVED_RSP], rsp
-            ; call =>main
+        );
+        self.goto(true, 0);
+        dynasm!(self.ops ; .arch x64
             ; after_main:
             ; mov [r12 + ROOM], r9
             ; mov [r12 + REGS], rax

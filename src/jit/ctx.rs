@@ -2,7 +2,8 @@
 //! calls out to: the slow path of memory accesses, helpers, legacy packet loads and errors.
 //!
 //! Native code never sees a host pointer it did not get from [`Memory::resolve`]: the fast path
-//! of an access compares the virtual address against two cached region windows ([`Hot`]), and
+//! of an access compares the virtual address against two cached region windows ([`Hot`]), a
+//! context access against the address its site last had validated (the site cache), and
 //! everything else asks Rust, which checks it exactly as the interpreter does.
 
 use super::compile::Compiled;
@@ -10,7 +11,7 @@ use crate::program::Program;
 use crate::runtime::env::{tail_call_target, MemEnv, TAIL_CALL_FAILED};
 use crate::runtime::error::{Access, ErrorKind};
 use crate::runtime::helpers::BPF_FUNC_TAIL_CALL;
-use crate::runtime::memory::{load_packet, Memory, Window, CTX_BASE, MAX_CALL_FRAMES};
+use crate::runtime::memory::{load_packet, Memory, Window, CTX_BASE, MAX_CALL_FRAMES, PACKET_BASE, STACK_SIZE};
 use crate::runtime::run::RunOptions;
 
 /// A cached region window: an access of size class `c` (1, 2, 4, 8 bytes) at virtual `addr`
@@ -28,7 +29,8 @@ pub struct Hot {
 }
 
 impl Hot {
-    fn of(w: &Window) -> Hot {
+    /// The window of `w`.
+    pub fn of(w: &Window) -> Hot {
         let mut lim = [0; 8];
         for (c, n) in [1u64, 2, 4, 8].into_iter().enumerate() {
             let l = if w.len >= n { w.len - n + 1 } else { 0 };
@@ -64,6 +66,30 @@ pub struct JitCtx {
     pub regs: [u64; 11],
     /// The Rust side of the run.
     pub rt: *mut Rt<'static>,
+    /// The running program's site cache: per access site, the context address validated there
+    /// (0 = none), so a repeated context access costs a compare instead of a callout.
+    pub sites: *mut u64,
+    /// The running program's `Compiled::site_info`.
+    pub site_info: *const u64,
+    /// Host address of the context's first byte (`CTX_BASE`).
+    pub ctx_host: u64,
+    /// The context's length: a cached address is used only below it.
+    pub ctx_len: u64,
+    /// Host address of the current frame's `r10` (accesses the verifier proved to stay in the
+    /// frame skip the check: host = virtual - r10 + this).
+    pub fp_host: u64,
+    /// Host address minus virtual address of packet bytes (for proved packet accesses).
+    pub pkt_delta: u64,
+}
+
+impl JitCtx {
+    /// Points the context fields at the run's current buffers (after setup and after every
+    /// helper, which may move them).
+    pub fn refresh(&mut self, mem: &Memory) {
+        self.ctx_host = mem.ctx.as_ptr() as u64;
+        self.ctx_len = mem.ctx.len() as u64;
+        self.pkt_delta = (mem.packet.as_ptr() as u64).wrapping_sub(PACKET_BASE);
+    }
 }
 
 /// `flag` values.
@@ -107,13 +133,29 @@ pub struct Rt<'a> {
     /// context length << 16)`. Whether the layout allows an access depends on nothing else, so
     /// a repeated one skips the region scan and the layout's rules.
     pub ctx_seen: &'a mut Vec<(u64, u64)>,
+    /// The site caches of every program, one after the other (see [`JitCtx::sites`]).
+    pub sites: *mut u64,
+    /// Where each program's site cache starts in `sites`.
+    pub site_base: &'a [usize],
 }
 
 /// At most this many validated context accesses are remembered.
 const CTX_SEEN_MAX: usize = 64;
 
-/// `info` of [`jit_resolve`]: the size in the low byte, the access kind in the next, the
-/// instruction index above.
+/// `info` of [`jit_resolve`]: the size in the low byte, then the access kind (4 bits), the
+/// offset in [`Hot`] of the limit the access compares against (8 bits), the access site
+/// (22 bits) and the instruction index (22 bits).
+pub const INFO_KIND_SHIFT: u32 = 8;
+/// See [`INFO_KIND_SHIFT`].
+pub const INFO_LIM_SHIFT: u32 = 12;
+/// See [`INFO_KIND_SHIFT`].
+pub const INFO_SITE_SHIFT: u32 = 20;
+/// See [`INFO_KIND_SHIFT`].
+pub const INFO_IDX_SHIFT: u32 = 42;
+/// Sites and instruction indexes fit in 22 bits.
+pub const INFO_FIELD_MASK: u64 = (1 << 22) - 1;
+
+/// Access kind: a load.
 pub const KIND_READ: u64 = 0;
 /// A store.
 pub const KIND_WRITE: u64 = 1;
@@ -149,8 +191,9 @@ fn fault(ctx: *mut JitCtx, kind: ErrorKind, idx: usize) {
 /// recording the fault. Refills the window the access hit.
 pub(super) unsafe extern "C" fn jit_resolve(ctx: *mut JitCtx, addr: u64, info: u64) -> u64 {
     let size = (info & 0xff) as usize;
-    let kind = (info >> 8) & 0xff;
-    let idx = (info >> 16) as usize;
+    let kind = (info >> INFO_KIND_SHIFT) & 0xf;
+    let site = ((info >> INFO_SITE_SHIFT) & INFO_FIELD_MASK) as usize;
+    let idx = (info >> INFO_IDX_SHIFT) as usize;
     let rt = unsafe { rt(ctx) };
     if kind == KIND_ATOMIC {
         if let Err(f) = rt.mem.refuse_ctx_atomic(addr, size) {
@@ -165,9 +208,14 @@ pub(super) unsafe extern "C" fn jit_resolve(ctx: *mut JitCtx, addr: u64, info: u
             return 0;
         }
     }
-    let seen = (addr, (info & 0xffff) | (rt.mem.ctx.len() as u64) << 16);
+    let seen = (addr, size as u64 | kind << 8 | (rt.mem.ctx.len() as u64) << 16);
     let in_ctx = addr.wrapping_sub(CTX_BASE) < rt.mem.ctx.len() as u64;
+    // Whether the layout allows a context access depends on nothing but its address, size,
+    // kind and the context's length: the site (fixed size and kind) remembers the address, and
+    // `JitVm::run` forgets every site's when the length changes.
+    let remember = |ctx: *mut JitCtx| unsafe { *(*ctx).sites.add(site) = addr };
     if kind != KIND_ATOMIC && in_ctx && rt.ctx_seen.contains(&seen) {
+        remember(ctx);
         // SAFETY: validated before for this context length: the access lies within `ctx`.
         return unsafe { rt.mem.ctx.as_mut_ptr().add((addr - CTX_BASE) as usize) } as u64;
     }
@@ -176,7 +224,12 @@ pub(super) unsafe extern "C" fn jit_resolve(ctx: *mut JitCtx, addr: u64, info: u
         Ok((host, window)) => {
             match window {
                 Some(w) => unsafe { (*ctx).hot[usize::from(w.stack)] = Hot::of(&w) },
-                None if kind != KIND_ATOMIC && in_ctx && rt.ctx_seen.len() < CTX_SEEN_MAX => rt.ctx_seen.push(seen),
+                None if kind != KIND_ATOMIC && in_ctx => {
+                    remember(ctx);
+                    if rt.ctx_seen.len() < CTX_SEEN_MAX {
+                        rt.ctx_seen.push(seen);
+                    }
+                }
                 None => {}
             }
             host as u64
@@ -217,7 +270,9 @@ pub(super) unsafe extern "C" fn jit_helper(ctx: *mut JitCtx, id: u64, idx: u64) 
     // The clock advances 1 µs per helper call, as in every engine over the runtime.
     *rt.clock += 1000;
     let mut env = MemEnv { mem: rt.mem, options: rt.options, clock: *rt.clock, rng: rt.rng, trace: &mut rt.trace };
-    match env.call(id, args) {
+    let result = env.call(id, args);
+    c.refresh(rt.mem);
+    match result {
         Ok(v) => v,
         Err(kind) => {
             fault(ctx, kind, idx as usize);
@@ -239,10 +294,17 @@ pub(super) unsafe fn run_chain(ctx: *mut JitCtx, first: usize) -> u64 {
         run.current = current;
         let code = &run.programs[current].1;
         run.statics.clone_from(&code.statics);
-        unsafe { (*ctx).hot = [Hot::default(); 2] };
+        // SAFETY: `site_base[current]` starts this program's `code.sites` entries in `sites`;
+        // frame `depth` exists (calls stop at `MAX_CALL_FRAMES`). The windows need no reset:
+        // a tail call is a helper call, which drops them.
+        unsafe {
+            (*ctx).sites = run.sites.add(run.site_base[current]);
+            (*ctx).site_info = code.site_info.as_ptr();
+            (*ctx).fp_host = run.mem.stack.as_ptr().add(((*ctx).depth as usize + 1) * STACK_SIZE) as u64;
+        }
         // SAFETY: `entry` is the prologue `compile` emitted, an `extern "C" fn(*mut JitCtx)
         // -> u64` that only touches memory through `ctx` and what `jit_resolve` hands out.
-        let entry: extern "C" fn(*mut JitCtx) -> u64 = unsafe { std::mem::transmute(code.buf.ptr(code.entry)) };
+        let entry: extern "C" fn(*mut JitCtx) -> u64 = unsafe { std::mem::transmute(code.buf.ptr(code.entry.0)) };
         let status = entry(ctx);
         match unsafe { rt(ctx) }.tail.take() {
             Some(next) if status == FLAG_TAIL => {
@@ -262,14 +324,15 @@ pub(super) unsafe fn run_chain(ctx: *mut JitCtx, first: usize) -> u64 {
 /// As for [`run_chain`]; called from [`jit_helper`] with r1–r5 and r6–r10 in `ctx.regs`.
 unsafe fn tail_call_in_frame(ctx: *mut JitCtx, p: usize) -> u64 {
     // The nested entry reuses the fields that locate the native stack and the frame: keep ours.
-    let (saved_rsp, tmp_rsp, depth) = unsafe { ((*ctx).saved_rsp, (*ctx).tmp_rsp, (*ctx).depth) };
+    let (saved_rsp, tmp_rsp, depth, sites, site_info) =
+        unsafe { ((*ctx).saved_rsp, (*ctx).tmp_rsp, (*ctx).depth, (*ctx).sites, (*ctx).site_info) };
     let run = unsafe { rt(ctx) };
     let (current, base_depth) = (run.current, run.base_depth);
     run.base_depth = depth;
     unsafe { (*ctx).regs[0] = 0 };
     let status = unsafe { run_chain(ctx, p) };
     let c = unsafe { &mut *ctx };
-    (c.saved_rsp, c.tmp_rsp) = (saved_rsp, tmp_rsp);
+    (c.saved_rsp, c.tmp_rsp, c.sites, c.site_info) = (saved_rsp, tmp_rsp, sites, site_info);
     c.hot = [Hot::default(); 2];
     if status != 0 {
         // A fault: `Rt::current` names the program it happened in.

@@ -1,7 +1,8 @@
 //! The listing of `ebpf-lab jit`: each instruction (in the kernel log's notation, with its
 //! source line) next to the x86-64 it became, disassembled with iced-x86 in Intel syntax.
 
-use super::compile::{compile, Compiled};
+use super::compile::{compile_with, Compiled};
+use super::JitChecks;
 use crate::asm::disasm::FormatCtx;
 use crate::asm::kernel_log;
 use crate::program::Program;
@@ -50,10 +51,17 @@ pub struct Listing {
     pub compile_time: Duration,
 }
 
-/// Compiles `prog` and lists it.
+/// Compiles `prog` with every access checked and lists it.
 pub fn listing(prog: &Program) -> Result<Listing, RuntimeError> {
+    listing_with(prog, JitChecks::All)
+}
+
+/// Compiles `prog` checking the accesses `checks` says, and lists it. The compile time does not
+/// include verifying (for `JitChecks::Unproven`).
+pub fn listing_with(prog: &Program, checks: JitChecks) -> Result<Listing, RuntimeError> {
+    let proofs = checks.proofs(prog);
     let start = Instant::now();
-    let code = compile(prog)?;
+    let code = compile_with(prog, proofs.as_deref())?;
     let compile_time = start.elapsed();
     Ok(list(prog, &code, compile_time))
 }

@@ -1,6 +1,7 @@
 //! The x86-64 JIT: compiles a [`Program`] to native code with `dynasm` and runs it with the
 //! interpreter's semantics and memory model, as a third [`Engine`](crate::engine::Engine).
 //!
+//! - [`code_pages`]: the read+execute pages code lives in.
 //! - [`compile`]: the code generator (register mapping, checked accesses, calls, budget).
 //! - [`ctx`]: the block native code works on and the Rust callouts (slow path of accesses,
 //!   helpers through the shared helper table, legacy packet loads, errors).
@@ -16,21 +17,50 @@
 //! `RunOutcome::insns_executed` stays 0. `RunOptions::trace` is not supported (no per-step log).
 //! A tail call from a subprogram runs its target nested, in place of the subprogram's frame
 //! (`ctx::run_chain`), so the target's `exit` returns to the subprogram's caller.
-//! Code pages are writable only while being assembled, then read+execute, and are unmapped
+//! Code pages are writable only while being copied in, then read+execute, and are unmapped
 //! when the engine is dropped.
+//!
+//! [`JitChecks`] selects whether accesses the verifier proved in bounds skip their check.
 
 pub mod callback;
+pub mod code_pages;
 pub mod compile;
 pub mod ctx;
 pub mod listing;
 
-use crate::program::Program;
+use crate::program::{ProgType, Program};
 use crate::runtime::error::{ErrorKind, RuntimeError};
-use crate::runtime::memory::{frame_pointer, Memory};
+use crate::runtime::memory::{frame_pointer, Memory, MAX_CALL_FRAMES};
 use crate::runtime::run::{Input, RunOptions, RunOutcome};
 use crate::runtime::Map;
 use compile::Compiled;
 use ctx::{run_chain, Hot, JitCtx, Rt};
+
+/// Which memory accesses native code checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JitChecks {
+    /// Every load, store and atomic (the default: the JIT's safety then rests on its own
+    /// checks, not on the verifier being right, and programs the verifier rejects still run).
+    #[default]
+    All,
+    /// Only what ebpf-lab's verifier did not prove in bounds: accesses to the function's own
+    /// stack frame and to the packet inside the range checked against `data_end` run
+    /// unchecked. A program the verifier rejects, and `mem` and `syscall` programs (whose
+    /// buffer length the verifier fixes in advance, while each run brings its own), keep
+    /// every check.
+    Unproven,
+}
+
+impl JitChecks {
+    /// The proofs `prog` may skip checks for under this mode (per slot; `None`: check all).
+    pub fn proofs(self, prog: &Program) -> Option<Vec<crate::verifier::AccessProof>> {
+        if self == JitChecks::All || matches!(prog.prog_type, ProgType::Mem | ProgType::Syscall) {
+            return None;
+        }
+        let options = crate::verifier::VerifyOptions { record_proofs: true, ..Default::default() };
+        crate::verifier::verify(prog, &options).proofs
+    }
+}
 
 /// The JIT engine: compiled programs (the main one at 0, then tail-call targets), their maps
 /// and memory.
@@ -44,6 +74,16 @@ pub struct JitVm {
     charged: u64,
     /// Context accesses validated in earlier runs (see `Rt::ctx_seen`).
     ctx_seen: Vec<(u64, u64)>,
+    /// Every program's site cache, one after the other (see `JitCtx::sites`).
+    sites: Vec<u64>,
+    /// Where each program's site cache starts in `sites`.
+    site_base: Vec<usize>,
+    /// The context length the site caches were filled for.
+    sites_ctx_len: usize,
+    /// Which accesses are checked.
+    checks: JitChecks,
+    /// Stack frames that unchecked stores may dirty (see `Compiled::unchecked_stack_writes`).
+    dirty_frames: usize,
 }
 
 impl JitVm {
@@ -54,10 +94,20 @@ impl JitVm {
 
     /// Like [`JitVm::new`], with options.
     pub fn with_options(prog: &Program, options: RunOptions) -> Result<JitVm, RuntimeError> {
-        let code = compile::compile(prog)?;
+        JitVm::with_checks(prog, options, JitChecks::All)
+    }
+
+    /// Like [`JitVm::with_options`], checking the accesses `checks` says.
+    pub fn with_checks(prog: &Program, options: RunOptions, checks: JitChecks) -> Result<JitVm, RuntimeError> {
+        let code = compile::compile_with(prog, checks.proofs(prog).as_deref())?;
         let mem = Memory::for_program(prog, &options)?;
         let clock = options.clock_start;
-        Ok(JitVm {
+        let mut vm = JitVm {
+            sites: vec![0; code.sites],
+            site_base: vec![0],
+            sites_ctx_len: 0,
+            checks,
+            dirty_frames: 0,
             programs: vec![(prog.clone(), code)],
             mem,
             rng: options.seed,
@@ -65,7 +115,33 @@ impl JitVm {
             clock,
             charged: 0,
             ctx_seen: Vec::new(),
-        })
+        };
+        vm.update_dirty_frames();
+        Ok(vm)
+    }
+
+    /// Recomputes `dirty_frames` from the compiled programs.
+    fn update_dirty_frames(&mut self) {
+        let written = self.programs.iter().any(|(_, c)| c.unchecked_stack_writes);
+        let calls = self.programs.iter().any(|(_, c)| c.calls);
+        self.dirty_frames = match (written, calls) {
+            (false, _) => 0,
+            (true, false) => 1,
+            (true, true) => MAX_CALL_FRAMES,
+        };
+    }
+
+    /// The data window a run starts with: the first plain region after the stacks (the packet
+    /// or the input buffer), set here rather than by a callout from native code.
+    fn first_window(&mut self) -> Hot {
+        let regions = &self.mem.regions;
+        let i = (MAX_CALL_FRAMES..regions.len()).find(|&i| !regions[i].checked && regions[i].len > 0);
+        i.and_then(|i| self.mem.window(i)).map_or_else(Hot::default, |w| Hot::of(&w))
+    }
+
+    /// Which accesses this engine's code checks.
+    pub fn checks(&self) -> JitChecks {
+        self.checks
     }
 
     /// What the last successful run charged to the budget: the spans of the back-edges it took
@@ -106,14 +182,25 @@ impl JitVm {
         if prog.maps.is_empty() {
             prog.maps = self.program().maps.clone();
         }
-        let code = compile::compile(&prog)?;
+        let code = compile::compile_with(&prog, self.checks.proofs(&prog).as_deref())?;
+        self.site_base.push(self.sites.len());
+        self.sites.resize(self.sites.len() + code.sites, 0);
         self.programs.push((prog, code));
+        self.update_dirty_frames();
         Ok(self.programs.len() as u32 - 1)
     }
 
     /// Runs the program on `input`.
     pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
         let r1 = self.mem.setup(&self.programs[0].0, input)?;
+        if self.mem.ctx.len() != self.sites_ctx_len {
+            // What the layout allows may change with the context's length.
+            self.sites.fill(0);
+            self.sites_ctx_len = self.mem.ctx.len();
+        }
+        // Stores that skip the check do not tell `Memory`: the next setup zeroes these frames.
+        self.mem.stack_dirty = self.mem.stack_dirty.max(self.dirty_frames);
+        let first = self.first_window();
         let mut regs = [0u64; 11];
         regs[1] = r1;
         regs[10] = frame_pointer(0);
@@ -134,9 +221,11 @@ impl JitVm {
             base_depth: 0,
             statics: Vec::new(),
             ctx_seen: &mut self.ctx_seen,
+            sites: self.sites.as_mut_ptr(),
+            site_base: &self.site_base,
         };
         let mut ctx = JitCtx {
-            hot: [Hot::default(); 2],
+            hot: [first, Hot::default()],
             room: self.options.budget,
             depth: 0,
             saved_rsp: 0,
@@ -145,7 +234,14 @@ impl JitVm {
             flag: 0,
             regs,
             rt: (&mut rt as *mut Rt<'_>).cast(),
+            sites: std::ptr::null_mut(),
+            site_info: std::ptr::null(),
+            ctx_host: 0,
+            ctx_len: 0,
+            fp_host: 0,
+            pkt_delta: 0,
         };
+        ctx.refresh(rt.mem);
         // SAFETY: `ctx.rt` points to `rt`, which outlives the run.
         if unsafe { run_chain(&mut ctx, 0) } != 0 {
             let (kind, idx) = rt.error.take().unwrap_or((ErrorKind::FellOffEnd, 0));

@@ -128,7 +128,11 @@ impl Engine for KernelEngine {
             packet_out: run.data_out.map(OutBytes::new),
             // Only a syscall (or cgroup_sock, run as one) program's ctx is an output in both
             // engines; the kernel's __sk_buff out holds only the fields it converts.
-            ctx_out: if matches!(prog_type, ProgType::Syscall | ProgType::CgroupSock) { run.ctx_out.map(OutBytes::new) } else { None },
+            ctx_out: if matches!(prog_type, ProgType::Syscall | ProgType::CgroupSock) {
+                run.ctx_out.map(OutBytes::new)
+            } else {
+                None
+            },
             ..RunOutcome::default()
         };
         Ok(EngineRun { outcome, r0_bits: run.r0_bits })

@@ -507,6 +507,20 @@ impl Memory {
         Err(Fault(ErrorKind::BadCtxAccess { offset, size, access, reason }))
     }
 
+    /// The window of region `i`, as [`Memory::resolve`] would hand it out, without the search:
+    /// for engines that cache the packet or input buffer before a run. `None` for the stacks
+    /// (whose use [`Memory::resolve`] records in `stack_dirty`) and the context (checked per
+    /// access).
+    pub fn window(&mut self, i: usize) -> Option<Window> {
+        let r = self.regions.get(i)?;
+        if r.checked || matches!(r.backing, Backing::Stack(_) | Backing::Ctx) {
+            return None;
+        }
+        let (base, len, writable, backing, start) = (r.base, r.len, r.writable, r.backing, r.start);
+        let host = self.backing_mut(backing).get_mut(start..start + len as usize)?.as_mut_ptr();
+        Some(Window { base, len, writable, host, stack: false })
+    }
+
     /// Refuses a `BPF_ATOMIC` on the context, as the verifier does whatever the field
     /// (`BPF_ATOMIC stores into R1 ctx is not allowed`): the kernel's context is a rewritten view
     /// of its own structures, with no memory a read-modify-write could work on. One compare on

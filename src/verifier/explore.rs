@@ -146,6 +146,8 @@ pub struct Env<'a> {
     pub insn_idx: usize,
     /// States seen per slot, when asked for.
     pub kept: Option<Vec<Vec<VState>>>,
+    /// Per slot, what its memory access was proved to stay within so far, when asked for.
+    pub proofs: Option<Vec<Option<super::AccessProof>>>,
     stats: Stats,
     jmps_processed: u64,
     prev_jmps: u64,
@@ -265,6 +267,7 @@ impl<'a> Env<'a> {
             log: Log::new(options.log_level),
             insn_idx: 0,
             kept: options.keep_states.then(|| vec![Vec::new(); len]),
+            proofs: options.record_proofs.then(|| vec![None; len]),
             stats: Stats::default(),
             jmps_processed: 0,
             prev_jmps: 0,

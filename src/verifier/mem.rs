@@ -260,6 +260,13 @@ pub fn access(
     let reg = st.cur().regs[n as usize];
     let write = value.is_some();
     check_alignment(&reg, n, off, size, strict)?;
+    // Recorded before the checks below: if one fails, the program is rejected and no proof is
+    // handed out.
+    if let Some(proofs) = &mut env.proofs {
+        if let Some(p) = proofs.get_mut(env.insn_idx) {
+            *p = Some(super::AccessProof::merge(*p, super::AccessProof::of(&reg, st.curframe())));
+        }
+    }
     let off = off + reg.off as i64;
     let loaded = match reg.kind {
         RegKind::MapValue => {

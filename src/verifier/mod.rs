@@ -18,12 +18,14 @@ pub mod explain;
 pub mod explore;
 pub mod log;
 pub mod mem;
+pub mod proof;
 pub mod reg;
 pub mod scalar;
 pub mod stack;
 pub mod state;
 pub mod tnum;
 
+pub use proof::AccessProof;
 pub use scalar::ScalarValue;
 pub use tnum::Tnum;
 
@@ -43,6 +45,8 @@ pub struct VerifyOptions {
     pub mem_len: u32,
     /// Record the abstract states met at each instruction (for [`Verification::admits`]).
     pub keep_states: bool,
+    /// Record what each memory access was proved to stay within ([`Verification::proofs`]).
+    pub record_proofs: bool,
 }
 
 /// The verifier's answer.
@@ -59,6 +63,9 @@ pub struct Verification {
     /// With [`VerifyOptions::keep_states`]: per slot, the states met before that instruction
     /// (at most 64 distinct ones per slot).
     pub states: Option<Vec<Vec<state::VState>>>,
+    /// With [`VerifyOptions::record_proofs`] and only when accepted: per slot, what its memory
+    /// access (if any) was proved to stay within on every path.
+    pub proofs: Option<Vec<AccessProof>>,
 }
 
 impl Verification {
@@ -188,8 +195,13 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> Verification {
         stats.processed, stats.max_states_per_insn, stats.total_states, stats.peak_states, stats.mark_read
     ));
     let states = env.kept.take();
+    let proofs = env
+        .proofs
+        .take()
+        .filter(|_| error.is_none())
+        .map(|p| p.into_iter().map(|p| p.unwrap_or(AccessProof::Unproven)).collect());
     let warnings = if error.is_none() { std::mem::take(&mut env.warnings) } else { vec![] };
-    Verification { error, stats, warnings, log: std::mem::take(&mut env.log).into_text(), states }
+    Verification { error, stats, warnings, log: std::mem::take(&mut env.log).into_text(), states, proofs }
 }
 
 /// `check_max_stack_depth`: along every chain of calls (in instruction order, as the kernel walks
