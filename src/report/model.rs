@@ -87,7 +87,7 @@ pub struct Model {
 impl Model {
     /// Verifies `program` (for `mem` programs with a `mem_len`-byte input) and gathers the report.
     pub fn build(program: &Program, mem_len: u32) -> Model {
-        let options = VerifyOptions { log_level: 2, mem_len, keep_states: true };
+        let options = VerifyOptions { log_level: 2, mem_len, keep_states: true, ..VerifyOptions::default() };
         let verification = verifier::verify(program, &options);
         let maps = verifier::explore::Env::new(program, &options).map(|e| e.maps).unwrap_or_default();
         Model::from_verification(program, verification, &maps)

@@ -43,6 +43,9 @@ pub struct VerifyOptions {
     pub mem_len: u32,
     /// Record the abstract states met at each instruction (for [`Verification::admits`]).
     pub keep_states: bool,
+    /// The limit on processed instructions; `None` is the kernel's [`COMPLEXITY_LIMIT_INSNS`].
+    /// A tighter bound lets a fuzzer or a grader give up on a path explosion sooner.
+    pub insn_limit: Option<u64>,
 }
 
 /// The verifier's answer.
@@ -184,8 +187,13 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> Verification {
         env.log.line(&e.message);
     }
     env.log.line(&format!(
-        "processed {} insns (limit {COMPLEXITY_LIMIT_INSNS}) max_states_per_insn {} total_states {} peak_states {} mark_read {}",
-        stats.processed, stats.max_states_per_insn, stats.total_states, stats.peak_states, stats.mark_read
+        "processed {} insns (limit {}) max_states_per_insn {} total_states {} peak_states {} mark_read {}",
+        stats.processed,
+        env.insn_limit,
+        stats.max_states_per_insn,
+        stats.total_states,
+        stats.peak_states,
+        stats.mark_read
     ));
     let states = env.kept.take();
     let warnings = if error.is_none() { std::mem::take(&mut env.warnings) } else { vec![] };
