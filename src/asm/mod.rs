@@ -303,6 +303,10 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
     let first_exit = insns_only.iter().position(|i| matches!(i, Insn::Exit));
     let mut insns = Vec::with_capacity(stmts.len());
     let mut spans = Vec::with_capacity(stmts.len());
+    // Each "did you mean" search reads every label: only as many as can be shown are made, so
+    // a file of unknown references costs time linear in its size, not quadratic.
+    let mut searches = crate::diag::MAX_SHOWN;
+    let mut search = || searches.checked_sub(1).map(|left| searches = left).is_some();
     for (i, (stmt, span)) in stmts.into_iter().enumerate() {
         let insn = match stmt.fixup {
             None => stmt.insn,
@@ -338,7 +342,9 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
                     }
                     None => {
                         let mut e = AsmError::new(lspan, format!("unknown label `{name}`"));
-                        if let Some(best) = closest(&name, labels.keys().map(String::as_str)) {
+                        if let Some(best) =
+                            search().then(|| closest(&name, labels.keys().map(String::as_str))).flatten()
+                        {
                             e = e.with_help(format!("did you mean `{best}`?"));
                         }
                         errors.push(e);
@@ -360,7 +366,7 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
                 },
                 None => {
                     let mut e = AsmError::new(mspan, format!("unknown map `{name}`"));
-                    e = match closest(&name, maps.iter().map(|m| m.name.as_str())) {
+                    e = match search().then(|| closest(&name, maps.iter().map(|m| m.name.as_str()))).flatten() {
                         Some(best) => e.with_help(format!("did you mean `{best}`?")),
                         None => e.with_help("declare it first: `.map NAME TYPE key=K value=V max=N`"),
                     };
@@ -514,11 +520,43 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
-/// Levenshtein distance (one row of the table, reused).
+/// The candidate `word` was probably meant to be: [`closest`] by edit distance, or one with the
+/// same letters in another order (`exti` for `exit`, `mvo` for `mov`), which edit distance
+/// counts as two typos.
+pub fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    closest(word, candidates.iter().copied()).or_else(|| {
+        let mut letters: Vec<char> = word.chars().collect();
+        letters.sort_unstable();
+        let mut other = Vec::with_capacity(letters.len());
+        candidates.iter().copied().find(|c| {
+            other.clear();
+            other.extend(c.chars());
+            other.sort_unstable();
+            other == letters
+        })
+    })
+}
+
+/// Levenshtein distance (one row of the table, reused). Words of ASCII letters up to 63 bytes,
+/// every real candidate, are compared without allocating: a "did you mean" search runs once
+/// per unknown word, against up to ~150 names.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    const SHORT: usize = 64;
+    if a.is_ascii() && b.is_ascii() && b.len() < SHORT {
+        let mut row = [0usize; SHORT];
+        return distance_row(a.bytes(), b.as_bytes(), &mut row[..=b.len()]);
+    }
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    let mut row = vec![0; b.len() + 1];
+    distance_row(a.chars(), &b, &mut row)
+}
+
+/// The table's rows for `a` against `b`, in `row` (`b.len() + 1` entries).
+fn distance_row<T: PartialEq>(a: impl Iterator<Item = T>, b: &[T], row: &mut [usize]) -> usize {
+    for (j, r) in row.iter_mut().enumerate() {
+        *r = j;
+    }
+    for (i, ca) in a.enumerate() {
         // `diag` is the previous row's entry left of the one being replaced.
         let mut diag = row[0];
         row[0] = i + 1;
