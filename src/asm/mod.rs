@@ -513,7 +513,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             if clen.abs_diff(wlen) > limit {
                 return None;
             }
-            let d = edit_distance(word, c);
+            let d = edit_distance_within(word, c, limit);
             (d <= limit).then_some((d, c))
         })
         .min()
@@ -528,7 +528,8 @@ pub fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
         let mut letters: Vec<char> = word.chars().collect();
         letters.sort_unstable();
         let mut other = Vec::with_capacity(letters.len());
-        candidates.iter().copied().find(|c| {
+        // Only a candidate of the same length can hold the same letters.
+        candidates.iter().copied().filter(|c| c.len() == word.len()).find(|c| {
             other.clear();
             other.extend(c.chars());
             other.sort_unstable();
@@ -537,22 +538,28 @@ pub fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     })
 }
 
-/// Levenshtein distance (one row of the table, reused). Words of ASCII letters up to 63 bytes,
-/// every real candidate, are compared without allocating: a "did you mean" search runs once
-/// per unknown word, against up to ~150 names.
+/// Levenshtein distance (one row of the table, reused).
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    edit_distance_within(a, b, usize::MAX)
+}
+
+/// [`edit_distance`], or any number above `limit` once the distance is sure to exceed it.
+/// Words of ASCII up to 63 bytes, every real candidate, are compared without allocating: a
+/// "did you mean" search runs once per unknown word, against up to ~150 names.
+fn edit_distance_within(a: &str, b: &str, limit: usize) -> usize {
     const SHORT: usize = 64;
     if a.is_ascii() && b.is_ascii() && b.len() < SHORT {
         let mut row = [0usize; SHORT];
-        return distance_row(a.bytes(), b.as_bytes(), &mut row[..=b.len()]);
+        return distance_row(a.bytes(), b.as_bytes(), &mut row[..=b.len()], limit);
     }
     let b: Vec<char> = b.chars().collect();
     let mut row = vec![0; b.len() + 1];
-    distance_row(a.chars(), &b, &mut row)
+    distance_row(a.chars(), &b, &mut row, limit)
 }
 
-/// The table's rows for `a` against `b`, in `row` (`b.len() + 1` entries).
-fn distance_row<T: PartialEq>(a: impl Iterator<Item = T>, b: &[T], row: &mut [usize]) -> usize {
+/// The table's rows for `a` against `b`, in `row` (`b.len() + 1` entries); stops early when a
+/// whole row exceeds `limit` (the rows never decrease).
+fn distance_row<T: PartialEq>(a: impl Iterator<Item = T>, b: &[T], row: &mut [usize], limit: usize) -> usize {
     for (j, r) in row.iter_mut().enumerate() {
         *r = j;
     }
@@ -560,10 +567,15 @@ fn distance_row<T: PartialEq>(a: impl Iterator<Item = T>, b: &[T], row: &mut [us
         // `diag` is the previous row's entry left of the one being replaced.
         let mut diag = row[0];
         row[0] = i + 1;
+        let mut least = row[0];
         for (j, cb) in b.iter().enumerate() {
             let next = (diag + usize::from(ca != *cb)).min(row[j + 1] + 1).min(row[j] + 1);
             diag = row[j + 1];
             row[j + 1] = next;
+            least = least.min(next);
+        }
+        if least > limit {
+            return least;
         }
     }
     row[b.len()]
@@ -572,4 +584,21 @@ fn distance_row<T: PartialEq>(a: impl Iterator<Item = T>, b: &[T], row: &mut [us
 /// Used by parsers to tell a condition's operator from a label name, kept here so both share it.
 pub fn cond_from_operator(op: &str) -> Option<JmpCond> {
     JmpCond::ALL.into_iter().find(|c| c.operator() == op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_typos_and_gives_up_past_the_limit() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "exit"), 4);
+        assert_eq!(edit_distance("ßx", "sx"), 1);
+        // Past the limit only "more than it" is promised.
+        assert!(edit_distance_within("abcdefgh", "stuvwxyz", 2) > 2);
+        assert_eq!(edit_distance_within("mov", "mvo", 2), 2);
+        assert_eq!(suggest("mvo", &["add", "mov"]), Some("mov"));
+        assert_eq!(suggest("zzz", &["add", "mov"]), None);
+    }
 }
