@@ -8,7 +8,7 @@ root=..
 lab="${EBPF_LAB:-$root/target/debug/ebpf-lab}"
 [ -x "$lab" ] || (cd "$root" && cargo build --quiet)
 conf="$root/../shared/conformance/bpf_conformance"
-mkdir -p corpus/{asm_llvm,asm_ubpf,decode,elf,interp,roundtrip,verifier}
+mkdir -p corpus/{asm_llvm,asm_ubpf,decode,elf,interp,jit,roundtrip,verifier}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -26,8 +26,9 @@ for s in "$tmp"/*.s; do
     n=$((n + 1))
     cp "$tmp/$name.bin" corpus/decode/
     cp "$tmp/$name.bin" corpus/roundtrip/
-    # The interp target's first byte picks the type and memory size: mem, 16 bytes.
+    # The interp and jit targets' first byte picks the type and memory size: mem, 16 bytes.
     { printf '\x40'; cat "$tmp/$name.bin"; } > "corpus/interp/$name"
+    cp "corpus/interp/$name" corpus/jit/
     # The verifier target's first two bytes: buffer length 16, buffer seed 3.
     { printf '\x10\x03'; cat "$tmp/$name.bin"; } > "corpus/verifier/$name"
     "$lab" disasm --syntax llvm "$tmp/$name.bin" > "corpus/asm_llvm/$name.s"

@@ -117,6 +117,17 @@ fn error_messages_and_spans() {
 }
 
 #[test]
+fn only_the_shown_unknown_labels_search_for_a_suggestion() {
+    // Each search reads every label; past the 50 errors shown, none is made (linear time).
+    let text = format!("out:\n{}exit\n", "goto ot\n".repeat(ebpf_lab::diag::MAX_SHOWN + 10));
+    let errs = asm(&text).unwrap_err();
+    assert_eq!(errs.len(), ebpf_lab::diag::MAX_SHOWN + 10);
+    let helped = errs.iter().filter(|e| e.help.as_deref() == Some("did you mean `out`?")).count();
+    assert_eq!(helped, ebpf_lab::diag::MAX_SHOWN);
+    assert!(errs[0].help.is_some() && errs.last().unwrap().help.is_none());
+}
+
+#[test]
 fn spans_count_from_the_start_of_the_file() {
     let text = "r0 = 0\n  start: 7: r0 += r11 # comment\n";
     let errs = asm(text).unwrap_err();

@@ -111,6 +111,16 @@ fn a_loop_that_never_ends_is_detected_and_a_bounded_one_verified() {
     assert!(check(".prog xdp\n r0 = 0\nl:\n r0 += 1\n if r0 < 100 goto l\n exit\n", 0).accepted());
 }
 
+#[test]
+fn a_tighter_insn_limit_gives_up_sooner_in_the_kernels_words() {
+    let p =
+        assemble("t.s", ".prog xdp\n r0 = 0\nl:\n r0 += 1\n if r0 < 100 goto l\n exit\n", Some(Syntax::Llvm)).unwrap();
+    let v = verify(&p, &VerifyOptions { insn_limit: Some(50), ..VerifyOptions::default() });
+    let e = v.error.expect("the loop needs about 300 instructions");
+    assert_eq!(e.message, "BPF program is too large. Processed 51 insn");
+    assert_eq!(v.stats.processed, 51);
+}
+
 /// With `EBPF_LAB_VERIFIER_TIMING=1`: how long verification takes on the conformance suite and
 /// the examples (no assertion on time; the numbers are for the report). Never panics on any of
 /// them, which is asserted.

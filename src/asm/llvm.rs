@@ -41,7 +41,7 @@
 
 use super::disasm::FormatCtx;
 use super::helper_names::{helper_id, helper_names};
-use super::{closest, is_ident, AsmError, Fixup, Stmt};
+use super::{closest, is_ident, suggest, AsmError, Fixup, Stmt};
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use std::ops::Range;
 
@@ -479,20 +479,6 @@ fn signed32(v: i128, span: Range<usize>, what: &str) -> PResult<i32> {
     i32::try_from(v).map_err(|_| {
         AsmError::new(span, format!("{what} {v} does not fit in 32 bits"))
             .with_help("the range is -2147483648..=2147483647")
-    })
-}
-
-/// The candidate `word` was probably meant to be: [`closest`] by edit distance, or one with the
-/// same letters in another order (`exti` for `exit`), which edit distance counts as two typos.
-fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    closest(word, candidates.iter().copied()).or_else(|| {
-        let mut letters: Vec<char> = word.chars().collect();
-        letters.sort_unstable();
-        candidates.iter().copied().find(|c| {
-            let mut cl: Vec<char> = c.chars().collect();
-            cl.sort_unstable();
-            cl == letters
-        })
     })
 }
 

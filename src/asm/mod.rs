@@ -303,6 +303,10 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
     let first_exit = insns_only.iter().position(|i| matches!(i, Insn::Exit));
     let mut insns = Vec::with_capacity(stmts.len());
     let mut spans = Vec::with_capacity(stmts.len());
+    // Each "did you mean" search reads every label: only as many as can be shown are made, so
+    // a file of unknown references costs time linear in its size, not quadratic.
+    let mut searches = crate::diag::MAX_SHOWN;
+    let mut search = || searches.checked_sub(1).map(|left| searches = left).is_some();
     for (i, (stmt, span)) in stmts.into_iter().enumerate() {
         let insn = match stmt.fixup {
             None => stmt.insn,
@@ -338,7 +342,9 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
                     }
                     None => {
                         let mut e = AsmError::new(lspan, format!("unknown label `{name}`"));
-                        if let Some(best) = closest(&name, labels.keys().map(String::as_str)) {
+                        if let Some(best) =
+                            search().then(|| closest(&name, labels.keys().map(String::as_str))).flatten()
+                        {
                             e = e.with_help(format!("did you mean `{best}`?"));
                         }
                         errors.push(e);
@@ -360,7 +366,7 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
                 },
                 None => {
                     let mut e = AsmError::new(mspan, format!("unknown map `{name}`"));
-                    e = match closest(&name, maps.iter().map(|m| m.name.as_str())) {
+                    e = match search().then(|| closest(&name, maps.iter().map(|m| m.name.as_str()))).flatten() {
                         Some(best) => e.with_help(format!("did you mean `{best}`?")),
                         None => e.with_help("declare it first: `.map NAME TYPE key=K value=V max=N`"),
                     };
@@ -515,25 +521,69 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             if clen.abs_diff(wlen) > limit {
                 return None;
             }
-            let d = edit_distance(word, c);
+            let d = edit_distance_within(word, c, limit);
             (d <= limit).then_some((d, c))
         })
         .min()
         .map(|(_, c)| c)
 }
 
+/// The candidate `word` was probably meant to be: [`closest`] by edit distance, or one with the
+/// same letters in another order (`exti` for `exit`, `mvo` for `mov`), which edit distance
+/// counts as two typos.
+pub fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    closest(word, candidates.iter().copied()).or_else(|| {
+        let mut letters: Vec<char> = word.chars().collect();
+        letters.sort_unstable();
+        let mut other = Vec::with_capacity(letters.len());
+        // Only a candidate of the same length can hold the same letters.
+        candidates.iter().copied().filter(|c| c.len() == word.len()).find(|c| {
+            other.clear();
+            other.extend(c.chars());
+            other.sort_unstable();
+            other == letters
+        })
+    })
+}
+
 /// Levenshtein distance (one row of the table, reused).
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    edit_distance_within(a, b, usize::MAX)
+}
+
+/// [`edit_distance`], or any number above `limit` once the distance is sure to exceed it.
+/// Words of ASCII up to 63 bytes, every real candidate, are compared without allocating: a
+/// "did you mean" search runs once per unknown word, against up to ~150 names.
+fn edit_distance_within(a: &str, b: &str, limit: usize) -> usize {
+    const SHORT: usize = 64;
+    if a.is_ascii() && b.is_ascii() && b.len() < SHORT {
+        let mut row = [0usize; SHORT];
+        return distance_row(a.bytes(), b.as_bytes(), &mut row[..=b.len()], limit);
+    }
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    let mut row = vec![0; b.len() + 1];
+    distance_row(a.chars(), &b, &mut row, limit)
+}
+
+/// The table's rows for `a` against `b`, in `row` (`b.len() + 1` entries); stops early when a
+/// whole row exceeds `limit` (the rows never decrease).
+fn distance_row<T: PartialEq>(a: impl Iterator<Item = T>, b: &[T], row: &mut [usize], limit: usize) -> usize {
+    for (j, r) in row.iter_mut().enumerate() {
+        *r = j;
+    }
+    for (i, ca) in a.enumerate() {
         // `diag` is the previous row's entry left of the one being replaced.
         let mut diag = row[0];
         row[0] = i + 1;
+        let mut least = row[0];
         for (j, cb) in b.iter().enumerate() {
             let next = (diag + usize::from(ca != *cb)).min(row[j + 1] + 1).min(row[j] + 1);
             diag = row[j + 1];
             row[j + 1] = next;
+            least = least.min(next);
+        }
+        if least > limit {
+            return least;
         }
     }
     row[b.len()]
@@ -542,4 +592,21 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// Used by parsers to tell a condition's operator from a label name, kept here so both share it.
 pub fn cond_from_operator(op: &str) -> Option<JmpCond> {
     JmpCond::ALL.into_iter().find(|c| c.operator() == op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_typos_and_gives_up_past_the_limit() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "exit"), 4);
+        assert_eq!(edit_distance("ßx", "sx"), 1);
+        // Past the limit only "more than it" is promised.
+        assert!(edit_distance_within("abcdefgh", "stuvwxyz", 2) > 2);
+        assert_eq!(edit_distance_within("mov", "mvo", 2), 2);
+        assert_eq!(suggest("mvo", &["add", "mov"]), Some("mov"));
+        assert_eq!(suggest("zzz", &["add", "mov"]), None);
+    }
 }

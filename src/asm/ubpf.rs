@@ -28,7 +28,7 @@
 //! kernel functions are `call kfunc(BTF_ID[, OFF])` (the suite's `call runtime ID` also works).
 
 use super::disasm::FormatCtx;
-use super::{closest, is_ident, AsmError, Fixup, Stmt};
+use super::{closest, is_ident, suggest, AsmError, Fixup, Stmt};
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -311,23 +311,6 @@ fn unknown_mnemonic(mn: Tok, line: Tok) -> AsmError {
         Some(best) => e.with_help(format!("did you mean `{best}`?")),
         None => e.with_help("uBPF mnemonics look like `mov`, `add32`, `ldxw`, `stxdw`, `jeq`, `ja`, `call`, `exit`"),
     }
-}
-
-/// The closest candidate by edit distance, or else one that differs by swapping two adjacent
-/// letters (`mvo` for `mov`), a typo plain edit distance counts twice.
-fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    closest(word, candidates.iter().copied()).or_else(|| {
-        let w: Vec<char> = word.chars().collect();
-        candidates.iter().copied().find(|c| {
-            let c: Vec<char> = c.chars().collect();
-            c.len() == w.len()
-                && (0..w.len().saturating_sub(1)).any(|i| {
-                    let mut t = w.clone();
-                    t.swap(i, i + 1);
-                    t == c
-                })
-        })
-    })
 }
 
 /// Checks the operand count, pointing at the surplus operands or at the whole statement.

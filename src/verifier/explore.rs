@@ -154,6 +154,8 @@ pub struct Env<'a> {
     prev_insns: u64,
     stored: Vec<Stored>,
     at: Vec<Vec<usize>>,
+    /// Processed instructions allowed ([`VerifyOptions::insn_limit`]).
+    pub insn_limit: u64,
 }
 
 impl<'a> Env<'a> {
@@ -274,6 +276,7 @@ impl<'a> Env<'a> {
             prev_insns: 0,
             stored: Vec::new(),
             at: vec![Vec::new(); len],
+            insn_limit: options.insn_limit.unwrap_or(COMPLEXITY_LIMIT_INSNS),
         })
     }
 
@@ -409,7 +412,7 @@ impl<'a> Env<'a> {
             loop {
                 self.insn_idx = pc;
                 self.stats.processed += 1;
-                if self.stats.processed > COMPLEXITY_LIMIT_INSNS {
+                if self.stats.processed > self.insn_limit {
                     let msg = format!("BPF program is too large. Processed {} insn", self.stats.processed);
                     return Err(Box::new(Failure { err: verr(msg, &[]), insn: None, path: path.to_vec(), state: st }));
                 }

@@ -47,6 +47,9 @@ pub struct VerifyOptions {
     pub keep_states: bool,
     /// Record what each memory access was proved to stay within ([`Verification::proofs`]).
     pub record_proofs: bool,
+    /// The limit on processed instructions; `None` is the kernel's [`COMPLEXITY_LIMIT_INSNS`].
+    /// A tighter bound lets a fuzzer or a grader give up on a path explosion sooner.
+    pub insn_limit: Option<u64>,
 }
 
 /// The verifier's answer.
@@ -191,8 +194,13 @@ pub fn verify(program: &Program, options: &VerifyOptions) -> Verification {
         env.log.line(&e.message);
     }
     env.log.line(&format!(
-        "processed {} insns (limit {COMPLEXITY_LIMIT_INSNS}) max_states_per_insn {} total_states {} peak_states {} mark_read {}",
-        stats.processed, stats.max_states_per_insn, stats.total_states, stats.peak_states, stats.mark_read
+        "processed {} insns (limit {}) max_states_per_insn {} total_states {} peak_states {} mark_read {}",
+        stats.processed,
+        env.insn_limit,
+        stats.max_states_per_insn,
+        stats.total_states,
+        stats.peak_states,
+        stats.mark_read
     ));
     let states = env.kept.take();
     let proofs = env
