@@ -17,7 +17,7 @@ use ebpf_lab::program::{MapDef, MapType, ProgType, Program};
 use libfuzzer_sys::fuzz_target;
 
 fn map(name: &str, map_type: MapType, key_size: u32, value_size: u32) -> MapDef {
-    MapDef { name: name.into(), map_type, key_size, value_size, max_entries: 4, flags: 0 }
+    MapDef { name: name.into(), map_type, key_size, value_size, max_entries: 4, flags: 0, extra: Default::default() }
 }
 
 fn out_of_budget(r: &Result<RunOutcome, RuntimeError>) -> bool {
