@@ -299,7 +299,7 @@ struct Row {
 const ENGINES: [&str; 7] = ["interp", "jit", "rbpf", "rbpf-jit", "kernel", "native", "jit-u"];
 
 fn main() {
-    // `ENGINES_BENCH_RUNS=<case|empty>:<interp|jit|jit-u|rbpf>:<n>` runs one engine on one case `n` times and
+    // `ENGINES_BENCH_RUNS=<case|empty>:<interp|jit|jit-u|rbpf|rbpf-jit>:<n>` runs one engine on one case `n` times and
     // exits, for instruction counting under `valgrind --tool=callgrind` (as in `benches/interp.rs`).
     if let Ok(spec) = std::env::var("ENGINES_BENCH_RUNS") {
         return count_runs(&spec);
@@ -492,17 +492,25 @@ fn compile_program() -> Program {
     assemble("compile", &src, Some(Syntax::Llvm)).expect("assembles")
 }
 
-/// Runs `case:engine:n` (engine `interp`, `jit`, `jit-u` or `rbpf`) `n` times; see `main`.
+/// Runs `case:engine:n` (engine `interp`, `jit`, `jit-u`, `rbpf` or `rbpf-jit`) `n` times; see `main`.
 fn count_runs(spec: &str) {
     let mut parts = spec.split(':');
     let (Some(name), Some(engine), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
         panic!("ENGINES_BENCH_RUNS wants case:engine:n, got {spec}");
     };
     let n: u32 = n.parse().expect("run count");
-    if (name, engine) == ("empty", "rbpf") {
+    if name == "empty" && engine.starts_with("rbpf") {
         let code = empty_xdp().to_bytes();
-        let vm = rbpf::EbpfVmRaw::new(Some(&code)).expect("rbpf loads");
+        let mut vm = rbpf::EbpfVmRaw::new(Some(&code)).expect("rbpf loads");
         let mut mem = tcp_packet();
+        if engine == "rbpf-jit" {
+            vm.jit_compile().expect("rbpf JIT compiles");
+            for _ in 0..n {
+                // SAFETY: rbpf's JIT runs the program it compiled on `mem`, which outlives the call.
+                black_box(unsafe { vm.execute_program_jit(black_box(&mut mem)) }.unwrap());
+            }
+            return;
+        }
         for _ in 0..n {
             black_box(vm.execute_program(black_box(&mut mem)).unwrap());
         }
@@ -542,6 +550,14 @@ fn count_runs(spec: &str) {
             let vm = rbpf::EbpfVmRaw::new(Some(Box::leak(raw.into_boxed_slice()))).expect("rbpf loads");
             let mut mem = case.packet.clone();
             Box::new(move || vm.execute_program(&mut mem).unwrap())
+        }
+        "rbpf-jit" => {
+            let raw = program(&case, &format!("r2 = r1\nr2 += {}\n", case.packet.len()), ProgType::Mem).to_bytes();
+            let mut vm = rbpf::EbpfVmRaw::new(Some(Box::leak(raw.into_boxed_slice()))).expect("rbpf loads");
+            vm.jit_compile().expect("rbpf JIT compiles");
+            let mut mem = case.packet.clone();
+            // SAFETY: rbpf's JIT runs the program it compiled on `mem`, which outlives the call.
+            Box::new(move || unsafe { vm.execute_program_jit(&mut mem) }.unwrap())
         }
         "jit-u" => {
             let mut vm = JitVm::with_checks(&xdp, RunOptions::default(), JitChecks::Unproven).expect("compiles");

@@ -4,7 +4,7 @@
 mod interp_common;
 use ebpf_lab::interp::{ErrorKind, Input, RunOptions};
 use ebpf_lab::jit::{JitChecks, JitVm};
-use interp_common::prog;
+use interp_common::{llvm, prog};
 
 #[test]
 fn tail_calls_jump_between_compiled_programs_and_stop_after_33() {
@@ -90,6 +90,56 @@ fn unproven_checks_skip_what_the_verifier_proved_and_change_no_result() {
         for (vm, mode) in [(&mut all, "checked"), (&mut unproven, "unproven")] {
             let got = vm.run(&input).unwrap();
             assert_eq!((got.r0, &got.packet_out), (want.r0, &want.packet_out), "{mode}, packet of {len}");
+        }
+    }
+}
+
+#[test]
+fn the_packet_window_follows_each_run_s_packet() {
+    // The first byte of the packet (after a 14-byte `bpf_xdp_adjust_head` when it is 1) and the
+    // packet's length above it: a run on the same table reuses the window's limits, one after a
+    // new length or a moved head must not.
+    let p = llvm(
+        "\
+.prog xdp
+        r6 = r1
+        r2 = *(u32 *)(r6 + 0)
+        r3 = *(u32 *)(r6 + 4)
+        r4 = r2
+        r4 += 1
+        if r4 > r3 goto drop
+        r5 = *(u8 *)(r2 + 0)
+        if r5 != 1 goto read
+        r1 = r6
+        r2 = 14
+        call bpf_xdp_adjust_head
+        r2 = *(u32 *)(r6 + 0)
+        r3 = *(u32 *)(r6 + 4)
+        r4 = r2
+        r4 += 1
+        if r4 > r3 goto drop
+read:
+        r0 = *(u8 *)(r2 + 0)
+        r3 -= r2
+        r3 <<= 8
+        r0 |= r3
+        exit
+drop:
+        r0 = 0
+        exit
+",
+    );
+    let packet = |len: usize, first: u8| {
+        let mut v: Vec<u8> = (0..len as u8).collect();
+        v[0] = first;
+        v
+    };
+    for checks in [JitChecks::All, JitChecks::Unproven] {
+        let mut vm = JitVm::with_checks(&p, RunOptions::default(), checks).unwrap();
+        let runs = [(60, 9, 9 | 60 << 8), (60, 5, 5 | 60 << 8), (30, 7, 7 | 30 << 8), (60, 1, 14 | 46 << 8)];
+        for (len, first, want) in runs.into_iter().chain(runs) {
+            let out = vm.run(&Input::xdp(packet(len, first))).unwrap();
+            assert_eq!(out.r0, want, "{checks:?}: {len}-byte packet starting with {first}");
         }
     }
 }

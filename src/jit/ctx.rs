@@ -127,8 +127,6 @@ pub struct Rt<'a> {
     /// Call depth of the frame the current program started in: a tail call from there goes
     /// back to `run_chain`'s loop, one from deeper runs its target in place of that frame.
     pub base_depth: u64,
-    /// Errors known at compile time, raised by code `RAISE_STATIC + i`.
-    pub statics: Vec<ErrorKind>,
     /// Context accesses already validated, kept across runs: `(address, size | kind << 8 |
     /// context length << 16)`. Whether the layout allows an access depends on nothing else, so
     /// a repeated one skips the region scan and the layout's rules.
@@ -168,7 +166,7 @@ pub const RAISE_BUDGET: u64 = 0;
 pub const RAISE_DEPTH: u64 = 1;
 /// Ran past the last instruction.
 pub const RAISE_FELL_OFF: u64 = 2;
-/// First code of the compile-time errors (`Rt::statics`).
+/// First code of the compile-time errors (`Compiled::statics` of the running program).
 pub const RAISE_STATIC: u64 = 3;
 
 /// The callouts reach the run through the context's raw pointer.
@@ -293,7 +291,6 @@ pub(super) unsafe fn run_chain(ctx: *mut JitCtx, first: usize) -> u64 {
         let run = unsafe { rt(ctx) };
         run.current = current;
         let code = &run.programs[current].1;
-        run.statics.clone_from(&code.statics);
         // SAFETY: `site_base[current]` starts this program's `code.sites` entries in `sites`;
         // frame `depth` exists (calls stop at `MAX_CALL_FRAMES`). The windows need no reset:
         // a tail call is a helper call, which drops them.
@@ -345,7 +342,6 @@ unsafe fn tail_call_in_frame(ctx: *mut JitCtx, p: usize) -> u64 {
     let run = unsafe { rt(ctx) };
     run.current = current;
     run.base_depth = base_depth;
-    run.statics.clone_from(&run.programs[current].1.statics);
     c.flag = FLAG_RETURN;
     c.regs[0]
 }
@@ -370,7 +366,10 @@ pub(super) unsafe extern "C" fn jit_raise(ctx: *mut JitCtx, code: u64, idx: u64)
         RAISE_BUDGET => ErrorKind::BudgetExhausted { budget: rt.options.budget },
         RAISE_DEPTH => ErrorKind::CallDepth { max: MAX_CALL_FRAMES },
         RAISE_FELL_OFF => ErrorKind::FellOffEnd,
-        c => rt.statics.get((c - RAISE_STATIC) as usize).cloned().unwrap_or(ErrorKind::FellOffEnd),
+        // The running program's compile-time errors (`Rt::current` names it).
+        c => {
+            rt.programs[rt.current].1.statics.get((c - RAISE_STATIC) as usize).cloned().unwrap_or(ErrorKind::FellOffEnd)
+        }
     };
     fault(ctx, kind, idx as usize);
     0

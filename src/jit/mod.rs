@@ -84,6 +84,9 @@ pub struct JitVm {
     checks: JitChecks,
     /// Stack frames that unchecked stores may dirty (see `Compiled::unchecked_stack_writes`).
     dirty_frames: usize,
+    /// The first data window's region and its window, for the region table of generation
+    /// `.0` (see `Memory::table_gen`): a run on the same table only takes the host address.
+    first: (u64, Option<(usize, Hot)>),
 }
 
 impl JitVm {
@@ -108,6 +111,7 @@ impl JitVm {
             sites_ctx_len: 0,
             checks,
             dirty_frames: 0,
+            first: (u64::MAX, None),
             programs: vec![(prog.clone(), code)],
             mem,
             rng: options.seed,
@@ -133,10 +137,20 @@ impl JitVm {
 
     /// The data window a run starts with: the first plain region after the stacks (the packet
     /// or the input buffer), set here rather than by a callout from native code.
+    #[inline]
     fn first_window(&mut self) -> Hot {
-        let regions = &self.mem.regions;
-        let i = (MAX_CALL_FRAMES..regions.len()).find(|&i| !regions[i].checked && regions[i].len > 0);
-        i.and_then(|i| self.mem.window(i)).map_or_else(Hot::default, |w| Hot::of(&w))
+        let gen = self.mem.table_gen();
+        if self.first.0 != gen {
+            let regions = &self.mem.regions;
+            let i = (MAX_CALL_FRAMES..regions.len()).find(|&i| !regions[i].checked && regions[i].len > 0);
+            let found = i.and_then(|i| Some((i, Hot::of(&self.mem.window(i)?))));
+            self.first = (gen, found);
+        }
+        match self.first.1 {
+            // The same region as last run: only its buffer may have moved.
+            Some((i, hot)) => self.mem.window(i).map_or_else(Hot::default, |w| Hot { host: w.host as u64, ..hot }),
+            None => Hot::default(),
+        }
     }
 
     /// Which accesses this engine's code checks.
@@ -191,6 +205,9 @@ impl JitVm {
     }
 
     /// Runs the program on `input`.
+    // Inlined into its callers: the outcome is then built in place rather than copied out
+    // through each `Result` it passes.
+    #[inline]
     pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
         let r1 = self.mem.setup(&self.programs[0].0, input)?;
         if self.mem.ctx.len() != self.sites_ctx_len {
@@ -207,50 +224,60 @@ impl JitVm {
         if let Input::Mem(data) = input {
             regs[2] = data.len() as u64;
         }
-        let mut rt = Rt {
-            mem: &mut self.mem,
-            options: &self.options,
-            clock: &mut self.clock,
-            rng: &mut self.rng,
-            trace: Vec::new(),
-            error: None,
-            tail: None,
-            tail_calls: 0,
-            programs: &self.programs,
-            current: 0,
-            base_depth: 0,
-            statics: Vec::new(),
-            ctx_seen: &mut self.ctx_seen,
-            sites: self.sites.as_mut_ptr(),
-            site_base: &self.site_base,
+        // The run's borrows of `self` end with this block, so the outcome is built once, in the
+        // caller's slot, instead of being assembled and then copied out.
+        let (r0, trace) = {
+            let mut rt = Rt {
+                mem: &mut self.mem,
+                options: &self.options,
+                clock: &mut self.clock,
+                rng: &mut self.rng,
+                trace: Vec::new(),
+                error: None,
+                tail: None,
+                tail_calls: 0,
+                programs: &self.programs,
+                current: 0,
+                base_depth: 0,
+                ctx_seen: &mut self.ctx_seen,
+                sites: self.sites.as_mut_ptr(),
+                site_base: &self.site_base,
+            };
+            let mut ctx = JitCtx {
+                hot: [first, Hot::default()],
+                room: self.options.budget,
+                depth: 0,
+                saved_rsp: 0,
+                tmp_rsp: 0,
+                tmp: 0,
+                flag: 0,
+                regs,
+                rt: (&mut rt as *mut Rt<'_>).cast(),
+                sites: std::ptr::null_mut(),
+                site_info: std::ptr::null(),
+                ctx_host: 0,
+                ctx_len: 0,
+                fp_host: 0,
+                pkt_delta: 0,
+            };
+            ctx.refresh(rt.mem);
+            // SAFETY: `ctx.rt` points to `rt`, which outlives the run.
+            if unsafe { run_chain(&mut ctx, 0) } != 0 {
+                return Err(fault_of(&mut rt));
+            }
+            self.charged = self.options.budget - ctx.room;
+            (ctx.regs[0], rt.trace)
         };
-        let mut ctx = JitCtx {
-            hot: [first, Hot::default()],
-            room: self.options.budget,
-            depth: 0,
-            saved_rsp: 0,
-            tmp_rsp: 0,
-            tmp: 0,
-            flag: 0,
-            regs,
-            rt: (&mut rt as *mut Rt<'_>).cast(),
-            sites: std::ptr::null_mut(),
-            site_info: std::ptr::null(),
-            ctx_host: 0,
-            ctx_len: 0,
-            fp_host: 0,
-            pkt_delta: 0,
-        };
-        ctx.refresh(rt.mem);
-        // SAFETY: `ctx.rt` points to `rt`, which outlives the run.
-        if unsafe { run_chain(&mut ctx, 0) } != 0 {
-            let (kind, idx) = rt.error.take().unwrap_or((ErrorKind::FellOffEnd, 0));
-            return Err(RuntimeError::at_insn(&self.programs[rt.current].0, idx, kind));
-        }
-        let trace = std::mem::take(&mut rt.trace);
-        self.charged = self.options.budget - ctx.room;
-        let mut out = self.mem.outcome(self.programs[0].0.prog_type, ctx.regs[0]);
-        out.trace_lines = trace;
+        let mut out = RunOutcome { r0, trace_lines: trace, ..RunOutcome::default() };
+        self.mem.lend_outputs(self.programs[0].0.prog_type, &mut out);
         Ok(out)
     }
+}
+
+/// The error a run that faulted ends with (out of line: the run's path stays short).
+#[cold]
+#[inline(never)]
+fn fault_of(rt: &mut Rt<'_>) -> RuntimeError {
+    let (kind, idx) = rt.error.take().unwrap_or((ErrorKind::FellOffEnd, 0));
+    RuntimeError::at_insn(&rt.programs[rt.current].0, idx, kind)
 }

@@ -200,6 +200,8 @@ pub struct Memory {
     /// The first `MAX_CALL_FRAMES` regions are exactly the frames' stacks, so a stack address
     /// can be resolved arithmetically (see [`Memory::stack_index`]).
     stack_mapped: bool,
+    /// Counts the region tables installed (see [`Memory::table_gen`]).
+    table_gen: u64,
     /// Frames `0..stack_dirty` may hold bytes from an earlier run: [`Memory::setup`] zeroes
     /// those. Every write through this type raises it ([`Memory::write`], helper writes,
     /// [`Memory::resolve`] for native code), so a run that leaves the stack alone pays nothing.
@@ -277,6 +279,7 @@ impl Memory {
         debug_assert!(regions.iter().zip((0..MAX_CALL_FRAMES).map(Memory::stack_region)).all(|(r, s)| *r == s));
         self.stack_mapped = self.stack.len() >= MAX_CALL_FRAMES * STACK_SIZE && regions.len() >= MAX_CALL_FRAMES;
         self.regions = regions;
+        self.table_gen += 1;
         self.hot = Hot::default();
     }
 
@@ -303,7 +306,16 @@ impl Memory {
                     == (s.base, s.len, s.writable, s.backing, s.start, s.checked)
             });
         self.regions = regions;
+        self.table_gen += 1;
         self.hot = Hot::default();
+    }
+
+    /// Changes whenever a new region table is installed (every table change goes through
+    /// [`Memory::set_regions`]): an engine may keep what it derived from the table (which region
+    /// is the packet, its limits) while this stays the same. Host addresses it must still take
+    /// afresh each run, as the buffers behind the regions are refilled and lent.
+    pub fn table_gen(&self) -> u64 {
+        self.table_gen
     }
 
     /// Maps `key` read-only for a callback running in frame `depth` (named `name` in messages)
