@@ -73,3 +73,51 @@ fn call_only_ubpf_listings_are_detected_as_ubpf_and_round_trip() {
     // A label called `local` is still LLVM syntax.
     assert_eq!(detect_syntax("call local\nexit\nlocal:\nr0 = 0\nexit\n"), Syntax::Llvm);
 }
+
+/// Found by the `jit` target (an out-of-memory): `bpf_probe_read_kernel_str` sized its buffer by
+/// the size argument (4 GiB here) before looking at the addresses. An unverified program may pass
+/// any size: the helpers must fault on the destination, not allocate it.
+#[test]
+fn probe_reads_with_a_huge_size_fault_without_allocating_it() {
+    for helper in ["bpf_probe_read_kernel_str", "bpf_probe_read_kernel"] {
+        for src in ["r3 = 0", "r3 = r1"] {
+            let text = format!("r2 = -16744401\n{src}\ncall {helper}\nexit\n");
+            let p = llvm(&text);
+            let input = Input::mem(vec![0; 16]);
+            let a = Vm::new(&p).unwrap().run(&input);
+            let b = ebpf_lab::jit::JitVm::new(&p).unwrap().run(&input);
+            if helper.ends_with("_str") && src == "r3 = r1" {
+                // The string (a lone NUL) ends long before the size: copied, r0 = 1.
+                assert_eq!(a.map(|o| o.r0).ok(), Some(1), "{helper}, {src}");
+                assert_eq!(b.map(|o| o.r0).ok(), Some(1), "{helper}, {src}: the JIT");
+                continue;
+            }
+            let (a, b) = (a.unwrap_err(), b.unwrap_err());
+            assert_eq!((&a.kind, a.index), (&b.kind, b.index), "{helper}, {src}: interpreter vs JIT");
+            assert_eq!(a.index, Some(2), "{helper}, {src}: {a}");
+            assert!(a.to_string().contains("write"), "{helper}, {src}: {a}");
+        }
+    }
+}
+
+/// The same, as a user meets it: under a 1 GiB address-space limit the 4 GiB size must not be
+/// allocated by either engine (before the fix, the run aborted with "memory allocation failed").
+#[test]
+fn probe_reads_with_a_huge_size_fit_in_a_small_address_space() {
+    let dir = std::env::temp_dir().join(format!("ebpf-lab-huge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("huge.s");
+    std::fs::write(&file, "r2 = -16744401\nr3 = 0\ncall bpf_probe_read_kernel_str\nexit\n").unwrap();
+    for engine in ["interp", "jit"] {
+        let cmd = format!(
+            "ulimit -v 1048576; exec '{}' run --unverified --engine {engine} --mem 00 '{}'",
+            env!("CARGO_BIN_EXE_ebpf-lab"),
+            file.display()
+        );
+        let out = std::process::Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{engine}: a runtime error, not an abort: {stderr}");
+        assert!(stderr.contains("write"), "{engine}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

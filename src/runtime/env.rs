@@ -41,6 +41,10 @@ impl HelperEnv for MemEnv<'_> {
         self.mem.write_bytes(addr, data).map_err(|f| bad(f, true, addr, data.len()))
     }
 
+    fn zero(&mut self, addr: u64, len: usize) -> Result<(), HelperFault> {
+        self.mem.zero_bytes(addr, len).map_err(|f| bad(f, true, addr, len))
+    }
+
     fn map_by_ptr(&mut self, map_ptr: u64) -> Result<(usize, &mut Map), HelperFault> {
         let rel = map_ptr.wrapping_sub(MAP_PTR_BASE);
         if !rel.is_multiple_of(MAP_PTR_STRIDE) {

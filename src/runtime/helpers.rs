@@ -248,6 +248,11 @@ pub trait HelperEnv {
     fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, HelperFault>;
     /// Writes `data` to program-accessible, writable memory at `addr` (bounds-checked).
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), HelperFault>;
+    /// Writes `len` zero bytes at `addr`, as [`HelperEnv::write`] would; engines override it so
+    /// that a huge `len` from an unverified program is refused without allocating it.
+    fn zero(&mut self, addr: u64, len: usize) -> Result<(), HelperFault> {
+        self.write(addr, &vec![0; len])
+    }
     /// The map a map reference designates (the value `lddw rX, map` put in the register), with
     /// its index in the program's map list.
     fn map_by_ptr(&mut self, map_ptr: u64) -> Result<(usize, &mut Map), HelperFault>;

@@ -710,6 +710,25 @@ impl Memory {
             None => Err(Fault(self.describe(addr, data.len(), Access::Write))),
         }
     }
+
+    /// Writes `len` zero bytes at `addr` (checked as one write), without a buffer of `len`
+    /// bytes: a helper's size argument may be anything an unverified program passes.
+    pub fn zero_bytes(&mut self, addr: u64, len: usize) -> Result<(), Fault> {
+        if len == 0 {
+            return Ok(());
+        }
+        let (b, o) = self.find(addr, len, Access::Write)?;
+        if let Backing::Stack(f) = b {
+            self.stack_dirty = self.stack_dirty.max(f + 1);
+        }
+        match self.backing_mut(b).get_mut(o..o.saturating_add(len)) {
+            Some(s) => {
+                s.fill(0);
+                Ok(())
+            }
+            None => Err(Fault(self.describe(addr, len, Access::Write))),
+        }
+    }
 }
 
 /// `SKF_NET_OFF`: legacy packet offsets from here up to -1 count from the network header.

@@ -29,12 +29,16 @@ fn refusal(addr: u64) -> i32 {
 /// `size` zeros.
 pub fn probe_read_kernel(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     let (dst, size, src) = (a[0], a[1] as u32 as usize, a[2]);
-    let (bytes, ret) = match env.read(src, size) {
-        Ok(b) => (b, 0),
-        Err(_) => (vec![0; size], neg(refusal(src))),
-    };
-    env.write(dst, &bytes)?;
-    Ok(ret)
+    match env.read(src, size) {
+        Ok(bytes) => {
+            env.write(dst, &bytes)?;
+            Ok(0)
+        }
+        Err(_) => {
+            env.zero(dst, size)?;
+            Ok(neg(refusal(src)))
+        }
+    }
 }
 
 /// `bpf_probe_read_kernel_str(dst, size, unsafe_ptr)`: copies a NUL-terminated string of at
@@ -45,18 +49,19 @@ pub fn probe_read_kernel_str(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     if size == 0 {
         return Ok(0);
     }
-    let mut out = Vec::with_capacity(size);
+    // Grown as bytes are read (never sized by `size`, which an unverified program chooses).
+    let mut out = Vec::new();
     for i in 0..size as u64 - 1 {
         match env.read(src.wrapping_add(i), 1) {
             Ok(b) if b[0] == 0 => break,
             Ok(b) => out.push(b[0]),
             Err(_) if i == 0 => {
-                env.write(dst, &vec![0; size])?;
+                env.zero(dst, size)?;
                 return Ok(neg(refusal(src)));
             }
             // Readable up to here: the kernel's copy stops with -EFAULT.
             Err(_) => {
-                env.write(dst, &vec![0; size])?;
+                env.zero(dst, size)?;
                 return Ok(neg(libc::EFAULT));
             }
         }
