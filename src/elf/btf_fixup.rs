@@ -1,6 +1,7 @@
 //! What libbpf fixes in an object's `.BTF` before `BPF_BTF_LOAD`: clang leaves each `DATASEC`'s
 //! size and its variables' offsets 0 in a `.o` (they are known only once linked), and the kernel
-//! refuses a `DATASEC` of size 0. The size is the ELF section's, each offset its symbol's.
+//! refuses a `DATASEC` of size 0. The size is the ELF section's, each offset its symbol's
+//! (`.kconfig`: the size and offsets ebpf-lab laid its externs out at).
 
 /// `BTF_KIND_DATASEC`.
 const KIND_DATASEC: u32 = 15;
@@ -60,6 +61,11 @@ pub fn fix_datasecs(
             let var = *starts.get(word(blob, m)? as usize)?;
             let offset = var_offset(&sec, &name(word(blob, var)?)?)?;
             out[m + 4..m + 8].copy_from_slice(&offset.to_le_bytes());
+            // An extern VAR (linkage 2, a `.kconfig` one) is allocated once laid out: the kernel
+            // accepts static (0) and allocated global (1) linkage only.
+            if word(blob, var + 12)? == 2 {
+                out[var + 12..var + 16].copy_from_slice(&1u32.to_le_bytes());
+            }
         }
     }
     Some(out)

@@ -112,7 +112,7 @@ pub(super) unsafe fn call(ctx: *mut JitCtx, id: i64, args: [u64; 5], idx: usize)
         c.depth = frame as u64;
         // Proved stack accesses address the frame through `fp_host` (see `JitCtx::fp_host`).
         // SAFETY: frame `frame` exists (checked against `MAX_CALL_FRAMES` above).
-        c.fp_host = unsafe { (*(*c.rt).mem).stack.as_ptr().add((frame + 1) * STACK_SIZE) } as u64;
+        c.fp_host = unsafe { (*c.rt).mem.stack.as_ptr().add((frame + 1) * STACK_SIZE) } as u64;
         // The key's region may have moved: no cached window survives.
         c.hot = [Hot::default(); 2];
         let status = entry(ctx, target);
