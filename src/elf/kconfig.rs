@@ -95,10 +95,12 @@ pub fn fill(btf: &Btf, externs: &[KconfigExtern], facts: &KernelFacts) -> Result
         let bytes = match facts.get(&e.name) {
             Some(v) => value_bytes(btf, e, size, v)?,
             None if e.weak => vec![0; size as usize],
-            None => return Err(format!(
+            None => {
+                return Err(format!(
                 "extern `{}` (kconfig) is not in the running kernel's config; declare it `__weak` to read 0 instead",
                 e.name
-            )),
+            ))
+            }
         };
         image.extend_from_slice(&bytes);
         vars.push(GlobalVar { name: e.name.clone(), offset: offset as u32, size });
