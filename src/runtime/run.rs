@@ -101,22 +101,11 @@ pub struct RunOptions {
     /// `CLOCK_MONOTONIC` at the start, in nanoseconds (the clock then advances 1 µs per helper
     /// call, so runs are reproducible).
     pub clock_start: u64,
-    /// pid (and tgid) of the "current" task (`bpf_get_current_pid_tgid`): fixed, where the
-    /// kernel's is the process running the test.
-    pub pid: u32,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions {
-            budget: DEFAULT_BUDGET,
-            trace: false,
-            seed: 0x5eed,
-            cpu: 0,
-            ncpus: 1,
-            clock_start: 1_000_000_000,
-            pid: 4242,
-        }
+        RunOptions { budget: DEFAULT_BUDGET, trace: false, seed: 0x5eed, cpu: 0, ncpus: 1, clock_start: 1_000_000_000 }
     }
 }
 

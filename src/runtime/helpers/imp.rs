@@ -146,8 +146,10 @@ pub fn get_current_pid_tgid(env: &mut dyn HelperEnv, _: [u64; 5]) -> R {
 /// `bpf_get_ns_current_pid_tgid(dev, ino, nsdata, size)`: the current task's pid and tgid in
 /// the pid namespace `dev`/`ino` (`struct bpf_pidns_info`, 8 bytes) and 0; `-EINVAL` with
 /// `nsdata` zeroed for another size, a `dev` past 32 bits or another namespace (the kernel says
-/// `-ENOENT` only for a task without one). ebpf-lab's task is fixed (`RunOptions::pid`) and lives
-/// in ebpf-lab's own pid namespace, where the kernel's is the process running the test.
+/// `-ENOENT` only for a task without one). ebpf-lab's task is the fixed one of
+/// `bpf_get_current_pid_tgid` (4242), living in ebpf-lab's own pid namespace; the kernel's is the
+/// thread running the test, so pid and tgid differ from it (a real difference, as for
+/// `bpf_get_current_pid_tgid`).
 pub fn get_ns_current_pid_tgid(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
     let size = a[3] as u32 as usize;
     if size > MAX_HELPER_BUF {

@@ -3,7 +3,7 @@
 //! (kernel/bpf/helpers.c, kernel/bpf/ringbuf.c, kernel/trace/bpf_trace.c, net/core/filter.c)
 //! where ebpf-lab knows them.
 
-use super::{flow_hash, imp, map_kinds, probe, skb};
+use super::{fib, flow_hash, imp, map_kinds, probe, skb};
 use super::{ArgType, FuncProto, HelperFn, HelperProto, RetType};
 
 const fn h(id: u32, name: &'static str, proto: Option<FuncProto>, imp: Option<HelperFn>) -> HelperProto {
@@ -326,7 +326,16 @@ pub(super) static HELPERS: [HelperProto; 212] = [
     h(66, "skb_get_xfrm_state", None, None),
     h(67, "get_stack", None, None),
     h(68, "skb_load_bytes_relative", None, None),
-    h(69, "fib_lookup", None, None),
+    h(
+        69,
+        "fib_lookup",
+        Some(FuncProto {
+            ret: RetType::Integer,
+            args: &[ArgType::PtrToCtx, ArgType::PtrToMem, ArgType::ConstSize, ArgType::Anything],
+            gpl_only: true,
+        }),
+        Some(fib::fib_lookup),
+    ),
     h(70, "sock_hash_update", None, None),
     h(71, "msg_redirect_hash", None, None),
     h(72, "sk_redirect_hash", None, None),

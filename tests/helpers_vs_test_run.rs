@@ -1,8 +1,9 @@
-//! `bpf_get_hash_recalc` and `bpf_get_ns_current_pid_tgid` held against the kernel's test run
-//! where their values cannot be equal (a key drawn at boot, the task running the test): the
-//! properties must be — the same answers for the same flow and for its reverse, other answers
-//! for another flow, `skb->hash` set; pid and tgid in the right namespace, `-EINVAL` and zeros
-//! for another one or another size.
+//! Helpers whose answers come from the world of the kernel's test run, held against it:
+//! `bpf_get_hash_recalc` and `bpf_get_ns_current_pid_tgid`, whose values cannot be equal (a key
+//! drawn at boot, the task running the test), by their properties — the same answers for the
+//! same flow and for its reverse, other answers for another flow, `skb->hash` set; pid and tgid
+//! in the right namespace, `-EINVAL` and zeros for another one or another size — and
+//! `bpf_fib_lookup` by its answers, where the test run's namespace does not forward.
 
 mod c_common;
 use c_common::{clang_or_skip, compile_c};
@@ -112,4 +113,68 @@ char LICENSE[] SEC("license") = "GPL";
         assert_ne!(out[1], 0, "{name}: pid");
         assert_eq!(out[3..], [einval, 0, einval], "{name}: another namespace, another size");
     }
+}
+
+#[test]
+fn fib_lookup_answers_as_the_test_run_on_loopback_without_forwarding() {
+    let test = "fib_lookup_answers_as_the_test_run_on_loopback_without_forwarding";
+    if !clang_or_skip(test) || !kernel::require_or_skip(test) {
+        return;
+    }
+    let forwarding = ["/proc/sys/net/ipv4/conf/lo/forwarding", "/proc/sys/net/ipv6/conf/lo/forwarding"];
+    if forwarding.iter().any(|f| std::fs::read_to_string(f).is_ok_and(|v| v.trim() != "0")) {
+        println!("skipping: loopback forwards here, the kernel looks routes up [{test}]");
+        return;
+    }
+    let src = r#"
+#include "lab.h"
+static long (*bpf_fib_lookup)(void *ctx, struct bpf_fib_lookup *params, int plen, __u32 flags) =
+    (void *)BPF_FUNC_fib_lookup;
+__u64 out[6];
+__u8 after[64];
+static __always_inline long look(void *ctx, __u8 family, __u32 ifindex, __u32 flags)
+{
+	struct bpf_fib_lookup p = {};
+	p.family = family;
+	p.l4_protocol = 17;
+	p.tot_len = 46;
+	p.ifindex = ifindex;
+	p.ipv4_src = 0x0100000a;
+	p.ipv4_dst = 0x08080808;
+	long r = bpf_fib_lookup(ctx, &p, sizeof(p), flags);
+	__builtin_memcpy(after, &p, sizeof(p));
+	return r;
+}
+SEC("xdp")
+int fib(struct xdp_md *ctx)
+{
+	out[1] = look(ctx, 10, 1, BPF_FIB_LOOKUP_DIRECT);
+	out[2] = look(ctx, 2, 1000, 0);
+	out[3] = look(ctx, 7, 1, 0);
+	out[4] = look(ctx, 2, 1, 0x40);
+	out[5] = look(ctx, 2, 0, 0);
+	out[0] = look(ctx, 2, ctx->ingress_ifindex, 0);
+	return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+"#;
+    let o = compile_c("fib_lookup", src);
+    let p = program_from_elf("fib_lookup", &std::fs::read(o).unwrap(), None).unwrap();
+    let input = Input::xdp(udp([10, 0, 0, 1], [8, 8, 8, 8], 1, 2));
+    let var = |name: &str| ebpf_lab::global_data::find_global(&p, name).unwrap().1.clone();
+    let (out, after) = (var("out"), var("after"));
+    let (mut answers, mut params) = (Vec::new(), Vec::new());
+    for name in ["interp", "jit", "kernel"] {
+        let mut e = engine::open(name, &p, &EngineOptions::default(), &input).unwrap();
+        e.run(&input).unwrap();
+        let bss = e.map_entries(".bss").unwrap()[0].1.clone();
+        let g = &p.globals[ebpf_lab::global_data::find_global(&p, "out").unwrap().0];
+        answers.push(words(g.var_bytes(&out, &bss)));
+        params.push(g.var_bytes(&after, &bss).to_vec());
+    }
+    let (enodev, eafnosupport, einval) = ((-19i64) as u64, (-97i64) as u64, (-22i64) as u64);
+    assert_eq!(answers[0], [5, 5, enodev, eafnosupport, einval, enodev], "interp: FWD_DISABLED and the errors");
+    assert_eq!(answers[1], answers[0], "jit");
+    assert_eq!(answers[2], answers[0], "kernel");
+    assert_eq!(params[2], params[0], "params after the lookup");
 }
