@@ -440,13 +440,14 @@ fn unsupported_features_are_named() {
     if !llvm_or_skip("unsupported_features_are_named") {
         return;
     }
-    let kconfig = r#"
+    // `.kconfig` externs are read (tests/elf_globals.rs); kernel symbols (`.ksyms`) are not.
+    let ksym = r#"
 #include "lab.h"
-extern unsigned int LINUX_KERNEL_VERSION __attribute__((section(".kconfig"), weak));
-SEC("xdp") int f(struct xdp_md *ctx) { return LINUX_KERNEL_VERSION > 0; }
+extern int bpf_prog_active __attribute__((section(".ksyms")));
+SEC("xdp") int f(struct xdp_md *ctx) { return bpf_prog_active > 0; }
 "#;
-    let e = read_err(&compile("kconfig", kconfig), None);
-    assert!(e.contains("`LINUX_KERNEL_VERSION`") && e.contains("extern") && e.contains("does not support"), "{e}");
+    let e = read_err(&compile("ksym", ksym), None);
+    assert!(e.contains("`bpf_prog_active`") && e.contains(".ksyms") && e.contains("does not support"), "{e}");
 
     let sockmap = r#"
 #include "lab.h"
