@@ -75,7 +75,7 @@ impl std::error::Error for ElfError {}
 
 /// The program type libbpf gives a section name: its part before the first `/` (`xdp`,
 /// `socket`, `tc`, `classifier`, `tcx/ingress`, `tracepoint/...`, `tp/...`, `syscall`,
-/// `kprobe/...` and the other probes, `raw_tp/...`, `cgroup_skb/...`, `sk_lookup`, `lwt_*`, and
+/// `kprobe/...` and the other probes (`ksyscall/...`, `usdt/...`), `raw_tp/...`, `cgroup_skb/...`, `sk_lookup`, `lwt_*`, and
 /// `xdp.frags`), or the whole name for `cgroup/sock` (`cgroup/sock_create`); any other section
 /// runs as `mem`.
 pub fn prog_type_of_section(section: &str) -> ProgType {
@@ -83,6 +83,8 @@ pub fn prog_type_of_section(section: &str) -> ProgType {
     match head {
         "tcx" => ProgType::Tc,
         "xdp.frags" => ProgType::Xdp,
+        // libbpf's kprobes on a syscall's wrapper and its USDT probes (uprobes).
+        "ksyscall" | "kretsyscall" | "usdt" => ProgType::Kprobe,
         "cgroup" => ProgType::from_name(section).unwrap_or(ProgType::Mem),
         _ => ProgType::from_name(head).unwrap_or(ProgType::Mem),
     }
