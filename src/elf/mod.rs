@@ -660,6 +660,12 @@ impl<'a> Object<'a> {
                 u32::try_from(s.st_value).ok()
             },
         )?;
+        let blob = btf_fixup::make_hidden_funcs_static(&blob, |name| {
+            self.elf
+                .syms
+                .iter()
+                .any(|s| s.st_type() == sym::STT_FUNC && s.st_other & 3 == sym::STV_HIDDEN && self.sym_name(&s) == name)
+        })?;
         Some(ProgramBtf { blob, func_info, line_info })
     }
 
