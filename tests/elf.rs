@@ -360,6 +360,10 @@ fn section_names_give_program_types() {
         ("kprobe/do_sys_open", ProgType::Kprobe),
         ("kretprobe/do_sys_open", ProgType::Kprobe),
         ("uprobe//bin/sh:main", ProgType::Kprobe),
+        ("ksyscall/kill", ProgType::Kprobe),
+        ("kretsyscall/kill", ProgType::Kprobe),
+        ("usdt/libc.so.6:libc:setjmp", ProgType::Kprobe),
+        ("usdt", ProgType::Kprobe),
         ("raw_tp/sys_enter", ProgType::RawTracepoint),
         ("raw_tracepoint/sched_switch", ProgType::RawTracepoint),
         ("cgroup_skb/ingress", ProgType::CgroupSkb),
@@ -440,13 +444,14 @@ fn unsupported_features_are_named() {
     if !llvm_or_skip("unsupported_features_are_named") {
         return;
     }
-    let kconfig = r#"
+    // `.kconfig` externs are read (tests/elf_globals.rs); kernel symbols (`.ksyms`) are not.
+    let ksym = r#"
 #include "lab.h"
-extern unsigned int LINUX_KERNEL_VERSION __attribute__((section(".kconfig"), weak));
-SEC("xdp") int f(struct xdp_md *ctx) { return LINUX_KERNEL_VERSION > 0; }
+extern int bpf_prog_active __attribute__((section(".ksyms")));
+SEC("xdp") int f(struct xdp_md *ctx) { return bpf_prog_active > 0; }
 "#;
-    let e = read_err(&compile("kconfig", kconfig), None);
-    assert!(e.contains("`LINUX_KERNEL_VERSION`") && e.contains("extern") && e.contains("does not support"), "{e}");
+    let e = read_err(&compile("ksym", ksym), None);
+    assert!(e.contains("`bpf_prog_active`") && e.contains(".ksyms") && e.contains("does not support"), "{e}");
 
     let sockmap = r#"
 #include "lab.h"

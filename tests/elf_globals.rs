@@ -164,3 +164,35 @@ fn check_sets_globals_and_shows_them_per_variable() {
     assert_eq!(frozen.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&frozen.stderr).contains("set its variables with --global"));
 }
+
+#[test]
+fn kconfig_externs_are_filled_from_the_running_kernel_and_strong_unknown_ones_refuse() {
+    if !clang_or_skip("kconfig_externs_are_filled_from_the_running_kernel_and_strong_unknown_ones_refuse") {
+        return;
+    }
+    let src = r#"
+#include "lab.h"
+extern int LINUX_KERNEL_VERSION __kconfig;
+extern _Bool CONFIG_EBPF_LAB_ABSENT __kconfig __weak;
+SEC("xdp")
+int k(struct xdp_md *ctx) { return LINUX_KERNEL_VERSION + CONFIG_EBPF_LAB_ABSENT; }
+char LICENSE[] SEC("license") = "GPL";
+"#;
+    let (_, p) = load("kconfig_weak", src);
+    let g = p.globals.iter().find(|g| p.maps[g.map].name == ".kconfig").expect("a .kconfig map");
+    assert!(g.read_only && p.maps[g.map].read_only_to_programs());
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let v: Vec<u32> = release.split(|c: char| !c.is_ascii_digit()).take(3).map(|n| n.parse().unwrap()).collect();
+    let (_, version) = ebpf_lab::global_data::find_global(&p, "LINUX_KERNEL_VERSION").unwrap();
+    let expected = (v[0] << 16) + (v[1] << 8) + v[2].min(255);
+    assert_eq!(g.var_bytes(version, &g.init), expected.to_le_bytes());
+    let (_, absent) = ebpf_lab::global_data::find_global(&p, "CONFIG_EBPF_LAB_ABSENT").unwrap();
+    assert_eq!(g.var_bytes(absent, &g.init), [0]);
+    let r = Vm::new(&p).unwrap().run(&Input::xdp(vec![0; 60])).unwrap();
+    assert_eq!(r.r0, u64::from(expected));
+
+    let strong = src.replace("CONFIG_EBPF_LAB_ABSENT __kconfig __weak", "CONFIG_EBPF_LAB_ABSENT __kconfig");
+    let o = compile_c("kconfig_strong", &strong);
+    let e = program_from_elf("kconfig_strong", &std::fs::read(o).unwrap(), None).unwrap_err().to_string();
+    assert!(e.contains("`CONFIG_EBPF_LAB_ABSENT`") && e.contains("__weak"), "{e}");
+}

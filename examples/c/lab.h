@@ -17,6 +17,12 @@
 #define __uint(name, val) int (*name)[val]
 #define __type(name, val) typeof(val) *name
 
+/* libbpf's externs filled at load time from the running kernel's config (`.kconfig`): a weak
+ * one reads 0 when the kernel's config lacks it; a tristate option reads one of these. */
+#define __kconfig __attribute__((section(".kconfig")))
+#define __weak __attribute__((weak))
+enum libbpf_tristate { TRI_NO = 0, TRI_YES = 1, TRI_MODULE = 2 };
+
 #ifndef __noinline
 #define __noinline __attribute__((noinline))
 #endif

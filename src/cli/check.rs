@@ -235,8 +235,8 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> i32 {
         }
         if !varied.is_empty() {
             println!(
-                "\n~ rows depend on what {} returns, which changes from run to run: not counted as engine \
-                 differences",
+                "\n~ rows depend on what {} returns, which differs between runs (or boots): not counted as \
+                 engine differences",
                 varying.join(", ")
             );
         }

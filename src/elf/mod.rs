@@ -30,6 +30,7 @@ pub mod btf_ext;
 mod btf_fixup;
 mod c_source;
 pub mod core;
+pub mod kconfig;
 pub mod line_info;
 
 use crate::global_data::{GlobalSection, GlobalVar};
@@ -74,7 +75,7 @@ impl std::error::Error for ElfError {}
 
 /// The program type libbpf gives a section name: its part before the first `/` (`xdp`,
 /// `socket`, `tc`, `classifier`, `tcx/ingress`, `tracepoint/...`, `tp/...`, `syscall`,
-/// `kprobe/...` and the other probes, `raw_tp/...`, `cgroup_skb/...`, `sk_lookup`, `lwt_*`, and
+/// `kprobe/...` and the other probes (`ksyscall/...`, `usdt/...`), `raw_tp/...`, `cgroup_skb/...`, `sk_lookup`, `lwt_*`, and
 /// `xdp.frags`), or the whole name for `cgroup/sock` (`cgroup/sock_create`); any other section
 /// runs as `mem`.
 pub fn prog_type_of_section(section: &str) -> ProgType {
@@ -82,6 +83,8 @@ pub fn prog_type_of_section(section: &str) -> ProgType {
     match head {
         "tcx" => ProgType::Tc,
         "xdp.frags" => ProgType::Xdp,
+        // libbpf's kprobes on a syscall's wrapper and its USDT probes (uprobes).
+        "ksyscall" | "kretsyscall" | "usdt" => ProgType::Kprobe,
         "cgroup" => ProgType::from_name(section).unwrap_or(ProgType::Mem),
         _ => ProgType::from_name(head).unwrap_or(ProgType::Mem),
     }
@@ -187,6 +190,8 @@ struct Object<'a> {
     /// Sections of global variables, and the map of each by section index.
     globals: Vec<GlobalSection>,
     global_map: HashMap<usize, usize>,
+    /// The `.kconfig` map and the offset of each extern in it.
+    kconfig: Option<(usize, HashMap<String, u32>)>,
     /// The object's BTF and its CO-RE relocations by section name (empty without `.BTF.ext`).
     core: Option<(btf::Btf, HashMap<String, Vec<core::CoreRelo>>)>,
     /// `.BTF.ext` line records by section name (empty without line info).
@@ -230,12 +235,14 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         core: None,
         globals: Vec::new(),
         global_map: HashMap::new(),
+        kconfig: None,
         lines: HashMap::new(),
         funcs: HashMap::new(),
         btf_blob: &[],
     };
     obj.collect_maps()?;
     obj.collect_globals();
+    obj.collect_kconfig()?;
     obj.collect_core()?;
     let main = obj.pick_program(section)?;
     let prog_type = prog_type_of_section(obj.section_name(main.shndx));
@@ -422,6 +429,40 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// Makes the `.kconfig` map of libbpf's kconfig externs, filled from the running kernel (see
+    /// [`kconfig`]); shown and set like the other globals.
+    fn collect_kconfig(&mut self) -> Result<(), ElfError> {
+        let names: Vec<(String, bool)> = self
+            .elf
+            .syms
+            .iter()
+            .filter(|s| s.st_shndx == 0 && s.st_name != 0 && s.st_type() != sym::STT_FILE)
+            .map(|s| (self.sym_name(&s).to_string(), s.st_bind() == sym::STB_WEAK))
+            .collect();
+        let Some(idx) = self.section_index(".BTF").filter(|_| !names.is_empty()) else { return Ok(()) };
+        let btf = btf::Btf::parse(self.section_data(idx)?).map_err(|e| self.err(format!("section `.BTF`: {e}")))?;
+        let externs = kconfig::externs(&btf, &names);
+        if externs.is_empty() {
+            return Ok(());
+        }
+        let (init, vars) = kconfig::fill(&btf, &externs, &kconfig::running_kernel()).map_err(|e| self.err(e))?;
+        let map = self.maps.len();
+        self.maps.push(MapDef {
+            name: ".kconfig".into(),
+            map_type: crate::program::MapType::Array,
+            key_size: 4,
+            value_size: init.len() as u32,
+            max_entries: 1,
+            // BPF_F_RDONLY_PROG, as for .rodata: libbpf freezes it read-only.
+            flags: 0x80,
+            extra: Default::default(),
+        });
+        let offsets = vars.iter().map(|v| (v.name.clone(), v.offset)).collect();
+        self.kconfig = Some((map, offsets));
+        self.globals.push(GlobalSection { map, init, vars, read_only: true });
+        Ok(())
+    }
+
     /// Reads the CO-RE relocations and line info of `.BTF.ext`, with the `.BTF` they are
     /// described against.
     fn collect_core(&mut self) -> Result<(), ElfError> {
@@ -604,15 +645,27 @@ impl<'a> Object<'a> {
         let blob = btf_fixup::fix_datasecs(
             self.btf_blob,
             |sec| {
+                if sec == ".kconfig" {
+                    return Some(self.maps[self.kconfig.as_ref()?.0].value_size);
+                }
                 let idx = self.section_index(sec)?;
                 u32::try_from(self.elf.section_headers[idx].sh_size).ok()
             },
             |sec, var| {
+                if sec == ".kconfig" {
+                    return self.kconfig.as_ref()?.1.get(var).copied();
+                }
                 let idx = self.section_index(sec)?;
                 let s = self.elf.syms.iter().find(|s| s.st_shndx == idx && self.sym_name(s) == var)?;
                 u32::try_from(s.st_value).ok()
             },
         )?;
+        let blob = btf_fixup::make_hidden_funcs_static(&blob, |name| {
+            self.elf
+                .syms
+                .iter()
+                .any(|s| s.st_type() == sym::STT_FUNC && s.st_other & 3 == sym::STV_HIDDEN && self.sym_name(&s) == name)
+        })?;
         Some(ProgramBtf { blob, func_info, line_info })
     }
 
@@ -730,9 +783,20 @@ impl<'a> Object<'a> {
                             let target = symbol_target(s.st_value, i64::from(imm)).map_err(|m| what(&m))?;
                             let (func, offset) = self.place(&mut layout, s.st_shndx, target).map_err(|m| what(&m))?;
                             pending.push(Pending { pos, func, offset, is_addr: true });
+                        } else if let Some(off) = self
+                            .kconfig
+                            .as_ref()
+                            .filter(|_| s.st_shndx == 0)
+                            .and_then(|(map, offsets)| Some((*map, *offsets.get(sym_name)?)))
+                        {
+                            // A kconfig extern: its offset in the `.kconfig` map.
+                            let (map, off) = off;
+                            code[pos + 1] = (code[pos + 1] & 0x0f) | (isa::ImmSrc::MapIdxValue.code() << 4);
+                            code[pos + 4..pos + 8].copy_from_slice(&(map as i32).to_le_bytes());
+                            code[pos + 12..pos + 16].copy_from_slice(&(off as i32).to_le_bytes());
                         } else if s.st_shndx == 0 {
                             return Err(what(
-                                "is an extern (libbpf's `.kconfig`/`.ksyms` variables), which ebpf-lab does not support",
+                                "is an extern that is not a `.kconfig` one (libbpf's `.ksyms` kernel symbols), which ebpf-lab does not support",
                             ));
                         } else if let Some((map, why)) = self.blocked.get(&(s.st_shndx, sym_off)) {
                             return Err(self.err(format!(

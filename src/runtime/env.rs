@@ -27,6 +27,17 @@ pub struct MemEnv<'a> {
     pub trace: &'a mut Vec<String>,
 }
 
+/// The pid namespace ebpf-lab runs in, as `stat /proc/self/ns/pid` gives it: the "current"
+/// task lives there, as the process running a kernel test run does (the initial namespace when
+/// it cannot be read).
+fn own_pid_ns() -> (u64, u64) {
+    static NS: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    *NS.get_or_init(|| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self/ns/pid").map_or((0, helpers::PROC_PID_INIT_INO), |m| (m.dev(), m.ino()))
+    })
+}
+
 /// Helpers report faults in their own terms; the engine adds the instruction.
 fn bad(_: Fault, write: bool, addr: u64, len: usize) -> HelperFault {
     HelperFault::BadAccess { addr, len, write }
@@ -102,6 +113,14 @@ impl HelperEnv for MemEnv<'_> {
 
     fn pid_tgid(&self) -> u64 {
         (4242u64 << 32) | 4242
+    }
+
+    fn pid_ns(&self) -> (u64, u64) {
+        own_pid_ns()
+    }
+
+    fn hash_key(&self) -> u64 {
+        self.options.seed
     }
 
     fn uid_gid(&self) -> u64 {

@@ -13,6 +13,8 @@
 //! `bpf_tail_call` (12) has a prototype but no implementation: it changes control flow, so each
 //! engine implements it itself (looking the target up with [`Map::prog_at`]).
 
+mod fib;
+mod flow_hash;
 mod imp;
 mod map_kinds;
 pub mod printk;
@@ -179,13 +181,18 @@ pub fn all_helpers() -> &'static [HelperProto] {
 }
 
 /// Whether helper `id` returns something two engines cannot agree on: a clock
-/// (`ktime_get_ns`, `jiffies64`, ...), a random number, or which CPU or NUMA node runs the
-/// program. Results computed from them are not engine differences.
+/// (`ktime_get_ns`, `jiffies64`, ...), a random number or key, or which CPU or NUMA node runs
+/// the program. Results computed from them are not engine differences.
 pub fn varies_between_runs(id: u32) -> bool {
     // ktime_get_ns, get_prandom_u32, get_smp_processor_id, get_numa_node_id, jiffies64,
-    // ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns.
-    matches!(id, 5 | 7 | 8 | 42 | 118 | 125 | 160 | 208)
+    // ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns; get_hash_recalc (a key drawn at
+    // boot). The task's ids are not among them: ebpf-lab's task is a fixed one, and a value
+    // computed from it is a real difference from the kernel's.
+    matches!(id, 5 | 7 | 8 | 34 | 42 | 118 | 125 | 160 | 208)
 }
+
+/// `PROC_PID_INIT_INO`: the inode number of the initial pid namespace.
+pub const PROC_PID_INIT_INO: u64 = 0xefff_fffc;
 
 /// The id of `bpf_tail_call`, which engines implement themselves.
 pub const BPF_FUNC_TAIL_CALL: u32 = 12;
@@ -272,6 +279,14 @@ pub trait HelperEnv {
     fn prandom_u32(&mut self) -> u32;
     /// `tgid << 32 | pid` of the "current" task.
     fn pid_tgid(&self) -> u64;
+    /// The pid namespace of the "current" task, as `(dev, ino)` of its `/proc/PID/ns/pid`.
+    fn pid_ns(&self) -> (u64, u64) {
+        (0, PROC_PID_INIT_INO)
+    }
+    /// The key of `bpf_get_hash_recalc`'s flow hash (the kernel draws its key at boot).
+    fn hash_key(&self) -> u64 {
+        0
+    }
     /// `gid << 32 | uid` of the "current" task.
     fn uid_gid(&self) -> u64;
     /// The current task's name (`task->comm`), NUL-padded.

@@ -143,6 +143,28 @@ pub fn get_current_pid_tgid(env: &mut dyn HelperEnv, _: [u64; 5]) -> R {
     Ok(env.pid_tgid())
 }
 
+/// `bpf_get_ns_current_pid_tgid(dev, ino, nsdata, size)`: the current task's pid and tgid in
+/// the pid namespace `dev`/`ino` (`struct bpf_pidns_info`, 8 bytes) and 0; `-EINVAL` with
+/// `nsdata` zeroed for another size, a `dev` past 32 bits or another namespace (the kernel says
+/// `-ENOENT` only for a task without one). ebpf-lab's task is the fixed one of
+/// `bpf_get_current_pid_tgid` (4242), living in ebpf-lab's own pid namespace; the kernel's is the
+/// thread running the test, so pid and tgid differ from it (a real difference, as for
+/// `bpf_get_current_pid_tgid`).
+pub fn get_ns_current_pid_tgid(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
+    let size = a[3] as u32 as usize;
+    if size > MAX_HELPER_BUF {
+        return Err(HelperFault::BadAccess { addr: a[2], len: size, write: true });
+    }
+    if size != 8 || a[0] > u64::from(u32::MAX) || env.pid_ns() != (a[0], a[1]) {
+        env.write(a[2], &vec![0; size])?;
+        return Ok(neg(libc::EINVAL));
+    }
+    let pid = env.pid_tgid() as u32;
+    let tgid = (env.pid_tgid() >> 32) as u32;
+    env.write(a[2], &[pid.to_le_bytes(), tgid.to_le_bytes()].concat())?;
+    Ok(0)
+}
+
 /// `bpf_get_current_uid_gid()`: `gid << 32 | uid`.
 pub fn get_current_uid_gid(env: &mut dyn HelperEnv, _: [u64; 5]) -> R {
     Ok(env.uid_gid())

@@ -3,7 +3,7 @@
 //! (kernel/bpf/helpers.c, kernel/bpf/ringbuf.c, kernel/trace/bpf_trace.c, net/core/filter.c)
 //! where ebpf-lab knows them.
 
-use super::{imp, map_kinds, probe, skb};
+use super::{fib, flow_hash, imp, map_kinds, probe, skb};
 use super::{ArgType, FuncProto, HelperFn, HelperProto, RetType};
 
 const fn h(id: u32, name: &'static str, proto: Option<FuncProto>, imp: Option<HelperFn>) -> HelperProto {
@@ -230,7 +230,12 @@ pub(super) static HELPERS: [HelperProto; 212] = [
     h(31, "skb_change_proto", None, None),
     h(32, "skb_change_type", None, None),
     h(33, "skb_under_cgroup", None, None),
-    h(34, "get_hash_recalc", None, None),
+    h(
+        34,
+        "get_hash_recalc",
+        Some(FuncProto { ret: RetType::Integer, args: &[ArgType::PtrToCtx], gpl_only: false }),
+        Some(flow_hash::get_hash_recalc),
+    ),
     h(35, "get_current_task", Some(FuncProto { ret: RetType::Integer, args: &[], gpl_only: false }), None),
     h(36, "probe_write_user", None, None),
     h(37, "current_task_under_cgroup", None, None),
@@ -321,7 +326,16 @@ pub(super) static HELPERS: [HelperProto; 212] = [
     h(66, "skb_get_xfrm_state", None, None),
     h(67, "get_stack", None, None),
     h(68, "skb_load_bytes_relative", None, None),
-    h(69, "fib_lookup", None, None),
+    h(
+        69,
+        "fib_lookup",
+        Some(FuncProto {
+            ret: RetType::Integer,
+            args: &[ArgType::PtrToCtx, ArgType::PtrToMem, ArgType::ConstSize, ArgType::Anything],
+            gpl_only: true,
+        }),
+        Some(fib::fib_lookup),
+    ),
     h(70, "sock_hash_update", None, None),
     h(71, "msg_redirect_hash", None, None),
     h(72, "sk_redirect_hash", None, None),
@@ -435,7 +449,16 @@ pub(super) static HELPERS: [HelperProto; 212] = [
     h(117, "send_signal_thread", None, None),
     h(118, "jiffies64", Some(FuncProto { ret: RetType::Integer, args: &[], gpl_only: false }), None),
     h(119, "read_branch_records", None, None),
-    h(120, "get_ns_current_pid_tgid", None, None),
+    h(
+        120,
+        "get_ns_current_pid_tgid",
+        Some(FuncProto {
+            ret: RetType::Integer,
+            args: &[ArgType::Anything, ArgType::Anything, ArgType::PtrToUninitMem, ArgType::ConstSize],
+            gpl_only: false,
+        }),
+        Some(imp::get_ns_current_pid_tgid),
+    ),
     h(121, "xdp_output", None, None),
     h(122, "get_netns_cookie", None, None),
     h(123, "get_current_ancestor_cgroup_id", None, None),
