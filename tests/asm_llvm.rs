@@ -376,3 +376,14 @@ fn map_names_may_look_like_registers() {
     assert!(text.contains("r1 = map(r2) ll"), "{text}");
     assert_eq!(asm(&text).unwrap().insns, p.insns);
 }
+
+#[test]
+fn a_map_line_that_fails_is_one_error_not_one_more_per_use() {
+    let text =
+        ".map counts percpu_array 4 8 4\nr1 = map(counts) ll\nr1 = map(counts) ll\nr1 = map(other) ll\nr0 = 0\nexit\n";
+    let errs = assemble("m.s", text, None).unwrap_err().errors;
+    let messages: Vec<String> = errs.iter().map(|e| e.message.clone()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].contains("expected `key=value`"), "{messages:?}");
+    assert_eq!(messages[1], "unknown map `other`", "{messages:?}");
+}

@@ -227,6 +227,8 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
     let mut labels: HashMap<String, (usize, Range<usize>, usize)> = HashMap::new();
     let mut maps: Vec<MapDef> = Vec::new();
     let mut map_spans: Vec<Range<usize>> = Vec::new();
+    // Names of `.map` lines that did not parse (their uses are not errors of their own).
+    let mut broken_maps: Vec<String> = Vec::new();
     let mut prog_type: Option<ProgType> = None;
 
     let mut line_start = 0;
@@ -283,7 +285,15 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
                     }
                 }
                 Ok(Directive::Ignored) => {}
-                Err(e) => errors.push(e),
+                Err(e) => {
+                    // A `.map NAME ...` line that failed still names its map: its uses are not
+                    // reported again as unknown (one mistake, one error).
+                    let mut words = body.split_whitespace();
+                    if let (Some(".map"), Some(name)) = (words.next(), words.next()) {
+                        broken_maps.push(name.to_string());
+                    }
+                    errors.push(e)
+                }
             }
             continue;
         }
@@ -364,6 +374,7 @@ pub fn assemble(name: &str, text: &str, syntax: Option<Syntax>) -> Result<Progra
                     }
                     other => other,
                 },
+                None if broken_maps.contains(&name) => stmt.insn,
                 None => {
                     let mut e = AsmError::new(mspan, format!("unknown map `{name}`"));
                     e = match search().then(|| closest(&name, maps.iter().map(|m| m.name.as_str()))).flatten() {
