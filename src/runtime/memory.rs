@@ -695,39 +695,33 @@ impl Memory {
 
     /// Writes `data` for a helper.
     pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), Fault> {
-        if data.is_empty() {
-            return Ok(());
+        if !data.is_empty() {
+            self.write_target(addr, data.len())?.copy_from_slice(data);
         }
-        let (b, o) = self.find(addr, data.len(), Access::Write)?;
-        if let Backing::Stack(f) = b {
-            self.stack_dirty = self.stack_dirty.max(f + 1);
-        }
-        match self.backing_mut(b).get_mut(o..o + data.len()) {
-            Some(s) => {
-                s.copy_from_slice(data);
-                Ok(())
-            }
-            None => Err(Fault(self.describe(addr, data.len(), Access::Write))),
-        }
+        Ok(())
     }
 
     /// Writes `len` zero bytes at `addr` (checked as one write), without a buffer of `len`
     /// bytes: a helper's size argument may be anything an unverified program passes.
     pub fn zero_bytes(&mut self, addr: u64, len: usize) -> Result<(), Fault> {
-        if len == 0 {
-            return Ok(());
+        if len != 0 {
+            self.write_target(addr, len)?.fill(0);
         }
+        Ok(())
+    }
+
+    /// The `len` bytes a helper writes at `addr` (checked as one write; a stack frame written
+    /// is marked for the next setup to zero).
+    fn write_target(&mut self, addr: u64, len: usize) -> Result<&mut [u8], Fault> {
         let (b, o) = self.find(addr, len, Access::Write)?;
         if let Backing::Stack(f) = b {
             self.stack_dirty = self.stack_dirty.max(f + 1);
         }
-        match self.backing_mut(b).get_mut(o..o.saturating_add(len)) {
-            Some(s) => {
-                s.fill(0);
-                Ok(())
-            }
-            None => Err(Fault(self.describe(addr, len, Access::Write))),
+        let end = o.saturating_add(len);
+        if self.backing_mut(b).get(o..end).is_none() {
+            return Err(Fault(self.describe(addr, len, Access::Write)));
         }
+        Ok(&mut self.backing_mut(b)[o..end])
     }
 }
 

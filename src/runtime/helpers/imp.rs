@@ -268,7 +268,7 @@ pub fn skb_load_bytes(env: &mut dyn HelperEnv, a: [u64; 5]) -> R {
             Ok(0)
         }
         None => {
-            env.write(a[2], &vec![0; len])?;
+            env.zero(a[2], len)?;
             Ok(neg(libc::EFAULT))
         }
     }
