@@ -123,14 +123,22 @@ fn mov(env: &mut Env, st: &mut VState, width: Width, dst: Reg, src: Operand, op:
                         s.id = env.new_id();
                         st.cur_mut().regs[r.idx()].id = s.id;
                     }
-                    let mut v = RegState::scalar(s.var.zext32());
+                    // `zext_32_to_64` then `reg_bounds_sync`: a negative 32-bit constant becomes a
+                    // 64-bit constant in every view, not just in the tnum.
+                    let mut var = s.var.zext32();
+                    var.sync();
+                    let mut v = RegState::scalar(var);
                     v.id = if fits { s.id } else { 0 };
                     v
                 }
                 (_, _) if s.kind == RegKind::Scalar => {
                     RegState::scalar(ScalarValue::constant(0).alu(op, width, &s.var))
                 }
-                (Width::W32, _) => RegState::scalar(ScalarValue::unknown().zext32()),
+                (Width::W32, _) => {
+                    let mut var = ScalarValue::unknown().zext32();
+                    var.sync();
+                    RegState::scalar(var)
+                }
                 (Width::W64, _) => RegState::unknown(),
             }
         }
