@@ -77,7 +77,7 @@ fn hunt() {
     let mut found: std::collections::BTreeMap<String, (u32, String)> = Default::default();
     // Same verdict and instruction, other words: reported, not failed (the corpus holds the
     // messages to account).
-    let mut worded_differently: std::collections::BTreeMap<String, u32> = Default::default();
+    let mut worded_differently: std::collections::BTreeMap<String, (u32, String)> = Default::default();
     for _ in 0..n {
         let (body, pro) = strategy.new_tree(&mut runner).expect("a program").current();
         let text = build(&body, &pro);
@@ -90,7 +90,13 @@ fn hunt() {
             let ours = verdict_of(&v);
             if let Verdict::Reject { message, .. } = &ours {
                 if message != theirs {
-                    *worded_differently.entry(format!("{theirs}\n    ebpf-lab: {message}")).or_insert(0) += 1;
+                    let e = worded_differently
+                        .entry(format!("{theirs}\n    ebpf-lab: {message}"))
+                        .or_insert((0, text.clone()));
+                    e.0 += 1;
+                    if text.len() < e.1.len() {
+                        e.1 = text.clone();
+                    }
                 }
             }
         }
@@ -108,10 +114,10 @@ fn hunt() {
     }
     let total: u32 = found.values().map(|(c, _)| c).sum();
     println!("verifier hunt: {n} programs, kernel accepted {accepted}, disagreements {total}");
-    let reworded: u32 = worded_differently.values().sum();
+    let reworded: u32 = worded_differently.values().map(|(c, _)| c).sum();
     println!("rejections worded differently: {reworded}");
-    for (pair, count) in &worded_differently {
-        println!("  {count} x kernel: {pair}");
+    for (pair, (count, example)) in &worded_differently {
+        println!("  {count} x kernel: {pair}\n{example}");
     }
     for (key, (count, example)) in &found {
         println!("--- {count} x {key}\n{example}");

@@ -410,8 +410,10 @@ fn stack_read(env: &mut Env, st: &mut VState, frame: usize, at: i32, size: u32, 
             if reg.kind != RegKind::Scalar {
                 return Err(verr("invalid size of register fill", &[n]));
             }
-            let top = (at as i64 + size as i64) % 8 == 0;
-            if size <= spill && top {
+            // `bpf_stack_narrow_access_ok` (little-endian): the read starts where the spill
+            // does, at the slot's lowest address, and so reads its low bytes.
+            let at_spill = at % 8 == 0;
+            if size <= spill && at_spill {
                 let mut r = reg;
                 if r.var.umax >> (8 * size).min(63) != 0 && size < 8 {
                     r.id = 0;

@@ -153,9 +153,16 @@ impl RegState {
         self.const_value() == Some(0)
     }
 
-    /// True when the pointer cannot be NULL (`reg_not_null`, for the types modelled).
+    /// True when the pointer cannot be NULL (`reg_not_null`, for the types modelled). Only the
+    /// kernel's list counts: map values and keys, sockets, ring buffer memory and map
+    /// references. A stack, context or packet pointer is never NULL either, but the kernel does
+    /// not decide `fp != 0`, and explores both edges.
     pub fn not_null(&self) -> bool {
-        self.is_pointer() && !self.maybe_null
+        !self.maybe_null
+            && matches!(
+                self.kind,
+                RegKind::MapValue | RegKind::MapKey | RegKind::SockCommon | RegKind::RingbufMem | RegKind::MapPtr
+            )
     }
 
     /// The kernel's `reg_type_str`: `map_value_or_null`, `fp`, `scalar`, `ringbuf_mem_or_null`.
