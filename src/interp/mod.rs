@@ -266,16 +266,12 @@ impl Vm {
     /// calls: every move of it costs).
     #[inline(always)]
     fn outcome(&mut self, r0: u64, st: &mut State) -> RunOutcome {
-        let mut out = RunOutcome {
-            r0,
-            insns_executed: st.executed,
-            packet_out: None,
-            ctx_out: None,
-            trace_lines: std::mem::take(&mut st.trace_lines),
-            exec_trace: std::mem::take(&mut st.exec_trace),
-            tunnel_key: None,
-            redirect: None,
-        };
+        let mut out = RunOutcome { r0, insns_executed: st.executed, ..RunOutcome::default() };
+        if !st.trace_lines.is_empty() || !st.exec_trace.is_empty() {
+            let notes = out.notes_mut();
+            notes.trace_lines = std::mem::take(&mut st.trace_lines);
+            notes.exec_trace = std::mem::take(&mut st.exec_trace);
+        }
         self.mem.lend_outputs(self.prog.prog_type, &mut out);
         out
     }

@@ -268,7 +268,10 @@ impl JitVm {
             self.charged = self.options.budget - ctx.room;
             (ctx.regs[0], rt.trace)
         };
-        let mut out = RunOutcome { r0, trace_lines: trace, ..RunOutcome::default() };
+        let mut out = RunOutcome::new(r0);
+        if !trace.is_empty() {
+            out.notes_mut().trace_lines = trace;
+        }
         self.mem.lend_outputs(self.programs[0].0.prog_type, &mut out);
         Ok(out)
     }

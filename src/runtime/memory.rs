@@ -522,7 +522,8 @@ impl Memory {
     /// The window of region `i`, as [`Memory::resolve`] would hand it out, without the search:
     /// for engines that cache the packet or input buffer before a run. `None` for the stacks
     /// (whose use [`Memory::resolve`] records in `stack_dirty`) and the context (checked per
-    /// access).
+    /// access). Inlined: the JIT takes its first window this way on every run.
+    #[inline]
     pub fn window(&mut self, i: usize) -> Option<Window> {
         let r = self.regions.get(i)?;
         if r.checked || matches!(r.backing, Backing::Stack(_) | Backing::Ctx) {

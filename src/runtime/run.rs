@@ -109,8 +109,10 @@ impl Default for RunOptions {
     }
 }
 
-/// The result of a successful run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The result of a successful run. Small (56 bytes) and cheap to drop: what most runs never
+/// produce (trace lines, the step trace, a tunnel key, a redirect) sits behind one pointer,
+/// allocated only when a run has any of it.
+#[derive(Clone, Debug, Default)]
 pub struct RunOutcome {
     /// The program's return value (all 64 bits of `r0`).
     pub r0: u64,
@@ -120,6 +122,13 @@ pub struct RunOutcome {
     pub packet_out: Option<OutBytes>,
     /// The context after the run (`syscall` programs, `__sk_buff` of tc programs).
     pub ctx_out: Option<OutBytes>,
+    /// The rare outputs; `None` when all are empty.
+    pub(crate) notes: Option<Box<RunNotes>>,
+}
+
+/// What a run reports besides r0 and its buffers, when it has anything to say.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunNotes {
     /// Lines printed with `bpf_trace_printk`.
     pub trace_lines: Vec<String>,
     /// Per-instruction trace in the verifier log's notation, when [`RunOptions::trace`] is set.
@@ -130,6 +139,73 @@ pub struct RunOutcome {
     /// kernel, whose test run does not tell).
     pub redirect: Option<String>,
 }
+
+impl RunNotes {
+    /// Whether there is nothing to report.
+    fn is_empty(&self) -> bool {
+        self.trace_lines.is_empty()
+            && self.exec_trace.is_empty()
+            && self.tunnel_key.is_none()
+            && self.redirect.is_none()
+    }
+}
+
+/// No notes and empty notes are the same outcome.
+static NO_NOTES: RunNotes =
+    RunNotes { trace_lines: Vec::new(), exec_trace: Vec::new(), tunnel_key: None, redirect: None };
+
+impl RunOutcome {
+    /// An outcome with return value `r0` and nothing else.
+    pub fn new(r0: u64) -> RunOutcome {
+        RunOutcome { r0, ..RunOutcome::default() }
+    }
+
+    /// The rare outputs (empty ones when the run had none).
+    pub fn notes(&self) -> &RunNotes {
+        self.notes.as_deref().unwrap_or(&NO_NOTES)
+    }
+
+    /// Sets the rare outputs (keeps no allocation when they are all empty).
+    pub fn set_notes(&mut self, notes: RunNotes) {
+        self.notes = (!notes.is_empty()).then(|| Box::new(notes));
+    }
+
+    /// The rare outputs, to fill in (allocated on first use: call it only with something to add).
+    pub fn notes_mut(&mut self) -> &mut RunNotes {
+        self.notes.get_or_insert_with(Box::default)
+    }
+
+    /// Lines printed with `bpf_trace_printk`.
+    pub fn trace_lines(&self) -> &[String] {
+        &self.notes().trace_lines
+    }
+
+    /// Per-instruction trace in the verifier log's notation, when [`RunOptions::trace`] is set.
+    pub fn exec_trace(&self) -> &[String] {
+        &self.notes().exec_trace
+    }
+
+    /// The `struct bpf_tunnel_key` (44 bytes) the program set with `bpf_skb_set_tunnel_key`.
+    pub fn tunnel_key(&self) -> Option<&[u8]> {
+        self.notes().tunnel_key.as_deref()
+    }
+
+    /// The redirect target `bpf_redirect`/`bpf_redirect_map` recorded last (`None` from the
+    /// kernel, whose test run does not tell).
+    pub fn redirect(&self) -> Option<&str> {
+        self.notes().redirect.as_deref()
+    }
+}
+
+impl PartialEq for RunOutcome {
+    fn eq(&self, other: &RunOutcome) -> bool {
+        (self.r0, self.insns_executed, &self.packet_out, &self.ctx_out)
+            == (other.r0, other.insns_executed, &other.packet_out, &other.ctx_out)
+            && self.notes() == other.notes()
+    }
+}
+
+impl Eq for RunOutcome {}
 
 impl Memory {
     /// Empty memory with the maps `prog` declares (per-CPU maps with `options.ncpus` copies).
@@ -422,7 +498,7 @@ impl Memory {
     /// until the next [`Memory::setup`].
     #[inline]
     pub fn outcome(&mut self, pt: ProgType, r0: u64) -> RunOutcome {
-        let mut out = RunOutcome { r0, ..RunOutcome::default() };
+        let mut out = RunOutcome::new(r0);
         self.lend_outputs(pt, &mut out);
         out
     }
@@ -431,9 +507,10 @@ impl Memory {
     /// recorded (tunnel key, redirect target).
     #[inline(always)]
     pub fn lend_outputs(&mut self, pt: ProgType, out: &mut RunOutcome) {
-        // What the helpers recorded (usually nothing: no allocation).
-        out.tunnel_key.clone_from(&self.skb.tunnel_key);
-        out.redirect.clone_from(&self.redirect);
+        // What the helpers recorded (usually nothing: one test, no allocation).
+        if self.skb.tunnel_key.is_some() || self.redirect.is_some() {
+            self.note_helper_records(out);
+        }
         if let Some((data_field, end_field)) = self.packet_fields {
             let base = memory::PACKET_BASE as usize;
             // An XDP test run hands back the metadata too: from `data_meta` on.
@@ -464,6 +541,18 @@ impl Memory {
             let len = self.ctx.len();
             out.ctx_out = Some(self.ctx_lent.lend(&mut self.ctx, 0, len));
         }
+    }
+}
+
+impl Memory {
+    /// Moves what the helpers recorded (tunnel key, redirect target) into `out`'s notes; the
+    /// next setup starts them afresh anyway. Out of line: most runs record nothing.
+    #[cold]
+    #[inline(never)]
+    fn note_helper_records(&mut self, out: &mut RunOutcome) {
+        let notes = out.notes_mut();
+        notes.tunnel_key = self.skb.tunnel_key.take();
+        notes.redirect = self.redirect.take();
     }
 }
 
