@@ -123,7 +123,28 @@ pub struct RunOutcome {
     /// The context after the run (`syscall` programs, `__sk_buff` of tc programs).
     pub ctx_out: Option<OutBytes>,
     /// The rare outputs; `None` when all are empty.
-    pub(crate) notes: Option<Box<RunNotes>>,
+    pub(crate) notes: Notes,
+}
+
+/// [`RunOutcome`]'s rare outputs, boxed. Dropping an outcome without them costs one test
+/// inline (the compiler's own drop of the `Option<Box<_>>` is an out-of-line call).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Notes(Option<Box<RunNotes>>);
+
+impl Drop for Notes {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if let Some(notes) = self.0.take() {
+            drop_notes(notes);
+        }
+    }
+}
+
+/// Frees notes, out of line (see [`Notes`]).
+#[cold]
+#[inline(never)]
+fn drop_notes(notes: Box<RunNotes>) {
+    drop(notes);
 }
 
 /// What a run reports besides r0 and its buffers, when it has anything to say.
@@ -162,17 +183,17 @@ impl RunOutcome {
 
     /// The rare outputs (empty ones when the run had none).
     pub fn notes(&self) -> &RunNotes {
-        self.notes.as_deref().unwrap_or(&NO_NOTES)
+        self.notes.0.as_deref().unwrap_or(&NO_NOTES)
     }
 
     /// Sets the rare outputs (keeps no allocation when they are all empty).
     pub fn set_notes(&mut self, notes: RunNotes) {
-        self.notes = (!notes.is_empty()).then(|| Box::new(notes));
+        self.notes.0 = (!notes.is_empty()).then(|| Box::new(notes));
     }
 
     /// The rare outputs, to fill in (allocated on first use: call it only with something to add).
     pub fn notes_mut(&mut self) -> &mut RunNotes {
-        self.notes.get_or_insert_with(Box::default)
+        self.notes.0.get_or_insert_with(Box::default)
     }
 
     /// Lines printed with `bpf_trace_printk`.
@@ -426,8 +447,15 @@ impl Memory {
 
     /// Fills the packet buffer: zeroed headroom (kept from the last run unless a program moved
     /// its pointers into it), then `bytes`.
+    #[inline(always)]
     fn fill_packet(&mut self, bytes: &[u8]) {
         let headroom = memory::PACKET_HEADROOM as usize;
+        if !self.headroom_dirty && self.packet.len() == headroom + bytes.len() {
+            // A packet of the last run's length (the buffer came back from its outcome): the
+            // bytes go over the old ones, with no length bookkeeping.
+            self.packet[headroom..].copy_from_slice(bytes);
+            return;
+        }
         if self.headroom_dirty || self.packet.len() < headroom {
             self.packet.clear();
             self.packet.resize(headroom, 0);
