@@ -97,7 +97,7 @@ impl State {
     }
 
     /// Back to [`State::new`]`(false)`, keeping the vectors' room.
-    #[inline(always)]
+    #[cold]
     fn reset(&mut self) {
         self.regs = [0; 16];
         self.frames.clear();
@@ -207,21 +207,48 @@ impl Vm {
     /// Runs the program on `input`.
     #[inline]
     pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
-        // The state is kept by the VM between runs and lent out, never moved: a run builds,
-        // copies and drops no machine.
-        let mut st = self.spare_state.take().unwrap_or_else(|| Box::new(State::new(false)));
-        st.reset();
-        let result = self.run_on(&mut st, input);
-        self.spare_state = Some(st);
-        result
+        let (r0, st) = self.run_to_exit(input)?;
+        Ok(self.finish(r0, st))
     }
 
-    /// [`Vm::run`] on the reset state `st`.
+    /// [`Vm::run`] up to the program's `exit`: r0 and the state, for [`Vm::finish`]. The state
+    /// is kept by the VM between runs, at rest, and lent out, never moved: a run builds,
+    /// copies and drops no machine.
     #[inline(always)]
-    fn run_on(&mut self, st: &mut State, input: &Input) -> Result<RunOutcome, RuntimeError> {
-        self.start(st, input)?;
-        let r0 = if self.options.trace { self.exec::<true>(st) } else { self.exec::<false>(st) }?;
-        Ok(self.outcome(r0, st))
+    pub(crate) fn run_to_exit(&mut self, input: &Input) -> Result<(u64, Box<State>), RuntimeError> {
+        let mut st = self.spare_state.take().unwrap_or_else(|| Box::new(State::new(false)));
+        let r0 = self.start(&mut st, input).and_then(|()| {
+            if self.options.trace {
+                self.exec::<true>(&mut st)
+            } else {
+                self.exec::<false>(&mut st)
+            }
+        });
+        match r0 {
+            Ok(r0) => Ok((r0, st)),
+            Err(e) => {
+                // A fault can leave anything behind (frames, callbacks, trace lines).
+                st.reset();
+                self.spare_state = Some(st);
+                Err(e)
+            }
+        }
+    }
+
+    /// The outcome of a run that reached its `exit` with `r0`; puts the state back at rest.
+    /// The outcome is the last thing built, so it lands in the caller's slot (see
+    /// [`Memory::finish_run`]).
+    #[inline(always)]
+    pub(crate) fn finish(&mut self, r0: u64, mut st: Box<State>) -> RunOutcome {
+        let insns = st.executed;
+        let mut trace_lines = std::mem::take(&mut st.trace_lines);
+        let mut exec_trace = std::mem::take(&mut st.exec_trace);
+        // At its `exit` a run has unwound its frames, taken its tail call and ended its
+        // callbacks: only the registers and the tail-call count are left to reset.
+        st.regs = [0; 16];
+        st.tail_calls = 0;
+        self.spare_state = Some(st);
+        self.mem.finish_run(self.prog.prog_type, r0, insns, &mut trace_lines, &mut exec_trace)
     }
 
     /// Runs with `record`: traced, keeping the machine after each instruction (see [`steps`]).
@@ -238,7 +265,8 @@ impl Vm {
         let traced = self.options.trace || st.steps.is_some();
         let r0 = if traced { self.exec::<true>(&mut st) } else { self.exec::<false>(&mut st) };
         let recorded = st.steps.take().map(|steps| steps::Recorded { start, steps });
-        (r0.map(|r0| self.outcome(r0, &mut st)), recorded)
+        let pt = self.prog.prog_type;
+        (r0.map(|r0| self.mem.finish_run(pt, r0, st.executed, &mut st.trace_lines, &mut st.exec_trace)), recorded)
     }
 
     /// Puts the machine before the first instruction into `st`.
@@ -260,20 +288,6 @@ impl Vm {
     #[inline(always)]
     fn setup(&mut self, input: &Input) -> Result<u64, RuntimeError> {
         self.mem.setup(&self.prog, input)
-    }
-
-    /// The outcome of a run that returned `r0`, built in place (it is returned through two
-    /// calls: every move of it costs).
-    #[inline(always)]
-    fn outcome(&mut self, r0: u64, st: &mut State) -> RunOutcome {
-        let mut out = RunOutcome { r0, insns_executed: st.executed, ..RunOutcome::default() };
-        if !st.trace_lines.is_empty() || !st.exec_trace.is_empty() {
-            let notes = out.notes_mut();
-            notes.trace_lines = std::mem::take(&mut st.trace_lines);
-            notes.exec_trace = std::mem::take(&mut st.exec_trace);
-        }
-        self.mem.lend_outputs(self.prog.prog_type, &mut out);
-        out
     }
 
     /// Makes `programs[index]` the running program.

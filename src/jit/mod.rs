@@ -72,6 +72,9 @@ pub struct JitVm {
     rng: u64,
     /// What the last successful run charged to the budget.
     charged: u64,
+    /// The `bpf_trace_printk` lines of the run in progress (empty between runs: the outcome
+    /// takes them).
+    trace_lines: Vec<String>,
     /// Context accesses validated in earlier runs (see `Rt::ctx_seen`).
     ctx_seen: Vec<(u64, u64)>,
     /// Every program's site cache, one after the other (see `JitCtx::sites`).
@@ -118,6 +121,7 @@ impl JitVm {
             options,
             clock,
             charged: 0,
+            trace_lines: Vec::new(),
             ctx_seen: Vec::new(),
         };
         vm.update_dirty_frames();
@@ -205,10 +209,24 @@ impl JitVm {
     }
 
     /// Runs the program on `input`.
-    // Inlined into its callers: the outcome is then built in place rather than copied out
-    // through each `Result` it passes.
     #[inline]
     pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
+        let r0 = self.run_to_exit(input)?;
+        Ok(self.finish(r0))
+    }
+
+    /// The outcome of a run that reached its `exit` with `r0`. The outcome is the last thing
+    /// built, so it lands in the caller's slot (see [`Memory::finish_run`]).
+    #[inline(always)]
+    pub(crate) fn finish(&mut self, r0: u64) -> RunOutcome {
+        let pt = self.programs[0].0.prog_type;
+        self.mem.finish_run(pt, r0, 0, &mut self.trace_lines, &mut Vec::new())
+    }
+
+    /// [`JitVm::run`] up to the program's `exit`: r0, with the `bpf_trace_printk` lines in
+    /// `trace_lines`, for [`JitVm::finish`].
+    #[inline(always)]
+    pub(crate) fn run_to_exit(&mut self, input: &Input) -> Result<u64, RuntimeError> {
         let r1 = self.mem.setup(&self.programs[0].0, input)?;
         if self.mem.ctx.len() != self.sites_ctx_len {
             // What the layout allows may change with the context's length.
@@ -224,15 +242,14 @@ impl JitVm {
         if let Input::Mem(data) = input {
             regs[2] = data.len() as u64;
         }
-        // The run's borrows of `self` end with this block, so the outcome is built once, in the
-        // caller's slot, instead of being assembled and then copied out.
-        let (r0, trace) = {
+        // (The run's borrows of `self` end with this block.)
+        let r0 = {
             let mut rt = Rt {
                 mem: &mut self.mem,
                 options: &self.options,
                 clock: &mut self.clock,
                 rng: &mut self.rng,
-                trace: Vec::new(),
+                trace: std::mem::take(&mut self.trace_lines),
                 error: None,
                 tail: None,
                 tail_calls: 0,
@@ -266,14 +283,11 @@ impl JitVm {
                 return Err(fault_of(&mut rt));
             }
             self.charged = self.options.budget - ctx.room;
-            (ctx.regs[0], rt.trace)
+            // (Moved out, not taken: what is left of `rt` then drops inline.)
+            self.trace_lines = rt.trace;
+            ctx.regs[0]
         };
-        let mut out = RunOutcome::new(r0);
-        if !trace.is_empty() {
-            out.notes_mut().trace_lines = trace;
-        }
-        self.mem.lend_outputs(self.programs[0].0.prog_type, &mut out);
-        Ok(out)
+        Ok(r0)
     }
 }
 

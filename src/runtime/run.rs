@@ -526,19 +526,42 @@ impl Memory {
     /// until the next [`Memory::setup`].
     #[inline]
     pub fn outcome(&mut self, pt: ProgType, r0: u64) -> RunOutcome {
-        let mut out = RunOutcome::new(r0);
-        self.lend_outputs(pt, &mut out);
-        out
+        self.finish_run(pt, r0, 0, &mut Vec::new(), &mut Vec::new())
     }
 
-    /// Sets `out`'s packet and context as [`Memory::outcome`] describes, and what the helpers
-    /// recorded (tunnel key, redirect target).
+    /// The outcome of a run that returned `r0` after `insns_executed` instructions, printing
+    /// `trace_lines` and stepping through `exec_trace` (both moved out): [`Memory::outcome`]'s
+    /// packet and context, and what the helpers recorded (tunnel key, redirect target).
+    /// Inlined and built as one struct literal at the end, so the outcome is written straight
+    /// into the caller's return slot: each copy of it through a `Result` cost a dozen
+    /// instructions, on runs whose whole cost is a few hundred.
     #[inline(always)]
-    pub fn lend_outputs(&mut self, pt: ProgType, out: &mut RunOutcome) {
-        // What the helpers recorded (usually nothing: one test, no allocation).
-        if self.skb.tunnel_key.is_some() || self.redirect.is_some() {
-            self.note_helper_records(out);
-        }
+    pub fn finish_run(
+        &mut self,
+        pt: ProgType,
+        r0: u64,
+        insns_executed: u64,
+        trace_lines: &mut Vec<String>,
+        exec_trace: &mut Vec<String>,
+    ) -> RunOutcome {
+        // Usually nothing to note: a few tests, no allocation.
+        let notes = if trace_lines.is_empty()
+            && exec_trace.is_empty()
+            && self.skb.tunnel_key.is_none()
+            && self.redirect.is_none()
+        {
+            Notes::default()
+        } else {
+            self.notes_of(trace_lines, exec_trace)
+        };
+        let (packet_out, ctx_out) = self.lend_outputs(pt);
+        RunOutcome { r0, insns_executed, packet_out, ctx_out, notes }
+    }
+
+    /// The packet and the context after a run, as [`Memory::outcome`] describes.
+    #[inline(always)]
+    fn lend_outputs(&mut self, pt: ProgType) -> (Option<OutBytes>, Option<OutBytes>) {
+        let mut packet_out = None;
         if let Some((data_field, end_field)) = self.packet_fields {
             let base = memory::PACKET_BASE as usize;
             // An XDP test run hands back the metadata too: from `data_meta` on.
@@ -557,30 +580,34 @@ impl Memory {
                     None => {
                         let mut packet = vec![0; ctx::ETH_HLEN];
                         packet.extend_from_slice(self.packet.get(data..end).unwrap_or(&[]));
-                        out.packet_out = Some(OutBytes::new(packet));
+                        packet_out = Some(OutBytes::new(packet));
                     }
                 }
             }
-            if out.packet_out.is_none() {
-                out.packet_out = Some(self.packet_lent.lend(&mut self.packet, data, end));
+            if packet_out.is_none() {
+                packet_out = Some(self.packet_lent.lend(&mut self.packet, data, end));
             }
         }
+        let mut ctx_out = None;
         if pt.is_skb() || matches!(pt, ProgType::Syscall | ProgType::CgroupSock) {
             let len = self.ctx.len();
-            out.ctx_out = Some(self.ctx_lent.lend(&mut self.ctx, 0, len));
+            ctx_out = Some(self.ctx_lent.lend(&mut self.ctx, 0, len));
         }
+        (packet_out, ctx_out)
     }
-}
 
-impl Memory {
-    /// Moves what the helpers recorded (tunnel key, redirect target) into `out`'s notes; the
-    /// next setup starts them afresh anyway. Out of line: most runs record nothing.
+    /// The notes of a run that has some: the engine's trace lines and step trace, and what
+    /// the helpers recorded (moved: the next setup starts them afresh anyway). Out of line:
+    /// most runs have none.
     #[cold]
     #[inline(never)]
-    fn note_helper_records(&mut self, out: &mut RunOutcome) {
-        let notes = out.notes_mut();
-        notes.tunnel_key = self.skb.tunnel_key.take();
-        notes.redirect = self.redirect.take();
+    fn notes_of(&mut self, trace_lines: &mut Vec<String>, exec_trace: &mut Vec<String>) -> Notes {
+        Notes(Some(Box::new(RunNotes {
+            trace_lines: std::mem::take(trace_lines),
+            exec_trace: std::mem::take(exec_trace),
+            tunnel_key: self.skb.tunnel_key.take(),
+            redirect: self.redirect.take(),
+        })))
     }
 }
 
