@@ -292,7 +292,8 @@ impl Memory {
     /// Forgets the last-hit region: call it whenever a backing buffer may have been
     /// reallocated (the buffers behind the table were refilled, a helper ran).
     pub fn forget_hot(&mut self) {
-        self.hot = Hot::default();
+        // A zero length never matches: one store, on every run's setup and every helper call.
+        self.hot.len = 0;
     }
 
     /// Replaces the region table (keeps the buffers).
