@@ -636,3 +636,22 @@ pub fn check_inner(prog: &Program, outer: usize, inner: usize) -> Result<(), Str
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_are_boxed_only_when_there_are_some_and_compare_by_content() {
+        assert_eq!(std::mem::size_of::<RunOutcome>(), 56, "an outcome stays seven words");
+        let mut a = RunOutcome::new(7);
+        a.set_notes(RunNotes::default());
+        assert!(a.notes.0.is_none(), "empty notes allocate nothing");
+        let mut b = RunOutcome::new(7);
+        b.notes_mut();
+        assert_eq!(a, b, "no notes and empty notes are the same outcome");
+        b.notes_mut().redirect = Some("ifindex 2".into());
+        assert_ne!(a, b);
+        assert_eq!((b.redirect(), a.redirect(), a.trace_lines().len()), (Some("ifindex 2"), None, 0));
+    }
+}
