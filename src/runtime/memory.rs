@@ -400,6 +400,14 @@ impl Memory {
         }
     }
 
+    /// The host address of `len` bytes at `start` in backing `b`, when the buffer holds them:
+    /// what [`Memory::window`] finds, for an engine that already knows the region (its buffer
+    /// may have moved since).
+    #[inline(always)]
+    pub fn backing_host(&mut self, b: Backing, start: usize, len: u64) -> Option<*mut u8> {
+        Some(self.backing_mut(b).get_mut(start..start.checked_add(len as usize)?)?.as_mut_ptr())
+    }
+
     fn backing_mut(&mut self, b: Backing) -> &mut [u8] {
         match b {
             Backing::Stack(f) => self.stack.get_mut(f * STACK_SIZE..(f + 1) * STACK_SIZE).unwrap_or(&mut []),
