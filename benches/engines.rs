@@ -304,6 +304,10 @@ fn main() {
     if let Ok(spec) = std::env::var("ENGINES_BENCH_RUNS") {
         return count_runs(&spec);
     }
+    // `ENGINES_BENCH_FIXED=1` prints only the fixed cost of a run (a few seconds).
+    if std::env::var_os("ENGINES_BENCH_FIXED").is_some() {
+        return fixed_cost();
+    }
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(200))
         .measurement_time(Duration::from_millis(500))

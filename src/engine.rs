@@ -115,7 +115,10 @@ impl Engine for Vm {
     }
 
     fn run(&mut self, input: &Input) -> Result<EngineRun, EngineError> {
-        Ok(EngineRun { outcome: Vm::run(self, input)?, r0_bits: 64 })
+        // Not through `Vm::run`: the outcome is built here, in the returned value, rather than
+        // moved out of a `Result` into another.
+        let (r0, st) = self.run_to_exit(input)?;
+        Ok(EngineRun { outcome: self.finish(r0, st), r0_bits: 64 })
     }
 
     fn map_entries(&self, name: &str) -> Option<MapEntries> {
@@ -134,7 +137,9 @@ impl Engine for JitVm {
     }
 
     fn run(&mut self, input: &Input) -> Result<EngineRun, EngineError> {
-        Ok(EngineRun { outcome: JitVm::run(self, input)?, r0_bits: 64 })
+        // Not through `JitVm::run`: the outcome is built here, in the returned value.
+        let r0 = self.run_to_exit(input)?;
+        Ok(EngineRun { outcome: self.finish(r0), r0_bits: 64 })
     }
 
     fn map_entries(&self, name: &str) -> Option<MapEntries> {

@@ -125,7 +125,7 @@ fn every_corpus_program_is_accepted_and_every_engine_agrees() {
             // target included (the kernel's test run does not report that one).
             let j = jit.run(&inp).unwrap_or_else(|e| panic!("{name} on {what}: jit: {e}"));
             assert_eq!(j.outcome.r0, i.outcome.r0, "{name} on {what}: jit r0");
-            assert_eq!(j.outcome.redirect, i.outcome.redirect, "{name} on {what}: jit redirect");
+            assert_eq!(j.outcome.redirect(), i.outcome.redirect(), "{name} on {what}: jit redirect");
             // The kernel's perf event records and AF_XDP sockets are not read back.
             for m in p.maps.iter().filter(|m| !matches!(m.map_type, MapType::PerfEventArray | MapType::Xskmap)) {
                 let sorted = |mut e: Vec<(Vec<u8>, Vec<u8>)>| {

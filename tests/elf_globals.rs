@@ -86,7 +86,7 @@ fn global_sections_become_array_maps_reached_by_map_value_loads() {
     let mut vm = Vm::new(&p).unwrap();
     let first = vm.run(&input).unwrap();
     assert_eq!(first.r0, 2, "3 <= 10: XDP_PASS");
-    assert_eq!(first.trace_lines, vec!["limit 10".to_string()], "the format string comes from .rodata.str1.1");
+    assert_eq!(first.trace_lines(), ["limit 10".to_string()], "the format string comes from .rodata.str1.1");
     for _ in 0..3 {
         vm.run(&input).unwrap();
     }

@@ -278,7 +278,7 @@ fn trace_printk_prints_lines_and_rejects_bad_formats() {
         let out = run_ok(&printk(fmt, size), &syscall_input());
         let what = String::from_utf8_lossy(fmt);
         assert_eq!(out.r0 as i64, want, "{what:?}");
-        assert_eq!(out.trace_lines, line.map(String::from).into_iter().collect::<Vec<_>>(), "{what:?}");
+        assert_eq!(out.trace_lines(), line.map(String::from).into_iter().collect::<Vec<_>>(), "{what:?}");
     }
 }
 

@@ -240,8 +240,8 @@ exit
 ";
     let p = prog(src);
     let out = run_ok(&p, &Input::mem(vec![]));
-    assert_eq!(out.trace_lines.len(), 1);
-    assert!(out.trace_lines[0].starts_with("hi"), "{:?}", out.trace_lines);
+    assert_eq!(out.trace_lines().len(), 1);
+    assert!(out.trace_lines()[0].starts_with("hi"), "{:?}", out.trace_lines());
     let mut vm = Vm::with_options(&p, RunOptions { cpu: 3, ..RunOptions::default() }).unwrap();
     assert_eq!(vm.run(&Input::mem(vec![])).unwrap().r0, 3);
 }
@@ -277,8 +277,8 @@ fn exec_trace_in_verifier_notation() {
         .unwrap()
         .run(&Input::mem(vec![]))
         .unwrap();
-    assert_eq!(out.exec_trace.len(), 4);
-    assert_eq!(out.exec_trace[1], "1: (07) r1 += 8 ; R1=16");
-    assert_eq!(out.exec_trace[2], "2: (bf) r0 = r1 ; R0=16");
-    assert_eq!(out.exec_trace[3], "3: (95) exit");
+    assert_eq!(out.exec_trace().len(), 4);
+    assert_eq!(out.exec_trace()[1], "1: (07) r1 += 8 ; R1=16");
+    assert_eq!(out.exec_trace()[2], "2: (bf) r0 = r1 ; R0=16");
+    assert_eq!(out.exec_trace()[3], "3: (95) exit");
 }

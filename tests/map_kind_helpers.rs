@@ -46,7 +46,7 @@ fn agree(runs: &[Ran], want: u64, what: &str) {
     for (name, run, _) in runs {
         assert_eq!(run.outcome.r0 as u32 as u64, want, "{what}: {name}'s r0");
     }
-    assert_eq!(runs[0].1.outcome.redirect, runs[1].1.outcome.redirect, "{what}: redirect, interp vs jit");
+    assert_eq!(runs[0].1.outcome.redirect(), runs[1].1.outcome.redirect(), "{what}: redirect, interp vs jit");
 }
 
 #[test]
@@ -72,7 +72,7 @@ fn redirect_map_answers_like_the_kernel_for_every_flag() {
         );
         let runs = run_all(&text, &Input::xdp(vec![0; 60]), &fills, "ports");
         agree(&runs, want, &format!("flags {flags} key {key}"));
-        let target = runs[0].1.outcome.redirect.clone();
+        let target = runs[0].1.outcome.redirect().map(String::from);
         match (want, flags & 8) {
             (4, 0) => assert_eq!(target.as_deref(), Some("devmap ports[0] (ifindex 1)")),
             (4, _) => assert_eq!(target.as_deref(), Some("devmap ports (broadcast)")),
@@ -101,7 +101,7 @@ fn redirect_answers_per_program_type() {
             ("tc", 7) => Some("ifindex 1 egress (bpf_redirect)"),
             _ => None,
         };
-        assert_eq!(runs[0].1.outcome.redirect.as_deref(), expected, "{prog} flags {flags}");
+        assert_eq!(runs[0].1.outcome.redirect(), expected, "{prog} flags {flags}");
     }
 }
 

@@ -127,8 +127,8 @@ fn check(text: &str, inputs: &[RunInput]) -> Result<(), String> {
         match vm.run(&Input::xdp(input.packet.clone())) {
             Err(e) => return Err(format!("ebpf-lab accepted a program that faults on {what}: {e}\n{text}")),
             Ok(out) => {
-                if let Some(why) = inadmissible(&program, &v, &out.exec_trace) {
-                    return Err(format!("on {what}: {why}\n{text}\n{}", out.exec_trace.join("\n")));
+                if let Some(why) = inadmissible(&program, &v, out.exec_trace()) {
+                    return Err(format!("on {what}: {why}\n{text}\n{}", out.exec_trace().join("\n")));
                 }
             }
         }
@@ -159,7 +159,7 @@ fn a_value_outside_the_states_is_caught() {
     let v = ebpf_lab_verify(&program, opts).expect("a verdict");
     assert!(v.accepted(), "{:?}", v.error);
     let mut vm = Vm::with_options(&program, RunOptions { trace: true, ..RunOptions::default() }).expect("loads");
-    let trace = vm.run(&Input::xdp(vec![0; 64])).expect("runs").exec_trace;
+    let trace = vm.run(&Input::xdp(vec![0; 64])).expect("runs").exec_trace().to_vec();
     assert_eq!(steps(&trace)[2], (2, [None, None, Some(7), Some(7), None, None, None, None, None, None, None]));
     assert_eq!(inadmissible(&program, &v, &trace), None);
     let doctored: Vec<String> = trace.iter().map(|l| l.replace("R3=7", "R3=9")).collect();

@@ -73,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(a.r0, b.r0, "run {round}: r0");
                 assert_eq!(a.packet_out, b.packet_out, "run {round}: packet");
                 assert_eq!(a.ctx_out, b.ctx_out, "run {round}: context");
-                assert_eq!(a.trace_lines, b.trace_lines, "run {round}: trace_printk");
+                assert_eq!(a.trace_lines(), b.trace_lines(), "run {round}: trace_printk");
             }
             (Err(a), Err(b)) => assert_eq!(a, b, "run {round}: error"),
             _ => panic!("run {round}: interpreter {a:?}\n jit {b:?}"),

@@ -372,16 +372,16 @@ fn differences(program: &Program, cols: &[Column]) -> Vec<Difference> {
             }
         }
         // The kernel's test run does not say where a redirect went: engines compare among themselves.
-        if ![ca.name, cb.name].contains(&"kernel") && a.outcome.redirect != b.outcome.redirect {
-            let show = |r: &Option<String>| r.clone().unwrap_or_else(|| "none".into());
+        if ![ca.name, cb.name].contains(&"kernel") && a.outcome.redirect() != b.outcome.redirect() {
+            let show = |r: Option<&str>| r.unwrap_or("none").to_string();
             push(
                 "redirect",
                 format!(
                     "redirect: {} has {}, {} has {}",
                     ca.name,
-                    show(&a.outcome.redirect),
+                    show(a.outcome.redirect()),
                     cb.name,
-                    show(&b.outcome.redirect)
+                    show(b.outcome.redirect())
                 ),
             );
         }
@@ -500,13 +500,13 @@ fn print_table(program: &Program, cols: &[Column], diffs: &[Difference], varied:
             cols.iter().map(|c| cell(c, &|r| out_text(r.outcome.packet_out.as_deref()))).collect(),
         ));
     }
-    if cols.iter().any(|c| c.result.as_ref().is_ok_and(|r| r.outcome.redirect.is_some())) {
+    if cols.iter().any(|c| c.result.as_ref().is_ok_and(|r| r.outcome.redirect().is_some())) {
         rows.push((
             "redirect".into(),
             cols.iter()
                 .map(|c| match &c.result {
                     Ok(_) if c.name == "kernel" => "(not told)".into(),
-                    Ok(r) => r.outcome.redirect.clone().unwrap_or_else(|| "-".into()),
+                    Ok(r) => r.outcome.redirect().unwrap_or("-").into(),
                     Err(_) => "-".into(),
                 })
                 .collect(),

@@ -230,15 +230,15 @@ fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_
     if o.insns_executed > 0 {
         println!("executed {} instructions", o.insns_executed);
     }
-    if trace && !o.exec_trace.is_empty() {
+    if trace && !o.exec_trace().is_empty() {
         println!("trace:");
-        for l in &o.exec_trace {
+        for l in o.exec_trace() {
             println!("  {l}");
         }
     }
-    if !o.trace_lines.is_empty() {
+    if !o.trace_lines().is_empty() {
         println!("trace_printk:");
-        for l in &o.trace_lines {
+        for l in o.trace_lines() {
             println!("  {l}");
         }
     }
@@ -252,7 +252,7 @@ fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_
             }
         }
     }
-    if let Some(target) = &o.redirect {
+    if let Some(target) = o.redirect() {
         println!("redirect: {target}");
     }
     for (i, c) in changes.iter().enumerate() {
@@ -305,7 +305,7 @@ fn print_human(program: &Program, run: &EngineRun, changes: &[MapChange], input_
     if let Some(ctx_out) = &o.ctx_out {
         println!("ctx out ({} bytes): {}", ctx_out.len(), hex(ctx_out));
     }
-    if let Some(key) = &o.tunnel_key {
+    if let Some(key) = o.tunnel_key() {
         println!("tunnel key (bpf_skb_set_tunnel_key): {}", tunnel_key_text(key));
     }
 }
@@ -353,13 +353,13 @@ pub fn run_json(engine: &str, prog_type: crate::program::ProgType, run: &EngineR
         ("return", describe_return(prog_type, o.r0).map_or(Json::Null, Json::str)),
         // Every run executes at least its `exit`: 0 means the engine cannot count (the kernel).
         ("insns_executed", if o.insns_executed > 0 { Json::U64(o.insns_executed) } else { Json::Null }),
-        ("trace_printk", Json::Arr(o.trace_lines.iter().map(|l| Json::str(l.clone())).collect())),
-        ("trace", Json::Arr(o.exec_trace.iter().map(|l| Json::str(l.clone())).collect())),
+        ("trace_printk", Json::Arr(o.trace_lines().iter().map(|l| Json::str(l.clone())).collect())),
+        ("trace", Json::Arr(o.exec_trace().iter().map(|l| Json::str(l.clone())).collect())),
         ("maps", Json::Obj(maps)),
         ("packet_out", o.packet_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
         ("ctx_out", o.ctx_out.as_deref().map_or(Json::Null, |p| Json::str(hex(p)))),
-        ("tunnel_key", o.tunnel_key.as_deref().map_or(Json::Null, |k| Json::str(hex(k)))),
-        ("redirect", o.redirect.as_ref().map_or(Json::Null, |r| Json::str(r.clone()))),
+        ("tunnel_key", o.tunnel_key().map_or(Json::Null, |k| Json::str(hex(k)))),
+        ("redirect", o.redirect().map_or(Json::Null, |r| Json::str(r.to_string()))),
     ])
 }
 

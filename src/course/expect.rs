@@ -104,7 +104,7 @@ pub fn mismatches(program: &Program, check: &Check, entries: &[ExpectedEntry], o
         }
     }
     if let (Some(want), true) = (&check.printk, observed.sees_printk) {
-        let got: Vec<&str> = run.outcome.trace_lines.iter().map(|l| l.trim_end_matches('\n')).collect();
+        let got: Vec<&str> = run.outcome.trace_lines().iter().map(|l| l.trim_end_matches('\n')).collect();
         if got != want.iter().map(String::as_str).collect::<Vec<_>>() {
             out.push(format!("printk: expected {want:?}, got {got:?}"));
         }

@@ -97,7 +97,7 @@ impl State {
     }
 
     /// Back to [`State::new`]`(false)`, keeping the vectors' room.
-    #[inline(always)]
+    #[cold]
     fn reset(&mut self) {
         self.regs = [0; 16];
         self.frames.clear();
@@ -207,21 +207,48 @@ impl Vm {
     /// Runs the program on `input`.
     #[inline]
     pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
-        // The state is kept by the VM between runs and lent out, never moved: a run builds,
-        // copies and drops no machine.
-        let mut st = self.spare_state.take().unwrap_or_else(|| Box::new(State::new(false)));
-        st.reset();
-        let result = self.run_on(&mut st, input);
-        self.spare_state = Some(st);
-        result
+        let (r0, st) = self.run_to_exit(input)?;
+        Ok(self.finish(r0, st))
     }
 
-    /// [`Vm::run`] on the reset state `st`.
+    /// [`Vm::run`] up to the program's `exit`: r0 and the state, for [`Vm::finish`]. The state
+    /// is kept by the VM between runs, at rest, and lent out, never moved: a run builds,
+    /// copies and drops no machine.
     #[inline(always)]
-    fn run_on(&mut self, st: &mut State, input: &Input) -> Result<RunOutcome, RuntimeError> {
-        self.start(st, input)?;
-        let r0 = if self.options.trace { self.exec::<true>(st) } else { self.exec::<false>(st) }?;
-        Ok(self.outcome(r0, st))
+    pub(crate) fn run_to_exit(&mut self, input: &Input) -> Result<(u64, Box<State>), RuntimeError> {
+        let mut st = self.spare_state.take().unwrap_or_else(|| Box::new(State::new(false)));
+        let r0 = self.start(&mut st, input).and_then(|()| {
+            if self.options.trace {
+                self.exec::<true>(&mut st)
+            } else {
+                self.exec::<false>(&mut st)
+            }
+        });
+        match r0 {
+            Ok(r0) => Ok((r0, st)),
+            Err(e) => {
+                // A fault can leave anything behind (frames, callbacks, trace lines).
+                st.reset();
+                self.spare_state = Some(st);
+                Err(e)
+            }
+        }
+    }
+
+    /// The outcome of a run that reached its `exit` with `r0`; puts the state back at rest.
+    /// The outcome is the last thing built, so it lands in the caller's slot (see
+    /// [`Memory::finish_run`]).
+    #[inline(always)]
+    pub(crate) fn finish(&mut self, r0: u64, mut st: Box<State>) -> RunOutcome {
+        let insns = st.executed;
+        let mut trace_lines = std::mem::take(&mut st.trace_lines);
+        let mut exec_trace = std::mem::take(&mut st.exec_trace);
+        // At its `exit` a run has unwound its frames, taken its tail call and ended its
+        // callbacks: only the tail-call count is left to reset (the run loop reads no register
+        // but those `Vm::start` sets).
+        st.tail_calls = 0;
+        self.spare_state = Some(st);
+        self.mem.finish_run(self.prog.prog_type, r0, insns, &mut trace_lines, &mut exec_trace)
     }
 
     /// Runs with `record`: traced, keeping the machine after each instruction (see [`steps`]).
@@ -238,7 +265,8 @@ impl Vm {
         let traced = self.options.trace || st.steps.is_some();
         let r0 = if traced { self.exec::<true>(&mut st) } else { self.exec::<false>(&mut st) };
         let recorded = st.steps.take().map(|steps| steps::Recorded { start, steps });
-        (r0.map(|r0| self.outcome(r0, &mut st)), recorded)
+        let pt = self.prog.prog_type;
+        (r0.map(|r0| self.mem.finish_run(pt, r0, st.executed, &mut st.trace_lines, &mut st.exec_trace)), recorded)
     }
 
     /// Puts the machine before the first instruction into `st`.
@@ -248,11 +276,10 @@ impl Vm {
             self.switch_program(0);
         }
         let r1 = self.setup(input)?;
+        // The run loop starts from these three registers, all others 0 (see `Vm::exec`).
         st.regs[1] = r1;
+        st.regs[2] = if let Input::Mem(data) = input { data.len() as u64 } else { 0 };
         st.regs[10] = memory::frame_pointer(0);
-        if let Input::Mem(data) = input {
-            st.regs[2] = data.len() as u64;
-        }
         Ok(())
     }
 
@@ -260,24 +287,6 @@ impl Vm {
     #[inline(always)]
     fn setup(&mut self, input: &Input) -> Result<u64, RuntimeError> {
         self.mem.setup(&self.prog, input)
-    }
-
-    /// The outcome of a run that returned `r0`, built in place (it is returned through two
-    /// calls: every move of it costs).
-    #[inline(always)]
-    fn outcome(&mut self, r0: u64, st: &mut State) -> RunOutcome {
-        let mut out = RunOutcome {
-            r0,
-            insns_executed: st.executed,
-            packet_out: None,
-            ctx_out: None,
-            trace_lines: std::mem::take(&mut st.trace_lines),
-            exec_trace: std::mem::take(&mut st.exec_trace),
-            tunnel_key: None,
-            redirect: None,
-        };
-        self.mem.lend_outputs(self.prog.prog_type, &mut out);
-        out
     }
 
     /// Makes `programs[index]` the running program.
@@ -339,7 +348,12 @@ impl Vm {
         // about once per loop iteration (a 3-op loop took 13 ns instead of 4).
         // (Kept by the VM between runs: a run allocates nothing.)
         let mut cpu = self.cpu.take().unwrap_or_else(|| Box::new(Cpu { regs: [0; 16] }));
-        cpu.regs = st.regs;
+        // A run starts with r1, r2 and r10 set (`Vm::start`), everything else 0: cheaper than
+        // copying the whole file, and the state need not be zeroed between runs.
+        cpu.regs = [0; 16];
+        cpu.regs[1] = st.regs[1];
+        cpu.regs[2] = st.regs[2];
+        cpu.regs[10] = st.regs[10];
         // The budget counter, by contrast, is a plain local: it lives in a register or in one
         // fixed `rsp`-relative slot, which that prediction handles well. On the heap (as it
         // once was, next to the registers) every taken jump waited for a store-to-load forward

@@ -30,7 +30,7 @@ pub mod listing;
 
 use crate::program::{ProgType, Program};
 use crate::runtime::error::{ErrorKind, RuntimeError};
-use crate::runtime::memory::{frame_pointer, Memory, MAX_CALL_FRAMES};
+use crate::runtime::memory::{frame_pointer, Backing, Memory, MAX_CALL_FRAMES};
 use crate::runtime::run::{Input, RunOptions, RunOutcome};
 use crate::runtime::Map;
 use compile::Compiled;
@@ -72,6 +72,9 @@ pub struct JitVm {
     rng: u64,
     /// What the last successful run charged to the budget.
     charged: u64,
+    /// The `bpf_trace_printk` lines of the run in progress (empty between runs: the outcome
+    /// takes them).
+    trace_lines: Vec<String>,
     /// Context accesses validated in earlier runs (see `Rt::ctx_seen`).
     ctx_seen: Vec<(u64, u64)>,
     /// Every program's site cache, one after the other (see `JitCtx::sites`).
@@ -86,7 +89,10 @@ pub struct JitVm {
     dirty_frames: usize,
     /// The first data window's region and its window, for the region table of generation
     /// `.0` (see `Memory::table_gen`): a run on the same table only takes the host address.
-    first: (u64, Option<(usize, Hot)>),
+    first: (u64, Option<(Backing, usize, u64, Hot)>),
+    /// The block native code works on, kept between runs: a run writes only the fields it
+    /// starts from (see [`JitVm::run_to_exit`]), the rest are set as native code goes.
+    ctx: JitCtx,
 }
 
 impl JitVm {
@@ -112,12 +118,30 @@ impl JitVm {
             checks,
             dirty_frames: 0,
             first: (u64::MAX, None),
+            ctx: JitCtx {
+                hot: [Hot::default(); 2],
+                room: 0,
+                depth: 0,
+                saved_rsp: 0,
+                tmp_rsp: 0,
+                tmp: 0,
+                flag: 0,
+                regs: [0; 11],
+                rt: std::ptr::null_mut(),
+                sites: std::ptr::null_mut(),
+                site_info: std::ptr::null(),
+                ctx_host: 0,
+                ctx_len: 0,
+                fp_host: 0,
+                pkt_delta: 0,
+            },
             programs: vec![(prog.clone(), code)],
             mem,
             rng: options.seed,
             options,
             clock,
             charged: 0,
+            trace_lines: Vec::new(),
             ctx_seen: Vec::new(),
         };
         vm.update_dirty_frames();
@@ -143,12 +167,16 @@ impl JitVm {
         if self.first.0 != gen {
             let regions = &self.mem.regions;
             let i = (MAX_CALL_FRAMES..regions.len()).find(|&i| !regions[i].checked && regions[i].len > 0);
-            let found = i.and_then(|i| Some((i, Hot::of(&self.mem.window(i)?))));
+            let found = i
+                .map(|i| (i, regions[i].backing, regions[i].start, regions[i].len))
+                .and_then(|(i, b, start, len)| Some((b, start, len, Hot::of(&self.mem.window(i)?))));
             self.first = (gen, found);
         }
         match self.first.1 {
             // The same region as last run: only its buffer may have moved.
-            Some((i, hot)) => self.mem.window(i).map_or_else(Hot::default, |w| Hot { host: w.host as u64, ..hot }),
+            Some((b, start, len, hot)) => {
+                self.mem.backing_host(b, start, len).map_or_else(Hot::default, |host| Hot { host: host as u64, ..hot })
+            }
             None => Hot::default(),
         }
     }
@@ -205,10 +233,24 @@ impl JitVm {
     }
 
     /// Runs the program on `input`.
-    // Inlined into its callers: the outcome is then built in place rather than copied out
-    // through each `Result` it passes.
     #[inline]
     pub fn run(&mut self, input: &Input) -> Result<RunOutcome, RuntimeError> {
+        let r0 = self.run_to_exit(input)?;
+        Ok(self.finish(r0))
+    }
+
+    /// The outcome of a run that reached its `exit` with `r0`. The outcome is the last thing
+    /// built, so it lands in the caller's slot (see [`Memory::finish_run`]).
+    #[inline(always)]
+    pub(crate) fn finish(&mut self, r0: u64) -> RunOutcome {
+        let pt = self.programs[0].0.prog_type;
+        self.mem.finish_run(pt, r0, 0, &mut self.trace_lines, &mut Vec::new())
+    }
+
+    /// [`JitVm::run`] up to the program's `exit`: r0, with the `bpf_trace_printk` lines in
+    /// `trace_lines`, for [`JitVm::finish`].
+    #[inline(always)]
+    pub(crate) fn run_to_exit(&mut self, input: &Input) -> Result<u64, RuntimeError> {
         let r1 = self.mem.setup(&self.programs[0].0, input)?;
         if self.mem.ctx.len() != self.sites_ctx_len {
             // What the layout allows may change with the context's length.
@@ -224,15 +266,15 @@ impl JitVm {
         if let Input::Mem(data) = input {
             regs[2] = data.len() as u64;
         }
-        // The run's borrows of `self` end with this block, so the outcome is built once, in the
-        // caller's slot, instead of being assembled and then copied out.
-        let (r0, trace) = {
+        // (The run's borrows of `self` end with this block.)
+        let r0 = {
+            let ctx = &mut self.ctx;
             let mut rt = Rt {
                 mem: &mut self.mem,
                 options: &self.options,
                 clock: &mut self.clock,
                 rng: &mut self.rng,
-                trace: Vec::new(),
+                trace: std::mem::take(&mut self.trace_lines),
                 error: None,
                 tail: None,
                 tail_calls: 0,
@@ -243,34 +285,27 @@ impl JitVm {
                 sites: self.sites.as_mut_ptr(),
                 site_base: &self.site_base,
             };
-            let mut ctx = JitCtx {
-                hot: [first, Hot::default()],
-                room: self.options.budget,
-                depth: 0,
-                saved_rsp: 0,
-                tmp_rsp: 0,
-                tmp: 0,
-                flag: 0,
-                regs,
-                rt: (&mut rt as *mut Rt<'_>).cast(),
-                sites: std::ptr::null_mut(),
-                site_info: std::ptr::null(),
-                ctx_host: 0,
-                ctx_len: 0,
-                fp_host: 0,
-                pkt_delta: 0,
-            };
+            // The rest (the native stack's marks, scratch, the site cache, the frame) native code
+            // and `run_chain` set before they read it; a zero limit never matches, so the stack
+            // window is dropped with its limits alone.
+            ctx.hot[0] = first;
+            ctx.hot[1].lim = [0; 8];
+            ctx.room = self.options.budget;
+            ctx.depth = 0;
+            ctx.flag = 0;
+            ctx.regs = regs;
+            ctx.rt = (&mut rt as *mut Rt<'_>).cast();
             ctx.refresh(rt.mem);
             // SAFETY: `ctx.rt` points to `rt`, which outlives the run.
-            if unsafe { run_chain(&mut ctx, 0) } != 0 {
+            if unsafe { run_chain(ctx, 0) } != 0 {
                 return Err(fault_of(&mut rt));
             }
             self.charged = self.options.budget - ctx.room;
-            (ctx.regs[0], rt.trace)
+            // (Moved out, not taken: what is left of `rt` then drops inline.)
+            self.trace_lines = rt.trace;
+            ctx.regs[0]
         };
-        let mut out = RunOutcome { r0, trace_lines: trace, ..RunOutcome::default() };
-        self.mem.lend_outputs(self.programs[0].0.prog_type, &mut out);
-        Ok(out)
+        Ok(r0)
     }
 }
 

@@ -292,7 +292,8 @@ impl Memory {
     /// Forgets the last-hit region: call it whenever a backing buffer may have been
     /// reallocated (the buffers behind the table were refilled, a helper ran).
     pub fn forget_hot(&mut self) {
-        self.hot = Hot::default();
+        // A zero length never matches: one store, on every run's setup and every helper call.
+        self.hot.len = 0;
     }
 
     /// Replaces the region table (keeps the buffers).
@@ -397,6 +398,14 @@ impl Memory {
             Backing::Map(i) => self.maps.get(i).map_or(&[], |m| m.storage()),
             Backing::CallbackKey(f) => self.callback_keys.get(f).map_or(&[], Vec::as_slice),
         }
+    }
+
+    /// The host address of `len` bytes at `start` in backing `b`, when the buffer holds them:
+    /// what [`Memory::window`] finds, for an engine that already knows the region (its buffer
+    /// may have moved since).
+    #[inline(always)]
+    pub fn backing_host(&mut self, b: Backing, start: usize, len: u64) -> Option<*mut u8> {
+        Some(self.backing_mut(b).get_mut(start..start.checked_add(len as usize)?)?.as_mut_ptr())
     }
 
     fn backing_mut(&mut self, b: Backing) -> &mut [u8] {
@@ -522,7 +531,8 @@ impl Memory {
     /// The window of region `i`, as [`Memory::resolve`] would hand it out, without the search:
     /// for engines that cache the packet or input buffer before a run. `None` for the stacks
     /// (whose use [`Memory::resolve`] records in `stack_dirty`) and the context (checked per
-    /// access).
+    /// access). Inlined: the JIT takes its first window this way on every run.
+    #[inline]
     pub fn window(&mut self, i: usize) -> Option<Window> {
         let r = self.regions.get(i)?;
         if r.checked || matches!(r.backing, Backing::Stack(_) | Backing::Ctx) {

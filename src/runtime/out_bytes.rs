@@ -11,18 +11,20 @@ use std::ops::Deref;
 use std::rc::Rc;
 
 /// Bytes of a run's outcome: a window of a buffer shared with the engine that ran it. Reads
-/// like a `&[u8]` (`len`, indexing, iteration) and compares with byte vectors.
+/// like a `&[u8]` (`len`, indexing, iteration) and compares with byte vectors. Two words: the
+/// bounds are 32-bit (packets and contexts are far below 4 GiB), so an outcome stays small.
 #[derive(Clone)]
 pub struct OutBytes {
     buf: Rc<Vec<u8>>,
-    start: usize,
-    end: usize,
+    start: u32,
+    end: u32,
 }
 
 impl OutBytes {
     /// Bytes owned by nobody else (engines that produce a fresh buffer, such as the kernel's).
     pub fn new(bytes: Vec<u8>) -> OutBytes {
-        let end = bytes.len();
+        // (No run hands back 4 GiB: the kernel's test run and our buffers stay far below.)
+        let end = bytes.len().min(u32::MAX as usize) as u32;
         OutBytes { buf: Rc::new(bytes), start: 0, end }
     }
 }
@@ -37,7 +39,7 @@ impl Deref for OutBytes {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
+        &self.buf[self.start as usize..self.end as usize]
     }
 }
 
@@ -83,7 +85,11 @@ impl Lent {
     /// nothing (empty bytes).
     #[inline(always)]
     pub fn lend(&mut self, buf: &mut Vec<u8>, start: usize, end: usize) -> OutBytes {
-        let (start, end) = if start <= end && end <= buf.len() { (start, end) } else { (0, 0) };
+        let (start, end) = if start <= end && end <= buf.len() && end <= u32::MAX as usize {
+            (start as u32, end as u32)
+        } else {
+            (0, 0)
+        };
         let shared = match self.0.take() {
             Some(mut rc) => match Rc::get_mut(&mut rc) {
                 Some(v) => {

@@ -109,8 +109,10 @@ impl Default for RunOptions {
     }
 }
 
-/// The result of a successful run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The result of a successful run. Small (56 bytes) and cheap to drop: what most runs never
+/// produce (trace lines, the step trace, a tunnel key, a redirect) sits behind one pointer,
+/// allocated only when a run has any of it.
+#[derive(Clone, Debug, Default)]
 pub struct RunOutcome {
     /// The program's return value (all 64 bits of `r0`).
     pub r0: u64,
@@ -120,6 +122,34 @@ pub struct RunOutcome {
     pub packet_out: Option<OutBytes>,
     /// The context after the run (`syscall` programs, `__sk_buff` of tc programs).
     pub ctx_out: Option<OutBytes>,
+    /// The rare outputs; `None` when all are empty.
+    pub(crate) notes: Notes,
+}
+
+/// [`RunOutcome`]'s rare outputs, boxed. Dropping an outcome without them costs one test
+/// inline (the compiler's own drop of the `Option<Box<_>>` is an out-of-line call).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Notes(Option<Box<RunNotes>>);
+
+impl Drop for Notes {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if let Some(notes) = self.0.take() {
+            drop_notes(notes);
+        }
+    }
+}
+
+/// Frees notes, out of line (see [`Notes`]).
+#[cold]
+#[inline(never)]
+fn drop_notes(notes: Box<RunNotes>) {
+    drop(notes);
+}
+
+/// What a run reports besides r0 and its buffers, when it has anything to say.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunNotes {
     /// Lines printed with `bpf_trace_printk`.
     pub trace_lines: Vec<String>,
     /// Per-instruction trace in the verifier log's notation, when [`RunOptions::trace`] is set.
@@ -130,6 +160,73 @@ pub struct RunOutcome {
     /// kernel, whose test run does not tell).
     pub redirect: Option<String>,
 }
+
+impl RunNotes {
+    /// Whether there is nothing to report.
+    fn is_empty(&self) -> bool {
+        self.trace_lines.is_empty()
+            && self.exec_trace.is_empty()
+            && self.tunnel_key.is_none()
+            && self.redirect.is_none()
+    }
+}
+
+/// No notes and empty notes are the same outcome.
+static NO_NOTES: RunNotes =
+    RunNotes { trace_lines: Vec::new(), exec_trace: Vec::new(), tunnel_key: None, redirect: None };
+
+impl RunOutcome {
+    /// An outcome with return value `r0` and nothing else.
+    pub fn new(r0: u64) -> RunOutcome {
+        RunOutcome { r0, ..RunOutcome::default() }
+    }
+
+    /// The rare outputs (empty ones when the run had none).
+    pub fn notes(&self) -> &RunNotes {
+        self.notes.0.as_deref().unwrap_or(&NO_NOTES)
+    }
+
+    /// Sets the rare outputs (keeps no allocation when they are all empty).
+    pub fn set_notes(&mut self, notes: RunNotes) {
+        self.notes.0 = (!notes.is_empty()).then(|| Box::new(notes));
+    }
+
+    /// The rare outputs, to fill in (allocated on first use: call it only with something to add).
+    pub fn notes_mut(&mut self) -> &mut RunNotes {
+        self.notes.0.get_or_insert_with(Box::default)
+    }
+
+    /// Lines printed with `bpf_trace_printk`.
+    pub fn trace_lines(&self) -> &[String] {
+        &self.notes().trace_lines
+    }
+
+    /// Per-instruction trace in the verifier log's notation, when [`RunOptions::trace`] is set.
+    pub fn exec_trace(&self) -> &[String] {
+        &self.notes().exec_trace
+    }
+
+    /// The `struct bpf_tunnel_key` (44 bytes) the program set with `bpf_skb_set_tunnel_key`.
+    pub fn tunnel_key(&self) -> Option<&[u8]> {
+        self.notes().tunnel_key.as_deref()
+    }
+
+    /// The redirect target `bpf_redirect`/`bpf_redirect_map` recorded last (`None` from the
+    /// kernel, whose test run does not tell).
+    pub fn redirect(&self) -> Option<&str> {
+        self.notes().redirect.as_deref()
+    }
+}
+
+impl PartialEq for RunOutcome {
+    fn eq(&self, other: &RunOutcome) -> bool {
+        (self.r0, self.insns_executed, &self.packet_out, &self.ctx_out)
+            == (other.r0, other.insns_executed, &other.packet_out, &other.ctx_out)
+            && self.notes() == other.notes()
+    }
+}
+
+impl Eq for RunOutcome {}
 
 impl Memory {
     /// Empty memory with the maps `prog` declares (per-CPU maps with `options.ncpus` copies).
@@ -350,8 +447,15 @@ impl Memory {
 
     /// Fills the packet buffer: zeroed headroom (kept from the last run unless a program moved
     /// its pointers into it), then `bytes`.
+    #[inline(always)]
     fn fill_packet(&mut self, bytes: &[u8]) {
         let headroom = memory::PACKET_HEADROOM as usize;
+        if !self.headroom_dirty && self.packet.len() == headroom + bytes.len() {
+            // A packet of the last run's length (the buffer came back from its outcome): the
+            // bytes go over the old ones, with no length bookkeeping.
+            self.packet[headroom..].copy_from_slice(bytes);
+            return;
+        }
         if self.headroom_dirty || self.packet.len() < headroom {
             self.packet.clear();
             self.packet.resize(headroom, 0);
@@ -422,18 +526,42 @@ impl Memory {
     /// until the next [`Memory::setup`].
     #[inline]
     pub fn outcome(&mut self, pt: ProgType, r0: u64) -> RunOutcome {
-        let mut out = RunOutcome { r0, ..RunOutcome::default() };
-        self.lend_outputs(pt, &mut out);
-        out
+        self.finish_run(pt, r0, 0, &mut Vec::new(), &mut Vec::new())
     }
 
-    /// Sets `out`'s packet and context as [`Memory::outcome`] describes, and what the helpers
-    /// recorded (tunnel key, redirect target).
+    /// The outcome of a run that returned `r0` after `insns_executed` instructions, printing
+    /// `trace_lines` and stepping through `exec_trace` (both moved out): [`Memory::outcome`]'s
+    /// packet and context, and what the helpers recorded (tunnel key, redirect target).
+    /// Inlined and built as one struct literal at the end, so the outcome is written straight
+    /// into the caller's return slot: each copy of it through a `Result` cost a dozen
+    /// instructions, on runs whose whole cost is a few hundred.
     #[inline(always)]
-    pub fn lend_outputs(&mut self, pt: ProgType, out: &mut RunOutcome) {
-        // What the helpers recorded (usually nothing: no allocation).
-        out.tunnel_key.clone_from(&self.skb.tunnel_key);
-        out.redirect.clone_from(&self.redirect);
+    pub fn finish_run(
+        &mut self,
+        pt: ProgType,
+        r0: u64,
+        insns_executed: u64,
+        trace_lines: &mut Vec<String>,
+        exec_trace: &mut Vec<String>,
+    ) -> RunOutcome {
+        // Usually nothing to note: a few tests, no allocation.
+        let notes = if trace_lines.is_empty()
+            && exec_trace.is_empty()
+            && self.skb.tunnel_key.is_none()
+            && self.redirect.is_none()
+        {
+            Notes::default()
+        } else {
+            self.notes_of(trace_lines, exec_trace)
+        };
+        let (packet_out, ctx_out) = self.lend_outputs(pt);
+        RunOutcome { r0, insns_executed, packet_out, ctx_out, notes }
+    }
+
+    /// The packet and the context after a run, as [`Memory::outcome`] describes.
+    #[inline(always)]
+    fn lend_outputs(&mut self, pt: ProgType) -> (Option<OutBytes>, Option<OutBytes>) {
+        let mut packet_out = None;
         if let Some((data_field, end_field)) = self.packet_fields {
             let base = memory::PACKET_BASE as usize;
             // An XDP test run hands back the metadata too: from `data_meta` on.
@@ -452,18 +580,34 @@ impl Memory {
                     None => {
                         let mut packet = vec![0; ctx::ETH_HLEN];
                         packet.extend_from_slice(self.packet.get(data..end).unwrap_or(&[]));
-                        out.packet_out = Some(OutBytes::new(packet));
+                        packet_out = Some(OutBytes::new(packet));
                     }
                 }
             }
-            if out.packet_out.is_none() {
-                out.packet_out = Some(self.packet_lent.lend(&mut self.packet, data, end));
+            if packet_out.is_none() {
+                packet_out = Some(self.packet_lent.lend(&mut self.packet, data, end));
             }
         }
+        let mut ctx_out = None;
         if pt.is_skb() || matches!(pt, ProgType::Syscall | ProgType::CgroupSock) {
             let len = self.ctx.len();
-            out.ctx_out = Some(self.ctx_lent.lend(&mut self.ctx, 0, len));
+            ctx_out = Some(self.ctx_lent.lend(&mut self.ctx, 0, len));
         }
+        (packet_out, ctx_out)
+    }
+
+    /// The notes of a run that has some: the engine's trace lines and step trace, and what
+    /// the helpers recorded (moved: the next setup starts them afresh anyway). Out of line:
+    /// most runs have none.
+    #[cold]
+    #[inline(never)]
+    fn notes_of(&mut self, trace_lines: &mut Vec<String>, exec_trace: &mut Vec<String>) -> Notes {
+        Notes(Some(Box::new(RunNotes {
+            trace_lines: std::mem::take(trace_lines),
+            exec_trace: std::mem::take(exec_trace),
+            tunnel_key: self.skb.tunnel_key.take(),
+            redirect: self.redirect.take(),
+        })))
     }
 }
 
@@ -491,4 +635,23 @@ pub fn check_inner(prog: &Program, outer: usize, inner: usize) -> Result<(), Str
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_are_boxed_only_when_there_are_some_and_compare_by_content() {
+        assert_eq!(std::mem::size_of::<RunOutcome>(), 56, "an outcome stays seven words");
+        let mut a = RunOutcome::new(7);
+        a.set_notes(RunNotes::default());
+        assert!(a.notes.0.is_none(), "empty notes allocate nothing");
+        let mut b = RunOutcome::new(7);
+        b.notes_mut();
+        assert_eq!(a, b, "no notes and empty notes are the same outcome");
+        b.notes_mut().redirect = Some("ifindex 2".into());
+        assert_ne!(a, b);
+        assert_eq!((b.redirect(), a.redirect(), a.trace_lines().len()), (Some("ifindex 2"), None, 0));
+    }
 }

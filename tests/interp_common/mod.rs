@@ -27,7 +27,7 @@ pub fn same_on_jit(p: &Program, options: RunOptions, input: &Input, interp: &Res
             assert_eq!(a.r0, b.r0, "r0: interpreter vs JIT");
             assert_eq!(a.packet_out, b.packet_out, "packet: interpreter vs JIT");
             assert_eq!(a.ctx_out, b.ctx_out, "context: interpreter vs JIT");
-            assert_eq!(a.trace_lines, b.trace_lines, "trace_printk: interpreter vs JIT");
+            assert_eq!(a.trace_lines(), b.trace_lines(), "trace_printk: interpreter vs JIT");
         }
         (Err(a), Err(b)) if matches!(a.kind, ErrorKind::BudgetExhausted { .. }) => {
             assert_eq!(a.kind, b.kind, "budget error: interpreter vs JIT");
