@@ -24,6 +24,7 @@ use super::ctx::{
     INFO_KIND_SHIFT, INFO_LIM_SHIFT, INFO_SITE_SHIFT, KIND_ATOMIC, KIND_READ, KIND_WRITE, RAISE_BUDGET, RAISE_DEPTH,
     RAISE_FELL_OFF, RAISE_STATIC,
 };
+use super::loops::{counted_loop, CountedLoop, LoopAccess};
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use crate::program::{ProgType, Program};
 use crate::runtime::error::{ErrorKind, RuntimeError};
@@ -85,6 +86,9 @@ pub struct Compiled {
     pub unchecked_stack_writes: bool,
     /// Bpf-to-bpf calls (frames past the first are used).
     pub calls: bool,
+    /// The counted loops (head, back-edge) whose entry has a guard that may run an unchecked
+    /// copy (see [`super::loops`]).
+    pub counted_loops: Vec<(usize, usize)>,
 }
 
 /// Out-of-line code, emitted after the instructions so the hot path stays straight.
@@ -94,6 +98,9 @@ enum Stub {
     Slow { jae_at: usize, back: usize, second: usize, site: u32 },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
+    /// The unchecked copy of a counted loop (see [`super::loops`]), entered at `fast` once its
+    /// guard passed; `body` holds the instructions head to back-edge, with their jump targets.
+    Loop { fast: DynamicLabel, l: CountedLoop, body: Vec<(Insn, Option<usize>)> },
     /// A conditional back-edge that ran out of budget: give the charge back, then raise if the
     /// jump is taken, else continue at `next`.
     BackEdge {
@@ -179,20 +186,33 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
         flagged,
         fault_exit,
     };
+    // Counted loops, by their head: a guard on the way in may run an unchecked copy.
+    let jump_target = |j: usize| prog.insns[j].branch_offset().and_then(|off| slots.target(j, off).ok());
+    let mut entries: Vec<CountedLoop> = Vec::new();
+    for (j, insn) in prog.insns.iter().enumerate() {
+        if let (Insn::Jmp { .. }, Some(h)) = (insn, jump_target(j)) {
+            if h <= j {
+                entries.extend(counted_loop(&prog.insns, h, j, jump_target));
+            }
+        }
+    }
+    // One guard per head (the innermost loop's: found first), in the order heads come.
+    entries.sort_by_key(|l| std::cmp::Reverse(l.head));
+    entries.dedup_by_key(|l| l.head);
+    let mut counted_loops = Vec::new();
     for (i, insn) in prog.insns.iter().enumerate() {
+        if let Some(l) = entries.pop_if(|l| l.head == i) {
+            let body = (l.head..=l.back).map(|j| (prog.insns[j], jump_target(j))).collect();
+            counted_loops.push((l.head, l.back));
+            g.loop_guard(l, body);
+        }
         g.start(i);
         if insn.written_reg() == Some(Reg::R10) {
             return Err(err(i, "frame pointer is read only".into()));
         }
         match *insn {
             Insn::Bin { width, op, dst, src } => g.bin(width, op, X[dst.idx()], src),
-            Insn::Neg { width, dst } => {
-                let d = X[dst.idx()];
-                match width {
-                    Width::W64 => dynasm!(g.ops ; .arch x64 ; neg Rq(d)),
-                    Width::W32 => dynasm!(g.ops ; .arch x64 ; neg Rd(d)),
-                }
-            }
+            Insn::Neg { width, dst } => g.neg(width, X[dst.idx()]),
             Insn::Endian { op, bits, dst } => g.endian(op, bits, X[dst.idx()]),
             Insn::Ja { off, .. } => {
                 let t = target(i, off as i64)?;
@@ -314,6 +334,7 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
         site_info,
         unchecked_stack_writes,
         calls,
+        counted_loops,
     })
 }
 
@@ -340,6 +361,11 @@ fn cc(cond: JmpCond) -> u8 {
         Slt => 0xc,
         Sle => 0xe,
     }
+}
+
+/// Whether `k` fits an instruction's sign-extended 8-bit immediate.
+fn imm8(k: i32) -> bool {
+    i8::try_from(k).is_ok()
 }
 
 /// The size class of an access: 0–3 for 1, 2, 4, 8 bytes.
@@ -391,10 +417,37 @@ impl Gen {
     /// `jmp`/`call` (`opcode` 0xe9/0xe8) to code already emitted at `at`, encoded by hand: no
     /// label, no relocation to resolve.
     fn rel32(&mut self, opcode: u8, at: usize) {
-        let next = self.ops.offset().0 + 5;
-        let rel = (at as i64 - next as i64) as i32;
+        let here = self.ops.offset().0 as i64;
+        if opcode == 0xe9 {
+            if let Ok(rel) = i8::try_from(at as i64 - (here + 2)) {
+                return self.ops.extend(&[0xeb, rel as u8]);
+            }
+        }
+        let rel = (at as i64 - (here + 5)) as i32;
         self.ops.push(opcode);
         self.ops.extend(&rel.to_le_bytes());
+    }
+
+    /// `jcc` with condition code `cc` (the low nibble) to code already emitted at `at`, in
+    /// its 2-byte form when the distance fits.
+    fn jcc_at(&mut self, cc: u8, at: usize) {
+        let here = self.ops.offset().0 as i64;
+        if let Ok(rel) = i8::try_from(at as i64 - (here + 2)) {
+            return self.ops.extend(&[0x70 | cc, rel as u8]);
+        }
+        let rel = (at as i64 - (here + 6)) as i32;
+        self.ops.extend(&[0x0f, 0x80 | cc]);
+        self.ops.extend(&rel.to_le_bytes());
+    }
+
+    /// `sub r9, span` (`add` when `give_back`): charges a loop's span to the budget.
+    fn charge(&mut self, span: i32, give_back: bool) {
+        match (imm8(span), give_back) {
+            (true, false) => dynasm!(self.ops ; .arch x64 ; sub r9, BYTE span as i8),
+            (true, true) => dynasm!(self.ops ; .arch x64 ; add r9, BYTE span as i8),
+            (false, false) => dynasm!(self.ops ; .arch x64 ; sub r9, span),
+            (false, true) => dynasm!(self.ops ; .arch x64 ; add r9, span),
+        }
     }
 
     fn static_error(&mut self, kind: ErrorKind) -> u64 {
@@ -446,6 +499,13 @@ impl Gen {
             return self.div(width == Width::W64, op, d, src);
         }
         match (width, src) {
+            // Small immediates take the sign-extended 8-bit forms (as the kernel's JIT): shorter
+            // code decodes and caches better in tight loops.
+            (_, Operand::Imm(k)) if imm8(k) && matches!(op, Add | Sub | Mul | Or | And | Xor) => {
+                self.alu_imm8(width == Width::W64, op, d, k as i8)
+            }
+            // `r = 0` as `xor` (flags are never live across eBPF instructions).
+            (_, Operand::Imm(0)) if op == Mov => dynasm!(self.ops ; .arch x64 ; xor Rd(d), Rd(d)),
             (Width::W64, Operand::Imm(k)) => match op {
                 Add => dynasm!(self.ops ; .arch x64 ; add Rq(d), k),
                 Sub => dynasm!(self.ops ; .arch x64 ; sub Rq(d), k),
@@ -518,6 +578,22 @@ impl Gen {
                 }
             }
         }
+    }
+
+    /// `dst op= k` (add, sub, mul, or, and, xor) with an 8-bit immediate, encoded by hand for
+    /// both widths: `83 /digit ib` (`6b /r ib` for imul), REX.W for 64 bits.
+    fn alu_imm8(&mut self, w64: bool, op: BinOp, d: u8, k: i8) {
+        let high = d >> 3;
+        let rex = 0x40 | u8::from(w64) << 3;
+        let (rex, opcode, reg) = match op {
+            BinOp::Mul => (rex | high << 2 | high, 0x6b, d & 7),
+            BinOp::Add => (rex | high, 0x83, 0),
+            BinOp::Or => (rex | high, 0x83, 1),
+            BinOp::And => (rex | high, 0x83, 4),
+            BinOp::Sub => (rex | high, 0x83, 5),
+            _ => (rex | high, 0x83, 6), // xor: the callers admit no other operation
+        };
+        self.ops.extend(&[rex, opcode, 0xc0 | reg << 3 | (d & 7), k as u8]);
     }
 
     /// Division and modulo with the kernel's rules: by zero, `/` gives 0 and `%` keeps dst
@@ -609,6 +685,11 @@ impl Gen {
     fn compare(&mut self, width: Width, cond: JmpCond, d: u8, src: Operand) {
         let test = cond == JmpCond::Set;
         match (width, src, test) {
+            // `cmp r, 0` sets the flags every condition reads exactly as `test r, r` does.
+            (Width::W64, Operand::Imm(0), false) => dynasm!(self.ops ; .arch x64 ; test Rq(d), Rq(d)),
+            (Width::W32, Operand::Imm(0), false) => dynasm!(self.ops ; .arch x64 ; test Rd(d), Rd(d)),
+            (Width::W64, Operand::Imm(k), false) if imm8(k) => dynasm!(self.ops ; .arch x64 ; cmp Rq(d), BYTE k),
+            (Width::W32, Operand::Imm(k), false) if imm8(k) => dynasm!(self.ops ; .arch x64 ; cmp Rd(d), BYTE k),
             (Width::W64, Operand::Imm(k), false) => dynasm!(self.ops ; .arch x64 ; cmp Rq(d), k),
             (Width::W64, Operand::Imm(k), true) => dynasm!(self.ops ; .arch x64 ; test Rq(d), k),
             (Width::W32, Operand::Imm(k), false) => dynasm!(self.ops ; .arch x64 ; cmp Rd(d), k),
@@ -621,22 +702,21 @@ impl Gen {
     }
 
     /// A jump from instruction `i` to `t` (`cond` tests the flags just set; `None` always
-    /// jumps). A back-edge charges the loop's span to the budget on the way: the condition is
-    /// inverted to skip the charge, so a taken back-edge is still one taken jump.
+    /// jumps; a backward jump is always unconditional, see [`Gen::back_edge`]). A back-edge
+    /// charges the loop's span to the budget: the subtract and the jump back fuse, the raise
+    /// is out of line.
     fn jump(&mut self, cond: Option<JmpCond>, i: usize, t: usize) {
         if t > i {
             let target = self.label(t);
-            return self.jcc(cond, false, target);
+            return self.jcc(cond, target);
         }
-        let (next, raise) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        debug_assert!(cond.is_none(), "conditional back-edges go through back_edge");
+        let raise = self.ops.new_dynamic_label();
         self.stubs.push(Stub::Raise { label: raise, code: RAISE_BUDGET, idx: i });
-        if cond.is_some() {
-            self.jcc(cond, true, next);
-        }
-        let span = (i - t + 1) as i32;
-        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>raise);
-        self.goto(false, t);
-        dynasm!(self.ops ; .arch x64 ; =>next);
+        self.charge((i - t + 1) as i32, false);
+        // jae: no borrow, the budget covered the span.
+        self.jcc_at(0x3, self.offsets[t]);
+        dynasm!(self.ops ; .arch x64 ; jmp =>raise);
     }
 
     /// A conditional back-edge from instruction `i` to `t`. The loop's span is charged before
@@ -646,27 +726,145 @@ impl Gen {
     fn back_edge(&mut self, width: Width, cond: JmpCond, d: u8, src: Operand, i: usize, t: usize) {
         let span = (i - t + 1) as i32;
         let label = self.ops.new_dynamic_label();
-        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>label);
+        self.charge(span, false);
+        dynasm!(self.ops ; .arch x64 ; jb =>label);
         self.compare(width, cond, d, src);
-        let at = self.offsets[t];
-        let next = self.ops.offset().0 + 6;
-        let rel = (at as i64 - next as i64) as i32;
-        self.ops.extend(&[0x0f, 0x80 | cc(cond)]);
-        self.ops.extend(&rel.to_le_bytes());
-        dynasm!(self.ops ; .arch x64 ; add r9, span);
+        self.jcc_at(cc(cond), self.offsets[t]);
+        self.charge(span, true);
         let next = self.ops.offset().0;
         self.stubs.push(Stub::BackEdge { label, width, cond, d, src, span, idx: i, next });
     }
 
-    /// `jcc` to `l` on `cond` (or its negation), `jmp` for `None`.
-    fn jcc(&mut self, cond: Option<JmpCond>, negate: bool, l: DynamicLabel) {
+    /// `neg`, 64 or 32 bits.
+    fn neg(&mut self, width: Width, d: u8) {
+        match width {
+            Width::W64 => dynasm!(self.ops ; .arch x64 ; neg Rq(d)),
+            Width::W32 => dynasm!(self.ops ; .arch x64 ; neg Rd(d)),
+        }
+    }
+
+    /// The guard on the way into counted loop `l` (falling through from the instruction before
+    /// its head): when the counter starts below the bound, the budget covers the most
+    /// iterations there can be, and each access's first and last addresses lie in its window,
+    /// no check in the loop can fail, so the unchecked copy runs, with r10 (r11) holding host
+    /// minus virtual address of the data (stack) window. Otherwise the checked loop runs.
+    fn loop_guard(&mut self, l: CountedLoop, body: Vec<(Insn, Option<usize>)>) {
+        let checked = self.label(l.head);
+        let fast = self.ops.new_dynamic_label();
+        let (i, bound, span) = (X[l.counter.idx()], l.bound, (l.back - l.head + 1) as i32);
+        dynasm!(self.ops ; .arch x64
+            ; cmp Rq(i), bound ; jae =>checked
+            ; mov r10d, bound ; sub r10, Rq(i) ; imul r10, r10, span ; cmp r9, r10 ; jb =>checked
+        );
+        for a in &l.accesses {
+            let at = HOT + HOT_SIZE * i32::from(a.stack());
+            let lim = at + HOT_LIM + 8 * (class(a.size) + if a.write { 4 } else { 0 });
+            let k = a.k;
+            match (a.inv, a.counted) {
+                (Some(r), true) => dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(X[r.idx()]) + Rq(i) + k]),
+                (Some(r), false) => dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(X[r.idx()]) + k]),
+                (None, true) => dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(i) + k]),
+                (None, false) => dynasm!(self.ops ; .arch x64 ; mov r11, QWORD k as i64),
+            }
+            dynasm!(self.ops ; .arch x64 ; sub r11, [r12 + at + HOT_BASE]);
+            if a.counted {
+                // The last iteration's address, relative to the window: no carry, so also
+                // the first's and every one between.
+                dynasm!(self.ops ; .arch x64
+                    ; mov r10d, bound - 1 ; sub r10, Rq(i) ; add r11, r10 ; jc =>checked
+                );
+            }
+            dynasm!(self.ops ; .arch x64 ; cmp r11, [r12 + lim] ; jae =>checked);
+        }
+        if l.accesses.iter().any(|a| !a.stack()) {
+            dynasm!(self.ops ; .arch x64 ; mov r10, [r12 + HOT + HOT_HOST] ; sub r10, [r12 + HOT + HOT_BASE]);
+        }
+        if l.accesses.iter().any(LoopAccess::stack) {
+            dynasm!(self.ops ; .arch x64
+                ; mov r11, [r12 + HOT + HOT_SIZE + HOT_HOST] ; sub r11, [r12 + HOT + HOT_SIZE + HOT_BASE]
+            );
+        }
+        dynasm!(self.ops ; .arch x64 ; jmp =>fast);
+        self.stubs.push(Stub::Loop { fast, l, body });
+    }
+
+    /// The unchecked copy of counted loop `l`, out of line: the same instructions, accesses
+    /// translated by r10 (data) or r11 (stack) without a check, the budget charged at the
+    /// back-edge without one (the guard covered it), jumps out of the loop to the checked code
+    /// of their targets.
+    fn fast_loop(&mut self, fast: DynamicLabel, l: &CountedLoop, body: &[(Insn, Option<usize>)]) {
+        dynasm!(self.ops ; .arch x64 ; =>fast);
+        let top = self.ops.offset().0;
+        let mut accesses = l.accesses.iter();
+        for &(insn, t) in body {
+            match insn {
+                Insn::Bin { width, op, dst, src } => self.bin(width, op, X[dst.idx()], src),
+                Insn::Neg { width, dst } => self.neg(width, X[dst.idx()]),
+                Insn::Endian { op, bits, dst } => self.endian(op, bits, X[dst.idx()]),
+                Insn::LoadImm64 { dst, imm, next_imm, .. } => {
+                    let d = X[dst.idx()];
+                    dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD Insn::imm64(imm, next_imm) as i64);
+                }
+                Insn::Load { size, signed, dst, src, off } => {
+                    let w = if accesses.next().is_some_and(LoopAccess::stack) { 11 } else { 10 };
+                    let (d, b, off) = (X[dst.idx()], X[src.idx()], off as i32);
+                    match (size, signed) {
+                        (Size::B, false) => dynasm!(self.ops ; .arch x64 ; movzx Rd(d), BYTE [Rq(b) + Rq(w) + off]),
+                        (Size::H, false) => dynasm!(self.ops ; .arch x64 ; movzx Rd(d), WORD [Rq(b) + Rq(w) + off]),
+                        (Size::W, false) => dynasm!(self.ops ; .arch x64 ; mov Rd(d), DWORD [Rq(b) + Rq(w) + off]),
+                        (Size::DW, _) => dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD [Rq(b) + Rq(w) + off]),
+                        (Size::B, true) => dynasm!(self.ops ; .arch x64 ; movsx Rq(d), BYTE [Rq(b) + Rq(w) + off]),
+                        (Size::H, true) => dynasm!(self.ops ; .arch x64 ; movsx Rq(d), WORD [Rq(b) + Rq(w) + off]),
+                        (Size::W, true) => dynasm!(self.ops ; .arch x64 ; movsxd Rq(d), DWORD [Rq(b) + Rq(w) + off]),
+                    }
+                }
+                Insn::Store { size, dst, off, src } => {
+                    let w = if accesses.next().is_some_and(LoopAccess::stack) { 11 } else { 10 };
+                    let (b, off) = (X[dst.idx()], off as i32);
+                    match src {
+                        Operand::Imm(k) => match size {
+                            Size::B => dynasm!(self.ops ; .arch x64 ; mov BYTE [Rq(b) + Rq(w) + off], k as i8),
+                            Size::H => dynasm!(self.ops ; .arch x64 ; mov WORD [Rq(b) + Rq(w) + off], k as i16),
+                            Size::W => dynasm!(self.ops ; .arch x64 ; mov DWORD [Rq(b) + Rq(w) + off], k),
+                            Size::DW => dynasm!(self.ops ; .arch x64 ; mov QWORD [Rq(b) + Rq(w) + off], k),
+                        },
+                        Operand::Reg(s) => {
+                            let s = X[s.idx()];
+                            match size {
+                                Size::B => dynasm!(self.ops ; .arch x64 ; mov BYTE [Rq(b) + Rq(w) + off], Rb(s)),
+                                Size::H => dynasm!(self.ops ; .arch x64 ; mov WORD [Rq(b) + Rq(w) + off], Rw(s)),
+                                Size::W => dynasm!(self.ops ; .arch x64 ; mov DWORD [Rq(b) + Rq(w) + off], Rd(s)),
+                                Size::DW => dynasm!(self.ops ; .arch x64 ; mov QWORD [Rq(b) + Rq(w) + off], Rq(s)),
+                            }
+                        }
+                    }
+                }
+                // The back-edge.
+                Insn::Jmp { width, cond, dst, src, .. } if t == Some(l.head) => {
+                    let span = (l.back - l.head + 1) as i32;
+                    self.charge(span, false);
+                    self.compare(width, cond, X[dst.idx()], src);
+                    self.jcc_at(cc(cond), top);
+                    self.charge(span, true);
+                    self.rel32(0xe9, self.offsets[l.back + 1]);
+                }
+                // Out of the loop (forwards: every instruction has its code by now).
+                Insn::Jmp { width, cond, dst, src, .. } => {
+                    self.compare(width, cond, X[dst.idx()], src);
+                    self.jcc_at(cc(cond), self.offsets[t.unwrap_or(l.back + 1)]);
+                }
+                Insn::Ja { .. } => self.rel32(0xe9, self.offsets[t.unwrap_or(l.back + 1)]),
+                _ => unreachable!("loops::counted_loop admits no other instruction"),
+            }
+        }
+    }
+
+    /// `jcc` to `l` on `cond`, `jmp` for `None`.
+    fn jcc(&mut self, cond: Option<JmpCond>, l: DynamicLabel) {
         use JmpCond::*;
         let Some(cond) = cond else {
             return dynasm!(self.ops ; .arch x64 ; jmp =>l);
         };
-        // The negation of each condition, as the condition that holds exactly when it fails.
-        // After `test`, `Set` holds on a non-zero result: its negation reads the flags as `Eq`.
-        let cond = if !negate { cond } else { cond.negated().unwrap_or(Eq) };
         match cond {
             Eq => dynasm!(self.ops ; .arch x64 ; je =>l),
             Ne | Set => dynasm!(self.ops ; .arch x64 ; jne =>l),
@@ -927,11 +1125,13 @@ impl Gen {
                     dynasm!(self.ops ; .arch x64 ; =>label);
                     self.raise_inline(code, idx);
                 }
+                Stub::Loop { fast, l, body } => self.fast_loop(fast, &l, &body),
                 Stub::BackEdge { label, width, cond, d, src, span, idx, next } => {
                     let raise = self.ops.new_dynamic_label();
-                    dynasm!(self.ops ; .arch x64 ; =>label ; add r9, span);
+                    dynasm!(self.ops ; .arch x64 ; =>label);
+                    self.charge(span, true);
                     self.compare(width, cond, d, src);
-                    self.jcc(Some(cond), false, raise);
+                    self.jcc(Some(cond), raise);
                     self.rel32(0xe9, next);
                     dynasm!(self.ops ; .arch x64 ; =>raise);
                     self.raise_inline(RAISE_BUDGET, idx);

@@ -6,6 +6,8 @@
 //! - [`ctx`]: the block native code works on and the Rust callouts (slow path of accesses,
 //!   helpers through the shared helper table, legacy packet loads, errors).
 //! - [`listing`]: each instruction next to the x86-64 it became (`ebpf-lab jit`).
+//! - [`loops`]: counted loops whose accesses a guard at the entry checks once, so an
+//!   unchecked copy of the body can run.
 //! - [`callback`]: `bpf_loop` and `bpf_for_each_map_elem`, whose callbacks Rust calls back into
 //!   native code for.
 //!
@@ -27,6 +29,7 @@ pub mod code_pages;
 pub mod compile;
 pub mod ctx;
 pub mod listing;
+pub mod loops;
 
 use crate::program::{ProgType, Program};
 use crate::runtime::error::{ErrorKind, RuntimeError};
