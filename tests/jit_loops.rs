@@ -133,3 +133,33 @@ fn unproven_checks_and_loop_guards_agree() {
         }
     }
 }
+
+#[test]
+fn leaving_the_unchecked_loop_anywhere_charges_the_back_edges_taken() {
+    // A step of 2, a side exit after the increment: exits at the first zero byte at an even
+    // offset from 2 on, else when the counter reaches 64. 100 bytes: the guard passes; 60: it
+    // fails (byte 64 is out), and the checked loop must charge the same.
+    let p = llvm(
+        ".prog xdp\nr1 = *(u32 *)(r1 + 0)\nr0 = 0\nr3 = 0\nloop:\nr3 += 2\nr4 = r1\nr4 += r3\n\
+         r5 = *(u8 *)(r4 + 0)\nif r5 == 0 goto out\nif r3 < 64 goto loop\nout:\nr0 = r3\nexit\n",
+    );
+    let span = 6;
+    for (zero, taken) in [(Some(2), 0), (Some(10), 4), (Some(40), 19), (None, 31)] {
+        for len in [100, 60] {
+            let mut packet = vec![1; len];
+            if let Some(z) = zero {
+                packet[z] = 0;
+            }
+            let input = Input::xdp(packet);
+            let mut vm = JitVm::new(&p).unwrap();
+            let out = vm.run(&input);
+            if len == 60 && zero.is_none() {
+                assert!(out.is_err(), "reads byte 60");
+                continue;
+            }
+            assert_eq!(out.unwrap().r0, 2 * (taken + 1), "{zero:?} {len}");
+            assert_eq!(vm.charged(), span * taken, "{zero:?} {len}");
+            let _ = run_with(&p, RunOptions::default(), &input);
+        }
+    }
+}

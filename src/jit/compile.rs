@@ -784,6 +784,9 @@ impl Gen {
                 ; mov r11, [r12 + HOT + HOT_SIZE + HOT_HOST] ; sub r11, [r12 + HOT + HOT_SIZE + HOT_BASE]
             );
         }
+        if l.charge_at_exit() {
+            dynasm!(self.ops ; .arch x64 ; mov [r12 + TMP], Rq(i));
+        }
         dynasm!(self.ops ; .arch x64 ; jmp =>fast);
         self.stubs.push(Stub::Loop { fast, l, body });
     }
@@ -793,10 +796,20 @@ impl Gen {
     /// back-edge without one (the guard covered it), jumps out of the loop to the checked code
     /// of their targets.
     fn fast_loop(&mut self, fast: DynamicLabel, l: &CountedLoop, body: &[(Insn, Option<usize>)]) {
+        // The loop starts a cache line (the bytes before it never run: every stub ends in a
+        // jump), so a short body is fetched and cached as one piece.
+        while !self.ops.offset().0.is_multiple_of(64) {
+            self.ops.push(0xcc);
+        }
         dynasm!(self.ops ; .arch x64 ; =>fast);
         let top = self.ops.offset().0;
         let mut accesses = l.accesses.iter();
-        for &(insn, t) in body {
+        let span = (l.back - l.head + 1) as i32;
+        let at_exit = l.charge_at_exit();
+        // Side exits that settle the budget on the way out: (label, counter offset, target).
+        let mut exits = Vec::new();
+        for (j, &(insn, t)) in body.iter().enumerate() {
+            let k = l.counter_at[j].unwrap_or(0);
             match insn {
                 Insn::Bin { width, op, dst, src } => self.bin(width, op, X[dst.idx()], src),
                 Insn::Neg { width, dst } => self.neg(width, X[dst.idx()]),
@@ -841,22 +854,59 @@ impl Gen {
                 }
                 // The back-edge.
                 Insn::Jmp { width, cond, dst, src, .. } if t == Some(l.head) => {
-                    let span = (l.back - l.head + 1) as i32;
-                    self.charge(span, false);
+                    if !at_exit {
+                        self.charge(span, false);
+                    }
                     self.compare(width, cond, X[dst.idx()], src);
                     self.jcc_at(cc(cond), top);
-                    self.charge(span, true);
+                    if at_exit {
+                        self.settle_budget(l, k);
+                    } else {
+                        self.charge(span, true);
+                    }
                     self.rel32(0xe9, self.offsets[l.back + 1]);
                 }
                 // Out of the loop (forwards: every instruction has its code by now).
                 Insn::Jmp { width, cond, dst, src, .. } => {
                     self.compare(width, cond, X[dst.idx()], src);
-                    self.jcc_at(cc(cond), self.offsets[t.unwrap_or(l.back + 1)]);
+                    let to = self.offsets[t.unwrap_or(l.back + 1)];
+                    if at_exit {
+                        let label = self.ops.new_dynamic_label();
+                        self.jcc(Some(cond), label);
+                        exits.push((label, k, to));
+                    } else {
+                        self.jcc_at(cc(cond), to);
+                    }
                 }
-                Insn::Ja { .. } => self.rel32(0xe9, self.offsets[t.unwrap_or(l.back + 1)]),
+                Insn::Ja { .. } => {
+                    if at_exit {
+                        self.settle_budget(l, k);
+                    }
+                    self.rel32(0xe9, self.offsets[t.unwrap_or(l.back + 1)]);
+                }
                 _ => unreachable!("loops::counted_loop admits no other instruction"),
             }
         }
+        for (label, k, to) in exits {
+            dynasm!(self.ops ; .arch x64 ; =>label);
+            self.settle_budget(l, k);
+            self.rel32(0xe9, to);
+        }
+    }
+
+    /// On the way out of counted loop `l`'s unchecked copy with the counter `k` past its
+    /// iteration's start: charges the back-edges taken, `(counter - k - i0) / step` (`i0` in
+    /// the context's scratch slot), as the checked loop would have one by one.
+    fn settle_budget(&mut self, l: &CountedLoop, k: i32) {
+        let (i, span) = (X[l.counter.idx()], (l.back - l.head + 1) as i32);
+        dynasm!(self.ops ; .arch x64 ; mov r10, Rq(i) ; sub r10, [r12 + TMP]);
+        if k != 0 {
+            dynasm!(self.ops ; .arch x64 ; sub r10, k);
+        }
+        if l.step > 1 {
+            dynasm!(self.ops ; .arch x64 ; shr r10, l.step.trailing_zeros() as i8);
+        }
+        dynasm!(self.ops ; .arch x64 ; imul r10, r10, span ; sub r9, r10);
     }
 
     /// `jcc` to `l` on `cond`, `jmp` for `None`.

@@ -81,8 +81,22 @@ pub struct CountedLoop {
     pub counter: Reg,
     /// Iterations start with the counter below this (exclusive, positive).
     pub bound: i32,
+    /// What the body adds to the counter each iteration (positive).
+    pub step: i32,
+    /// Per body instruction (head to back-edge), the counter minus its value at the
+    /// iteration's start, when known there: how far an exit is into its iteration.
+    pub counter_at: Vec<Option<i32>>,
     /// The body's loads and stores, one per instruction.
     pub accesses: Vec<LoopAccess>,
+}
+
+impl CountedLoop {
+    /// Whether the unchecked copy can leave the budget alone until it exits: the step is a
+    /// power of two and the counter is known at every exit, so the back-edges taken are
+    /// `(counter - counter_at - i0) / step`.
+    pub fn charge_at_exit(&self) -> bool {
+        (self.step as u32).is_power_of_two() && self.counter_at.iter().all(Option::is_some)
+    }
 }
 
 /// The counted loop closed by the conditional back-edge at `back` (jumping to `head`), if it
@@ -131,7 +145,9 @@ pub fn counted_loop(
         }
         Val::Unknown => None,
     };
+    let mut counter_at = Vec::with_capacity(body.len() + 1);
     for (j, insn) in body.iter().enumerate() {
+        counter_at.push(counter_offset(vals[counter.idx()]));
         match *insn {
             Insn::Bin { width, op, dst, src } => {
                 if matches!(op, BinOp::Div | BinOp::SDiv | BinOp::Mod | BinOp::SMod) {
@@ -167,11 +183,17 @@ pub fn counted_loop(
         }
     }
     // The back-edge sees the counter advanced by a positive constant.
-    match vals[counter.idx()] {
-        Val::Affine { inv: None, counted: true, k } if (1..=i32::MAX as i64).contains(&k) => {}
-        _ => return None,
+    let step = counter_offset(vals[counter.idx()]).filter(|&k| k > 0)?;
+    counter_at.push(Some(step));
+    Some(CountedLoop { head, back, counter, bound, step, counter_at, accesses })
+}
+
+/// The counter's offset from its value at the iteration's start, if `v` is that.
+fn counter_offset(v: Val) -> Option<i32> {
+    match v {
+        Val::Affine { inv: None, counted: true, k } => i32::try_from(k).ok(),
+        _ => None,
     }
-    Some(CountedLoop { head, back, counter, bound, accesses })
 }
 
 #[cfg(test)]
@@ -192,7 +214,9 @@ mod tests {
     #[test]
     fn a_byte_copy_is_counted_with_both_accesses_affine() {
         let l = find(COPY).expect("counted");
-        assert_eq!((l.head, l.back, l.counter, l.bound), (1, 6, Reg::new(3).expect("r3"), 1024));
+        assert_eq!((l.head, l.back, l.counter, l.bound, l.step), (1, 6, Reg::new(3).expect("r3"), 1024, 1));
+        assert_eq!(l.counter_at, [0, 0, 0, 0, 0, 1].map(Some));
+        assert!(l.charge_at_exit());
         let a = |k, write| LoopAccess { inv: Some(Reg::R1), counted: true, k, size: Size::B, write };
         assert_eq!(l.accesses, vec![a(0, false), a(1024, true)]);
     }
@@ -202,7 +226,8 @@ mod tests {
         let l =
             find("r3 = 0\nloop:\nr3 += 2\nr4 = r10\nr4 += r3\n*(u64 *)(r4 - 64) = 0\nif r3 <= 40 goto loop\nexit\n")
                 .expect("counted");
-        assert_eq!(l.bound, 41);
+        assert_eq!((l.bound, l.step), (41, 2));
+        assert!(l.charge_at_exit());
         assert_eq!(
             l.accesses,
             vec![LoopAccess { inv: Some(Reg::R10), counted: true, k: -62, size: Size::DW, write: true }]
@@ -236,5 +261,8 @@ mod tests {
         assert_eq!(find(src), None);
         let src = "r0 = 0\nloop:\nr4 = r1\nr4 += r3\nr5 = *(u8 *)(r4 + 0)\nif r5 != 0 goto out\nr3 += 1\nif r3 < 9 goto loop\nout:\nexit\n";
         assert_eq!(find(src).map(|l| l.accesses.len()), Some(1));
+        // A step of 3 cannot be divided out with a shift: the copy charges at its back-edge.
+        let src = src.replace("r3 += 1", "r3 += 3");
+        assert!(!find(&src).expect("counted").charge_at_exit());
     }
 }
