@@ -63,3 +63,22 @@ fn run_on_the_jit_gives_the_interpreters_answer() {
     };
     assert_eq!(strip(&a), strip(&b), "\n{a}\n{b}");
 }
+
+#[test]
+fn jit_names_the_counted_loops_it_guards() {
+    let dir = std::env::temp_dir().join(format!("ebpf-lab-cli-jit-loop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("copy.s");
+    let src = "r0 = 0\nr3 = 0\nloop:\nr4 = r1\nr4 += r3\nr5 = *(u8 *)(r4 + 0)\n*(u8 *)(r4 + 64) = r5\nr3 += 1\n\
+               if r3 < 64 goto loop\nexit\n";
+    std::fs::write(&file, src).unwrap();
+    let o = run(&["jit", "--stubs", file.to_str().unwrap()]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("counted loop 2-7: the guard at"), "{out}");
+    // The copy's load goes straight through the window's host offset in r10.
+    assert!(out.contains("movzx r8d,byte ptr [rcx+r10]"), "{out}");
+    let o = run(&["jit", "--json", file.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("\"counted_loops\":[{\"head\":2,\"back\":7,\"guard\":"), "{out}");
+}

@@ -90,9 +90,22 @@ pub struct Compiled {
     pub unchecked_stack_writes: bool,
     /// Bpf-to-bpf calls (frames past the first are used).
     pub calls: bool,
-    /// The counted loops (head, back-edge) whose entry has a guard that may run an unchecked
-    /// copy (see [`super::loops`]).
-    pub counted_loops: Vec<(usize, usize)>,
+    /// The counted loops whose entry has a guard that may run an unchecked copy (see
+    /// [`super::loops`]).
+    pub counted_loops: Vec<LoopCode>,
+}
+
+/// Where a counted loop's guard and unchecked copy are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoopCode {
+    /// The loop's first instruction (index into `Program::insns`).
+    pub head: usize,
+    /// Its back-edge.
+    pub back: usize,
+    /// Offset of the guard (at the end of the code of the instruction before `head`).
+    pub guard: usize,
+    /// Offset of the unchecked copy.
+    pub copy: usize,
 }
 
 /// Out-of-line code, emitted after the instructions so the hot path stays straight.
@@ -138,6 +151,8 @@ struct Gen {
     proofs: Vec<AccessProof>,
     unchecked_stack_writes: bool,
     calls: bool,
+    /// The counted loops guarded so far (their copies' offsets filled in with the stubs).
+    loops: Vec<LoopCode>,
     resolve: DynamicLabel,
     flagged: DynamicLabel,
     fault_exit: DynamicLabel,
@@ -186,6 +201,7 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
         proofs,
         unchecked_stack_writes: false,
         calls: false,
+        loops: Vec::new(),
         resolve,
         flagged,
         fault_exit,
@@ -223,11 +239,9 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     // One guard per head (the innermost loop's: found first), in the order heads come.
     entries.sort_by_key(|l| std::cmp::Reverse(l.head));
     entries.dedup_by_key(|l| l.head);
-    let mut counted_loops = Vec::new();
     for (i, insn) in prog.insns.iter().enumerate() {
         if let Some(l) = entries.pop_if(|l| l.head == i) {
             let body = (l.head..=l.back).map(|j| (prog.insns[j], jump_target(j))).collect();
-            counted_loops.push((l.head, l.back));
             g.loop_guard(l, body);
         }
         if heads.pop_if(|&mut h| h == i).is_some() {
@@ -344,6 +358,7 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     // A callback runs in a frame of its own, as a bpf-to-bpf call does.
     let calls = g.calls || super::callback::uses_callbacks(prog);
     let (statics, sites, unchecked_stack_writes) = (g.statics, g.sites, g.unchecked_stack_writes);
+    let counted_loops = g.loops;
     let site_info = g.site_info;
     let insn_offsets = g.offsets;
     let failed = |what: String| RuntimeError::new(ErrorKind::Invalid(format!("JIT: {what}")));
@@ -799,6 +814,7 @@ impl Gen {
     fn loop_guard(&mut self, l: CountedLoop, body: Vec<(Insn, Option<usize>)>) {
         let checked = self.label(l.head);
         let fast = self.ops.new_dynamic_label();
+        self.loops.push(LoopCode { head: l.head, back: l.back, guard: self.ops.offset().0, copy: 0 });
         let (i, bound, span) = (X[l.counter.idx()], l.bound, (l.back - l.head + 1) as i32);
         dynasm!(self.ops ; .arch x64
             ; cmp Rq(i), bound ; jae =>checked
@@ -851,6 +867,9 @@ impl Gen {
         }
         dynasm!(self.ops ; .arch x64 ; =>fast);
         let top = self.ops.offset().0;
+        if let Some(code) = self.loops.iter_mut().find(|c| c.head == l.head) {
+            code.copy = top;
+        }
         let mut accesses = l.accesses.iter();
         let span = (l.back - l.head + 1) as i32;
         let at_exit = l.charge_at_exit();
