@@ -108,6 +108,14 @@ pub struct LoopCode {
     pub copy: usize,
 }
 
+/// A counted loop's unchecked copy to emit: entered at `fast`; `body` holds the instructions
+/// head to back-edge, with their jump targets.
+struct LoopStub {
+    fast: DynamicLabel,
+    l: CountedLoop,
+    body: Vec<(Insn, Option<usize>)>,
+}
+
 /// Out-of-line code, emitted after the instructions so the hot path stays straight.
 enum Stub {
     /// Miss of an access's first window: call the shared routine trying window `second`,
@@ -115,9 +123,9 @@ enum Stub {
     Slow { jae_at: usize, back: usize, second: usize, site: u32 },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
-    /// The unchecked copy of a counted loop (see [`super::loops`]), entered at `fast` once its
-    /// guard passed; `body` holds the instructions head to back-edge, with their jump targets.
-    Loop { fast: DynamicLabel, l: CountedLoop, body: Vec<(Insn, Option<usize>)> },
+    /// The unchecked copy of a counted loop (see [`super::loops`]), entered once its guard
+    /// passed. (Boxed: stubs are many, loops few, and every stub is as large as the largest.)
+    Loop(Box<LoopStub>),
     /// A conditional back-edge that ran out of budget: give the charge back, then raise if the
     /// jump is taken, else continue at `next`.
     BackEdge {
@@ -189,15 +197,17 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     let proofs = proofs.map_or_else(Vec::new, |p| {
         prog.slot_pcs().iter().map(|&pc| p.get(pc).copied().unwrap_or(AccessProof::Unproven)).collect()
     });
+    // Sized for about one stub, site and patch per instruction: growing them copied, and compile
+    // time is mostly spent on memory.
     let mut g = Gen {
         ops,
         labels,
         offsets: Vec::with_capacity(n + 1),
-        stubs: Vec::new(),
+        stubs: Vec::with_capacity(n),
         statics: Vec::new(),
         sites: 0,
-        site_info: Vec::new(),
-        patches: Vec::new(),
+        site_info: Vec::with_capacity(n),
+        patches: Vec::with_capacity(n),
         proofs,
         unchecked_stack_writes: false,
         calls: false,
@@ -211,7 +221,8 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     let mut entries: Vec<CountedLoop> = Vec::new();
     let mut heads = Vec::new();
     for (j, insn) in prog.insns.iter().enumerate() {
-        if !matches!(insn, Insn::Jmp { .. } | Insn::Ja { .. }) {
+        // Backward jumps only (a negative offset): looking up every target costs compile time.
+        if !matches!(insn, Insn::Jmp { off: ..0, .. } | Insn::Ja { off: ..0, .. }) {
             continue;
         }
         let Some(h) = jump_target(j).filter(|&h| h <= j) else { continue };
@@ -239,13 +250,21 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     // One guard per head (the innermost loop's: found first), in the order heads come.
     entries.sort_by_key(|l| std::cmp::Reverse(l.head));
     entries.dedup_by_key(|l| l.head);
+    // The next instruction a guard or an alignment comes before (one compare per instruction).
+    let next_mark = |entries: &[CountedLoop], heads: &[usize]| {
+        entries.last().map_or(usize::MAX, |l| l.head).min(heads.last().copied().unwrap_or(usize::MAX))
+    };
+    let mut mark = next_mark(&entries, &heads);
     for (i, insn) in prog.insns.iter().enumerate() {
-        if let Some(l) = entries.pop_if(|l| l.head == i) {
-            let body = (l.head..=l.back).map(|j| (prog.insns[j], jump_target(j))).collect();
-            g.loop_guard(l, body);
-        }
-        if heads.pop_if(|&mut h| h == i).is_some() {
-            g.align(ALIGN_LOOP);
+        if i == mark {
+            if let Some(l) = entries.pop_if(|l| l.head == i) {
+                let body = (l.head..=l.back).map(|j| (prog.insns[j], jump_target(j))).collect();
+                g.loop_guard(l, body);
+            }
+            if heads.pop_if(|&mut h| h == i).is_some() {
+                g.align(ALIGN_LOOP);
+            }
+            mark = next_mark(&entries, &heads);
         }
         g.start(i);
         if insn.written_reg() == Some(Reg::R10) {
@@ -852,7 +871,7 @@ impl Gen {
             dynasm!(self.ops ; .arch x64 ; mov [r12 + TMP], Rq(i));
         }
         dynasm!(self.ops ; .arch x64 ; jmp =>fast);
-        self.stubs.push(Stub::Loop { fast, l, body });
+        self.stubs.push(Stub::Loop(Box::new(LoopStub { fast, l, body })));
     }
 
     /// The unchecked copy of counted loop `l`, out of line: the same instructions, accesses
@@ -1242,7 +1261,7 @@ impl Gen {
                     dynasm!(self.ops ; .arch x64 ; =>label);
                     self.raise_inline(code, idx);
                 }
-                Stub::Loop { fast, l, body } => self.fast_loop(fast, &l, &body),
+                Stub::Loop(lp) => self.fast_loop(lp.fast, &lp.l, &lp.body),
                 Stub::BackEdge { label, width, cond, d, src, span, idx, next } => {
                     let raise = self.ops.new_dynamic_label();
                     dynasm!(self.ops ; .arch x64 ; =>label);
