@@ -13,7 +13,9 @@
 //!
 //! Programs see the same virtual addresses as in the interpreter (the regions of
 //! [`crate::runtime::memory`]), every access is checked against the same regions, and a fault
-//! names the same instruction. The instruction count differs: native code charges the budget
+//! names the same instruction. A counted loop ([`loops`]) may check its accesses and the
+//! budget once at its entry and then run without checks: only when that proves no check in it
+//! could fail, so the outcome is the same. The instruction count differs: native code charges the budget
 //! only at taken back-edges (the loop's span, `jump index - target index + 1`) and at
 //! bpf-to-bpf calls (1), so [`JitVm::charged`] is not an instruction count, and
 //! `RunOutcome::insns_executed` stays 0. `RunOptions::trace` is not supported (no per-step log).
