@@ -164,3 +164,21 @@ fn leaving_the_unchecked_loop_anywhere_charges_the_back_edges_taken() {
         }
     }
 }
+
+#[test]
+fn a_loop_that_touches_the_stack_first_probes_for_its_window_and_faults_only_where_the_interpreter_does() {
+    // The loop's stores are the run's first stack accesses: the guard asks for the stack's
+    // window. Then the same through a null or wild pointer: the probe finds no region, the
+    // checked loop faults on the same instruction.
+    let fill = "r0 = 0\nr3 = 0\nloop:\nr4 = r10\nr4 += r3\n*(u8 *)(r4 - 64) = r3\nr3 += 1\nif r3 < 64 goto loop\n\
+                r0 = *(u64 *)(r10 - 8)\nexit\n";
+    let p = llvm(fill);
+    assert_eq!(JitVm::new(&p).unwrap().compiled().counted_loops.len(), 1);
+    let out = run_with(&p, RunOptions::default(), &Input::mem(vec![])).unwrap();
+    assert_eq!(out.r0, u64::from_le_bytes([56, 57, 58, 59, 60, 61, 62, 63]));
+    for base in ["0", "0x7fff0000"] {
+        let p = llvm(&fill.replace("r4 = r10\n", &format!("r4 = {base}\n")));
+        let e = run_with(&p, RunOptions::default(), &Input::mem(vec![])).unwrap_err();
+        assert_eq!(e.pc, Some(4), "{base}: {e}");
+    }
+}

@@ -20,9 +20,9 @@
 
 use super::code_pages::CodePages;
 use super::ctx::{
-    jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, INFO_FIELD_MASK, INFO_IDX_SHIFT,
-    INFO_KIND_SHIFT, INFO_LIM_SHIFT, INFO_SITE_SHIFT, KIND_ATOMIC, KIND_READ, KIND_WRITE, RAISE_BUDGET, RAISE_DEPTH,
-    RAISE_FELL_OFF, RAISE_STATIC,
+    jit_helper, jit_ld_pkt, jit_probe, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, INFO_FIELD_MASK,
+    INFO_IDX_SHIFT, INFO_KIND_SHIFT, INFO_LIM_SHIFT, INFO_SITE_SHIFT, KIND_ATOMIC, KIND_READ, KIND_WRITE, RAISE_BUDGET,
+    RAISE_DEPTH, RAISE_FELL_OFF, RAISE_STATIC,
 };
 use super::loops::{counted_loop, CountedLoop, LoopAccess};
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
@@ -162,6 +162,10 @@ struct Gen {
     /// The counted loops guarded so far (their copies' offsets filled in with the stubs).
     loops: Vec<LoopCode>,
     resolve: DynamicLabel,
+    /// The shared routine a loop guard calls when a window misses (see `Gen::loop_guard`),
+    /// emitted with the stubs when `probes`.
+    probe: DynamicLabel,
+    probes: bool,
     flagged: DynamicLabel,
     fault_exit: DynamicLabel,
 }
@@ -194,6 +198,7 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     let mut ops = VecAssembler::new_with_capacity(0, 72 * n + 4096, 16, 0, 3 * n + 8, 0, 4 * n + 8);
     let labels = vec![None; n + 1];
     let (resolve, flagged, fault_exit) = (ops.new_dynamic_label(), ops.new_dynamic_label(), ops.new_dynamic_label());
+    let probe = ops.new_dynamic_label();
     let proofs = proofs.map_or_else(Vec::new, |p| {
         prog.slot_pcs().iter().map(|&pc| p.get(pc).copied().unwrap_or(AccessProof::Unproven)).collect()
     });
@@ -213,6 +218,8 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
         calls: false,
         loops: Vec::new(),
         resolve,
+        probe,
+        probes: false,
         flagged,
         fault_exit,
     };
@@ -839,25 +846,29 @@ impl Gen {
             ; cmp Rq(i), bound ; jae =>checked
             ; mov r10d, bound ; sub r10, Rq(i) ; imul r10, r10, span ; cmp r9, r10 ; jb =>checked
         );
+        // A window that misses may just not be cached yet (the stack's, before the first stack
+        // access of a run): up to two probes (one per window) ask `Memory` for the region of
+        // the failing access's first address, then the checks run again.
+        let (retry, probes) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        if !l.accesses.is_empty() {
+            dynasm!(self.ops ; .arch x64 ; mov QWORD [r12 + TMP], 2 ; =>retry);
+        }
+        let mut misses = Vec::with_capacity(l.accesses.len());
         for a in &l.accesses {
+            let miss = self.ops.new_dynamic_label();
+            misses.push(miss);
             let at = HOT + HOT_SIZE * i32::from(a.stack());
             let lim = at + HOT_LIM + 8 * (class(a.size) + if a.write { 4 } else { 0 });
-            let k = a.k;
-            match (a.inv, a.counted) {
-                (Some(r), true) => dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(X[r.idx()]) + Rq(i) + k]),
-                (Some(r), false) => dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(X[r.idx()]) + k]),
-                (None, true) => dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(i) + k]),
-                (None, false) => dynasm!(self.ops ; .arch x64 ; mov r11, QWORD k as i64),
-            }
+            self.first_address(11, a, i);
             dynasm!(self.ops ; .arch x64 ; sub r11, [r12 + at + HOT_BASE]);
             if a.counted {
                 // The last iteration's address, relative to the window: no carry, so also
                 // the first's and every one between.
                 dynasm!(self.ops ; .arch x64
-                    ; mov r10d, bound - 1 ; sub r10, Rq(i) ; add r11, r10 ; jc =>checked
+                    ; mov r10d, bound - 1 ; sub r10, Rq(i) ; add r11, r10 ; jc =>miss
                 );
             }
-            dynasm!(self.ops ; .arch x64 ; cmp r11, [r12 + lim] ; jae =>checked);
+            dynasm!(self.ops ; .arch x64 ; cmp r11, [r12 + lim] ; jae =>miss);
         }
         if l.accesses.iter().any(|a| !a.stack()) {
             dynasm!(self.ops ; .arch x64 ; mov r10, [r12 + HOT + HOT_HOST] ; sub r10, [r12 + HOT + HOT_BASE]);
@@ -871,7 +882,36 @@ impl Gen {
             dynasm!(self.ops ; .arch x64 ; mov [r12 + TMP], Rq(i));
         }
         dynasm!(self.ops ; .arch x64 ; jmp =>fast);
+        for (a, miss) in l.accesses.iter().zip(misses) {
+            dynasm!(self.ops ; .arch x64 ; =>miss);
+            self.first_address(10, a, i);
+            let kind = if a.write { KIND_WRITE } else { KIND_READ };
+            let info = (a.size.bytes() as u64 | kind << INFO_KIND_SHIFT) as i32;
+            dynasm!(self.ops ; .arch x64 ; mov r11d, info ; jmp =>probes);
+        }
+        if !l.accesses.is_empty() {
+            let probe = self.probe;
+            dynasm!(self.ops ; .arch x64
+                ; =>probes
+                ; sub QWORD [r12 + TMP], 1 ; jb =>checked
+                ; call =>probe
+                ; jmp =>retry
+            );
+            self.probes = true;
+        }
         self.stubs.push(Stub::Loop(Box::new(LoopStub { fast, l, body })));
+    }
+
+    /// Register `into` = the first address loop access `a` touches (the counter, in x86
+    /// register `i`, holding its value at the loop's entry).
+    fn first_address(&mut self, into: u8, a: &LoopAccess, i: u8) {
+        let k = a.k;
+        match (a.inv, a.counted) {
+            (Some(r), true) => dynasm!(self.ops ; .arch x64 ; lea Rq(into), [Rq(X[r.idx()]) + Rq(i) + k]),
+            (Some(r), false) => dynasm!(self.ops ; .arch x64 ; lea Rq(into), [Rq(X[r.idx()]) + k]),
+            (None, true) => dynasm!(self.ops ; .arch x64 ; lea Rq(into), [Rq(i) + k]),
+            (None, false) => dynasm!(self.ops ; .arch x64 ; mov Rq(into), QWORD k as i64),
+        }
     }
 
     /// The unchecked copy of counted loop `l`, out of line: the same instructions, accesses
@@ -1187,6 +1227,18 @@ impl Gen {
     /// The out-of-line code: the shared miss paths and slow path, then the per-site stubs
     /// (which call them backwards, encoded by hand).
     fn stubs(&mut self) {
+        if self.probes {
+            // probe: first address in r10, size and kind in r11 -> the window of its region
+            // cached, if it has one; keeps every eBPF register.
+            let probe = self.probe;
+            dynasm!(self.ops ; .arch x64 ; =>probe ; mov [r12 + REGS], rax);
+            self.spill_args();
+            dynasm!(self.ops ; .arch x64 ; mov rsi, r10 ; mov rdx, r11);
+            self.callout(jit_probe as *const () as u64);
+            dynasm!(self.ops ; .arch x64 ; mov rax, [r12 + REGS]);
+            self.reload_args();
+            dynasm!(self.ops ; .arch x64 ; ret);
+        }
         let resolve = self.resolve;
         // resolve: virtual address in r10, info in r11 -> host address in r11 (faults leave
         // through `fault_exit`); keeps every eBPF register.
