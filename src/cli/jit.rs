@@ -69,8 +69,16 @@ fn write_text(out: &mut impl Write, l: &Listing, stubs: bool) -> std::io::Result
             write_native(out, n)?;
         }
     }
+    for c in &l.counted_loops {
+        writeln!(
+            out,
+            "counted loop {}-{}: the guard at {:06x} checks its accesses and the budget once; when they hold, \
+             the unchecked copy at {:06x} runs (--stubs lists it)",
+            c.head, c.back, c.guard, c.copy
+        )?;
+    }
     if stubs {
-        writeln!(out, "       (shared code: slow paths, entry, exits)")?;
+        writeln!(out, "       (shared code: slow paths, entry, exits, unchecked loop copies)")?;
         for n in &l.stubs {
             write_native(out, n)?;
         }
@@ -124,5 +132,21 @@ fn to_json(l: &Listing) -> Json {
         ("code_size", Json::U64(l.code_size as u64)),
         ("insns_size", Json::U64(l.insns_size as u64)),
         ("compile_ns", Json::U64(l.compile_time.as_nanos() as u64)),
+        (
+            "counted_loops",
+            Json::Arr(
+                l.counted_loops
+                    .iter()
+                    .map(|c| {
+                        Json::obj([
+                            ("head", Json::U64(c.head as u64)),
+                            ("back", Json::U64(c.back as u64)),
+                            ("guard", Json::U64(c.guard as u64)),
+                            ("copy", Json::U64(c.copy as u64)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
     ])
 }

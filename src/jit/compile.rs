@@ -20,10 +20,11 @@
 
 use super::code_pages::CodePages;
 use super::ctx::{
-    jit_helper, jit_ld_pkt, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, INFO_FIELD_MASK, INFO_IDX_SHIFT,
-    INFO_KIND_SHIFT, INFO_LIM_SHIFT, INFO_SITE_SHIFT, KIND_ATOMIC, KIND_READ, KIND_WRITE, RAISE_BUDGET, RAISE_DEPTH,
-    RAISE_FELL_OFF, RAISE_STATIC,
+    jit_helper, jit_ld_pkt, jit_probe, jit_raise, jit_resolve, Hot, JitCtx, FLAG_RETURN, INFO_FIELD_MASK,
+    INFO_IDX_SHIFT, INFO_KIND_SHIFT, INFO_LIM_SHIFT, INFO_SITE_SHIFT, KIND_ATOMIC, KIND_READ, KIND_WRITE, RAISE_BUDGET,
+    RAISE_DEPTH, RAISE_FELL_OFF, RAISE_STATIC,
 };
+use super::loops::{counted_loop, CountedLoop, LoopAccess};
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use crate::program::{ProgType, Program};
 use crate::runtime::error::{ErrorKind, RuntimeError};
@@ -58,6 +59,10 @@ const SITE_INFO: i32 = offset_of!(JitCtx, site_info) as i32;
 const CTX_LEN: i32 = offset_of!(JitCtx, ctx_len) as i32;
 const FP_HOST: i32 = offset_of!(JitCtx, fp_host) as i32;
 const PKT_DELTA: i32 = offset_of!(JitCtx, pkt_delta) as i32;
+/// Some loop heads start at a multiple of this many bytes (a cache line).
+const ALIGN_LOOP: usize = 64;
+/// Programs with more loops than this align none (the choice is quadratic in their number).
+const MAX_ALIGNED_LOOPS: usize = 64;
 /// `r10` of the main function; frame *f* adds `f * STACK_STRIDE`.
 const FP0: i32 = (STACK_BASE + STACK_SIZE as u64) as i32;
 
@@ -85,6 +90,30 @@ pub struct Compiled {
     pub unchecked_stack_writes: bool,
     /// Bpf-to-bpf calls (frames past the first are used).
     pub calls: bool,
+    /// The counted loops whose entry has a guard that may run an unchecked copy (see
+    /// [`super::loops`]).
+    pub counted_loops: Vec<LoopCode>,
+}
+
+/// Where a counted loop's guard and unchecked copy are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoopCode {
+    /// The loop's first instruction (index into `Program::insns`).
+    pub head: usize,
+    /// Its back-edge.
+    pub back: usize,
+    /// Offset of the guard (at the end of the code of the instruction before `head`).
+    pub guard: usize,
+    /// Offset of the unchecked copy.
+    pub copy: usize,
+}
+
+/// A counted loop's unchecked copy to emit: entered at `fast`; `body` holds the instructions
+/// head to back-edge, with their jump targets.
+struct LoopStub {
+    fast: DynamicLabel,
+    l: CountedLoop,
+    body: Vec<(Insn, Option<usize>)>,
 }
 
 /// Out-of-line code, emitted after the instructions so the hot path stays straight.
@@ -94,6 +123,9 @@ enum Stub {
     Slow { jae_at: usize, back: usize, second: usize, site: u32 },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
+    /// The unchecked copy of a counted loop (see [`super::loops`]), entered once its guard
+    /// passed. (Boxed: stubs are many, loops few, and every stub is as large as the largest.)
+    Loop(Box<LoopStub>),
     /// A conditional back-edge that ran out of budget: give the charge back, then raise if the
     /// jump is taken, else continue at `next`.
     BackEdge {
@@ -127,7 +159,13 @@ struct Gen {
     proofs: Vec<AccessProof>,
     unchecked_stack_writes: bool,
     calls: bool,
+    /// The counted loops guarded so far (their copies' offsets filled in with the stubs).
+    loops: Vec<LoopCode>,
     resolve: DynamicLabel,
+    /// The shared routine a loop guard calls when a window misses (see `Gen::loop_guard`),
+    /// emitted with the stubs when `probes`.
+    probe: DynamicLabel,
+    probes: bool,
     flagged: DynamicLabel,
     fault_exit: DynamicLabel,
 }
@@ -160,39 +198,88 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     let mut ops = VecAssembler::new_with_capacity(0, 72 * n + 4096, 16, 0, 3 * n + 8, 0, 4 * n + 8);
     let labels = vec![None; n + 1];
     let (resolve, flagged, fault_exit) = (ops.new_dynamic_label(), ops.new_dynamic_label(), ops.new_dynamic_label());
+    let probe = ops.new_dynamic_label();
     let proofs = proofs.map_or_else(Vec::new, |p| {
         prog.slot_pcs().iter().map(|&pc| p.get(pc).copied().unwrap_or(AccessProof::Unproven)).collect()
     });
+    // Sized for about one stub, site and patch per instruction: growing them copied, and compile
+    // time is mostly spent on memory.
     let mut g = Gen {
         ops,
         labels,
         offsets: Vec::with_capacity(n + 1),
-        stubs: Vec::new(),
+        stubs: Vec::with_capacity(n),
         statics: Vec::new(),
         sites: 0,
-        site_info: Vec::new(),
-        patches: Vec::new(),
+        site_info: Vec::with_capacity(n),
+        patches: Vec::with_capacity(n),
         proofs,
         unchecked_stack_writes: false,
         calls: false,
+        loops: Vec::new(),
         resolve,
+        probe,
+        probes: false,
         flagged,
         fault_exit,
     };
+    // Counted loops, by their head: a guard on the way in may run an unchecked copy.
+    let jump_target = |j: usize| prog.insns[j].branch_offset().and_then(|off| slots.target(j, off).ok());
+    let mut entries: Vec<CountedLoop> = Vec::new();
+    let mut heads = Vec::new();
+    for (j, insn) in prog.insns.iter().enumerate() {
+        // Backward jumps only (a negative offset): looking up every target costs compile time.
+        if !matches!(insn, Insn::Jmp { off: ..0, .. } | Insn::Ja { off: ..0, .. }) {
+            continue;
+        }
+        let Some(h) = jump_target(j).filter(|&h| h <= j) else { continue };
+        heads.push((h, j));
+        if matches!(insn, Insn::Jmp { .. }) {
+            entries.extend(counted_loop(&prog.insns, h, j, jump_target));
+        }
+    }
+    // The heads of loops that are both outermost (their padding runs once per entry) and
+    // innermost (the whole loop is the hot code) start a cache line. Others keep the layout
+    // they fall into (aligning the nested loops of log2_1000 made it a third slower).
+    let alone = |&(h, j): &(usize, usize)| {
+        // No other loop around the head, none inside the body.
+        let around = |h2: usize, j2: usize| h2 < h && h <= j2;
+        let inside = |h2: usize, j2: usize| h <= h2 && j2 < j;
+        heads.iter().all(|&(h2, j2)| (h2, j2) == (h, j) || !(around(h2, j2) || inside(h2, j2)))
+    };
+    let mut heads: Vec<usize> = if heads.len() <= MAX_ALIGNED_LOOPS {
+        heads.iter().filter(|l| alone(l)).map(|l| l.0).collect()
+    } else {
+        vec![]
+    };
+    heads.sort_unstable_by_key(|&h| std::cmp::Reverse(h));
+    heads.dedup();
+    // One guard per head (the innermost loop's: found first), in the order heads come.
+    entries.sort_by_key(|l| std::cmp::Reverse(l.head));
+    entries.dedup_by_key(|l| l.head);
+    // The next instruction a guard or an alignment comes before (one compare per instruction).
+    let next_mark = |entries: &[CountedLoop], heads: &[usize]| {
+        entries.last().map_or(usize::MAX, |l| l.head).min(heads.last().copied().unwrap_or(usize::MAX))
+    };
+    let mut mark = next_mark(&entries, &heads);
     for (i, insn) in prog.insns.iter().enumerate() {
+        if i == mark {
+            if let Some(l) = entries.pop_if(|l| l.head == i) {
+                let body = (l.head..=l.back).map(|j| (prog.insns[j], jump_target(j))).collect();
+                g.loop_guard(l, body);
+            }
+            if heads.pop_if(|&mut h| h == i).is_some() {
+                g.align(ALIGN_LOOP);
+            }
+            mark = next_mark(&entries, &heads);
+        }
         g.start(i);
         if insn.written_reg() == Some(Reg::R10) {
             return Err(err(i, "frame pointer is read only".into()));
         }
         match *insn {
             Insn::Bin { width, op, dst, src } => g.bin(width, op, X[dst.idx()], src),
-            Insn::Neg { width, dst } => {
-                let d = X[dst.idx()];
-                match width {
-                    Width::W64 => dynasm!(g.ops ; .arch x64 ; neg Rq(d)),
-                    Width::W32 => dynasm!(g.ops ; .arch x64 ; neg Rd(d)),
-                }
-            }
+            Insn::Neg { width, dst } => g.neg(width, X[dst.idx()]),
             Insn::Endian { op, bits, dst } => g.endian(op, bits, X[dst.idx()]),
             Insn::Ja { off, .. } => {
                 let t = target(i, off as i64)?;
@@ -297,6 +384,7 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
     // A callback runs in a frame of its own, as a bpf-to-bpf call does.
     let calls = g.calls || super::callback::uses_callbacks(prog);
     let (statics, sites, unchecked_stack_writes) = (g.statics, g.sites, g.unchecked_stack_writes);
+    let counted_loops = g.loops;
     let site_info = g.site_info;
     let insn_offsets = g.offsets;
     let failed = |what: String| RuntimeError::new(ErrorKind::Invalid(format!("JIT: {what}")));
@@ -314,6 +402,7 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
         site_info,
         unchecked_stack_writes,
         calls,
+        counted_loops,
     })
 }
 
@@ -340,6 +429,11 @@ fn cc(cond: JmpCond) -> u8 {
         Slt => 0xc,
         Sle => 0xe,
     }
+}
+
+/// Whether `k` fits an instruction's sign-extended 8-bit immediate.
+fn imm8(k: i32) -> bool {
+    i8::try_from(k).is_ok()
 }
 
 /// The size class of an access: 0–3 for 1, 2, 4, 8 bytes.
@@ -391,10 +485,37 @@ impl Gen {
     /// `jmp`/`call` (`opcode` 0xe9/0xe8) to code already emitted at `at`, encoded by hand: no
     /// label, no relocation to resolve.
     fn rel32(&mut self, opcode: u8, at: usize) {
-        let next = self.ops.offset().0 + 5;
-        let rel = (at as i64 - next as i64) as i32;
+        let here = self.ops.offset().0 as i64;
+        if opcode == 0xe9 {
+            if let Ok(rel) = i8::try_from(at as i64 - (here + 2)) {
+                return self.ops.extend(&[0xeb, rel as u8]);
+            }
+        }
+        let rel = (at as i64 - (here + 5)) as i32;
         self.ops.push(opcode);
         self.ops.extend(&rel.to_le_bytes());
+    }
+
+    /// `jcc` with condition code `cc` (the low nibble) to code already emitted at `at`, in
+    /// its 2-byte form when the distance fits.
+    fn jcc_at(&mut self, cc: u8, at: usize) {
+        let here = self.ops.offset().0 as i64;
+        if let Ok(rel) = i8::try_from(at as i64 - (here + 2)) {
+            return self.ops.extend(&[0x70 | cc, rel as u8]);
+        }
+        let rel = (at as i64 - (here + 6)) as i32;
+        self.ops.extend(&[0x0f, 0x80 | cc]);
+        self.ops.extend(&rel.to_le_bytes());
+    }
+
+    /// `sub r9, span` (`add` when `give_back`): charges a loop's span to the budget.
+    fn charge(&mut self, span: i32, give_back: bool) {
+        match (imm8(span), give_back) {
+            (true, false) => dynasm!(self.ops ; .arch x64 ; sub r9, BYTE span as i8),
+            (true, true) => dynasm!(self.ops ; .arch x64 ; add r9, BYTE span as i8),
+            (false, false) => dynasm!(self.ops ; .arch x64 ; sub r9, span),
+            (false, true) => dynasm!(self.ops ; .arch x64 ; add r9, span),
+        }
     }
 
     fn static_error(&mut self, kind: ErrorKind) -> u64 {
@@ -446,6 +567,13 @@ impl Gen {
             return self.div(width == Width::W64, op, d, src);
         }
         match (width, src) {
+            // Small immediates take the sign-extended 8-bit forms (as the kernel's JIT): shorter
+            // code decodes and caches better in tight loops.
+            (_, Operand::Imm(k)) if imm8(k) && matches!(op, Add | Sub | Mul | Or | And | Xor) => {
+                self.alu_imm8(width == Width::W64, op, d, k as i8)
+            }
+            // `r = 0` as `xor` (flags are never live across eBPF instructions).
+            (_, Operand::Imm(0)) if op == Mov => dynasm!(self.ops ; .arch x64 ; xor Rd(d), Rd(d)),
             (Width::W64, Operand::Imm(k)) => match op {
                 Add => dynasm!(self.ops ; .arch x64 ; add Rq(d), k),
                 Sub => dynasm!(self.ops ; .arch x64 ; sub Rq(d), k),
@@ -518,6 +646,22 @@ impl Gen {
                 }
             }
         }
+    }
+
+    /// `dst op= k` (add, sub, mul, or, and, xor) with an 8-bit immediate, encoded by hand for
+    /// both widths: `83 /digit ib` (`6b /r ib` for imul), REX.W for 64 bits.
+    fn alu_imm8(&mut self, w64: bool, op: BinOp, d: u8, k: i8) {
+        let high = d >> 3;
+        let rex = 0x40 | u8::from(w64) << 3;
+        let (rex, opcode, reg) = match op {
+            BinOp::Mul => (rex | high << 2 | high, 0x6b, d & 7),
+            BinOp::Add => (rex | high, 0x83, 0),
+            BinOp::Or => (rex | high, 0x83, 1),
+            BinOp::And => (rex | high, 0x83, 4),
+            BinOp::Sub => (rex | high, 0x83, 5),
+            _ => (rex | high, 0x83, 6), // xor: the callers admit no other operation
+        };
+        self.ops.extend(&[rex, opcode, 0xc0 | reg << 3 | (d & 7), k as u8]);
     }
 
     /// Division and modulo with the kernel's rules: by zero, `/` gives 0 and `%` keeps dst
@@ -609,6 +753,11 @@ impl Gen {
     fn compare(&mut self, width: Width, cond: JmpCond, d: u8, src: Operand) {
         let test = cond == JmpCond::Set;
         match (width, src, test) {
+            // `cmp r, 0` sets the flags every condition reads exactly as `test r, r` does.
+            (Width::W64, Operand::Imm(0), false) => dynasm!(self.ops ; .arch x64 ; test Rq(d), Rq(d)),
+            (Width::W32, Operand::Imm(0), false) => dynasm!(self.ops ; .arch x64 ; test Rd(d), Rd(d)),
+            (Width::W64, Operand::Imm(k), false) if imm8(k) => dynasm!(self.ops ; .arch x64 ; cmp Rq(d), BYTE k),
+            (Width::W32, Operand::Imm(k), false) if imm8(k) => dynasm!(self.ops ; .arch x64 ; cmp Rd(d), BYTE k),
             (Width::W64, Operand::Imm(k), false) => dynasm!(self.ops ; .arch x64 ; cmp Rq(d), k),
             (Width::W64, Operand::Imm(k), true) => dynasm!(self.ops ; .arch x64 ; test Rq(d), k),
             (Width::W32, Operand::Imm(k), false) => dynasm!(self.ops ; .arch x64 ; cmp Rd(d), k),
@@ -621,22 +770,21 @@ impl Gen {
     }
 
     /// A jump from instruction `i` to `t` (`cond` tests the flags just set; `None` always
-    /// jumps). A back-edge charges the loop's span to the budget on the way: the condition is
-    /// inverted to skip the charge, so a taken back-edge is still one taken jump.
+    /// jumps; a backward jump is always unconditional, see [`Gen::back_edge`]). A back-edge
+    /// charges the loop's span to the budget: the subtract and the jump back fuse, the raise
+    /// is out of line.
     fn jump(&mut self, cond: Option<JmpCond>, i: usize, t: usize) {
         if t > i {
             let target = self.label(t);
-            return self.jcc(cond, false, target);
+            return self.jcc(cond, target);
         }
-        let (next, raise) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        debug_assert!(cond.is_none(), "conditional back-edges go through back_edge");
+        let raise = self.ops.new_dynamic_label();
         self.stubs.push(Stub::Raise { label: raise, code: RAISE_BUDGET, idx: i });
-        if cond.is_some() {
-            self.jcc(cond, true, next);
-        }
-        let span = (i - t + 1) as i32;
-        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>raise);
-        self.goto(false, t);
-        dynasm!(self.ops ; .arch x64 ; =>next);
+        self.charge((i - t + 1) as i32, false);
+        // jae: no borrow, the budget covered the span.
+        self.jcc_at(0x3, self.offsets[t]);
+        dynasm!(self.ops ; .arch x64 ; jmp =>raise);
     }
 
     /// A conditional back-edge from instruction `i` to `t`. The loop's span is charged before
@@ -646,27 +794,253 @@ impl Gen {
     fn back_edge(&mut self, width: Width, cond: JmpCond, d: u8, src: Operand, i: usize, t: usize) {
         let span = (i - t + 1) as i32;
         let label = self.ops.new_dynamic_label();
-        dynasm!(self.ops ; .arch x64 ; sub r9, span ; jb =>label);
+        self.charge(span, false);
+        dynasm!(self.ops ; .arch x64 ; jb =>label);
         self.compare(width, cond, d, src);
-        let at = self.offsets[t];
-        let next = self.ops.offset().0 + 6;
-        let rel = (at as i64 - next as i64) as i32;
-        self.ops.extend(&[0x0f, 0x80 | cc(cond)]);
-        self.ops.extend(&rel.to_le_bytes());
-        dynasm!(self.ops ; .arch x64 ; add r9, span);
+        self.jcc_at(cc(cond), self.offsets[t]);
+        self.charge(span, true);
         let next = self.ops.offset().0;
         self.stubs.push(Stub::BackEdge { label, width, cond, d, src, span, idx: i, next });
     }
 
-    /// `jcc` to `l` on `cond` (or its negation), `jmp` for `None`.
-    fn jcc(&mut self, cond: Option<JmpCond>, negate: bool, l: DynamicLabel) {
+    /// Pads with no-ops (the fewest, multi-byte ones) to a multiple of `to` bytes.
+    fn align(&mut self, to: usize) {
+        const NOPS: [&[u8]; 9] = [
+            &[0x90],
+            &[0x66, 0x90],
+            &[0x0f, 0x1f, 0x00],
+            &[0x0f, 0x1f, 0x40, 0x00],
+            &[0x0f, 0x1f, 0x44, 0x00, 0x00],
+            &[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+            &[0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00],
+            &[0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+            &[0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+        ];
+        let mut pad = (to - self.ops.offset().0 % to) % to;
+        while pad > 0 {
+            let n = pad.min(NOPS.len());
+            self.ops.extend(NOPS[n - 1]);
+            pad -= n;
+        }
+    }
+
+    /// `neg`, 64 or 32 bits.
+    fn neg(&mut self, width: Width, d: u8) {
+        match width {
+            Width::W64 => dynasm!(self.ops ; .arch x64 ; neg Rq(d)),
+            Width::W32 => dynasm!(self.ops ; .arch x64 ; neg Rd(d)),
+        }
+    }
+
+    /// The guard on the way into counted loop `l` (falling through from the instruction before
+    /// its head): when the counter starts below the bound, the budget covers the most
+    /// iterations there can be, and each access's first and last addresses lie in its window,
+    /// no check in the loop can fail, so the unchecked copy runs, with r10 (r11) holding host
+    /// minus virtual address of the data (stack) window. Otherwise the checked loop runs.
+    fn loop_guard(&mut self, l: CountedLoop, body: Vec<(Insn, Option<usize>)>) {
+        let checked = self.label(l.head);
+        let fast = self.ops.new_dynamic_label();
+        self.loops.push(LoopCode { head: l.head, back: l.back, guard: self.ops.offset().0, copy: 0 });
+        let (i, bound, span) = (X[l.counter.idx()], l.bound, (l.back - l.head + 1) as i32);
+        dynasm!(self.ops ; .arch x64
+            ; cmp Rq(i), bound ; jae =>checked
+            ; mov r10d, bound ; sub r10, Rq(i) ; imul r10, r10, span ; cmp r9, r10 ; jb =>checked
+        );
+        // A window that misses may just not be cached yet (the stack's, before the first stack
+        // access of a run): up to two probes (one per window) ask `Memory` for the region of
+        // the failing access's first address, then the checks run again.
+        let (retry, probes) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        if !l.accesses.is_empty() {
+            dynasm!(self.ops ; .arch x64 ; mov QWORD [r12 + TMP], 2 ; =>retry);
+        }
+        let mut misses = Vec::with_capacity(l.accesses.len());
+        for a in &l.accesses {
+            let miss = self.ops.new_dynamic_label();
+            misses.push(miss);
+            let at = HOT + HOT_SIZE * i32::from(a.stack());
+            let lim = at + HOT_LIM + 8 * (class(a.size) + if a.write { 4 } else { 0 });
+            self.first_address(11, a, i);
+            dynasm!(self.ops ; .arch x64 ; sub r11, [r12 + at + HOT_BASE]);
+            if a.counted {
+                // The last iteration's address, relative to the window: no carry, so also
+                // the first's and every one between.
+                dynasm!(self.ops ; .arch x64
+                    ; mov r10d, bound - 1 ; sub r10, Rq(i) ; add r11, r10 ; jc =>miss
+                );
+            }
+            dynasm!(self.ops ; .arch x64 ; cmp r11, [r12 + lim] ; jae =>miss);
+        }
+        if l.accesses.iter().any(|a| !a.stack()) {
+            dynasm!(self.ops ; .arch x64 ; mov r10, [r12 + HOT + HOT_HOST] ; sub r10, [r12 + HOT + HOT_BASE]);
+        }
+        if l.accesses.iter().any(LoopAccess::stack) {
+            dynasm!(self.ops ; .arch x64
+                ; mov r11, [r12 + HOT + HOT_SIZE + HOT_HOST] ; sub r11, [r12 + HOT + HOT_SIZE + HOT_BASE]
+            );
+        }
+        if l.charge_at_exit() {
+            dynasm!(self.ops ; .arch x64 ; mov [r12 + TMP], Rq(i));
+        }
+        dynasm!(self.ops ; .arch x64 ; jmp =>fast);
+        for (a, miss) in l.accesses.iter().zip(misses) {
+            dynasm!(self.ops ; .arch x64 ; =>miss);
+            self.first_address(10, a, i);
+            let kind = if a.write { KIND_WRITE } else { KIND_READ };
+            let info = (a.size.bytes() as u64 | kind << INFO_KIND_SHIFT) as i32;
+            dynasm!(self.ops ; .arch x64 ; mov r11d, info ; jmp =>probes);
+        }
+        if !l.accesses.is_empty() {
+            let probe = self.probe;
+            dynasm!(self.ops ; .arch x64
+                ; =>probes
+                ; sub QWORD [r12 + TMP], 1 ; jb =>checked
+                ; call =>probe
+                ; jmp =>retry
+            );
+            self.probes = true;
+        }
+        self.stubs.push(Stub::Loop(Box::new(LoopStub { fast, l, body })));
+    }
+
+    /// Register `into` = the first address loop access `a` touches (the counter, in x86
+    /// register `i`, holding its value at the loop's entry).
+    fn first_address(&mut self, into: u8, a: &LoopAccess, i: u8) {
+        let k = a.k;
+        match (a.inv, a.counted) {
+            (Some(r), true) => dynasm!(self.ops ; .arch x64 ; lea Rq(into), [Rq(X[r.idx()]) + Rq(i) + k]),
+            (Some(r), false) => dynasm!(self.ops ; .arch x64 ; lea Rq(into), [Rq(X[r.idx()]) + k]),
+            (None, true) => dynasm!(self.ops ; .arch x64 ; lea Rq(into), [Rq(i) + k]),
+            (None, false) => dynasm!(self.ops ; .arch x64 ; mov Rq(into), QWORD k as i64),
+        }
+    }
+
+    /// The unchecked copy of counted loop `l`, out of line: the same instructions, accesses
+    /// translated by r10 (data) or r11 (stack) without a check, the budget charged at the
+    /// back-edge without one (the guard covered it), jumps out of the loop to the checked code
+    /// of their targets.
+    fn fast_loop(&mut self, fast: DynamicLabel, l: &CountedLoop, body: &[(Insn, Option<usize>)]) {
+        // The loop starts a cache line (the bytes before it never run: every stub ends in a
+        // jump), so a short body is fetched and cached as one piece.
+        while !self.ops.offset().0.is_multiple_of(64) {
+            self.ops.push(0xcc);
+        }
+        dynasm!(self.ops ; .arch x64 ; =>fast);
+        let top = self.ops.offset().0;
+        if let Some(code) = self.loops.iter_mut().find(|c| c.head == l.head) {
+            code.copy = top;
+        }
+        let mut accesses = l.accesses.iter();
+        let span = (l.back - l.head + 1) as i32;
+        let at_exit = l.charge_at_exit();
+        // Side exits that settle the budget on the way out: (label, counter offset, target).
+        let mut exits = Vec::new();
+        for (j, &(insn, t)) in body.iter().enumerate() {
+            let k = l.counter_at[j].unwrap_or(0);
+            match insn {
+                Insn::Bin { width, op, dst, src } => self.bin(width, op, X[dst.idx()], src),
+                Insn::Neg { width, dst } => self.neg(width, X[dst.idx()]),
+                Insn::Endian { op, bits, dst } => self.endian(op, bits, X[dst.idx()]),
+                Insn::LoadImm64 { dst, imm, next_imm, .. } => {
+                    let d = X[dst.idx()];
+                    dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD Insn::imm64(imm, next_imm) as i64);
+                }
+                Insn::Load { size, signed, dst, src, off } => {
+                    let w = if accesses.next().is_some_and(LoopAccess::stack) { 11 } else { 10 };
+                    let (d, b, off) = (X[dst.idx()], X[src.idx()], off as i32);
+                    match (size, signed) {
+                        (Size::B, false) => dynasm!(self.ops ; .arch x64 ; movzx Rd(d), BYTE [Rq(b) + Rq(w) + off]),
+                        (Size::H, false) => dynasm!(self.ops ; .arch x64 ; movzx Rd(d), WORD [Rq(b) + Rq(w) + off]),
+                        (Size::W, false) => dynasm!(self.ops ; .arch x64 ; mov Rd(d), DWORD [Rq(b) + Rq(w) + off]),
+                        (Size::DW, _) => dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD [Rq(b) + Rq(w) + off]),
+                        (Size::B, true) => dynasm!(self.ops ; .arch x64 ; movsx Rq(d), BYTE [Rq(b) + Rq(w) + off]),
+                        (Size::H, true) => dynasm!(self.ops ; .arch x64 ; movsx Rq(d), WORD [Rq(b) + Rq(w) + off]),
+                        (Size::W, true) => dynasm!(self.ops ; .arch x64 ; movsxd Rq(d), DWORD [Rq(b) + Rq(w) + off]),
+                    }
+                }
+                Insn::Store { size, dst, off, src } => {
+                    let w = if accesses.next().is_some_and(LoopAccess::stack) { 11 } else { 10 };
+                    let (b, off) = (X[dst.idx()], off as i32);
+                    match src {
+                        Operand::Imm(k) => match size {
+                            Size::B => dynasm!(self.ops ; .arch x64 ; mov BYTE [Rq(b) + Rq(w) + off], k as i8),
+                            Size::H => dynasm!(self.ops ; .arch x64 ; mov WORD [Rq(b) + Rq(w) + off], k as i16),
+                            Size::W => dynasm!(self.ops ; .arch x64 ; mov DWORD [Rq(b) + Rq(w) + off], k),
+                            Size::DW => dynasm!(self.ops ; .arch x64 ; mov QWORD [Rq(b) + Rq(w) + off], k),
+                        },
+                        Operand::Reg(s) => {
+                            let s = X[s.idx()];
+                            match size {
+                                Size::B => dynasm!(self.ops ; .arch x64 ; mov BYTE [Rq(b) + Rq(w) + off], Rb(s)),
+                                Size::H => dynasm!(self.ops ; .arch x64 ; mov WORD [Rq(b) + Rq(w) + off], Rw(s)),
+                                Size::W => dynasm!(self.ops ; .arch x64 ; mov DWORD [Rq(b) + Rq(w) + off], Rd(s)),
+                                Size::DW => dynasm!(self.ops ; .arch x64 ; mov QWORD [Rq(b) + Rq(w) + off], Rq(s)),
+                            }
+                        }
+                    }
+                }
+                // The back-edge.
+                Insn::Jmp { width, cond, dst, src, .. } if t == Some(l.head) => {
+                    if !at_exit {
+                        self.charge(span, false);
+                    }
+                    self.compare(width, cond, X[dst.idx()], src);
+                    self.jcc_at(cc(cond), top);
+                    if at_exit {
+                        self.settle_budget(l, k);
+                    } else {
+                        self.charge(span, true);
+                    }
+                    self.rel32(0xe9, self.offsets[l.back + 1]);
+                }
+                // Out of the loop (forwards: every instruction has its code by now).
+                Insn::Jmp { width, cond, dst, src, .. } => {
+                    self.compare(width, cond, X[dst.idx()], src);
+                    let to = self.offsets[t.unwrap_or(l.back + 1)];
+                    if at_exit {
+                        let label = self.ops.new_dynamic_label();
+                        self.jcc(Some(cond), label);
+                        exits.push((label, k, to));
+                    } else {
+                        self.jcc_at(cc(cond), to);
+                    }
+                }
+                Insn::Ja { .. } => {
+                    if at_exit {
+                        self.settle_budget(l, k);
+                    }
+                    self.rel32(0xe9, self.offsets[t.unwrap_or(l.back + 1)]);
+                }
+                _ => unreachable!("loops::counted_loop admits no other instruction"),
+            }
+        }
+        for (label, k, to) in exits {
+            dynasm!(self.ops ; .arch x64 ; =>label);
+            self.settle_budget(l, k);
+            self.rel32(0xe9, to);
+        }
+    }
+
+    /// On the way out of counted loop `l`'s unchecked copy with the counter `k` past its
+    /// iteration's start: charges the back-edges taken, `(counter - k - i0) / step` (`i0` in
+    /// the context's scratch slot), as the checked loop would have one by one.
+    fn settle_budget(&mut self, l: &CountedLoop, k: i32) {
+        let (i, span) = (X[l.counter.idx()], (l.back - l.head + 1) as i32);
+        dynasm!(self.ops ; .arch x64 ; mov r10, Rq(i) ; sub r10, [r12 + TMP]);
+        if k != 0 {
+            dynasm!(self.ops ; .arch x64 ; sub r10, k);
+        }
+        if l.step > 1 {
+            dynasm!(self.ops ; .arch x64 ; shr r10, l.step.trailing_zeros() as i8);
+        }
+        dynasm!(self.ops ; .arch x64 ; imul r10, r10, span ; sub r9, r10);
+    }
+
+    /// `jcc` to `l` on `cond`, `jmp` for `None`.
+    fn jcc(&mut self, cond: Option<JmpCond>, l: DynamicLabel) {
         use JmpCond::*;
         let Some(cond) = cond else {
             return dynasm!(self.ops ; .arch x64 ; jmp =>l);
         };
-        // The negation of each condition, as the condition that holds exactly when it fails.
-        // After `test`, `Set` holds on a non-zero result: its negation reads the flags as `Eq`.
-        let cond = if !negate { cond } else { cond.negated().unwrap_or(Eq) };
         match cond {
             Eq => dynasm!(self.ops ; .arch x64 ; je =>l),
             Ne | Set => dynasm!(self.ops ; .arch x64 ; jne =>l),
@@ -853,6 +1227,18 @@ impl Gen {
     /// The out-of-line code: the shared miss paths and slow path, then the per-site stubs
     /// (which call them backwards, encoded by hand).
     fn stubs(&mut self) {
+        if self.probes {
+            // probe: first address in r10, size and kind in r11 -> the window of its region
+            // cached, if it has one; keeps every eBPF register.
+            let probe = self.probe;
+            dynasm!(self.ops ; .arch x64 ; =>probe ; mov [r12 + REGS], rax);
+            self.spill_args();
+            dynasm!(self.ops ; .arch x64 ; mov rsi, r10 ; mov rdx, r11);
+            self.callout(jit_probe as *const () as u64);
+            dynasm!(self.ops ; .arch x64 ; mov rax, [r12 + REGS]);
+            self.reload_args();
+            dynasm!(self.ops ; .arch x64 ; ret);
+        }
         let resolve = self.resolve;
         // resolve: virtual address in r10, info in r11 -> host address in r11 (faults leave
         // through `fault_exit`); keeps every eBPF register.
@@ -927,11 +1313,13 @@ impl Gen {
                     dynasm!(self.ops ; .arch x64 ; =>label);
                     self.raise_inline(code, idx);
                 }
+                Stub::Loop(lp) => self.fast_loop(lp.fast, &lp.l, &lp.body),
                 Stub::BackEdge { label, width, cond, d, src, span, idx, next } => {
                     let raise = self.ops.new_dynamic_label();
-                    dynasm!(self.ops ; .arch x64 ; =>label ; add r9, span);
+                    dynasm!(self.ops ; .arch x64 ; =>label);
+                    self.charge(span, true);
                     self.compare(width, cond, d, src);
-                    self.jcc(Some(cond), false, raise);
+                    self.jcc(Some(cond), raise);
                     self.rel32(0xe9, next);
                     dynasm!(self.ops ; .arch x64 ; =>raise);
                     self.raise_inline(RAISE_BUDGET, idx);

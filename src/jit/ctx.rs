@@ -239,6 +239,19 @@ pub(super) unsafe extern "C" fn jit_resolve(ctx: *mut JitCtx, addr: u64, info: u
     }
 }
 
+/// A loop guard's probe: caches the window of the region holding `size` (low byte of `info`)
+/// bytes at `addr`, read or written (the kind in `info`), when there is one. Never faults: the
+/// guard only asks, and the checked loop reports whatever is wrong.
+pub(super) unsafe extern "C" fn jit_probe(ctx: *mut JitCtx, addr: u64, info: u64) -> u64 {
+    let size = (info & 0xff) as usize;
+    let access = if (info >> INFO_KIND_SHIFT) & 0xf == KIND_READ { Access::Read } else { Access::Write };
+    let rt = unsafe { rt(ctx) };
+    if let Ok((_, Some(w))) = rt.mem.resolve(addr, size, access) {
+        unsafe { (*ctx).hot[usize::from(w.stack)] = Hot::of(&w) };
+    }
+    0
+}
+
 /// A helper call: `id` with `r1`–`r5` from `ctx.regs`; returns the new r0. A fault or a taken
 /// tail call raises the flag. Helpers may move buffers, so the windows are dropped.
 pub(super) unsafe extern "C" fn jit_helper(ctx: *mut JitCtx, id: u64, idx: u64) -> u64 {

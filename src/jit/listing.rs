@@ -1,7 +1,7 @@
 //! The listing of `ebpf-lab jit`: each instruction (in the kernel log's notation, with its
 //! source line) next to the x86-64 it became, disassembled with iced-x86 in Intel syntax.
 
-use super::compile::{compile_with, Compiled};
+use super::compile::{compile_with, Compiled, LoopCode};
 use super::JitChecks;
 use crate::asm::disasm::FormatCtx;
 use crate::asm::kernel_log;
@@ -49,6 +49,9 @@ pub struct Listing {
     pub insns_size: usize,
     /// How long compiling took.
     pub compile_time: Duration,
+    /// The counted loops whose accesses a guard checks once at the entry (slot pcs of the
+    /// head and back-edge, offsets of the guard and of the unchecked copy).
+    pub counted_loops: Vec<LoopCode>,
 }
 
 /// Compiles `prog` with every access checked and lists it.
@@ -99,6 +102,11 @@ pub fn list(prog: &Program, code: &Compiled, compile_time: Duration) -> Listing 
         code_size: bytes.len(),
         insns_size: insns_end - code.insn_offsets[0],
         compile_time,
+        counted_loops: code
+            .counted_loops
+            .iter()
+            .map(|c| LoopCode { head: pcs[c.head], back: pcs[c.back], ..*c })
+            .collect(),
     }
 }
 

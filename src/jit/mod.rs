@@ -6,12 +6,16 @@
 //! - [`ctx`]: the block native code works on and the Rust callouts (slow path of accesses,
 //!   helpers through the shared helper table, legacy packet loads, errors).
 //! - [`listing`]: each instruction next to the x86-64 it became (`ebpf-lab jit`).
+//! - [`loops`]: counted loops whose accesses a guard at the entry checks once, so an
+//!   unchecked copy of the body can run.
 //! - [`callback`]: `bpf_loop` and `bpf_for_each_map_elem`, whose callbacks Rust calls back into
 //!   native code for.
 //!
 //! Programs see the same virtual addresses as in the interpreter (the regions of
 //! [`crate::runtime::memory`]), every access is checked against the same regions, and a fault
-//! names the same instruction. The instruction count differs: native code charges the budget
+//! names the same instruction. A counted loop ([`loops`]) may check its accesses and the
+//! budget once at its entry and then run without checks: only when that proves no check in it
+//! could fail, so the outcome is the same. The instruction count differs: native code charges the budget
 //! only at taken back-edges (the loop's span, `jump index - target index + 1`) and at
 //! bpf-to-bpf calls (1), so [`JitVm::charged`] is not an instruction count, and
 //! `RunOutcome::insns_executed` stays 0. `RunOptions::trace` is not supported (no per-step log).
@@ -27,6 +31,7 @@ pub mod code_pages;
 pub mod compile;
 pub mod ctx;
 pub mod listing;
+pub mod loops;
 
 use crate::program::{ProgType, Program};
 use crate::runtime::error::{ErrorKind, RuntimeError};
