@@ -1,6 +1,6 @@
 //! Counted loops, at random: loops of the shape the JIT guards once at the entry (`if i < N` or
 //! `<= N` back-edges, the counter advanced by a constant somewhere in the body), with loads and
-//! stores through the packet and the stack at offsets around every edge, early exits, random
+//! stores through the packet, the stack and the context at offsets around every edge, early exits, random
 //! starting counters, packet lengths and budgets. Whether the guard lets the unchecked copy run
 //! or not, the JIT (both check modes) must give the interpreter's outcome: r0, packet, or the
 //! same fault at the same instruction.
@@ -32,17 +32,18 @@ enum Item {
 
 const SIZES: [&str; 4] = ["u8", "u16", "u32", "u64"];
 
-/// Base registers: r1 the packet's data, r10 the frame pointer, r6 a copy of `r10 - 64`.
+/// Base registers: r1 the packet's data, r10 the frame pointer, r6 a copy of `r10 - 64`, r8
+/// the context (whose fields have rules of their own: the guard must leave those accesses checked).
 fn base_name(b: u8) -> &'static str {
-    ["r1", "r10", "r6"][b as usize % 3]
+    ["r1", "r10", "r6", "r8"][b as usize % 4]
 }
 
 fn item() -> impl Strategy<Value = Item> {
     let off = prop_oneof![-80i16..8, 0i16..320, Just(-8i16), Just(-1i16)];
     prop_oneof![
-        (0u8..3, any::<bool>(), off.clone(), 0u8..4, prop::sample::select(vec![5u8, 7]))
+        (0u8..4, any::<bool>(), off.clone(), 0u8..4, prop::sample::select(vec![5u8, 7]))
             .prop_map(|(base, counted, off, size, dst)| Item::Load { base, counted, off, size, dst }),
-        (0u8..3, any::<bool>(), off, 0u8..4, any::<bool>()).prop_map(|(base, counted, off, size, imm)| Item::Store {
+        (0u8..4, any::<bool>(), off, 0u8..4, any::<bool>()).prop_map(|(base, counted, off, size, imm)| Item::Store {
             base,
             counted,
             off,
@@ -92,7 +93,8 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn source(c: &Case) -> String {
-    let mut s = String::from(".prog xdp\nr1 = *(u32 *)(r1 + 0)\nr6 = r10\nr6 += -64\nr0 = 0\nr5 = 3\nr7 = 1\n");
+    let mut s =
+        String::from(".prog xdp\nr8 = r1\nr1 = *(u32 *)(r1 + 0)\nr6 = r10\nr6 += -64\nr0 = 0\nr5 = 3\nr7 = 1\n");
     s.push_str(&format!("r3 = {} ll\nloop:\n", c.init));
     let incr = format!("r3 += {}\n", c.step);
     for (k, it) in c.body.iter().enumerate() {
