@@ -1,5 +1,6 @@
 //! Every input that ever crashed a fuzz target (README.md, "Fuzzing"), kept as a stable test.
 
+mod c_common;
 mod interp_common;
 use ebpf_lab::interp::{Input, Vm};
 use interp_common::llvm;
@@ -120,4 +121,26 @@ fn probe_reads_with_a_huge_size_fit_in_a_small_address_space() {
         assert!(stderr.contains("write"), "{engine}: {stderr}");
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The `elf` target: a 7 KB object whose `.bss` (no bytes in the file) claimed 1.5 GB made the
+/// reader zero that much before anything else. Global data now stays within one map's limit,
+/// in all, and a bigger claim is an error of the input (exit 2) before any allocation: here
+/// under a 256 MiB address-space limit.
+#[test]
+fn a_huge_bss_is_refused_before_it_is_allocated() {
+    if !c_common::clang_or_skip("a_huge_bss_is_refused_before_it_is_allocated") {
+        return;
+    }
+    let one = "#include \"lab.h\"\nchar big[300 << 20];\nSEC(\"xdp\") int f(void *ctx) { big[7] = 1; return 2; }\n";
+    let two = "#include \"lab.h\"\nchar a[200 << 20];\n__attribute__((section(\".bss.two\"))) char b[200 << 20];\n\
+               SEC(\"xdp\") int f(void *ctx) { a[7] = 1; b[7] = 1; return 2; }\n";
+    for (name, src, section) in [("bss_one", one, ".bss"), ("bss_two", two, ".bss.two")] {
+        let obj = c_common::compile_c(name, src);
+        let cmd = format!("ulimit -v 262144; exec '{}' run '{}'", env!("CARGO_BIN_EXE_ebpf-lab"), obj.display());
+        let out = std::process::Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: bad input, not an abort: {stderr}");
+        assert!(stderr.contains(&format!("section `{section}`")) && stderr.contains("map limit"), "{name}: {stderr}");
+    }
 }

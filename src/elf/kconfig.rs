@@ -91,6 +91,14 @@ pub fn fill(btf: &Btf, externs: &[KconfigExtern], facts: &KernelFacts) -> Result
     let mut vars = Vec::new();
     for (e, size, align) in sized {
         let offset = image.len().next_multiple_of(align as usize);
+        // Sizes come from the object's BTF: bounded before anything is allocated for them.
+        let limit = crate::runtime::maps::MAX_STORAGE_BYTES;
+        if offset.saturating_add(size as usize) > limit {
+            return Err(format!(
+                "extern `{}` (kconfig): {size} bytes is more than ebpf-lab's {limit}-byte map limit",
+                e.name
+            ));
+        }
         image.resize(offset, 0);
         let bytes = match facts.get(&e.name) {
             Some(v) => value_bytes(btf, e, size, v)?,

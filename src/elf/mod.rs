@@ -241,7 +241,7 @@ pub fn program_from_elf(name: &str, bytes: &[u8], section: Option<&str>) -> Resu
         btf_blob: &[],
     };
     obj.collect_maps()?;
-    obj.collect_globals();
+    obj.collect_globals()?;
     obj.collect_kconfig()?;
     obj.collect_core()?;
     let main = obj.pick_program(section)?;
@@ -384,7 +384,12 @@ impl<'a> Object<'a> {
     /// Makes a map of each non-empty section of global variables (`.data`, `.bss`, `.rodata`, and
     /// `.data.*`, `.bss.*`, `.rodata.*` as libbpf names them), with the section's bytes as its
     /// value and the section's object symbols as its variables.
-    fn collect_globals(&mut self) {
+    fn collect_globals(&mut self) -> Result<(), ElfError> {
+        // A `.bss` costs nothing in the file and its whole size in memory: a few bytes of header
+        // must not make ebpf-lab zero gigabytes. All global data together stays within what
+        // one map may hold here (the runtime would refuse a bigger map anyway).
+        let limit = crate::runtime::maps::MAX_STORAGE_BYTES as u64;
+        let mut total = 0u64;
         let is_global = |name: &str| {
             [".data", ".bss", ".rodata"]
                 .iter()
@@ -395,6 +400,14 @@ impl<'a> Object<'a> {
             let sh = &self.elf.section_headers[idx];
             if !is_global(name) || sh.sh_size == 0 || !matches!(sh.sh_type, sh::SHT_PROGBITS | sh::SHT_NOBITS) {
                 continue;
+            }
+            total = total.saturating_add(sh.sh_size);
+            if total > limit {
+                return Err(self.err(format!(
+                    "section `{name}`: global data of {} bytes in all (this section: {}) is more than \
+                     ebpf-lab's {limit}-byte map limit",
+                    total, sh.sh_size
+                )));
             }
             let Ok(size) = u32::try_from(sh.sh_size) else { continue };
             let mut init = self.section_data(idx).map(<[u8]>::to_vec).unwrap_or_default();
@@ -427,6 +440,7 @@ impl<'a> Object<'a> {
             self.global_map.insert(idx, map);
             self.globals.push(GlobalSection { map, init, vars, read_only });
         }
+        Ok(())
     }
 
     /// Makes the `.kconfig` map of libbpf's kconfig externs, filled from the running kernel (see
