@@ -144,3 +144,14 @@ fn a_huge_bss_is_refused_before_it_is_allocated() {
         assert!(stderr.contains(&format!("section `{section}`")) && stderr.contains("map limit"), "{name}: {stderr}");
     }
 }
+
+/// The `elf` target's saved input for the same class: a `.data` section whose header claims
+/// 2 GB that the file does not hold. An error naming the section, with nothing allocated.
+#[test]
+fn a_data_section_claiming_2_gib_is_refused() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fuzz/elf_data_2gib.o");
+    let bytes = std::fs::read(path).unwrap();
+    let e = ebpf_lab::elf::program_from_elf("x.o", &bytes, None).expect_err("refused");
+    let e = e.to_string();
+    assert!(e.contains("section `.data`") && e.contains("map limit"), "{e}");
+}
