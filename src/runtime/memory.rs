@@ -539,7 +539,7 @@ impl Memory {
             return None;
         }
         let (base, len, writable, backing, start) = (r.base, r.len, r.writable, r.backing, r.start);
-        let host = self.backing_mut(backing).get_mut(start..start + len as usize)?.as_mut_ptr();
+        let host = self.backing_host(backing, start, len)?;
         Some(Window { base, len, writable, host, stack: false })
     }
 
