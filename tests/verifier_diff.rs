@@ -28,7 +28,13 @@ fn compare(text: &str) -> Result<(), String> {
     let (kernel, _) = kernel_verdict(&program, 0)?;
     let ours =
         verdict_of(&ebpf_lab_verify(&program, VerifyOptions::default()).map_err(|p| format!("ebpf-lab {p}\n{text}"))?);
-    let agree = match (&kernel, &ours) {
+    agreement(&program, &kernel, &ours)
+}
+
+/// Whether the two verdicts on `program` agree (the same verdict, and for rejections the same
+/// instruction where the kernel names one); otherwise both, with the program.
+fn agreement(program: &ebpf_lab::program::Program, kernel: &Verdict, ours: &Verdict) -> Result<(), String> {
+    let agree = match (kernel, ours) {
         (Verdict::Accept, Verdict::Accept) => true,
         (Verdict::Reject { insn: None, .. }, Verdict::Reject { .. }) => true,
         (Verdict::Reject { insn: a, .. }, Verdict::Reject { insn: b, .. }) => a == b,
@@ -37,8 +43,17 @@ fn compare(text: &str) -> Result<(), String> {
     if agree {
         Ok(())
     } else {
-        let text = ebpf_lab::asm::disasm::disassemble(&program, Syntax::Llvm);
+        let text = ebpf_lab::asm::disasm::disassemble(program, Syntax::Llvm);
         Err(format!("kernel: {kernel}\nebpf-lab: {ours}\n{text}"))
+    }
+}
+
+/// Counts one more case under `key`, keeping the shortest `example`.
+fn tally(map: &mut std::collections::BTreeMap<String, (u32, String)>, key: String, example: &str) {
+    let e = map.entry(key).or_insert_with(|| (0, example.to_string()));
+    e.0 += 1;
+    if example.len() < e.1.len() {
+        e.1 = example.to_string();
     }
 }
 
@@ -84,32 +99,21 @@ fn hunt() {
         let program = assemble("gen.s", &text, Some(Syntax::Llvm)).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
         let (kernel, _) = kernel_verdict(&program, 0).expect("kernel load");
         accepted += u32::from(kernel == Verdict::Accept);
-        if let (Verdict::Reject { message: theirs, .. }, Ok(v)) =
-            (&kernel, quietly(|| ebpf_lab_verify(&program, VerifyOptions::default())))
-        {
-            let ours = verdict_of(&v);
-            if let Verdict::Reject { message, .. } = &ours {
-                if message != theirs {
-                    let e = worded_differently
-                        .entry(format!("{theirs}\n    ebpf-lab: {message}"))
-                        .or_insert((0, text.clone()));
-                    e.0 += 1;
-                    if text.len() < e.1.len() {
-                        e.1 = text.clone();
-                    }
-                }
+        // Each side verifies the program once; a panic in ebpf-lab's verifier is a disagreement.
+        let verdicts = quietly(|| ebpf_lab_verify(&program, VerifyOptions::default()))
+            .map(|v| verdict_of(&v))
+            .map_err(|p| format!("ebpf-lab {p}\n{text}"));
+        if let (Verdict::Reject { message: theirs, .. }, Ok(Verdict::Reject { message, .. })) = (&kernel, &verdicts) {
+            if message != theirs {
+                tally(&mut worded_differently, format!("{theirs}\n    ebpf-lab: {message}"), &text);
             }
         }
-        if let Err(why) = quietly(|| compare(&text)) {
+        if let Err(why) = verdicts.and_then(|ours| agreement(&program, &kernel, &ours)) {
             let key = match &kernel {
                 Verdict::Accept => "kernel accepts".to_string(),
                 Verdict::Reject { message, .. } => message.chars().take(48).collect(),
             };
-            let e = found.entry(key).or_insert((0, why.clone()));
-            e.0 += 1;
-            if why.len() < e.1.len() {
-                e.1 = why;
-            }
+            tally(&mut found, key, &why);
         }
     }
     let total: u32 = found.values().map(|(c, _)| c).sum();
