@@ -127,7 +127,8 @@ fn probe_reads_with_a_huge_size_fit_in_a_small_address_space() {
 
 /// The `elf` target: a 7 KB object whose `.bss` (no bytes in the file) claimed 1.5 GB made the
 /// reader zero that much before anything else. Global data now stays within one map's limit,
-/// in all, and a bigger claim is an error of the input (exit 2) before any allocation: here
+/// in all, and a bigger claim is an error of the input (exit 2) before any allocation (a `.kconfig`
+/// extern too): here
 /// under a 256 MiB address-space limit.
 #[test]
 fn a_huge_bss_is_refused_before_it_is_allocated() {
@@ -144,6 +145,14 @@ fn a_huge_bss_is_refused_before_it_is_allocated() {
         assert_eq!(out.status.code(), Some(2), "{name}: bad input, not an abort: {stderr}");
         assert!(stderr.contains(&format!("section `{section}`")) && stderr.contains("map limit"), "{name}: {stderr}");
     }
+    // A `.kconfig` extern sizes its map by its BTF type: a weak 300 MiB array is refused alike.
+    let kconfig = "#include \"lab.h\"\nextern char CONFIG_EBPF_LAB_HUGE[300 << 20] __kconfig __weak;\n\
+                   SEC(\"xdp\") int f(void *ctx) { return CONFIG_EBPF_LAB_HUGE[7] ? 1 : 2; }\n";
+    let obj = c_common::compile_c("kconfig_huge", kconfig);
+    let out = cli_within(256 << 10, &format!("run '{}'", obj.display()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "kconfig: bad input, not an abort: {stderr}");
+    assert!(stderr.contains("extern `CONFIG_EBPF_LAB_HUGE` (kconfig)") && stderr.contains("map limit"), "{stderr}");
 }
 
 /// The `elf` target's saved input for the same class: a `.data` section whose header claims
