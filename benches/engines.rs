@@ -326,6 +326,13 @@ fn main() {
         assert_eq!(interp.run(&input).expect("interpreter runs").r0, want, "{}: interpreter", case.name);
         assert_eq!(jit.run(&input).expect("JIT runs").r0, want, "{}: JIT", case.name);
         assert_eq!(jit_u.run(&input).expect("JIT runs").r0, want, "{}: JIT, unproven checks", case.name);
+        for (vm, what) in [
+            (&mut interp as &mut dyn ebpf_lab::engine::Engine, "interpreter"),
+            (&mut jit, "JIT"),
+            (&mut jit_u, "JIT-u"),
+        ] {
+            assert_eq!(vm.run_r0(&input).expect("runs"), want, "{}: {what}, r0 only", case.name);
+        }
         let raw_bytes = raw.to_bytes();
         let mut rbpf_vm = rbpf::EbpfVmRaw::new(Some(&raw_bytes)).expect("rbpf loads");
         let mut mem = case.packet.clone();
@@ -336,9 +343,9 @@ fn main() {
         assert_eq!(unsafe { rbpf_vm.execute_program_jit(&mut mem) }.expect("rbpf JIT runs"), want);
 
         let mut group = c.benchmark_group(case.name);
-        group.bench_function("interp", |b| b.iter(|| black_box(interp.run(black_box(&input)).unwrap().r0)));
-        group.bench_function("jit", |b| b.iter(|| black_box(jit.run(black_box(&input)).unwrap().r0)));
-        group.bench_function("jit-u", |b| b.iter(|| black_box(jit_u.run(black_box(&input)).unwrap().r0)));
+        group.bench_function("interp", |b| b.iter(|| black_box(interp.run_r0(black_box(&input)).unwrap())));
+        group.bench_function("jit", |b| b.iter(|| black_box(jit.run_r0(black_box(&input)).unwrap())));
+        group.bench_function("jit-u", |b| b.iter(|| black_box(jit_u.run_r0(black_box(&input)).unwrap())));
         group.bench_function("rbpf", |b| b.iter(|| black_box(rbpf_vm.execute_program(black_box(&mut mem)).unwrap())));
         group.bench_function("rbpf-jit", |b| {
             b.iter(|| black_box(unsafe { rbpf_vm.execute_program_jit(black_box(&mut mem)) }.unwrap()))
@@ -348,10 +355,10 @@ fn main() {
 
         let mut times = [None; 7];
         times[0] = Some(time_per_run(|| {
-            black_box(interp.run(&input).unwrap().r0);
+            black_box(interp.run_r0(&input).unwrap());
         }));
         times[1] = Some(time_per_run(|| {
-            black_box(jit.run(&input).unwrap().r0);
+            black_box(jit.run_r0(&input).unwrap());
         }));
         times[2] = Some(time_per_run(|| {
             black_box(rbpf_vm.execute_program(&mut mem).unwrap());
@@ -371,7 +378,7 @@ fn main() {
             black_box((case.native)(black_box(&case.packet)));
         }));
         times[6] = Some(time_per_run(|| {
-            black_box(jit_u.run(&input).unwrap().r0);
+            black_box(jit_u.run_r0(&input).unwrap());
         }));
         rows.push(Row { name: case.name, times, kernel_note });
     }
@@ -393,10 +400,17 @@ fn fixed_cost() {
     for name in ["interp", "jit"] {
         let mut engine = ebpf_lab::engine::open(name, &p, &options, &input).expect("engine opens");
         assert_eq!(engine.run(&input).expect("runs").outcome.r0, 2);
+        assert_eq!(engine.run_r0(&input).expect("runs"), 2);
         rows.push((
             name,
             time_per_run(|| {
                 black_box(engine.run(black_box(&input)).unwrap().outcome.r0);
+            }),
+        ));
+        rows.push((
+            if name == "jit" { "jit r0" } else { "interp r0" },
+            time_per_run(|| {
+                black_box(engine.run_r0(black_box(&input)).unwrap());
             }),
         ));
     }
@@ -417,7 +431,7 @@ fn fixed_cost() {
             black_box(unsafe { rbpf_vm.execute_program_jit(black_box(&mut mem)) }.unwrap());
         }),
     ));
-    let rbpf = rows[2].1.as_secs_f64();
+    let rbpf = rows[4].1.as_secs_f64();
     for (name, t) in rows {
         println!("{name:<10}{:>8.1}{:>10.2}x rbpf", t.as_secs_f64() * 1e9, rbpf / t.as_secs_f64());
     }
@@ -503,6 +517,22 @@ fn count_runs(spec: &str) {
         panic!("ENGINES_BENCH_RUNS wants case:engine:n, got {spec}");
     };
     let n: u32 = n.parse().expect("run count");
+    if let Some(engine) = engine.strip_suffix("-r0") {
+        // Through `Engine::run_r0`: r0 only, as rbpf's `execute_program`.
+        let (p, input) = match name {
+            "empty" => (empty_xdp(), Input::xdp(tcp_packet())),
+            _ => {
+                let case = cases().into_iter().find(|c| c.name == name).expect("known case");
+                let xdp = program(&case, "r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\n", ProgType::Xdp);
+                (xdp, Input::xdp(case.packet.clone()))
+            }
+        };
+        let mut engine = ebpf_lab::engine::open(engine, &p, &Default::default(), &input).expect("opens");
+        for _ in 0..n {
+            black_box(engine.run_r0(black_box(&input)).unwrap());
+        }
+        return;
+    }
     if name == "empty" && engine.starts_with("rbpf") {
         let code = empty_xdp().to_bytes();
         let mut vm = rbpf::EbpfVmRaw::new(Some(&code)).expect("rbpf loads");

@@ -72,6 +72,12 @@ pub trait Engine {
     fn name(&self) -> &'static str;
     /// Runs the program once.
     fn run(&mut self, input: &Input) -> Result<EngineRun, EngineError>;
+    /// Runs the program once and reports only r0 (maps keep what the run did): rbpf's
+    /// `execute_program`, for callers that want a verdict per packet at the engine's speed,
+    /// with nothing built for them to drop. The same run as [`Engine::run`].
+    fn run_r0(&mut self, input: &Input) -> Result<u64, EngineError> {
+        self.run(input).map(|r| r.outcome.r0)
+    }
     /// The contents of map `name`.
     fn map_entries(&self, name: &str) -> Option<MapEntries>;
     /// Writes one map entry from user space (pre-filling before a run, as `--map` does: one CPU's
@@ -121,6 +127,10 @@ impl Engine for Vm {
         Ok(EngineRun { outcome: self.finish(r0, st), r0_bits: 64 })
     }
 
+    fn run_r0(&mut self, input: &Input) -> Result<u64, EngineError> {
+        Ok(Vm::run_r0(self, input)?)
+    }
+
     fn map_entries(&self, name: &str) -> Option<MapEntries> {
         self.map(name).map(|m| m.entries())
     }
@@ -140,6 +150,10 @@ impl Engine for JitVm {
         // Not through `JitVm::run`: the outcome is built here, in the returned value.
         let r0 = self.run_to_exit(input)?;
         Ok(EngineRun { outcome: self.finish(r0), r0_bits: 64 })
+    }
+
+    fn run_r0(&mut self, input: &Input) -> Result<u64, EngineError> {
+        Ok(JitVm::run_r0(self, input)?)
     }
 
     fn map_entries(&self, name: &str) -> Option<MapEntries> {

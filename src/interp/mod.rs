@@ -211,6 +211,20 @@ impl Vm {
         Ok(self.finish(r0, st))
     }
 
+    /// Runs the program on `input` and reports only r0: [`Vm::run`] without its outcome (the
+    /// packet and context after the run, the trace), so nothing is lent out or built. Maps keep
+    /// what the run did.
+    #[inline]
+    pub fn run_r0(&mut self, input: &Input) -> Result<u64, RuntimeError> {
+        let (r0, mut st) = self.run_to_exit(input)?;
+        // What `finish` hands to the outcome is dropped here instead (usually nothing).
+        st.trace_lines.clear();
+        st.exec_trace.clear();
+        st.tail_calls = 0;
+        self.spare_state = Some(st);
+        Ok(r0)
+    }
+
     /// [`Vm::run`] up to the program's `exit`: r0 and the state, for [`Vm::finish`]. The state
     /// is kept by the VM between runs, at rest, and lent out, never moved: a run builds,
     /// copies and drops no machine.

@@ -244,6 +244,16 @@ impl JitVm {
         Ok(self.finish(r0))
     }
 
+    /// Runs the program on `input` and reports only r0: [`JitVm::run`] without its outcome
+    /// (the packet and context after the run, the trace), so nothing is lent out or built.
+    /// Maps keep what the run did.
+    #[inline]
+    pub fn run_r0(&mut self, input: &Input) -> Result<u64, RuntimeError> {
+        let r0 = self.run_to_exit(input)?;
+        self.trace_lines.clear();
+        Ok(r0)
+    }
+
     /// The outcome of a run that reached its `exit` with `r0`. The outcome is the last thing
     /// built, so it lands in the caller's slot (see [`Memory::finish_run`]).
     #[inline(always)]

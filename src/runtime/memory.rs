@@ -296,6 +296,27 @@ impl Memory {
         self.hot.len = 0;
     }
 
+    /// Makes the packet bytes `[start, start + len)` of the buffer the last-hit region: the
+    /// table's packet region, as an XDP setup that reuses the table knows it.
+    #[inline(always)]
+    pub(super) fn hot_packet(&mut self, start: usize, len: usize) {
+        debug_assert!(self
+            .regions
+            .iter()
+            .any(|r| r.backing == Backing::Packet && r.start == start && r.len == len as u64));
+        self.hot = match self.packet.get_mut(start..start + len) {
+            Some(bytes) => Hot {
+                base: PACKET_BASE + start as u64,
+                len: len as u64,
+                writable: true,
+                backing: Backing::Packet,
+                start,
+                host: bytes.as_mut_ptr(),
+            },
+            None => Hot::default(),
+        };
+    }
+
     /// Replaces the region table (keeps the buffers).
     pub fn set_regions(&mut self, regions: Vec<Region>) {
         self.xdp_ready = None;

@@ -292,7 +292,8 @@ impl Memory {
             if m.xdp_ready == Some(shape) {
                 // The context and the table are this run's already: only the bytes are new.
                 m.fill_packet(packet);
-                m.forget_hot();
+                // The packet is what the program reads first (after the context's pointers).
+                m.hot_packet(memory::PACKET_HEADROOM as usize, packet.len());
                 return Ok(memory::CTX_BASE);
             }
         }
