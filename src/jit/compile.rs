@@ -27,6 +27,7 @@ use super::ctx::{
 use super::loops::{counted_loop, CountedLoop, LoopAccess};
 use crate::isa::{AtomicOp, BinOp, CallTarget, EndianOp, ImmSrc, Insn, JmpCond, LegacyMode, Operand, Reg, Size, Width};
 use crate::program::{ProgType, Program};
+use crate::runtime::ctx::CtxLayout;
 use crate::runtime::error::{ErrorKind, RuntimeError};
 use crate::runtime::helpers::BPF_FUNC_TAIL_CALL;
 use crate::runtime::memory::{
@@ -57,6 +58,8 @@ const SITES: i32 = offset_of!(JitCtx, sites) as i32;
 const CTX_HOST: i32 = offset_of!(JitCtx, ctx_host) as i32;
 const SITE_INFO: i32 = offset_of!(JitCtx, site_info) as i32;
 const CTX_LEN: i32 = offset_of!(JitCtx, ctx_len) as i32;
+/// Context offsets a read may be checked statically at (all layouts are far smaller).
+const CTX_REACH_STATIC: std::ops::Range<i64> = 0..4096;
 const FP_HOST: i32 = offset_of!(JitCtx, fp_host) as i32;
 const PKT_DELTA: i32 = offset_of!(JitCtx, pkt_delta) as i32;
 /// Some loop heads start at a multiple of this many bytes (a cache line).
@@ -121,6 +124,9 @@ enum Stub {
     /// Miss of an access's first window: call the shared routine trying window `second`,
     /// the site cache, then Rust; continue at `back` with the host address in r11.
     Slow { jae_at: usize, back: usize, second: usize, site: u32 },
+    /// Miss of a context read's inline check (see `Gen::ctx_read`): both jumps come here with
+    /// the virtual address in r11; continue as a miss of the data window.
+    CtxMiss { jumps: [usize; 2], back: usize, site: u32 },
     /// Raise error `code` at `idx`.
     Raise { label: DynamicLabel, code: u64, idx: usize },
     /// The unchecked copy of a counted loop (see [`super::loops`]), entered once its guard
@@ -168,6 +174,12 @@ struct Gen {
     probes: bool,
     flagged: DynamicLabel,
     fault_exit: DynamicLabel,
+    /// The program type's context layout, when it has one at `CTX_BASE`.
+    ctx_layout: Option<&'static CtxLayout>,
+    /// Per eBPF register, the offset from `CTX_BASE` it is guessed to hold here: `r1` at the
+    /// entry, then copies and constant adds, along the instructions in order (a guess, not a
+    /// proof: `Gen::ctx_read` checks it, so a wrong one only costs the slow path).
+    ctx_regs: [Option<i64>; 11],
 }
 
 /// Compiles `prog` with every access checked. Fails on what a loader refuses structurally,
@@ -222,7 +234,12 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
         probes: false,
         flagged,
         fault_exit,
+        ctx_layout: crate::runtime::ctx::ctx_layout(prog.prog_type),
+        ctx_regs: [None; 11],
     };
+    if g.ctx_layout.is_some() {
+        g.ctx_regs[1] = Some(0);
+    }
     // Counted loops, by their head: a guard on the way in may run an unchecked copy.
     let jump_target = |j: usize| prog.insns[j].branch_offset().and_then(|off| slots.target(j, off).ok());
     let mut entries: Vec<CountedLoop> = Vec::new();
@@ -326,7 +343,10 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
                 dynasm!(g.ops ; .arch x64 ; mov Rq(d), QWORD k as i64);
             }
             Insn::Load { size, signed, dst, src, off } => {
-                g.access(X[src.idx()], off, size, KIND_READ, i);
+                match g.ctx_regs[src.idx()].map(|k| k + off as i64) {
+                    Some(o) if g.ctx_readable(o, size) => g.ctx_read(X[src.idx()], off, o, size, i),
+                    _ => g.access(X[src.idx()], off, size, KIND_READ, i),
+                }
                 let d = X[dst.idx()];
                 match (size, signed) {
                     (Size::B, false) => dynasm!(g.ops ; .arch x64 ; movzx Rd(d), BYTE [r11]),
@@ -373,6 +393,9 @@ pub fn compile_with(prog: &Program, proofs: Option<&[AccessProof]>) -> Result<Co
                     g.ld_pkt(if mode == LegacyMode::Ind { Some(X[src.idx()]) } else { None }, imm, size);
                 }
             }
+        }
+        if g.ctx_layout.is_some() {
+            g.track_ctx(insn);
         }
     }
     g.start(n);
@@ -1055,6 +1078,72 @@ impl Gen {
         }
     }
 
+    /// A new access site: a `size` access of `kind` at instruction `idx`, whose first window
+    /// compares against the limit at `lim` in the context (see `INFO_*`).
+    fn new_site(&mut self, size: Size, kind: u64, lim: i32, idx: usize) -> u32 {
+        let info = size.bytes() as u64
+            | kind << INFO_KIND_SHIFT
+            | (lim as u64) << INFO_LIM_SHIFT
+            | (self.sites as u64) << INFO_SITE_SHIFT
+            | (idx as u64) << INFO_IDX_SHIFT;
+        self.site_info.push(info);
+        self.sites += 1;
+        self.sites as u32 - 1
+    }
+
+    /// Follows which registers hold the context pointer (see `Gen::ctx_regs`) past `insn`.
+    fn track_ctx(&mut self, insn: &Insn) {
+        let c = &mut self.ctx_regs;
+        match *insn {
+            Insn::Bin { width: Width::W64, op: BinOp::Mov, dst, src: Operand::Reg(s) } => c[dst.idx()] = c[s.idx()],
+            Insn::Bin { width: Width::W64, op: BinOp::Add, dst, src: Operand::Imm(k) } => {
+                c[dst.idx()] = c[dst.idx()].map(|o| o + k as i64)
+            }
+            Insn::Bin { width: Width::W64, op: BinOp::Sub, dst, src: Operand::Imm(k) } => {
+                c[dst.idx()] = c[dst.idx()].map(|o| o - k as i64)
+            }
+            // Calls clobber r0-r5; after an exit, the next instruction is reached by jumps only.
+            Insn::Call(_) | Insn::Callx { .. } => c[..6].fill(None),
+            Insn::Exit => *c = [None; 11],
+            _ => {
+                if let Some(r) = insn.written_reg() {
+                    c[r.idx()] = None;
+                }
+                if let Insn::Atomic { op: AtomicOp::CmpXchg, .. } = insn {
+                    c[0] = None;
+                }
+            }
+        }
+    }
+
+    /// Whether the context's layout lets a program read `size` bytes at offset `o` (whatever
+    /// else holds: the layout's rules depend on nothing else).
+    fn ctx_readable(&self, o: i64, size: Size) -> bool {
+        self.ctx_layout
+            .is_some_and(|l| CTX_REACH_STATIC.contains(&o) && l.check_access(o, size.bytes() as u32, false).is_ok())
+    }
+
+    /// A read the layout allows at offset `o` of the context, through a register guessed to
+    /// hold `CTX_BASE + o - off`: checked inline against that address and the context's
+    /// length, then read from the context's host copy, with no window and no callout. A wrong
+    /// guess (or a short context) takes the data window's slow path, as any access would.
+    fn ctx_read(&mut self, base: u8, off: i16, o: i64, size: Size, idx: usize) {
+        let site = self.new_site(size, KIND_READ, HOT_LIM + 8 * class(size), idx);
+        let (at, end) = ((CTX_BASE as i64 + o) as i32, (o + size.bytes() as i64) as i32);
+        dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(base) + off as i32] ; cmp r11, at);
+        let ne_at = self.ops.offset().0 + 2;
+        self.ops.extend(&[0x0f, 0x85, 0, 0, 0, 0]);
+        dynasm!(self.ops ; .arch x64 ; cmp QWORD [r12 + CTX_LEN], end);
+        let jb_at = self.ops.offset().0 + 2;
+        self.ops.extend(&[0x0f, 0x82, 0, 0, 0, 0]);
+        dynasm!(self.ops ; .arch x64 ; mov r11, [r12 + CTX_HOST]);
+        if o != 0 {
+            dynasm!(self.ops ; .arch x64 ; lea r11, [r11 + o as i32]);
+        }
+        let back = self.ops.offset().0;
+        self.stubs.push(Stub::CtxMiss { jumps: [ne_at, jb_at], back, site });
+    }
+
     /// Computes the host address of a `size` access at `[base + off]` into r11, checked: the
     /// first window inline (the stack's for accesses through r10, else the data region's), the
     /// rest out of line.
@@ -1081,14 +1170,7 @@ impl Gen {
         let (first, second): (i32, usize) = if base == X[10] { (1, 0) } else { (0, 1) };
         let at = HOT + first * HOT_SIZE;
         // Dynamic labels (a vector), not local ones (a hash map): this runs per access.
-        let info = size.bytes() as u64
-            | kind << INFO_KIND_SHIFT
-            | (lim as u64) << INFO_LIM_SHIFT
-            | (self.sites as u64) << INFO_SITE_SHIFT
-            | (idx as u64) << INFO_IDX_SHIFT;
-        let site = self.sites as u32;
-        self.site_info.push(info);
-        self.sites += 1;
+        let site = self.new_site(size, kind, lim, idx);
         // Literal displacements (the window's base and host) get dynasm's short encodings:
         // smaller code compiles faster.
         const _: () = assert!(HOT == 0 && HOT_BASE == 0 && HOT_HOST == 8 && HOT_SIZE == 80);
@@ -1307,6 +1389,15 @@ impl Gen {
                     self.patches.push((jae_at, self.ops.offset().0));
                     dynasm!(self.ops ; .arch x64 ; mov r10d, site as i32);
                     self.rel32(0xe8, routine[second]);
+                    self.rel32(0xe9, back);
+                }
+                Stub::CtxMiss { jumps, back, site } => {
+                    for at in jumps {
+                        self.patches.push((at, self.ops.offset().0));
+                    }
+                    // As the data window's miss: r11 relative to its base.
+                    dynasm!(self.ops ; .arch x64 ; sub r11, [r12] ; mov r10d, site as i32);
+                    self.rel32(0xe8, routine[1]);
                     self.rel32(0xe9, back);
                 }
                 Stub::Raise { label, code, idx } => {
