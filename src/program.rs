@@ -419,9 +419,19 @@ impl Program {
 
     /// The program's slots, for resolving jumps.
     pub fn slots(&self) -> Slots {
-        let pcs = self.slot_pcs();
-        let mut at_slot = isa::insn_at_slot(&self.insns);
-        at_slot.push(Some(self.insns.len()));
+        // One pass for both tables (every JIT compile and interpreter load builds them).
+        let n = self.insns.len();
+        let mut pcs = Vec::with_capacity(n + 1);
+        let mut at_slot = Vec::with_capacity(n + 1);
+        for (i, insn) in self.insns.iter().enumerate() {
+            pcs.push(at_slot.len());
+            at_slot.push(i as u32);
+            if insn.slots() == 2 {
+                at_slot.push(Slots::INSIDE_LDDW);
+            }
+        }
+        pcs.push(at_slot.len());
+        at_slot.push(n as u32);
         Slots { pcs, at_slot }
     }
 
@@ -452,11 +462,15 @@ impl Program {
 pub struct Slots {
     /// Slot pc of each instruction, plus the total slot count.
     pub pcs: Vec<usize>,
-    /// The instruction starting at each slot (`None` inside `lddw`); the end maps to `insns.len()`.
-    at_slot: Vec<Option<usize>>,
+    /// The instruction starting at each slot ([`Slots::INSIDE_LDDW`] for the second slot of
+    /// `lddw`); the end maps to `insns.len()`.
+    at_slot: Vec<u32>,
 }
 
 impl Slots {
+    /// `at_slot` of the second slot of `lddw` (programs have far fewer instructions).
+    const INSIDE_LDDW: u32 = u32::MAX;
+
     /// The instruction a branch at instruction `i` with slot offset `rel` lands on
     /// (`insns.len()` for just past the end), or why a loader would refuse it.
     pub fn target(&self, i: usize, rel: i64) -> Result<usize, String> {
@@ -465,7 +479,9 @@ impl Slots {
         if slot < 0 || slot > total as i64 {
             return Err(format!("jump out of range from insn {} to {}", self.pcs[i], slot));
         }
-        self.at_slot[slot as usize]
-            .ok_or_else(|| format!("jump from insn {} into the middle of lddw at {}", self.pcs[i], slot))
+        match self.at_slot[slot as usize] {
+            Slots::INSIDE_LDDW => Err(format!("jump from insn {} into the middle of lddw at {}", self.pcs[i], slot)),
+            t => Ok(t as usize),
+        }
     }
 }

@@ -1169,28 +1169,55 @@ impl Gen {
         let lim = HOT_LIM + 8 * if kind == KIND_READ { c } else { 4 + c };
         let (first, second): (i32, usize) = if base == X[10] { (1, 0) } else { (0, 1) };
         let at = HOT + first * HOT_SIZE;
-        // Dynamic labels (a vector), not local ones (a hash map): this runs per access.
         let site = self.new_site(size, kind, lim, idx);
-        // Literal displacements (the window's base and host) get dynasm's short encodings:
-        // smaller code compiles faster.
+        // The window's base and host sit within a short (8-bit) displacement of r12.
         const _: () = assert!(HOT == 0 && HOT_BASE == 0 && HOT_HOST == 8 && HOT_SIZE == 80);
-        dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(base) + off as i32]);
-        if first == 0 {
-            dynasm!(self.ops ; .arch x64 ; sub r11, [r12] ; cmp r11, [r12 + lim]);
-        } else {
-            dynasm!(self.ops ; .arch x64
-                ; sub r11, [r12 + 80] ; cmp r11, [r12 + at + lim]
-            );
-        }
-        // `jae` to the stub, its distance filled in once the stub is placed (`patch`): no
-        // label, no relocation.
-        let jae_at = self.ops.offset().0 + 2;
-        self.ops.extend(&[0x0f, 0x83, 0, 0, 0, 0]);
-        if first == 0 {
-            dynasm!(self.ops ; .arch x64 ; add r11, [r12 + 8]);
-        } else {
-            dynasm!(self.ops ; .arch x64 ; add r11, [r12 + 88]);
-        }
+        // One copy of hand-encoded bytes, not a push per byte: this runs per access, and
+        // emitting bytes is where compile time goes.
+        //   lea r11, [base + off]            4c|B 8d 9c 20|base disp32
+        //   sub r11, [r12 + win.base]        4d 2b 5c 24 disp8
+        //   cmp r11, [r12 + win.lim]         4d 3b 9c 24 disp32
+        //   jae stub                         0f 83 rel32 (filled in by `patch`)
+        //   add r11, [r12 + win.host]        4d 03 5c 24 disp8
+        let (win, lim) = (first * HOT_SIZE, at + lim);
+        let mut code = [
+            0x4c | (base >> 3),
+            0x8d,
+            0x9c,
+            0x20 | (base & 7),
+            0,
+            0,
+            0,
+            0,
+            0x4d,
+            0x2b,
+            0x5c,
+            0x24,
+            (win + HOT_BASE) as u8,
+            0x4d,
+            0x3b,
+            0x9c,
+            0x24,
+            0,
+            0,
+            0,
+            0,
+            0x0f,
+            0x83,
+            0,
+            0,
+            0,
+            0,
+            0x4d,
+            0x03,
+            0x5c,
+            0x24,
+            (win + HOT_HOST) as u8,
+        ];
+        code[4..8].copy_from_slice(&(off as i32).to_le_bytes());
+        code[17..21].copy_from_slice(&lim.to_le_bytes());
+        let jae_at = self.ops.offset().0 + 23;
+        self.ops.extend(&code);
         let back = self.ops.offset().0;
         self.stubs.push(Stub::Slow { jae_at, back, second, site });
     }
