@@ -164,10 +164,11 @@ impl JitVm {
         };
     }
 
-    /// The data window a run starts with: the first plain region after the stacks (the packet
-    /// or the input buffer), set here rather than by a callout from native code.
+    /// Sets the data window a run starts with (`ctx.hot[0]`): the first plain region after the
+    /// stacks (the packet or the input buffer), set here rather than by a callout from native
+    /// code. On the same table as last run, usually only its host address is written.
     #[inline]
-    fn first_window(&mut self) -> Hot {
+    fn set_first_window(&mut self) {
         let gen = self.mem.table_gen();
         if self.first.0 != gen {
             let regions = &self.mem.regions;
@@ -177,12 +178,21 @@ impl JitVm {
                 .and_then(|(i, b, start, len)| Some((b, start, len, Hot::of(&self.mem.window(i)?))));
             self.first = (gen, found);
         }
+        let w = &mut self.ctx.hot[0];
+        // The same region as last run: only its buffer may have moved.
         match self.first.1 {
-            // The same region as last run: only its buffer may have moved.
-            Some((b, start, len, hot)) => {
-                self.mem.backing_host(b, start, len).map_or_else(Hot::default, |host| Hot { host: host as u64, ..hot })
-            }
-            None => Hot::default(),
+            Some((b, start, len, ref hot)) => match self.mem.backing_host(b, start, len) {
+                Some(host) => {
+                    // The limits follow from the length and writability, which the first
+                    // read and write limits give.
+                    if (w.base, w.lim[0], w.lim[4]) != (hot.base, hot.lim[0], hot.lim[4]) {
+                        *w = *hot;
+                    }
+                    w.host = host as u64;
+                }
+                None => *w = Hot::default(),
+            },
+            None => *w = Hot::default(),
         }
     }
 
@@ -274,7 +284,7 @@ impl JitVm {
         }
         // Stores that skip the check do not tell `Memory`: the next setup zeroes these frames.
         self.mem.stack_dirty = self.mem.stack_dirty.max(self.dirty_frames);
-        let first = self.first_window();
+        self.set_first_window();
         let mut regs = [0u64; 11];
         regs[1] = r1;
         regs[10] = frame_pointer(0);
@@ -303,7 +313,6 @@ impl JitVm {
             // The rest (the native stack's marks, scratch, the site cache, the frame) native code
             // and `run_chain` set before they read it; a zero limit never matches, so the stack
             // window is dropped with its limits alone.
-            ctx.hot[0] = first;
             ctx.hot[1].lim = [0; 8];
             ctx.room = self.options.budget;
             ctx.depth = 0;
