@@ -1,6 +1,7 @@
 //! Counted loops, at random: loops of the shape the JIT guards once at the entry (`if i < N` or
 //! `<= N` back-edges, the counter advanced by a constant somewhere in the body), with loads and
-//! stores through the packet, the stack and the context at offsets around every edge, early exits, random
+//! stores through the packet, the stack and the context at offsets around every edge, early exits,
+//! `if`s inside the body (forward jumps over a few items), random
 //! starting counters, packet lengths and budgets. Whether the guard lets the unchecked copy run
 //! or not, the JIT (both check modes) must give the interpreter's outcome: r0, packet, or the
 //! same fault at the same instruction.
@@ -28,6 +29,8 @@ enum Item {
     Alu(u8),
     /// `if r5 == c goto out`: leaves the loop early.
     Exit(u8),
+    /// `if r5 == c goto` the item `over + 1` items on (or the loop's end): an `if` inside.
+    Skip(u8, u8),
 }
 
 const SIZES: [&str; 4] = ["u8", "u16", "u32", "u64"];
@@ -52,6 +55,7 @@ fn item() -> impl Strategy<Value = Item> {
         }),
         (0u8..4).prop_map(Item::Alu),
         (0u8..8).prop_map(Item::Exit),
+        (0u8..8, 0u8..4).prop_map(|(v, over)| Item::Skip(v, over)),
     ]
 }
 
@@ -97,7 +101,16 @@ fn source(c: &Case) -> String {
         String::from(".prog xdp\nr8 = r1\nr1 = *(u32 *)(r1 + 0)\nr6 = r10\nr6 += -64\nr0 = 0\nr5 = 3\nr7 = 1\n");
     s.push_str(&format!("r3 = {} ll\nloop:\n", c.init));
     let incr = format!("r3 += {}\n", c.step);
+    // The label of each `Skip` item lands before the item it skips to.
+    let lands = |k: usize| {
+        c.body.iter().enumerate().filter(
+            move |&(j, it)| matches!(*it, Item::Skip(_, over) if (j + 1 + over as usize).min(c.body.len()) == k),
+        )
+    };
     for (k, it) in c.body.iter().enumerate() {
+        for (j, _) in lands(k) {
+            s.push_str(&format!("s{j}:\n"));
+        }
         if k == c.incr_at {
             s.push_str(&incr);
         }
@@ -121,7 +134,11 @@ fn source(c: &Case) -> String {
             }
             Item::Alu(k) => s.push_str(["r0 += r5\n", "r5 ^= r0\n", "r0 *= 3\n", "r5 += r7\n"][k as usize % 4]),
             Item::Exit(v) => s.push_str(&format!("if r5 == {v} goto out\n")),
+            Item::Skip(v, _) => s.push_str(&format!("if r5 == {v} goto s{k}\n")),
         }
+    }
+    for (j, _) in lands(c.body.len()) {
+        s.push_str(&format!("s{j}:\n"));
     }
     if c.incr_at >= c.body.len() {
         s.push_str(&incr);
@@ -182,11 +199,14 @@ proptest! {
 fn generated_loops_are_guarded() {
     use proptest::strategy::ValueTree;
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let (mut guarded, n) = (0, 200);
+    let (mut guarded, mut with_ifs, n) = (0, 0, 200);
     for _ in 0..n {
         let c = case().new_tree(&mut runner).expect("a case").current();
         let vm = JitVm::new(&llvm(&source(&c))).expect("compiles");
-        guarded += usize::from(!vm.compiled().counted_loops.is_empty());
+        let counted = !vm.compiled().counted_loops.is_empty();
+        guarded += usize::from(counted);
+        with_ifs += usize::from(counted && c.body.iter().any(|it| matches!(it, Item::Skip(..))));
     }
     assert!(guarded * 2 > n, "only {guarded} of {n} generated loops are guarded");
+    assert!(with_ifs * 10 > n, "only {with_ifs} of {n} generated loops with an `if` inside are guarded");
 }

@@ -957,8 +957,30 @@ impl Gen {
         let at_exit = l.charge_at_exit();
         // Side exits that settle the budget on the way out: (label, counter offset, target).
         let mut exits = Vec::new();
+        // Labels of the body's instructions that inner jumps land on (`if` inside the loop).
+        let inner = |t: Option<usize>| t.filter(|&t| t > l.head && t <= l.back).map(|t| t - l.head);
+        let mut labels: Vec<Option<DynamicLabel>> = vec![None; body.len()];
+        for &(_, t) in body {
+            if let Some(t) = inner(t) {
+                labels[t].get_or_insert_with(|| self.ops.new_dynamic_label());
+            }
+        }
         for (j, &(insn, t)) in body.iter().enumerate() {
+            if let Some(label) = labels[j] {
+                dynasm!(self.ops ; .arch x64 ; =>label);
+            }
             let k = l.counter_at[j].unwrap_or(0);
+            // A jump within the body, forwards.
+            if let Some(label) = inner(t).and_then(|t| labels[t]) {
+                match insn {
+                    Insn::Jmp { width, cond, dst, src, .. } => {
+                        self.compare(width, cond, X[dst.idx()], src);
+                        self.jcc(Some(cond), label);
+                    }
+                    _ => self.jcc(None, label),
+                }
+                continue;
+            }
             match insn {
                 Insn::Bin { width, op, dst, src } => self.bin(width, op, X[dst.idx()], src),
                 Insn::Neg { width, dst } => self.neg(width, X[dst.idx()]),

@@ -1,7 +1,9 @@
 //! Counted loops whose accesses can be checked once, at the loop's entry.
 //!
-//! A loop qualifies when its body (the head to the back-edge) is straight-line code of ALU
-//! operations, loads and stores, whose jumps only leave the loop forwards, and whose back-edge
+//! A loop qualifies when its body (the head to the back-edge) is ALU operations, loads and
+//! stores with jumps that only go forwards (out of the loop, or to a later instruction of the
+//! body: an `if` or a `switch` inside; where paths join, a register keeps only a value they
+//! agree on), and whose back-edge
 //! is `if i < N goto head` (or `<=`, 64-bit, `N` a positive immediate) on a counter the body
 //! advances by a positive constant `c`. Every iteration then starts with `i` in `[i0, N)`
 //! (`i0` its value at the entry) and never wraps, so each access whose address is affine in
@@ -146,7 +148,19 @@ pub fn counted_loop(
         Val::Unknown => None,
     };
     let mut counter_at = Vec::with_capacity(body.len() + 1);
+    // The states inner forward jumps bring to each body position (the back-edge's last), and
+    // whether the instruction before falls through to the next.
+    let mut incoming: Vec<Option<[Val; 11]>> = vec![None; body.len() + 1];
+    let mut live = true;
     for (j, insn) in body.iter().enumerate() {
+        if let Some(came) = incoming[j].take() {
+            vals = if live { merge(&vals, &came) } else { came };
+            live = true;
+        }
+        if !live {
+            // Code no path in the loop reaches.
+            return None;
+        }
         counter_at.push(counter_offset(vals[counter.idx()]));
         match *insn {
             Insn::Bin { width, op, dst, src } => {
@@ -177,15 +191,33 @@ pub fn counted_loop(
                 vals[dst.idx()] = Val::Unknown;
             }
             Insn::Store { size, dst, off, .. } => accesses.push(access(&vals, dst, off, size, true)?),
-            // Jumps may only leave the loop, forwards.
-            Insn::Ja { .. } | Insn::Jmp { .. } if target(head + j).is_some_and(|t| t > back) => {}
+            // Jumps go forwards: out of the loop, or to a later instruction of the body (the
+            // back-edge included), whose state becomes what both ways agree on.
+            Insn::Ja { .. } | Insn::Jmp { .. } => {
+                let t = target(head + j).filter(|&t| t > head + j)?;
+                if t <= back {
+                    let slot = &mut incoming[t - head];
+                    *slot = Some(slot.map_or(vals, |s| merge(&s, &vals)));
+                }
+                live = matches!(insn, Insn::Jmp { .. });
+            }
             _ => return None,
         }
+    }
+    if let Some(came) = incoming[body.len()].take() {
+        vals = if live { merge(&vals, &came) } else { came };
+    } else if !live {
+        return None;
     }
     // The back-edge sees the counter advanced by a positive constant.
     let step = counter_offset(vals[counter.idx()]).filter(|&k| k > 0)?;
     counter_at.push(Some(step));
     Some(CountedLoop { head, back, counter, bound, step, counter_at, accesses })
+}
+
+/// The registers where two paths join: a value both agree on, else unknown.
+fn merge(a: &[Val; 11], b: &[Val; 11]) -> [Val; 11] {
+    std::array::from_fn(|r| if a[r] == b[r] { a[r] } else { Val::Unknown })
 }
 
 /// The counter's offset from its value at the iteration's start, if `v` is that.
@@ -238,7 +270,7 @@ mod tests {
     #[test]
     fn loops_that_do_not_qualify_are_left_alone() {
         // A pointer loaded in the body, a signed bound, a counter that does not advance, a jump
-        // inside the body, a call, a division, a 32-bit counter.
+        // inside the body over the increment, a call, a division, a 32-bit counter.
         for src in [
             "r0 = 0\nloop:\nr4 = *(u64 *)(r1 + 0)\nr5 = *(u8 *)(r4 + 0)\nr3 += 1\nif r3 < 9 goto loop\nexit\n",
             "r0 = 0\nloop:\nr3 += 1\nif r3 s< 9 goto loop\nexit\n",
@@ -249,6 +281,30 @@ mod tests {
             "r0 = 0\nloop:\nr0 /= r3\nr3 += 1\nif r3 < 9 goto loop\nexit\n",
             "r0 = 0\nloop:\nw3 += 1\nif r3 < 9 goto loop\nexit\n",
             "r0 = 0\nloop:\nr3 += 1\nif r3 < 0 goto loop\nexit\n",
+        ] {
+            assert_eq!(find(src), None, "{src}");
+        }
+    }
+
+    #[test]
+    fn an_if_inside_the_body_is_counted_where_both_ways_agree() {
+        // A switch-like body: both ways reach the increment with the counter untouched.
+        let src = "r0 = 0\nr3 = 0\nloop:\nr4 = r3\nr4 &= 1\nif r4 == 0 goto even\nr0 += 3\ngoto next\neven:\n\
+                   r0 += 1\nnext:\nr5 = r1\nr5 += r3\nr6 = *(u8 *)(r5 + 0)\nr3 += 1\nif r3 < 9 goto loop\nexit\n";
+        let l = find(src).expect("counted");
+        assert_eq!(l.step, 1);
+        assert_eq!(
+            l.accesses,
+            vec![LoopAccess { inv: Some(Reg::R1), counted: true, k: 0, size: Size::B, write: false }]
+        );
+        assert!(l.charge_at_exit());
+        // Only one way advances the counter, or the address differs between the ways, or code
+        // after an unconditional jump is never reached.
+        for src in [
+            "r0 = 0\nloop:\nif r0 == 2 goto skip\nr3 += 1\nskip:\nif r3 < 9 goto loop\nexit\n",
+            "r0 = 0\nloop:\nr5 = r1\nif r0 == 2 goto read\nr5 = r10\nread:\nr6 = *(u8 *)(r5 + 0)\nr3 += 1\n\
+             if r3 < 9 goto loop\nexit\n",
+            "r0 = 0\nloop:\nr3 += 1\ngoto +1\nr0 += 1\nif r3 < 9 goto loop\nexit\n",
         ] {
             assert_eq!(find(src), None, "{src}");
         }
