@@ -3,6 +3,9 @@
 //! algorithm in native Rust; r0 is checked on each. Then the JIT's compile time per 1,000
 //! instructions.
 //!
+//! ebpf-lab's engines are timed through `run_r0` (r0 only, as rbpf's `execute_program`); the
+//! fixed-cost lines also time `Engine::run`, which hands back the packet and context.
+//!
 //! Run: `cargo bench --bench engines` (90 s on 2 busy cores; criterion draws no plots). After
 //! criterion's report, a table prints the time per run of each engine and the ratios that matter.
 //!
@@ -299,8 +302,9 @@ struct Row {
 const ENGINES: [&str; 7] = ["interp", "jit", "rbpf", "rbpf-jit", "kernel", "native", "jit-u"];
 
 fn main() {
-    // `ENGINES_BENCH_RUNS=<case|empty>:<interp|jit|jit-u|rbpf|rbpf-jit>:<n>` runs one engine on one case `n` times and
-    // exits, for instruction counting under `valgrind --tool=callgrind` (as in `benches/interp.rs`).
+    // `ENGINES_BENCH_RUNS=<case|empty|compile>:<interp|jit|jit-u|rbpf|rbpf-jit|interp-r0|jit-r0>:<n>` runs one
+    // engine on one case `n` times (`-r0`: through `Engine::run_r0`) and exits, for instruction
+    // counting under `valgrind --tool=callgrind` (as in `benches/interp.rs`).
     if let Ok(spec) = std::env::var("ENGINES_BENCH_RUNS") {
         return count_runs(&spec);
     }
