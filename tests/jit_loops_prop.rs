@@ -184,11 +184,38 @@ fn agree(
     }
 }
 
+/// Seconds since the watchdog started at which the last case began.
+static LAST_CASE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Stops the test process when one case runs for over a minute: an unchecked loop copy charges
+/// no budget per iteration, so a wrong guard or analysis can loop forever in native code, which
+/// nothing else can interrupt. Started once; each case reports its start.
+fn watchdog() {
+    use std::sync::atomic::Ordering;
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(|| {
+        let start = std::time::Instant::now();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            if start.elapsed().as_secs().saturating_sub(LAST_CASE.load(Ordering::Relaxed)) > 60 {
+                // Past the test harness's capture, which would swallow `eprintln!` at exit.
+                use std::io::Write;
+                let why = b"a counted loop ran for over a minute: the JIT's unchecked copy did not end\n";
+                let _ = std::io::stderr().write_all(why);
+                std::process::exit(101);
+            }
+        });
+        start
+    });
+    LAST_CASE.store(start.elapsed().as_secs(), Ordering::Relaxed);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn counted_loops_on_the_jit_run_as_in_the_interpreter(c in case(), fill in any::<u8>()) {
+        watchdog();
         let p = llvm(&source(&c));
         let packet: Vec<u8> = (0..c.packet_len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(fill)).collect();
         let input = Input::xdp(packet);
