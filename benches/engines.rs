@@ -234,6 +234,9 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// `r1 = data`, `r2 = data_end` from `xdp_md`.
+const XDP_PROLOGUE: &str = "r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\n";
+
 fn program(case: &Case, prologue: &str, prog_type: ProgType) -> Program {
     let src = format!("{prologue}{}", case.body);
     let mut p = assemble(case.name, &src, Some(Syntax::Llvm)).expect("benchmark program assembles");
@@ -320,7 +323,7 @@ fn main() {
         .configure_from_args();
     let mut rows = Vec::new();
     for case in cases() {
-        let xdp = program(&case, "r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\n", ProgType::Xdp);
+        let xdp = program(&case, XDP_PROLOGUE, ProgType::Xdp);
         let raw = program(&case, &format!("r2 = r1\nr2 += {}\n", case.packet.len()), ProgType::Mem);
         let input = Input::xdp(case.packet.clone());
         let want = (case.native)(&case.packet);
@@ -527,7 +530,7 @@ fn count_runs(spec: &str) {
             "empty" => (empty_xdp(), Input::xdp(tcp_packet())),
             _ => {
                 let case = cases().into_iter().find(|c| c.name == name).expect("known case");
-                let xdp = program(&case, "r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\n", ProgType::Xdp);
+                let xdp = program(&case, XDP_PROLOGUE, ProgType::Xdp);
                 (xdp, Input::xdp(case.packet.clone()))
             }
         };
@@ -571,7 +574,7 @@ fn count_runs(spec: &str) {
         return;
     }
     let case = cases().into_iter().find(|c| c.name == name).expect("known case");
-    let xdp = program(&case, "r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\n", ProgType::Xdp);
+    let xdp = program(&case, XDP_PROLOGUE, ProgType::Xdp);
     let input = Input::xdp(case.packet.clone());
     let mut engine: Box<dyn FnMut() -> u64> = match engine {
         "interp" => {

@@ -220,8 +220,7 @@ impl Vm {
         // What `finish` hands to the outcome is dropped here instead (usually nothing).
         st.trace_lines.clear();
         st.exec_trace.clear();
-        st.tail_calls = 0;
-        self.spare_state = Some(st);
+        self.park(st);
         Ok(r0)
     }
 
@@ -257,12 +256,17 @@ impl Vm {
         let insns = st.executed;
         let mut trace_lines = std::mem::take(&mut st.trace_lines);
         let mut exec_trace = std::mem::take(&mut st.exec_trace);
-        // At its `exit` a run has unwound its frames, taken its tail call and ended its
-        // callbacks: only the tail-call count is left to reset (the run loop reads no register
-        // but those `Vm::start` sets).
+        self.park(st);
+        self.mem.finish_run(self.prog.prog_type, r0, insns, &mut trace_lines, &mut exec_trace)
+    }
+
+    /// Puts the state of a run that reached its `exit` back at rest. At its `exit` a run has
+    /// unwound its frames, taken its tail call and ended its callbacks: only the tail-call count
+    /// is left to reset (the run loop reads no register but those `Vm::start` sets).
+    #[inline(always)]
+    fn park(&mut self, mut st: Box<State>) {
         st.tail_calls = 0;
         self.spare_state = Some(st);
-        self.mem.finish_run(self.prog.prog_type, r0, insns, &mut trace_lines, &mut exec_trace)
     }
 
     /// Runs with `record`: traced, keeping the machine after each instruction (see [`steps`]).

@@ -153,14 +153,9 @@ pub fn counted_loop(
     let mut incoming: Vec<Option<[Val; 11]>> = vec![None; body.len() + 1];
     let mut live = true;
     for (j, insn) in body.iter().enumerate() {
-        if let Some(came) = incoming[j].take() {
-            vals = if live { merge(&vals, &came) } else { came };
-            live = true;
-        }
-        if !live {
-            // Code no path in the loop reaches.
-            return None;
-        }
+        // (Code no path in the loop reaches keeps the loop checked.)
+        vals = arrive(vals, live, incoming[j].take())?;
+        live = true;
         counter_at.push(counter_offset(vals[counter.idx()]));
         match *insn {
             Insn::Bin { width, op, dst, src } => {
@@ -204,15 +199,21 @@ pub fn counted_loop(
             _ => return None,
         }
     }
-    if let Some(came) = incoming[body.len()].take() {
-        vals = if live { merge(&vals, &came) } else { came };
-    } else if !live {
-        return None;
-    }
+    vals = arrive(vals, live, incoming[body.len()].take())?;
     // The back-edge sees the counter advanced by a positive constant.
     let step = counter_offset(vals[counter.idx()]).filter(|&k| k > 0)?;
     counter_at.push(Some(step));
     Some(CountedLoop { head, back, counter, bound, step, counter_at, accesses })
+}
+
+/// The state at a body position: the previous instruction's (when it falls through, `live`)
+/// joined with what inner jumps brought (`came`); `None` when nothing reaches it.
+fn arrive(vals: [Val; 11], live: bool, came: Option<[Val; 11]>) -> Option<[Val; 11]> {
+    match (live, came) {
+        (true, Some(came)) => Some(merge(&vals, &came)),
+        (true, None) => Some(vals),
+        (false, came) => came,
+    }
 }
 
 /// The registers where two paths join: a value both agree on, else unknown.
